@@ -1,0 +1,260 @@
+//! Bearer-token verification: RS256 only, a known `kid`, a Graph audience, the tenant's issuer,
+//! and `exp`/`nbf`. A verified token's caller is cached by token text until it expires, so the
+//! RSA check runs once per token rather than once per request.
+
+use crate::caller::{Caller, Principal};
+use crate::keys::SigningKey;
+use crate::permission::{Permission, PermissionSet};
+use jsonwebtoken::{Algorithm, Validation};
+use picket_domain::TenantId;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Graph's resource URI and application id; tokens for either are Graph tokens (issue 2 §5).
+pub const GRAPH_AUDIENCES: [&str; 2] =
+    ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"];
+
+/// Clock skew tolerated on `exp`/`nbf`, as Entra clients assume a few minutes.
+const LEEWAY_SECS: u64 = 300;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("Access token is empty")]
+    Missing,
+    #[error("Authorization header must use the Bearer scheme")]
+    NotBearer,
+    #[error("Access token is malformed")]
+    Malformed,
+    #[error("Access token must be signed with RS256")]
+    BadAlgorithm,
+    #[error("Access token is signed with an unknown key")]
+    UnknownKey,
+    #[error("Access token signature is invalid")]
+    BadSignature,
+    #[error("Lifetime validation failed, the token is expired")]
+    Expired,
+    #[error("Access token is not yet valid")]
+    NotYetValid,
+    #[error("Invalid audience: the token is not for Microsoft Graph")]
+    BadAudience,
+    #[error("Invalid issuer for tenant")]
+    BadIssuer,
+    #[error("Access token has no valid tenant (tid) claim")]
+    BadTenant,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    tid: Option<String>,
+    iss: Option<String>,
+    aud: Option<serde_json::Value>,
+    #[serde(default)]
+    roles: Vec<String>,
+    scp: Option<String>,
+    appid: Option<String>,
+    azp: Option<String>,
+    oid: Option<String>,
+    exp: Option<u64>,
+}
+
+struct CachedCaller {
+    caller: Arc<Caller>,
+    exp: u64,
+}
+
+pub struct TokenVerifier {
+    keys: Vec<Arc<SigningKey>>,
+    issuer_base: String,
+    cache: quick_cache::sync::Cache<String, Arc<CachedCaller>>,
+}
+
+impl TokenVerifier {
+    pub fn new(keys: Vec<Arc<SigningKey>>, issuer_base: &str) -> Self {
+        Self {
+            keys,
+            issuer_base: issuer_base.trim_end_matches('/').to_string(),
+            cache: quick_cache::sync::Cache::new(10_000),
+        }
+    }
+
+    /// The issuer a token for `tenant` must carry.
+    pub fn issuer_for(&self, tenant: &str) -> String {
+        format!("{}/{}/", self.issuer_base, tenant)
+    }
+
+    /// Verifies an `Authorization` header value at time `now` (unix seconds).
+    pub fn verify_header(&self, header: Option<&str>, now: u64) -> Result<Arc<Caller>, AuthError> {
+        let value = header.map(str::trim).unwrap_or_default();
+        if value.is_empty() {
+            return Err(AuthError::Missing);
+        }
+        let (scheme, token) = value.split_once(' ').ok_or(AuthError::NotBearer)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(AuthError::NotBearer);
+        }
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(AuthError::Missing);
+        }
+        self.verify(token, now)
+    }
+
+    pub fn verify(&self, token: &str, now: u64) -> Result<Arc<Caller>, AuthError> {
+        if let Some(hit) = self.cache.get(token) {
+            if now <= hit.exp + LEEWAY_SECS {
+                return Ok(hit.caller.clone());
+            }
+            self.cache.remove(token);
+            return Err(AuthError::Expired);
+        }
+        let (caller, exp) = self.verify_uncached(token, now)?;
+        let caller = Arc::new(caller);
+        self.cache.insert(token.to_string(), Arc::new(CachedCaller { caller: caller.clone(), exp }));
+        Ok(caller)
+    }
+
+    fn verify_uncached(&self, token: &str, now: u64) -> Result<(Caller, u64), AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        // Only RS256: `none` and HMAC algorithms would let anyone who knows a public key mint tokens.
+        if header.alg != Algorithm::RS256 {
+            return Err(AuthError::BadAlgorithm);
+        }
+        let kid = header.kid.ok_or(AuthError::UnknownKey)?;
+        let key = self.keys.iter().find(|k| k.kid() == kid).ok_or(AuthError::UnknownKey)?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        // Time and audience are checked below against our own clock and rules.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        let data = jsonwebtoken::decode::<serde_json::Value>(token, key.decoding_key(), &validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthError::BadSignature,
+                _ => AuthError::Malformed,
+            })?;
+        let raw = data.claims;
+        let nbf = raw.get("nbf").and_then(serde_json::Value::as_u64);
+        let claims: Claims = serde_json::from_value(raw).map_err(|_| AuthError::Malformed)?;
+        let exp = claims.exp.ok_or(AuthError::Expired)?;
+        if now > exp + LEEWAY_SECS {
+            return Err(AuthError::Expired);
+        }
+        if nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECS) {
+            return Err(AuthError::NotYetValid);
+        }
+        if !audience_ok(claims.aud.as_ref()) {
+            return Err(AuthError::BadAudience);
+        }
+        let tid = claims.tid.as_deref().ok_or(AuthError::BadTenant)?;
+        let tenant = TenantId::parse(tid).ok_or(AuthError::BadTenant)?;
+        if claims.iss.as_deref() != Some(self.issuer_for(tid).as_str()) {
+            return Err(AuthError::BadIssuer);
+        }
+        let app_id = claims.appid.or(claims.azp).unwrap_or_default();
+        let mut permissions = PermissionSet::default();
+        // Delegated tokens carry `scp`; application tokens carry `roles` (spec §6.2).
+        let principal = match claims.scp {
+            Some(scp) => {
+                scp.split(' ').filter_map(Permission::from_name).for_each(|p| permissions.insert(p));
+                Principal::User { object_id: claims.oid.unwrap_or_default(), app_id }
+            }
+            None => {
+                claims.roles.iter().filter_map(|r| Permission::from_name(r)).for_each(|p| permissions.insert(p));
+                Principal::App { app_id }
+            }
+        };
+        Ok((Caller { tenant, principal, permissions }, exp))
+    }
+}
+
+fn audience_ok(aud: Option<&serde_json::Value>) -> bool {
+    let matches = |s: &str| GRAPH_AUDIENCES.iter().any(|a| a.eq_ignore_ascii_case(s.trim_end_matches('/')));
+    match aud {
+        Some(serde_json::Value::String(s)) => matches(s),
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).any(matches),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::TokenRequest;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    const TENANT: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
+    const NOW: u64 = 1_800_000_000;
+
+    fn key() -> Arc<SigningKey> {
+        static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let pem = PEM.get_or_init(|| SigningKey::generate_pem().expect("keygen"));
+        Arc::new(SigningKey::from_pem(pem).expect("valid pem"))
+    }
+
+    fn request(roles: &[&str]) -> TokenRequest {
+        TokenRequest {
+            tenant: TENANT.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            lifetime_secs: 3600,
+            ..Default::default()
+        }
+    }
+
+    fn b64(v: &serde_json::Value) -> String {
+        URL_SAFE_NO_PAD.encode(v.to_string())
+    }
+
+    #[test]
+    fn accepts_own_tokens_and_reads_roles() {
+        let k = key();
+        let v = TokenVerifier::new(vec![k.clone()], "https://sts.example");
+        let t = k.issue("https://sts.example", &request(&["SecurityIdentitiesSensors.Read.All", "Other.Role"]), NOW);
+        let c = v.verify_header(Some(&format!("Bearer {}", t.token)), NOW).expect("valid");
+        assert_eq!(c.tenant.as_str(), TENANT);
+        assert!(c.has_any(&[Permission::SensorsRead]));
+        assert!(!c.has_any(&[Permission::SensorsReadWrite]));
+        assert!(!c.is_delegated());
+    }
+
+    #[test]
+    fn rejection_table() {
+        let k = key();
+        let v = TokenVerifier::new(vec![k.clone()], "https://sts.example");
+        let good = k.issue("https://sts.example", &request(&[]), NOW).token;
+        let parts: Vec<&str> = good.split('.').collect();
+        let none_alg = format!("{}.{}.", b64(&serde_json::json!({"alg": "none", "typ": "JWT"})), parts[1]);
+        let hs256 = {
+            let h = jsonwebtoken::Header { kid: Some(k.kid().into()), ..jsonwebtoken::Header::new(Algorithm::HS256) };
+            let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+            jsonwebtoken::encode(&h, &claims, &jsonwebtoken::EncodingKey::from_secret(b"public")).expect("encode")
+        };
+        let other_key = {
+            let pem = SigningKey::generate_pem().expect("keygen");
+            SigningKey::from_pem(&pem).expect("pem").issue("https://sts.example", &request(&[]), NOW).token
+        };
+        let tampered = format!("{}.{}.{}", parts[0], b64(&serde_json::json!({"tid": TENANT, "roles": ["SecurityIdentitiesSensors.ReadWrite.All"]})), parts[2]);
+        let wrong_issuer = k.issue("https://evil.example", &request(&[]), NOW).token;
+        let expired = k.issue("https://sts.example", &request(&[]), NOW - 10_000).token;
+        let future = k.issue("https://sts.example", &request(&[]), NOW + 10_000).token;
+        let cases: Vec<(Option<String>, AuthError)> = vec![
+            (None, AuthError::Missing),
+            (Some("Bearer ".into()), AuthError::Missing),
+            (Some(format!("Basic {good}")), AuthError::NotBearer),
+            (Some("Bearer garbage".into()), AuthError::Malformed),
+            (Some(format!("Bearer {none_alg}")), AuthError::BadAlgorithm),
+            (Some(format!("Bearer {hs256}")), AuthError::BadAlgorithm),
+            (Some(format!("Bearer {other_key}")), AuthError::UnknownKey),
+            (Some(format!("Bearer {tampered}")), AuthError::BadSignature),
+            (Some(format!("Bearer {wrong_issuer}")), AuthError::BadIssuer),
+            (Some(format!("Bearer {expired}")), AuthError::Expired),
+            (Some(format!("Bearer {future}")), AuthError::NotYetValid),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(v.verify_header(header.as_deref(), NOW).err(), Some(expected.clone()), "{header:?}");
+        }
+        // A cached token still expires.
+        assert!(v.verify(&good, NOW).is_ok());
+        assert_eq!(v.verify(&good, NOW + 100_000).err(), Some(AuthError::Expired));
+    }
+}

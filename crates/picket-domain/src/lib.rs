@@ -1,0 +1,14 @@
+//! Picket's domain: tenants, sensors, sensor candidates, health issues and activation
+//! configuration, with the rules of the Defender for Identity API that govern them.
+//! Pure: no HTTP, no SQL, no runtime; time comes in as an argument.
+
+pub mod enums;
+pub mod entities;
+pub mod ids;
+pub mod rules;
+pub mod schema;
+pub mod time;
+
+pub use entities::*;
+pub use enums::*;
+pub use ids::*;

@@ -1,0 +1,101 @@
+//! What each entity exposes to OData query options, per API version. The store maps these
+//! canonical names to columns; the server uses them to validate `$select`/`$filter`.
+
+use crate::enums::*;
+use picket_odata::{EntitySchema, PropType, Property};
+
+const fn prop(name: &'static str, ty: PropType) -> Property {
+    Property { name, ty, filterable: true, sortable: !matches!(ty, PropType::StringCollection) }
+}
+
+pub const SENSOR_ENTITY: &str = "microsoft.graph.security.sensor";
+pub const HEALTH_ISSUE_ENTITY: &str = "microsoft.graph.security.healthIssue";
+pub const CANDIDATE_ENTITY: &str = "microsoft.graph.security.sensorCandidate";
+
+/// `serviceStatus` exists on beta only (spec §5 D7).
+pub fn sensor_schema(beta: bool) -> EntitySchema {
+    let mut properties = vec![
+        prop("id", PropType::String),
+        prop("createdDateTime", PropType::DateTime),
+        prop("deploymentStatus", PropType::Enum(DeploymentStatus::MEMBERS)),
+        prop("displayName", PropType::String),
+        prop("domainName", PropType::String),
+        prop("healthStatus", PropType::Enum(SensorHealthStatus::MEMBERS)),
+        prop("openHealthIssuesCount", PropType::Int64),
+        prop("sensorType", PropType::Enum(SensorType::MEMBERS)),
+        prop("version", PropType::String),
+        prop("settings/description", PropType::String),
+        prop("settings/domainControllerDnsNames", PropType::StringCollection),
+        prop("settings/isDelayedDeploymentEnabled", PropType::Bool),
+    ];
+    let mut selectable = vec![
+        "id",
+        "createdDateTime",
+        "deploymentStatus",
+        "displayName",
+        "domainName",
+        "healthStatus",
+        "openHealthIssuesCount",
+        "sensorType",
+        "settings",
+        "version",
+    ];
+    if beta {
+        properties.push(prop("serviceStatus", PropType::Enum(ServiceStatus::MEMBERS)));
+        selectable.push("serviceStatus");
+    }
+    EntitySchema { entity: SENSOR_ENTITY, properties, selectable, expandable: vec!["healthIssues"] }
+}
+
+pub fn health_issue_schema() -> EntitySchema {
+    EntitySchema {
+        entity: HEALTH_ISSUE_ENTITY,
+        properties: vec![
+            prop("id", PropType::String),
+            prop("additionalInformation", PropType::StringCollection),
+            prop("createdDateTime", PropType::DateTime),
+            prop("description", PropType::String),
+            prop("displayName", PropType::String),
+            prop("domainNames", PropType::StringCollection),
+            prop("healthIssueType", PropType::Enum(HealthIssueType::MEMBERS)),
+            prop("issueTypeId", PropType::String),
+            prop("lastModifiedDateTime", PropType::DateTime),
+            prop("recommendations", PropType::StringCollection),
+            prop("recommendedActionCommands", PropType::StringCollection),
+            prop("sensorDNSNames", PropType::StringCollection),
+            prop("severity", PropType::Enum(HealthIssueSeverity::MEMBERS)),
+            prop("status", PropType::Enum(HealthIssueStatus::MEMBERS)),
+        ],
+        selectable: vec![
+            "id",
+            "additionalInformation",
+            "createdDateTime",
+            "description",
+            "displayName",
+            "domainNames",
+            "healthIssueType",
+            "issueTypeId",
+            "lastModifiedDateTime",
+            "recommendations",
+            "recommendedActionCommands",
+            "sensorDNSNames",
+            "severity",
+            "status",
+        ],
+        expandable: vec![],
+    }
+}
+
+pub fn candidate_schema() -> EntitySchema {
+    EntitySchema {
+        entity: CANDIDATE_ENTITY,
+        properties: vec![
+            prop("id", PropType::String),
+            prop("computerDnsName", PropType::String),
+            prop("lastSeenDateTime", PropType::DateTime),
+            prop("senseClientVersion", PropType::String),
+        ],
+        selectable: vec!["id", "computerDnsName", "lastSeenDateTime", "senseClientVersion"],
+        expandable: vec![],
+    }
+}

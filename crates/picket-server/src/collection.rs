@@ -1,0 +1,104 @@
+//! Collection responses: page size from `$top` or the server default, `@odata.count` when
+//! asked, and an `@odata.nextLink` that repeats every original option with `$skip` advanced,
+//! absolute on the host the client called (spec §0, §3.6).
+
+use crate::context::RequestContext;
+use crate::error::ApiError;
+use picket_odata::{parse_query, validate_query, EntitySchema, RawQuery, ValidatedQuery};
+use picket_store::{Page, PageRequest};
+use serde_json::{Map, Value};
+
+/// Query options of one request, raw (for nextLinks) and validated (for the store).
+pub struct CollectionQuery {
+    pub raw: RawQuery,
+    pub valid: ValidatedQuery,
+}
+
+impl CollectionQuery {
+    pub fn parse(query: &str, schema: &EntitySchema) -> Result<Self, ApiError> {
+        let raw = parse_query(query)?;
+        let valid = validate_query(&raw, schema)?;
+        Ok(Self { raw, valid })
+    }
+
+    pub fn page_request(&self, default_size: u32) -> PageRequest {
+        PageRequest { skip: self.valid.skip, size: self.valid.top.unwrap_or(default_size) }
+    }
+}
+
+/// Refuses options that make no sense on a single entity (spec §1.9: `$select`/`$expand` only).
+pub fn entity_query(query: &str, schema: &EntitySchema) -> Result<ValidatedQuery, ApiError> {
+    let raw = parse_query(query)?;
+    if let Some(option) = raw.present().into_iter().find(|o| !matches!(*o, "$select" | "$expand" | "$format")) {
+        return Err(ApiError::BadRequest(format!("Query option '{option}' is not allowed on a single entity")));
+    }
+    Ok(validate_query(&raw, schema)?)
+}
+
+/// Characters escaped in nextLink values: everything but unreserved characters and a few
+/// harmless sub-delimiters, so a value never breaks the query string it sits in.
+const VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b',')
+    .remove(b':')
+    .remove(b'/');
+
+fn next_link(ctx: &RequestContext, raw: &RawQuery, next_skip: u64, size: u32) -> String {
+    let top = size.to_string();
+    let skip = next_skip.to_string();
+    let options: [(&str, Option<&str>); 8] = [
+        ("$filter", raw.filter.as_deref()),
+        ("$select", raw.select.as_deref()),
+        ("$expand", raw.expand.as_deref()),
+        ("$orderby", raw.orderby.as_deref()),
+        ("$count", raw.count.as_deref()),
+        ("$format", raw.format.as_deref()),
+        ("$top", Some(&top)),
+        ("$skip", Some(&skip)),
+    ];
+    // Option names keep their literal `$`, as Graph's own links do (spec §0).
+    let query: Vec<String> = options
+        .iter()
+        .filter_map(|(name, value)| value.map(|v| format!("{name}={}", percent_encoding::utf8_percent_encode(v, VALUE))))
+        .collect();
+    format!("{}/{}?{}", ctx.version_root(), ctx.path, query.join("&"))
+}
+
+/// `{"@odata.context", "@odata.count"?, "@odata.nextLink"?, "value"}` in that order (spec §3.6).
+pub fn collection_body<T>(
+    ctx: &RequestContext,
+    context_fragment: &str,
+    query: &CollectionQuery,
+    page_request: PageRequest,
+    page: &Page<T>,
+    total: Option<u64>,
+    mut render: impl FnMut(&T) -> Map<String, Value>,
+) -> Value {
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), Value::String(ctx.metadata(&select_fragment(context_fragment, &query.valid))));
+    if let Some(total) = total {
+        body.insert("@odata.count".into(), Value::from(total));
+    }
+    if page.has_more {
+        let next = page_request.skip + u64::from(page_request.size);
+        body.insert("@odata.nextLink".into(), Value::String(next_link(ctx, &query.raw, next, page_request.size)));
+    }
+    body.insert("value".into(), Value::Array(page.items.iter().map(|i| Value::Object(render(i))).collect::<Vec<_>>()));
+    Value::Object(body)
+}
+
+/// `sensors(a,b)` when `$select` narrowed the shape (spec §3.3).
+pub fn select_fragment(fragment: &str, query: &ValidatedQuery) -> String {
+    match &query.select {
+        Some(props) => match fragment.split_once("/$entity") {
+            Some((head, _)) => format!("{head}({})/$entity", props.join(",")),
+            None => format!("{fragment}({})", props.join(",")),
+        },
+        None => fragment.to_string(),
+    }
+}

@@ -1,0 +1,94 @@
+//! The one place errors become HTTP statuses and Graph error codes (spec §3.2).
+
+use picket_auth::AuthError;
+use picket_domain::rules::RuleViolation;
+use picket_odata::ODataError;
+use picket_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(#[from] AuthError),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Specified HTTP method is not allowed for the request target")]
+    MethodNotAllowed,
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    #[error("Request body is larger than the 1 MiB limit")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    ServiceUnavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest(_) => 400,
+            ApiError::Unauthorized(_) => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::NotFound(_) => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::PayloadTooLarge => 413,
+            ApiError::UnsupportedMediaType => 415,
+            ApiError::Internal(_) => 500,
+            ApiError::ServiceUnavailable(_) => 503,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "BadRequest",
+            ApiError::Unauthorized(_) => "InvalidAuthenticationToken",
+            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::NotFound(_) => "NotFound",
+            ApiError::MethodNotAllowed => "MethodNotAllowed",
+            ApiError::PayloadTooLarge => "RequestEntityTooLarge",
+            ApiError::UnsupportedMediaType => "UnsupportedMediaType",
+            ApiError::Internal(_) => "InternalServerError",
+            ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
+        }
+    }
+
+    /// What the client is told. Internal details stay in the server log.
+    pub fn public_message(&self) -> String {
+        match self {
+            ApiError::Internal(_) => "An internal server error occurred".into(),
+            ApiError::ServiceUnavailable(_) => "The service is temporarily unavailable; retry later".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn not_found_segment(segment: &str) -> Self {
+        ApiError::NotFound(format!("Resource not found for the segment '{segment}'"))
+    }
+}
+
+impl From<ODataError> for ApiError {
+    fn from(e: ODataError) -> Self {
+        ApiError::BadRequest(e.to_string())
+    }
+}
+
+impl From<RuleViolation> for ApiError {
+    fn from(e: RuleViolation) -> Self {
+        ApiError::BadRequest(e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Rule(rule) => rule.into(),
+            StoreError::UnknownCandidates(_) | StoreError::Conflict(_) => ApiError::BadRequest(e.to_string()),
+            StoreError::Unavailable(m) => ApiError::ServiceUnavailable(m),
+            StoreError::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}

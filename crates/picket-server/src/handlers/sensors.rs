@@ -1,0 +1,144 @@
+//! Sensors: list, count, get (with `$expand=healthIssues`), update settings, delete (spec §2.1–2.4).
+
+use super::Call;
+use crate::body::{self, check_odata_type, read_only_property, unknown_property, wrong_type};
+use crate::collection::{collection_body, entity_query, select_fragment, CollectionQuery};
+use crate::dispatch::missing_permission;
+use crate::error::ApiError;
+use crate::render;
+use crate::response::GraphResponse;
+use picket_auth::Permission;
+use picket_domain::rules::SettingsPatch;
+use picket_domain::schema::{sensor_schema, SENSOR_ENTITY};
+use picket_domain::{Sensor, SensorId};
+use picket_odata::ValidatedQuery;
+use picket_store::{IssueScope, PageRequest};
+use serde_json::{Map, Value};
+
+const HEALTH_READ: &[Permission] = &[Permission::HealthRead, Permission::HealthReadWrite];
+/// Issues embedded by `$expand` are not paged (spec §2.2); this bounds the embedding.
+const EXPAND_LIMIT: u32 = 1000;
+
+fn not_found(id: &SensorId) -> ApiError {
+    ApiError::NotFound(format!("Sensor '{id}' was not found"))
+}
+
+/// Expanding issues reads health data, so it needs a health permission too (spec §2.0).
+fn check_expand(call: &Call<'_>, query: &ValidatedQuery) -> Result<bool, ApiError> {
+    let expand = query.expand.contains(&"healthIssues");
+    if expand && !call.caller.has_any(HEALTH_READ) {
+        return Err(missing_permission(call.caller, HEALTH_READ));
+    }
+    Ok(expand)
+}
+
+async fn render_with_issues(call: &Call<'_>, sensor: &Sensor, query: &ValidatedQuery, expand: bool) -> Result<Map<String, Value>, ApiError> {
+    let mut map = render::sensor(sensor, call.ctx.version, query.select.as_deref());
+    if expand {
+        let page = call
+            .state
+            .store
+            .list_health_issues(call.tenant(), &IssueScope::Sensor(sensor.id.clone()), &ValidatedQuery::default(), PageRequest { skip: 0, size: EXPAND_LIMIT })
+            .await?;
+        let issues = page.items.iter().map(|h| Value::Object(render::health_issue(h, None))).collect();
+        map.insert("healthIssues".into(), Value::Array(issues));
+    }
+    Ok(map)
+}
+
+pub async fn list_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
+    let query = CollectionQuery::parse(call.query, &sensor_schema(call.ctx.version.is_beta()))?;
+    let expand = check_expand(call, &query.valid)?;
+    let page_request = query.page_request(call.state.settings.default_page_size);
+    let store = &call.state.store;
+    let page = store.list_sensors(call.tenant(), &query.valid, page_request).await?;
+    let total = if query.valid.count { Some(store.count_sensors(call.tenant(), &query.valid).await?) } else { None };
+    let mut rendered = Vec::with_capacity(page.items.len());
+    for s in &page.items {
+        rendered.push(render_with_issues(call, s, &query.valid, expand).await?);
+    }
+    let mut rendered = rendered.into_iter();
+    let body = collection_body(call.ctx, "security/identities/sensors", &query, page_request, &page, total, |_| {
+        rendered.next().unwrap_or_default()
+    });
+    Ok(GraphResponse::json(200, body))
+}
+
+pub async fn count_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
+    let query = CollectionQuery::parse(call.query, &sensor_schema(call.ctx.version.is_beta()))?;
+    let n = call.state.store.count_sensors(call.tenant(), &query.valid).await?;
+    Ok(GraphResponse::text(n.to_string()))
+}
+
+pub async fn get_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse, ApiError> {
+    let query = entity_query(call.query, &sensor_schema(call.ctx.version.is_beta()))?;
+    let expand = check_expand(call, &query)?;
+    let sensor = call.state.store.find_sensor(call.tenant(), id).await?.ok_or_else(|| not_found(id))?;
+    let map = render_with_issues(call, &sensor, &query, expand).await?;
+    let context = call.ctx.metadata(&select_fragment("security/identities/sensors/$entity", &query));
+    Ok(GraphResponse::json(200, render::with_context(context, map)))
+}
+
+/// Reads a PATCH body: only `settings` may change; read-only and unknown properties are refused
+/// so a typo never silently does nothing (spec §2.3).
+fn settings_patch(body: &Map<String, Value>, id: &SensorId) -> Result<SettingsPatch, ApiError> {
+    const READ_ONLY: &[&str] = &[
+        "createdDateTime", "deploymentStatus", "displayName", "domainName", "healthStatus",
+        "openHealthIssuesCount", "sensorType", "serviceStatus", "version", "healthIssues", "migrationState",
+    ];
+    let mut patch = SettingsPatch::default();
+    for (name, value) in body {
+        match name.as_str() {
+            "@odata.type" => check_odata_type(value, render::SENSOR_TYPE)?,
+            "id" if value.as_str() == Some(id.as_str()) => {}
+            "settings" => {
+                let settings = value.as_object().ok_or_else(|| wrong_type("settings", "an object"))?;
+                for (key, v) in settings {
+                    match key.as_str() {
+                        "@odata.type" => check_odata_type(v, render::SETTINGS_TYPE)?,
+                        "description" => {
+                            patch.description = Some(match v {
+                                Value::Null => None,
+                                Value::String(s) => Some(s.clone()),
+                                _ => return Err(wrong_type("description", "a string or null")),
+                            })
+                        }
+                        "domainControllerDnsNames" => {
+                            patch.domain_controller_dns_names = Some(body::string_list(key, v)?)
+                        }
+                        // `isDelayedUpdateEnabled` is the docs' and PowerShell's name (spec §5 D4).
+                        "isDelayedDeploymentEnabled" | "isDelayedUpdateEnabled" => {
+                            patch.is_delayed_deployment_enabled =
+                                Some(v.as_bool().ok_or_else(|| wrong_type(key, "a boolean"))?)
+                        }
+                        other => return Err(unknown_property(other, "microsoft.graph.security.sensorSettings")),
+                    }
+                }
+            }
+            other if READ_ONLY.contains(&other) || other == "id" => return Err(read_only_property(other)),
+            other => return Err(unknown_property(other, SENSOR_ENTITY)),
+        }
+    }
+    Ok(patch)
+}
+
+pub async fn update_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse, ApiError> {
+    let body = body::json_object(call.body)?;
+    let patch = settings_patch(&body, id)?;
+    let sensor = call.state.store.save_sensor_settings(call.tenant(), id, &patch).await?.ok_or_else(|| not_found(id))?;
+    let context = call.ctx.metadata("security/identities/sensors/$entity");
+    Ok(GraphResponse::json(200, render::with_context(context, render::sensor(&sensor, call.ctx.version, None))))
+}
+
+pub async fn delete_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse, ApiError> {
+    if call.state.store.delete_sensor(call.tenant(), id, call.now).await? {
+        Ok(GraphResponse::empty(204))
+    } else {
+        Err(not_found(id))
+    }
+}
+
+/// Used by the health-issue handlers: a sensor's issue list needs the sensor to exist.
+pub async fn require_sensor(call: &Call<'_>, id: &SensorId) -> Result<(), ApiError> {
+    call.state.store.find_sensor(call.tenant(), id).await?.map(|_| ()).ok_or_else(|| not_found(id))
+}

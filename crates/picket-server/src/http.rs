@@ -1,0 +1,105 @@
+//! The HTTP edge: turns axum requests into [`GraphRequest`]s and [`GraphResponse`]s back into
+//! HTTP, with Graph's standard headers on every answer (spec §3.1) and the 1 MiB body limit.
+
+use crate::batch;
+use crate::context::{ApiVersion, RequestIds};
+use crate::dispatch::{execute, GraphRequest};
+use crate::error::ApiError;
+use crate::response::{Body as GraphBody, GraphResponse, JSON_CONTENT_TYPE};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(graph_entry)
+        .with_state(state)
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Scheme and host for links back to us: the configured public URL, else the Host header.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.settings.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = header_str(headers, "host").filter(|h| !h.is_empty() && !h.contains(['/', ' ', '?', '#']));
+    let scheme = header_str(headers, "x-forwarded-proto").filter(|p| *p == "https").unwrap_or("http");
+    format!("{scheme}://{}", host.unwrap_or("localhost"))
+}
+
+async fn graph_entry(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let ids = RequestIds::new(header_str(&parts.headers, "client-request-id"));
+    let error = |e: ApiError| to_http(GraphResponse::error(&e, &ids.request_id, &ids.client_request_id), &ids);
+
+    let path = parts.uri.path().trim_start_matches('/');
+    let (version_segment, rest) = path.split_once('/').unwrap_or((path, ""));
+    let Some(version) = ApiVersion::parse(version_segment) else {
+        return error(ApiError::not_found_segment(version_segment));
+    };
+    let too_large = header_str(&parts.headers, "content-length")
+        .and_then(|l| l.parse::<usize>().ok())
+        .is_some_and(|l| l > MAX_BODY_BYTES);
+    if too_large {
+        return error(ApiError::PayloadTooLarge);
+    }
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return error(ApiError::PayloadTooLarge);
+    };
+    let request = GraphRequest {
+        method: parts.method.as_str().to_string(),
+        version,
+        path: rest.to_string(),
+        query: parts.uri.query().unwrap_or_default().to_string(),
+        authorization: header_str(&parts.headers, "authorization").map(str::to_string),
+        content_type: header_str(&parts.headers, "content-type").map(str::to_string),
+        body,
+        ids: ids.clone(),
+        base_url: base_url(&state, &parts.headers),
+    };
+    let response = if rest.eq_ignore_ascii_case("$batch") {
+        batch::execute_batch(&state, request).await
+    } else {
+        execute(&state, request).await
+    };
+    to_http(response, &ids)
+}
+
+fn to_http(response: GraphResponse, ids: &RequestIds) -> Response {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (body, content_type) = match response.body {
+        GraphBody::Json(v) => (Body::from(serde_json::to_vec(&v).unwrap_or_default()), Some(JSON_CONTENT_TYPE)),
+        GraphBody::Text(t) => (Body::from(t), Some("text/plain; charset=utf-8")),
+        GraphBody::Empty => (Body::empty(), None),
+    };
+    let mut http = Response::new(body);
+    *http.status_mut() = status;
+    let headers = http.headers_mut();
+    if let Some(ct) = content_type {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    }
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    };
+    put("request-id", &ids.request_id);
+    put("client-request-id", &ids.client_request_id);
+    put("OData-Version", "4.0");
+    put("Cache-Control", "no-cache");
+    put("Strict-Transport-Security", "max-age=31536000");
+    for (name, value) in &response.headers {
+        put(name, value);
+    }
+    http
+}

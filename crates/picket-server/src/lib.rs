@@ -1,0 +1,28 @@
+//! Picket's HTTP server: the Microsoft Graph sensor-management API of Defender for Identity
+//! (`/v1.0` and `/beta` `/security/identities/…`) with `$batch`, over any [`picket_store::Store`].
+
+mod batch;
+mod body;
+mod collection;
+pub mod context;
+pub mod demo;
+mod dispatch;
+pub mod error;
+pub mod fixture;
+mod handlers;
+mod http;
+mod render;
+pub mod response;
+pub mod routes;
+pub mod state;
+
+pub use http::{router, MAX_BODY_BYTES};
+pub use state::{ApiSettings, AppState};
+
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

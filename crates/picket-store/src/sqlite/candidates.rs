@@ -1,0 +1,94 @@
+//! Sensor candidates and their activation into unified sensors (spec §2.9, §4.5).
+
+use super::listing::Listing;
+use super::rows::{candidate_from_row, ts, CANDIDATE_COLUMNS, CANDIDATE_SELECT};
+use super::sensors;
+use crate::{Activation, Page, PageRequest, StoreError};
+use deadpool_sqlite::rusqlite::{params, Connection, OptionalExtension, Transaction};
+use picket_domain::rules::sensor_from_candidate;
+use picket_domain::time::Timestamp;
+use picket_domain::*;
+use picket_odata::ValidatedQuery;
+
+fn listing<'a>(tenant: &'a TenantId, query: &'a ValidatedQuery) -> Listing<'a> {
+    Listing {
+        table: "sensor_candidates",
+        select: CANDIDATE_SELECT,
+        columns: CANDIDATE_COLUMNS,
+        default_order: "computer_dns_name ASC, id ASC",
+        tenant: tenant.as_str(),
+        scope: None,
+        query,
+    }
+}
+
+pub fn list(conn: &Connection, tenant: &TenantId, query: &ValidatedQuery, page: PageRequest) -> Result<Page<SensorCandidate>, StoreError> {
+    listing(tenant, query).page(conn, page, candidate_from_row)
+}
+
+pub fn count(conn: &Connection, tenant: &TenantId, query: &ValidatedQuery) -> Result<u64, StoreError> {
+    listing(tenant, query).count(conn)
+}
+
+pub fn find(conn: &Connection, tenant: &TenantId, id: &str) -> Result<Option<SensorCandidate>, StoreError> {
+    let sql = format!("SELECT {CANDIDATE_SELECT} FROM sensor_candidates WHERE tenant_id = ?1 AND id = ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![tenant.as_str(), id], candidate_from_row)
+        .optional()?)
+}
+
+pub fn insert(tx: &Transaction<'_>, tenant: &TenantId, c: &SensorCandidate) -> Result<(), StoreError> {
+    let n = tx
+        .prepare_cached(
+            "INSERT INTO sensor_candidates (tenant_id, id, computer_dns_name, last_seen_date_time, sense_client_version) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, id) DO NOTHING",
+        )?
+        .execute(params![tenant.as_str(), c.id.as_str(), c.computer_dns_name, ts(&c.last_seen_date_time), c.sense_client_version])?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!("a sensor candidate with id '{}' already exists", c.id)));
+    }
+    Ok(())
+}
+
+/// Validates every id, then activates. An id that is already a unified sensor is a no-op.
+pub fn activate(tx: &Transaction<'_>, tenant: &TenantId, ids: &[CandidateId], unified_version: &str, now: Timestamp) -> Result<Activation, StoreError> {
+    let mut to_activate = Vec::new();
+    let mut outcome = Activation::default();
+    let mut unknown = Vec::new();
+    for id in ids {
+        if to_activate.iter().any(|c: &SensorCandidate| c.id == *id) {
+            continue;
+        }
+        if let Some(candidate) = find(tx, tenant, id.as_str())? {
+            to_activate.push(candidate);
+        } else if sensors::find(tx, tenant, id.as_str())?.is_some_and(|s| s.major_version() >= 3) {
+            let sid = SensorId::new(id.as_str());
+            if !outcome.already_active.contains(&sid) {
+                outcome.already_active.push(sid);
+            }
+        } else {
+            unknown.push(id.to_string());
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(StoreError::UnknownCandidates(unknown));
+    }
+    for candidate in &to_activate {
+        tx.execute(
+            "DELETE FROM sensor_candidates WHERE tenant_id = ?1 AND id = ?2",
+            params![tenant.as_str(), candidate.id.as_str()],
+        )?;
+        let sensor = sensor_from_candidate(candidate, unified_version, now);
+        sensors::insert(tx, tenant, &sensor)?;
+        outcome.activated.push(sensor.id);
+    }
+    Ok(outcome)
+}
+
+pub fn all_ids(tx: &Transaction<'_>, tenant: &TenantId) -> Result<Vec<CandidateId>, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT id FROM sensor_candidates WHERE tenant_id = ?1")?
+        .query_map(params![tenant.as_str()], |r| Ok(CandidateId::new(r.get::<_, String>(0)?)))?
+        .collect::<Result<_, _>>()?)
+}

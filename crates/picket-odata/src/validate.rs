@@ -5,6 +5,9 @@ use crate::filter::{cmp_op_text, func_text, LambdaBody, RawExpr, RawLiteral, Raw
 use crate::lexer::err;
 use crate::{CmpOp, EntitySchema, Expr, Literal, ODataError, Operand, PropType, Property, StrFunc};
 
+/// Resolves names case-insensitively to canonical ones, types every literal against its property,
+/// and moves literals to the right of comparisons. Runs of `and` (or of `or`) come back as a
+/// balanced tree, so that code recursing over the result stays shallow for any accepted filter.
 pub fn validate_filter(raw: &RawExpr, schema: &EntitySchema) -> Result<Expr, ODataError> {
     Validator { schema, var: None }.expr(raw)
 }

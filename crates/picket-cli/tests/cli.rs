@@ -17,9 +17,18 @@ struct Server {
     lines: Vec<String>,
 }
 
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Server {
     fn start(data_dir: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
+        let child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
@@ -28,7 +37,9 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("picket starts");
-        let stdout = child.stdout.take().expect("stdout");
+        // Owned by `Server` at once, so its Drop reaps the child on every path.
+        let mut server = Server { child, base: String::new(), lines: Vec::new() };
+        let stdout = server.child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -37,19 +48,17 @@ impl Server {
                 }
             }
         });
-        let mut lines = Vec::new();
         loop {
             let line = rx.recv_timeout(Duration::from_secs(60)).expect("server prints its address");
-            let done = line.starts_with("Picket listening on ");
-            lines.push(line.clone());
-            if done {
-                let base = line.trim_start_matches("Picket listening on ").to_string();
-                return Server { child, base, lines };
+            server.lines.push(line.clone());
+            if let Some(base) = line.strip_prefix("Picket listening on ") {
+                server.base = base.to_string();
+                return server;
             }
         }
     }
 
-    fn stop(mut self) -> std::process::ExitStatus {
+    fn stop(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
         for _ in 0..100 {
@@ -88,7 +97,7 @@ async fn get(base: &str, path: &str, token: &str) -> (u16, Value) {
 #[tokio::test]
 async fn demo_serves_a_dozen_sensors_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(dir.path(), &["--demo"]);
+    let mut server = Server::start(dir.path(), &["--demo"]);
     assert!(server.lines.iter().any(|l| l.contains(DEMO_TENANT)));
     let demo_token = server
         .lines
@@ -152,7 +161,7 @@ async fn seed_rejects_bad_fixtures_whole_and_state_survives_restart() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("sensors[1].sensorType"), "names the bad field: {err}");
 
-    let server = Server::start(dir.path(), &[]);
+    let mut server = Server::start(dir.path(), &[]);
     let t = token(dir.path(), OTHER_TENANT, &["SecurityIdentitiesSensors.Read.All"]);
     let (_, body) = get(&server.base, "/beta/security/identities/sensors?$orderby=displayName", &t).await;
     let ids: Vec<&str> = body["value"].as_array().expect("value").iter().filter_map(|s| s["id"].as_str()).collect();
@@ -160,7 +169,7 @@ async fn seed_rejects_bad_fixtures_whole_and_state_survives_restart() {
     assert_eq!(body["value"][1]["healthStatus"], "notHealthyHigh");
     assert!(server.stop().success());
 
-    let server = Server::start(dir.path(), &[]);
+    let mut server = Server::start(dir.path(), &[]);
     let (status, body) = get(&server.base, "/beta/security/identities/sensors/s-1", &t).await;
     assert_eq!(status, 200, "data and signing key survive a restart");
     assert_eq!(body["openHealthIssuesCount"], 1);

@@ -3,6 +3,7 @@
 //! answers 424.
 
 use crate::body;
+use base64::Engine;
 use crate::context::RequestIds;
 use crate::dispatch::{execute, GraphRequest};
 use crate::error::ApiError;
@@ -182,9 +183,11 @@ fn render_item(id: &str, response: GraphResponse) -> Value {
             headers.insert("Content-Type".into(), Value::String(JSON_CONTENT_TYPE.into()));
             Some(v)
         }
+        // Non-JSON bodies travel base64-encoded in batch replies, as Graph sends them and the
+        // SDKs decode them (spec §3.8).
         Body::Text(t) => {
             headers.insert("Content-Type".into(), Value::String("text/plain".into()));
-            Some(Value::String(t))
+            Some(Value::String(base64::engine::general_purpose::STANDARD.encode(t)))
         }
         Body::Empty => None,
     };

@@ -3,6 +3,7 @@
 
 use crate::enums::*;
 use picket_odata::{EntitySchema, PropType, Property};
+use std::sync::LazyLock;
 
 const fn prop(name: &'static str, ty: PropType) -> Property {
     Property { name, ty, filterable: true, sortable: !matches!(ty, PropType::StringCollection) }
@@ -13,7 +14,27 @@ pub const HEALTH_ISSUE_ENTITY: &str = "microsoft.graph.security.healthIssue";
 pub const CANDIDATE_ENTITY: &str = "microsoft.graph.security.sensorCandidate";
 
 /// `serviceStatus` exists on beta only (spec §5 D7).
-pub fn sensor_schema(beta: bool) -> EntitySchema {
+pub fn sensor_schema(beta: bool) -> &'static EntitySchema {
+    static V1: LazyLock<EntitySchema> = LazyLock::new(|| build_sensor_schema(false));
+    static BETA: LazyLock<EntitySchema> = LazyLock::new(|| build_sensor_schema(true));
+    if beta {
+        &BETA
+    } else {
+        &V1
+    }
+}
+
+pub fn health_issue_schema() -> &'static EntitySchema {
+    static SCHEMA: LazyLock<EntitySchema> = LazyLock::new(build_health_issue_schema);
+    &SCHEMA
+}
+
+pub fn candidate_schema() -> &'static EntitySchema {
+    static SCHEMA: LazyLock<EntitySchema> = LazyLock::new(build_candidate_schema);
+    &SCHEMA
+}
+
+fn build_sensor_schema(beta: bool) -> EntitySchema {
     let mut properties = vec![
         prop("id", PropType::String),
         prop("createdDateTime", PropType::DateTime),
@@ -47,7 +68,7 @@ pub fn sensor_schema(beta: bool) -> EntitySchema {
     EntitySchema { entity: SENSOR_ENTITY, properties, selectable, expandable: vec!["healthIssues"] }
 }
 
-pub fn health_issue_schema() -> EntitySchema {
+fn build_health_issue_schema() -> EntitySchema {
     EntitySchema {
         entity: HEALTH_ISSUE_ENTITY,
         properties: vec![
@@ -86,7 +107,7 @@ pub fn health_issue_schema() -> EntitySchema {
     }
 }
 
-pub fn candidate_schema() -> EntitySchema {
+fn build_candidate_schema() -> EntitySchema {
     EntitySchema {
         entity: CANDIDATE_ENTITY,
         properties: vec![

@@ -183,6 +183,10 @@ fn render_item(id: &str, response: GraphResponse) -> Value {
             headers.insert("Content-Type".into(), Value::String(JSON_CONTENT_TYPE.into()));
             Some(v)
         }
+        Body::Raw(bytes) => {
+            headers.insert("Content-Type".into(), Value::String(JSON_CONTENT_TYPE.into()));
+            serde_json::from_slice(&bytes).ok()
+        }
         // Non-JSON bodies travel base64-encoded in batch replies, as Graph sends them and the
         // SDKs decode them (spec §3.8).
         Body::Text(t) => {

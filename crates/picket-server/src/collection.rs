@@ -6,7 +6,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use picket_odata::{parse_query, validate_query, EntitySchema, RawQuery, ValidatedQuery};
 use picket_store::{Page, PageRequest};
-use serde_json::{Map, Value};
+use crate::render::Collection;
 
 /// Query options of one request, raw (for nextLinks) and validated (for the store).
 pub struct CollectionQuery {
@@ -69,27 +69,27 @@ fn next_link(ctx: &RequestContext, raw: &RawQuery, next_skip: u64, size: u32) ->
     format!("{}/{}?{}", ctx.version_root(), ctx.path, query.join("&"))
 }
 
-/// `{"@odata.context", "@odata.count"?, "@odata.nextLink"?, "value"}` in that order (spec §3.6).
-pub fn collection_body<T>(
+/// One page as a [`Collection`]: context reflecting `$select`, count if asked, and a nextLink
+/// when rows remain (spec §3.6).
+pub fn collection<'a, T, V>(
     ctx: &RequestContext,
     context_fragment: &str,
     query: &CollectionQuery,
     page_request: PageRequest,
-    page: &Page<T>,
+    page: &'a Page<T>,
     total: Option<u64>,
-    mut render: impl FnMut(&T) -> Map<String, Value>,
-) -> Value {
-    let mut body = Map::new();
-    body.insert("@odata.context".into(), Value::String(ctx.metadata(&select_fragment(context_fragment, &query.valid))));
-    if let Some(total) = total {
-        body.insert("@odata.count".into(), Value::from(total));
-    }
-    if page.has_more {
+    view: impl FnMut(&'a T) -> V,
+) -> Collection<V> {
+    let next_link = page.has_more.then(|| {
         let next = page_request.skip + u64::from(page_request.size);
-        body.insert("@odata.nextLink".into(), Value::String(next_link(ctx, &query.raw, next, page_request.size)));
+        next_link(ctx, &query.raw, next, page_request.size)
+    });
+    Collection {
+        context: ctx.metadata(&select_fragment(context_fragment, &query.valid)),
+        count: total,
+        next_link,
+        items: page.items.iter().map(view).collect(),
     }
-    body.insert("value".into(), Value::Array(page.items.iter().map(|i| Value::Object(render(i))).collect::<Vec<_>>()));
-    Value::Object(body)
 }
 
 /// `sensors(a,b)` when `$select` narrowed the shape (spec §3.3).

@@ -79,6 +79,7 @@ fn to_http(response: GraphResponse, ids: &RequestIds) -> Response {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (body, content_type) = match response.body {
         GraphBody::Json(v) => (Body::from(serde_json::to_vec(&v).unwrap_or_default()), Some(JSON_CONTENT_TYPE)),
+        GraphBody::Raw(b) => (Body::from(b), Some(JSON_CONTENT_TYPE)),
         GraphBody::Text(t) => (Body::from(t), Some("text/plain; charset=utf-8")),
         GraphBody::Empty => (Body::empty(), None),
     };

@@ -1,11 +1,13 @@
 //! Entities to Graph JSON (spec §1): property names, `@odata.type` with `#` (spec §5 D3),
 //! seven-digit UTC timestamps, `[]` for empty collections, `serviceStatus` on beta only, and
-//! `$select` (which always keeps `id` and `@odata.type`).
+//! `$select` (which always keeps `id` and `@odata.type`). Views serialize straight to bytes:
+//! no intermediate JSON tree on the hot read paths.
 
-use crate::context::ApiVersion;
-use picket_domain::time::format_timestamp;
+use picket_domain::time::Timestamp;
 use picket_domain::*;
-use serde_json::{json, Map, Value};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+use std::fmt;
 
 pub const SENSOR_TYPE: &str = "#microsoft.graph.security.sensor";
 pub const SETTINGS_TYPE: &str = "#microsoft.graph.security.sensorSettings";
@@ -15,88 +17,262 @@ pub const ACTIVATION_CONFIGURATION_TYPE: &str = "#microsoft.graph.security.senso
 pub const ACCESS_KEY_TYPE: &str = "#microsoft.graph.security.deploymentAccessKeyType";
 pub const PACKAGE_TYPE: &str = "#microsoft.graph.security.sensorDeploymentPackage";
 
-/// Builds an entity object, keeping only selected properties when `$select` was given.
-struct Entity<'a> {
-    map: Map<String, Value>,
-    select: Option<&'a [&'static str]>,
+/// An entity's properties, written into a JSON object someone else opened.
+pub trait Fields {
+    fn write<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error>;
 }
 
-impl<'a> Entity<'a> {
-    fn new(odata_type: &str, id: &str, select: Option<&'a [&'static str]>) -> Self {
-        let mut map = Map::new();
-        map.insert("@odata.type".into(), Value::String(odata_type.into()));
-        map.insert("id".into(), Value::String(id.into()));
-        Self { map, select }
+/// `2023-11-16T09:41:24.2585071Z`, formatted without allocating (spec §3.9).
+struct Ts<'a>(&'a Timestamp);
+
+impl fmt::Display for Ts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use chrono::{Datelike, Timelike};
+        let t = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            (t.nanosecond() % 1_000_000_000) / 100
+        )
     }
-    fn put(&mut self, name: &str, value: impl FnOnce() -> Value) -> &mut Self {
-        if self.select.is_none_or(|s| s.contains(&name)) {
-            self.map.insert(name.into(), value());
+}
+
+impl Serialize for Ts<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+fn wanted(select: Option<&[&'static str]>, name: &str) -> bool {
+    select.is_none_or(|s| s.contains(&name))
+}
+
+pub struct SensorView<'a> {
+    pub sensor: &'a Sensor,
+    pub beta: bool,
+    pub select: Option<&'a [&'static str]>,
+    /// `$expand=healthIssues` (spec §2.2).
+    pub issues: Option<Vec<HealthIssue>>,
+}
+
+struct SettingsView<'a>(&'a SensorSettings);
+
+impl Serialize for SettingsView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("@odata.type", SETTINGS_TYPE)?;
+        m.serialize_entry("description", &self.0.description)?;
+        m.serialize_entry("domainControllerDnsNames", &self.0.domain_controller_dns_names)?;
+        m.serialize_entry("isDelayedDeploymentEnabled", &self.0.is_delayed_deployment_enabled)?;
+        m.end()
+    }
+}
+
+impl Fields for SensorView<'_> {
+    fn write<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        let s = self.sensor;
+        let want = |name| wanted(self.select, name);
+        m.serialize_entry("@odata.type", SENSOR_TYPE)?;
+        m.serialize_entry("id", s.id.as_str())?;
+        if want("displayName") {
+            m.serialize_entry("displayName", &s.display_name)?;
         }
-        self
+        if want("sensorType") {
+            m.serialize_entry("sensorType", s.sensor_type.as_str())?;
+        }
+        if want("version") {
+            m.serialize_entry("version", &s.version)?;
+        }
+        if want("deploymentStatus") {
+            m.serialize_entry("deploymentStatus", s.deployment_status.as_str())?;
+        }
+        if want("createdDateTime") {
+            m.serialize_entry("createdDateTime", &Ts(&s.created_date_time))?;
+        }
+        if want("domainName") {
+            m.serialize_entry("domainName", &s.domain_name)?;
+        }
+        if want("healthStatus") {
+            m.serialize_entry("healthStatus", s.health_status.as_str())?;
+        }
+        if want("openHealthIssuesCount") {
+            m.serialize_entry("openHealthIssuesCount", &s.open_health_issues_count)?;
+        }
+        if want("settings") {
+            m.serialize_entry("settings", &SettingsView(&s.settings))?;
+        }
+        if self.beta && want("serviceStatus") {
+            m.serialize_entry("serviceStatus", s.service_status.as_str())?;
+        }
+        if let Some(issues) = &self.issues {
+            let views: Vec<AsObject<IssueView<'_>>> =
+                issues.iter().map(|issue| AsObject(IssueView { issue, select: None })).collect();
+            m.serialize_entry("healthIssues", &views)?;
+        }
+        Ok(())
     }
-    fn done(self) -> Map<String, Value> {
-        self.map
+}
+
+pub struct IssueView<'a> {
+    pub issue: &'a HealthIssue,
+    pub select: Option<&'a [&'static str]>,
+}
+
+impl Fields for IssueView<'_> {
+    fn write<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        let h = self.issue;
+        let want = |name| wanted(self.select, name);
+        m.serialize_entry("@odata.type", HEALTH_ISSUE_TYPE)?;
+        m.serialize_entry("id", h.id.as_str())?;
+        if want("displayName") {
+            m.serialize_entry("displayName", &h.display_name)?;
+        }
+        if want("description") {
+            m.serialize_entry("description", &h.description)?;
+        }
+        if want("healthIssueType") {
+            m.serialize_entry("healthIssueType", h.health_issue_type.as_str())?;
+        }
+        if want("issueTypeId") {
+            m.serialize_entry("issueTypeId", &h.issue_type_id)?;
+        }
+        if want("severity") {
+            m.serialize_entry("severity", h.severity.as_str())?;
+        }
+        if want("status") {
+            m.serialize_entry("status", h.status.as_str())?;
+        }
+        if want("createdDateTime") {
+            m.serialize_entry("createdDateTime", &Ts(&h.created_date_time))?;
+        }
+        if want("lastModifiedDateTime") {
+            m.serialize_entry("lastModifiedDateTime", &Ts(&h.last_modified_date_time))?;
+        }
+        if want("domainNames") {
+            m.serialize_entry("domainNames", &h.domain_names)?;
+        }
+        if want("sensorDNSNames") {
+            m.serialize_entry("sensorDNSNames", &h.sensor_dns_names)?;
+        }
+        if want("additionalInformation") {
+            m.serialize_entry("additionalInformation", &h.additional_information)?;
+        }
+        if want("recommendations") {
+            m.serialize_entry("recommendations", &h.recommendations)?;
+        }
+        if want("recommendedActionCommands") {
+            m.serialize_entry("recommendedActionCommands", &h.recommended_action_commands)?;
+        }
+        Ok(())
     }
 }
 
-fn strings(items: &[String]) -> Value {
-    Value::Array(items.iter().map(|s| Value::String(s.clone())).collect())
+pub struct CandidateView<'a> {
+    pub candidate: &'a SensorCandidate,
+    pub select: Option<&'a [&'static str]>,
 }
 
-pub fn sensor(s: &Sensor, version: ApiVersion, select: Option<&[&'static str]>) -> Map<String, Value> {
-    let mut e = Entity::new(SENSOR_TYPE, s.id.as_str(), select);
-    e.put("displayName", || json!(s.display_name))
-        .put("sensorType", || json!(s.sensor_type.as_str()))
-        .put("version", || json!(s.version))
-        .put("deploymentStatus", || json!(s.deployment_status.as_str()))
-        .put("createdDateTime", || json!(format_timestamp(&s.created_date_time)))
-        .put("domainName", || json!(s.domain_name))
-        .put("healthStatus", || json!(s.health_status.as_str()))
-        .put("openHealthIssuesCount", || json!(s.open_health_issues_count))
-        .put("settings", || {
-            json!({
-                "@odata.type": SETTINGS_TYPE,
-                "description": s.settings.description,
-                "domainControllerDnsNames": strings(&s.settings.domain_controller_dns_names),
-                "isDelayedDeploymentEnabled": s.settings.is_delayed_deployment_enabled,
-            })
-        });
-    if version.is_beta() {
-        e.put("serviceStatus", || json!(s.service_status.as_str()));
+impl Fields for CandidateView<'_> {
+    fn write<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        let c = self.candidate;
+        let want = |name| wanted(self.select, name);
+        m.serialize_entry("@odata.type", CANDIDATE_TYPE)?;
+        m.serialize_entry("id", c.id.as_str())?;
+        if want("computerDnsName") {
+            m.serialize_entry("computerDnsName", &c.computer_dns_name)?;
+        }
+        if want("senseClientVersion") {
+            m.serialize_entry("senseClientVersion", &c.sense_client_version)?;
+        }
+        if want("lastSeenDateTime") {
+            m.serialize_entry("lastSeenDateTime", &Ts(&c.last_seen_date_time))?;
+        }
+        Ok(())
     }
-    e.done()
 }
 
-pub fn health_issue(h: &HealthIssue, select: Option<&[&'static str]>) -> Map<String, Value> {
-    let mut e = Entity::new(HEALTH_ISSUE_TYPE, h.id.as_str(), select);
-    e.put("displayName", || json!(h.display_name))
-        .put("description", || json!(h.description))
-        .put("healthIssueType", || json!(h.health_issue_type.as_str()))
-        .put("issueTypeId", || json!(h.issue_type_id))
-        .put("severity", || json!(h.severity.as_str()))
-        .put("status", || json!(h.status.as_str()))
-        .put("createdDateTime", || json!(format_timestamp(&h.created_date_time)))
-        .put("lastModifiedDateTime", || json!(format_timestamp(&h.last_modified_date_time)))
-        .put("domainNames", || strings(&h.domain_names))
-        .put("sensorDNSNames", || strings(&h.sensor_dns_names))
-        .put("additionalInformation", || strings(&h.additional_information))
-        .put("recommendations", || strings(&h.recommendations))
-        .put("recommendedActionCommands", || strings(&h.recommended_action_commands));
-    e.done()
+/// A view as a JSON object of its own.
+pub struct AsObject<T>(pub T);
+
+impl<T: Fields> Serialize for AsObject<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        self.0.write(&mut m)?;
+        m.end()
+    }
 }
 
-pub fn candidate(c: &SensorCandidate, select: Option<&[&'static str]>) -> Map<String, Value> {
-    let mut e = Entity::new(CANDIDATE_TYPE, c.id.as_str(), select);
-    e.put("computerDnsName", || json!(c.computer_dns_name))
-        .put("senseClientVersion", || json!(c.sense_client_version))
-        .put("lastSeenDateTime", || json!(format_timestamp(&c.last_seen_date_time)));
-    e.done()
+/// A single entity answer: `@odata.context` first (spec §3.3), then the entity.
+pub struct Entity<T> {
+    pub context: String,
+    pub fields: T,
 }
 
-/// Prepends `@odata.context` so it is the first property (spec §3.3).
-pub fn with_context(context: String, body: Map<String, Value>) -> Value {
-    let mut map = Map::with_capacity(body.len() + 1);
-    map.insert("@odata.context".into(), Value::String(context));
-    map.extend(body);
-    Value::Object(map)
+impl<T: Fields> Serialize for Entity<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("@odata.context", &self.context)?;
+        self.fields.write(&mut m)?;
+        m.end()
+    }
+}
+
+/// A collection page: `@odata.context`, `@odata.count`?, `@odata.nextLink`?, `value` (spec §3.6).
+pub struct Collection<T> {
+    pub context: String,
+    pub count: Option<u64>,
+    pub next_link: Option<String>,
+    pub items: Vec<T>,
+}
+
+impl<T: Fields> Serialize for Collection<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Items<'a, T>(&'a [T]);
+        impl<T: Fields> Serialize for Items<'_, T> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                for item in self.0 {
+                    seq.serialize_element(&AsObject(Borrowed(item)))?;
+                }
+                seq.end()
+            }
+        }
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("@odata.context", &self.context)?;
+        if let Some(count) = self.count {
+            m.serialize_entry("@odata.count", &count)?;
+        }
+        if let Some(link) = &self.next_link {
+            m.serialize_entry("@odata.nextLink", link)?;
+        }
+        m.serialize_entry("value", &Items(&self.items))?;
+        m.end()
+    }
+}
+
+struct Borrowed<'a, T>(&'a T);
+
+impl<T: Fields> Fields for Borrowed<'_, T> {
+    fn write<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        self.0.write(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_have_seven_digits() {
+        let t = picket_domain::time::parse_timestamp("2023-11-16T09:41:24.2585071Z").expect("valid");
+        assert_eq!(Ts(&t).to_string(), "2023-11-16T09:41:24.2585071Z");
+        let t = picket_domain::time::parse_timestamp("2023-01-02T03:04:05Z").expect("valid");
+        assert_eq!(Ts(&t).to_string(), "2023-01-02T03:04:05.0000000Z");
+    }
 }

@@ -11,6 +11,8 @@ pub const JSON_CONTENT_TYPE: &str =
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
     Json(Value),
+    /// JSON already serialized (entity and collection reads).
+    Raw(bytes::Bytes),
     /// `$count` segments answer a bare integer as text/plain (spec §0).
     Text(String),
     Empty,
@@ -27,6 +29,13 @@ pub struct GraphResponse {
 impl GraphResponse {
     pub fn json(status: u16, value: Value) -> Self {
         Self { status, body: Body::Json(value), headers: Vec::new() }
+    }
+    /// Serializes a view straight to bytes.
+    pub fn serialized(status: u16, value: &impl serde::Serialize) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => Self { status, body: Body::Raw(bytes.into()), headers: Vec::new() },
+            Err(e) => Self::json(500, json!({"error": {"code": "InternalServerError", "message": e.to_string()}})),
+        }
     }
     pub fn text(value: String) -> Self {
         Self { status: 200, body: Body::Text(value), headers: Vec::new() }

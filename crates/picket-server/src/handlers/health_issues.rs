@@ -4,9 +4,9 @@
 use super::sensors::require_sensor;
 use super::Call;
 use crate::body::{self, check_odata_type, read_only_property, unknown_property, wrong_type};
-use crate::collection::{collection_body, entity_query, select_fragment, CollectionQuery};
+use crate::collection::{collection, entity_query, select_fragment, CollectionQuery};
 use crate::error::ApiError;
-use crate::render;
+use crate::render::{self, Entity, IssueView};
 use crate::response::GraphResponse;
 use picket_domain::rules::check_issue_status;
 use picket_domain::schema::{health_issue_schema, HEALTH_ISSUE_ENTITY};
@@ -18,7 +18,7 @@ fn not_found(id: &HealthIssueId) -> ApiError {
 }
 
 async fn list(call: &Call<'_>, scope: IssueScope, fragment: &str) -> Result<GraphResponse, ApiError> {
-    let query = CollectionQuery::parse(call.query, &health_issue_schema())?;
+    let query = CollectionQuery::parse(call.query, health_issue_schema())?;
     if !query.valid.expand.is_empty() {
         return Err(ApiError::BadRequest("Health issues have no navigation properties to expand".into()));
     }
@@ -30,24 +30,25 @@ async fn list(call: &Call<'_>, scope: IssueScope, fragment: &str) -> Result<Grap
     } else {
         None
     };
-    let select = query.valid.select.clone();
-    let body = collection_body(call.ctx, fragment, &query, page_request, &page, total, |h| {
-        render::health_issue(h, select.as_deref())
-    });
-    Ok(GraphResponse::json(200, body))
+    let select = query.valid.select.as_deref();
+    let body = collection(call.ctx, fragment, &query, page_request, &page, total, |issue| IssueView { issue, select });
+    Ok(GraphResponse::serialized(200, &body))
 }
 
 async fn count(call: &Call<'_>, scope: IssueScope) -> Result<GraphResponse, ApiError> {
-    let query = CollectionQuery::parse(call.query, &health_issue_schema())?;
+    let query = CollectionQuery::parse(call.query, health_issue_schema())?;
     let n = call.state.store.count_health_issues(call.tenant(), &scope, &query.valid).await?;
     Ok(GraphResponse::text(n.to_string()))
 }
 
 async fn get(call: &Call<'_>, scope: IssueScope, id: &HealthIssueId) -> Result<GraphResponse, ApiError> {
-    let query = entity_query(call.query, &health_issue_schema())?;
+    let query = entity_query(call.query, health_issue_schema())?;
     let issue = call.state.store.find_health_issue(call.tenant(), &scope, id).await?.ok_or_else(|| not_found(id))?;
-    let context = call.ctx.metadata(&select_fragment("security/identities/healthIssues/$entity", &query));
-    Ok(GraphResponse::json(200, render::with_context(context, render::health_issue(&issue, query.select.as_deref()))))
+    let body = Entity {
+        context: call.ctx.metadata(&select_fragment("security/identities/healthIssues/$entity", &query)),
+        fields: IssueView { issue: &issue, select: query.select.as_deref() },
+    };
+    Ok(GraphResponse::serialized(200, &body))
 }
 
 pub async fn list_health_issues(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -105,6 +106,9 @@ pub async fn update_health_issue(call: &Call<'_>, id: &HealthIssueId) -> Result<
         .save_health_issue_status(call.tenant(), id, status, call.now)
         .await?
         .ok_or_else(|| not_found(id))?;
-    let context = call.ctx.metadata("security/identities/healthIssues/$entity");
-    Ok(GraphResponse::json(200, render::with_context(context, render::health_issue(&issue, None))))
+    let body = Entity {
+        context: call.ctx.metadata("security/identities/healthIssues/$entity"),
+        fields: IssueView { issue: &issue, select: None },
+    };
+    Ok(GraphResponse::serialized(200, &body))
 }

@@ -2,9 +2,9 @@
 
 use super::Call;
 use crate::body::{self, unknown_property, wrong_type};
-use crate::collection::{collection_body, entity_query, select_fragment, CollectionQuery};
+use crate::collection::{collection, entity_query, select_fragment, CollectionQuery};
 use crate::error::ApiError;
-use crate::render;
+use crate::render::{CandidateView, Entity};
 use crate::response::GraphResponse;
 use picket_domain::schema::candidate_schema;
 use picket_domain::CandidateId;
@@ -13,7 +13,7 @@ use picket_domain::CandidateId;
 const MAX_SERVER_IDS: usize = 1000;
 
 pub async fn list_sensor_candidates(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
-    let query = CollectionQuery::parse(call.query, &candidate_schema())?;
+    let query = CollectionQuery::parse(call.query, candidate_schema())?;
     if !query.valid.expand.is_empty() {
         return Err(ApiError::BadRequest("Sensor candidates have no navigation properties to expand".into()));
     }
@@ -21,29 +21,32 @@ pub async fn list_sensor_candidates(call: &Call<'_>) -> Result<GraphResponse, Ap
     let store = &call.state.store;
     let page = store.list_candidates(call.tenant(), &query.valid, page_request).await?;
     let total = if query.valid.count { Some(store.count_candidates(call.tenant(), &query.valid).await?) } else { None };
-    let select = query.valid.select.clone();
-    let body = collection_body(call.ctx, "security/identities/sensorCandidates", &query, page_request, &page, total, |c| {
-        render::candidate(c, select.as_deref())
+    let select = query.valid.select.as_deref();
+    let body = collection(call.ctx, "security/identities/sensorCandidates", &query, page_request, &page, total, |candidate| {
+        CandidateView { candidate, select }
     });
-    Ok(GraphResponse::json(200, body))
+    Ok(GraphResponse::serialized(200, &body))
 }
 
 pub async fn count_sensor_candidates(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
-    let query = CollectionQuery::parse(call.query, &candidate_schema())?;
+    let query = CollectionQuery::parse(call.query, candidate_schema())?;
     let n = call.state.store.count_candidates(call.tenant(), &query.valid).await?;
     Ok(GraphResponse::text(n.to_string()))
 }
 
 pub async fn get_sensor_candidate(call: &Call<'_>, id: &CandidateId) -> Result<GraphResponse, ApiError> {
-    let query = entity_query(call.query, &candidate_schema())?;
+    let query = entity_query(call.query, candidate_schema())?;
     let candidate = call
         .state
         .store
         .find_candidate(call.tenant(), id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("Sensor candidate '{id}' was not found")))?;
-    let context = call.ctx.metadata(&select_fragment("security/identities/sensorCandidates/$entity", &query));
-    Ok(GraphResponse::json(200, render::with_context(context, render::candidate(&candidate, query.select.as_deref()))))
+    let body = Entity {
+        context: call.ctx.metadata(&select_fragment("security/identities/sensorCandidates/$entity", &query)),
+        fields: CandidateView { candidate: &candidate, select: query.select.as_deref() },
+    };
+    Ok(GraphResponse::serialized(200, &body))
 }
 
 /// `{"serverIds": [...]}`: every id is checked before anything changes; answers 200 with no

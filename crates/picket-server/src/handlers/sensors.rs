@@ -2,15 +2,15 @@
 
 use super::Call;
 use crate::body::{self, check_odata_type, read_only_property, unknown_property, wrong_type};
-use crate::collection::{collection_body, entity_query, select_fragment, CollectionQuery};
+use crate::collection::{collection, entity_query, select_fragment, CollectionQuery};
 use crate::dispatch::missing_permission;
 use crate::error::ApiError;
-use crate::render;
+use crate::render::{self, Entity, SensorView};
 use crate::response::GraphResponse;
 use picket_auth::Permission;
 use picket_domain::rules::SettingsPatch;
 use picket_domain::schema::{sensor_schema, SENSOR_ENTITY};
-use picket_domain::{Sensor, SensorId};
+use picket_domain::{HealthIssue, Sensor, SensorId};
 use picket_odata::ValidatedQuery;
 use picket_store::{IssueScope, PageRequest};
 use serde_json::{Map, Value};
@@ -32,51 +32,58 @@ fn check_expand(call: &Call<'_>, query: &ValidatedQuery) -> Result<bool, ApiErro
     Ok(expand)
 }
 
-async fn render_with_issues(call: &Call<'_>, sensor: &Sensor, query: &ValidatedQuery, expand: bool) -> Result<Map<String, Value>, ApiError> {
-    let mut map = render::sensor(sensor, call.ctx.version, query.select.as_deref());
-    if expand {
-        let page = call
-            .state
-            .store
-            .list_health_issues(call.tenant(), &IssueScope::Sensor(sensor.id.clone()), &ValidatedQuery::default(), PageRequest { skip: 0, size: EXPAND_LIMIT })
-            .await?;
-        let issues = page.items.iter().map(|h| Value::Object(render::health_issue(h, None))).collect();
-        map.insert("healthIssues".into(), Value::Array(issues));
-    }
-    Ok(map)
+/// The issues `$expand=healthIssues` embeds for one sensor.
+async fn expanded_issues(call: &Call<'_>, sensor: &Sensor) -> Result<Vec<HealthIssue>, ApiError> {
+    let page = call
+        .state
+        .store
+        .list_health_issues(
+            call.tenant(),
+            &IssueScope::Sensor(sensor.id.clone()),
+            &ValidatedQuery::default(),
+            PageRequest { skip: 0, size: EXPAND_LIMIT },
+        )
+        .await?;
+    Ok(page.items)
 }
 
 pub async fn list_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
-    let query = CollectionQuery::parse(call.query, &sensor_schema(call.ctx.version.is_beta()))?;
+    let query = CollectionQuery::parse(call.query, sensor_schema(call.ctx.version.is_beta()))?;
     let expand = check_expand(call, &query.valid)?;
     let page_request = query.page_request(call.state.settings.default_page_size);
     let store = &call.state.store;
     let page = store.list_sensors(call.tenant(), &query.valid, page_request).await?;
     let total = if query.valid.count { Some(store.count_sensors(call.tenant(), &query.valid).await?) } else { None };
-    let mut rendered = Vec::with_capacity(page.items.len());
-    for s in &page.items {
-        rendered.push(render_with_issues(call, s, &query.valid, expand).await?);
+    let mut issues = Vec::with_capacity(if expand { page.items.len() } else { 0 });
+    if expand {
+        for s in &page.items {
+            issues.push(expanded_issues(call, s).await?);
+        }
     }
-    let mut rendered = rendered.into_iter();
-    let body = collection_body(call.ctx, "security/identities/sensors", &query, page_request, &page, total, |_| {
-        rendered.next().unwrap_or_default()
+    let mut issues = issues.into_iter();
+    let (beta, select) = (call.ctx.version.is_beta(), query.valid.select.as_deref());
+    let body = collection(call.ctx, "security/identities/sensors", &query, page_request, &page, total, |sensor| {
+        SensorView { sensor, beta, select, issues: issues.next() }
     });
-    Ok(GraphResponse::json(200, body))
+    Ok(GraphResponse::serialized(200, &body))
 }
 
 pub async fn count_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
-    let query = CollectionQuery::parse(call.query, &sensor_schema(call.ctx.version.is_beta()))?;
+    let query = CollectionQuery::parse(call.query, sensor_schema(call.ctx.version.is_beta()))?;
     let n = call.state.store.count_sensors(call.tenant(), &query.valid).await?;
     Ok(GraphResponse::text(n.to_string()))
 }
 
 pub async fn get_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse, ApiError> {
-    let query = entity_query(call.query, &sensor_schema(call.ctx.version.is_beta()))?;
+    let query = entity_query(call.query, sensor_schema(call.ctx.version.is_beta()))?;
     let expand = check_expand(call, &query)?;
     let sensor = call.state.store.find_sensor(call.tenant(), id).await?.ok_or_else(|| not_found(id))?;
-    let map = render_with_issues(call, &sensor, &query, expand).await?;
-    let context = call.ctx.metadata(&select_fragment("security/identities/sensors/$entity", &query));
-    Ok(GraphResponse::json(200, render::with_context(context, map)))
+    let issues = if expand { Some(expanded_issues(call, &sensor).await?) } else { None };
+    let body = Entity {
+        context: call.ctx.metadata(&select_fragment("security/identities/sensors/$entity", &query)),
+        fields: SensorView { sensor: &sensor, beta: call.ctx.version.is_beta(), select: query.select.as_deref(), issues },
+    };
+    Ok(GraphResponse::serialized(200, &body))
 }
 
 /// Reads a PATCH body: only `settings` may change; read-only and unknown properties are refused
@@ -126,8 +133,11 @@ pub async fn update_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphRespon
     let body = body::json_object(call.body)?;
     let patch = settings_patch(&body, id)?;
     let sensor = call.state.store.save_sensor_settings(call.tenant(), id, &patch).await?.ok_or_else(|| not_found(id))?;
-    let context = call.ctx.metadata("security/identities/sensors/$entity");
-    Ok(GraphResponse::json(200, render::with_context(context, render::sensor(&sensor, call.ctx.version, None))))
+    let body = Entity {
+        context: call.ctx.metadata("security/identities/sensors/$entity"),
+        fields: SensorView { sensor: &sensor, beta: call.ctx.version.is_beta(), select: None, issues: None },
+    };
+    Ok(GraphResponse::serialized(200, &body))
 }
 
 pub async fn delete_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse, ApiError> {

@@ -20,7 +20,10 @@ use std::path::Path;
 pub use migrations::MIGRATIONS;
 
 pub struct SqliteStore {
+    /// Writers: IMMEDIATE transactions that may wait on the write lock, so they run on
+    /// blocking threads.
     pool: Pool,
+    readers: ReadPool,
     catalogue: Catalogue,
 }
 
@@ -38,21 +41,23 @@ impl SqliteStore {
             }))
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let store = Self { pool, catalogue };
+        let store = Self { pool, readers: ReadPool::new(path), catalogue };
         store.write(migrations::apply).await?;
         Ok(store)
     }
 
-    /// Runs a read on a pooled connection.
+    /// Runs a read inline on a pooled connection. Reads are short CPU work on a WAL snapshot and
+    /// never wait for the writer, so handing them to a blocking thread would cost more (two
+    /// thread switches per request) than it saves.
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let conn = self.pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        conn.interact(move |c| f(c))
-            .await
-            .map_err(|e| StoreError::Internal(e.to_string()))?
+        let conn = self.readers.checkout()?;
+        let result = f(&conn);
+        self.readers.give_back(conn);
+        result
     }
 
     /// Runs `f` in an IMMEDIATE transaction (the write lock is taken up front, so two writers
@@ -75,6 +80,43 @@ impl SqliteStore {
 
     fn catalogue(&self) -> &Catalogue {
         &self.catalogue
+    }
+}
+
+/// Read-only connections, checked out and returned without leaving the calling thread.
+struct ReadPool {
+    path: std::path::PathBuf,
+    idle: std::sync::Mutex<Vec<Connection>>,
+}
+
+/// Idle read connections kept; more may be open briefly under load.
+const MAX_IDLE_READERS: usize = 16;
+
+impl ReadPool {
+    fn new(path: &Path) -> Self {
+        Self { path: path.to_path_buf(), idle: std::sync::Mutex::new(Vec::new()) }
+    }
+
+    fn checkout(&self) -> Result<Connection, StoreError> {
+        if let Some(conn) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            return Ok(conn);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        conn.pragma_update(None, "busy_timeout", 5000)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+        }
     }
 }
 

@@ -89,8 +89,9 @@ struct ReadPool {
     idle: std::sync::Mutex<Vec<Connection>>,
 }
 
-/// Upper bound of the database file mapped into memory (address space, not resident memory).
-const MMAP_BYTES: i64 = 1 << 30;
+/// How much of the database file is mapped. Mapped pages count towards RSS (they are the page
+/// cache, shared and reclaimable), so this also bounds what the mapping adds to it.
+const MMAP_BYTES: i64 = 256 << 20;
 
 /// Idle read connections kept; more may be open briefly under load.
 const MAX_IDLE_READERS: usize = 16;

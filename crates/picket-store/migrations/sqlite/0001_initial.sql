@@ -1,11 +1,13 @@
 -- Every table leads its primary key and indexes with tenant_id: no row exists outside a tenant.
+-- WITHOUT ROWID where rows are mostly reached by key (one seek). Sensors keep a rowid: their
+-- list pages walk secondary indexes, and a rowid fetch per row is cheaper than a key seek.
 
 CREATE TABLE tenants (
     tenant_id       TEXT NOT NULL PRIMARY KEY,
     activation_mode TEXT NOT NULL DEFAULT 'manual',
     access_key      TEXT NOT NULL,
     created_at      TEXT NOT NULL
-);
+) WITHOUT ROWID;
 
 CREATE TABLE sensors (
     tenant_id                 TEXT NOT NULL,
@@ -47,7 +49,7 @@ CREATE TABLE health_issues (
     severity                     TEXT NOT NULL,
     status                       TEXT NOT NULL,
     PRIMARY KEY (tenant_id, id)
-);
+) WITHOUT ROWID;
 CREATE INDEX health_issues_by_created ON health_issues (tenant_id, created_date_time DESC, id);
 CREATE INDEX health_issues_by_status ON health_issues (tenant_id, status, created_date_time DESC, id);
 
@@ -57,7 +59,7 @@ CREATE TABLE health_issue_sensors (
     sensor_fqdn  TEXT NOT NULL,
     issue_id     TEXT NOT NULL,
     PRIMARY KEY (tenant_id, sensor_fqdn, issue_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX health_issue_sensors_by_issue ON health_issue_sensors (tenant_id, issue_id);
 
 CREATE TABLE sensor_candidates (
@@ -67,5 +69,5 @@ CREATE TABLE sensor_candidates (
     last_seen_date_time   TEXT NOT NULL,
     sense_client_version  TEXT NOT NULL COLLATE NOCASE,
     PRIMARY KEY (tenant_id, id)
-);
+) WITHOUT ROWID;
 CREATE INDEX sensor_candidates_by_name ON sensor_candidates (tenant_id, computer_dns_name, id);

@@ -60,7 +60,8 @@ pub fn refresh_health(tx: &Transaction<'_>, tenant: &TenantId, fqdns: Option<&[S
         }
     };
     let mut update = tx.prepare_cached(
-        "UPDATE sensors SET health_status = ?3, open_health_issues_count = ?4 \
+        // Without table statistics SQLite would walk the tenant's primary key here.
+        "UPDATE sensors INDEXED BY sensors_by_fqdn SET health_status = ?3, open_health_issues_count = ?4 \
          WHERE tenant_id = ?1 AND fqdn = ?2 AND (health_status IS NOT ?3 OR open_health_issues_count IS NOT ?4)",
     )?;
     for fqdn in &names {

@@ -1,5 +1,6 @@
 //! Sensor candidates and their activation into unified sensors (spec §2.9, §4.5).
 
+use super::health::refresh_health;
 use super::listing::Listing;
 use super::rows::{candidate_from_row, ts, CANDIDATE_COLUMNS, CANDIDATE_SELECT};
 use super::sensors;
@@ -81,6 +82,8 @@ pub fn activate(tx: &Transaction<'_>, tenant: &TenantId, ids: &[CandidateId], un
         )?;
         let sensor = sensor_from_candidate(candidate, unified_version, now);
         sensors::insert(tx, tenant, &sensor)?;
+        // Issues may already name the machine (e.g. domain auditing): the new sensor counts them.
+        refresh_health(tx, tenant, Some(&[sensor.fqdn()]))?;
         outcome.activated.push(sensor.id);
     }
     Ok(outcome)

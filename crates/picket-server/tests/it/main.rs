@@ -1,0 +1,12 @@
+//! Picket's Graph API end to end: each test starts the real server on a free port over a fresh
+//! SQLite file and talks HTTP to it, as the Graph SDKs do.
+
+mod access_key;
+mod auth;
+mod batch;
+mod candidates;
+mod errors;
+mod health_issues;
+mod odata;
+mod sensors;
+mod support;

@@ -15,7 +15,10 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("cannot read or write the signing key at {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the signing key at {path} is not a PKCS#8 RSA private key")]
     Invalid { path: String },
     #[error("cannot generate an RSA key: {0}")]
@@ -32,7 +35,9 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -42,16 +47,22 @@ impl SigningKey {
     /// Loads `dir/signing-key.pem`, creating it (mode 0600) when absent.
     pub fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
         let path = dir.join(KEY_FILE);
-        let io = |source| KeyError::Io { path: path.display().to_string(), source };
+        let io = |source| KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         if path.exists() {
             let pem = std::fs::read_to_string(&path).map_err(io)?;
-            return Self::from_pem(&pem)
-                .ok_or_else(|| KeyError::Invalid { path: path.display().to_string() });
+            return Self::from_pem(&pem).ok_or_else(|| KeyError::Invalid {
+                path: path.display().to_string(),
+            });
         }
         std::fs::create_dir_all(dir).map_err(io)?;
         let pem = Self::generate_pem()?;
         write_private(&path, &pem).map_err(io)?;
-        Self::from_pem(&pem).ok_or_else(|| KeyError::Invalid { path: path.display().to_string() })
+        Self::from_pem(&pem).ok_or_else(|| KeyError::Invalid {
+            path: path.display().to_string(),
+        })
     }
 
     /// A fresh 2048-bit key as PKCS#8 PEM.
@@ -71,7 +82,13 @@ impl SigningKey {
         let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(format!("{n}.{e}").as_bytes())[..16]);
         let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).ok()?;
         let decoding = DecodingKey::from_rsa_components(&n, &e).ok()?;
-        Some(Self { kid, encoding, decoding, n, e })
+        Some(Self {
+            kid,
+            encoding,
+            decoding,
+            n,
+            e,
+        })
     }
 
     pub fn kid(&self) -> &str {
@@ -90,7 +107,10 @@ impl SigningKey {
     /// Signs an access token for Graph.
     pub fn issue(&self, issuer_base: &str, request: &TokenRequest, now: u64) -> IssuedToken {
         let expires_on = now + request.lifetime_secs;
-        let app_id = request.app_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let app_id = request
+            .app_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let claims = Claims {
             aud: "https://graph.microsoft.com",
             iss: format!("{}/{}/", issuer_base.trim_end_matches('/'), request.tenant),
@@ -100,9 +120,16 @@ impl SigningKey {
             tid: request.tenant.clone(),
             appid: app_id.clone(),
             azp: app_id,
-            oid: request.user.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            oid: request
+                .user
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             sub: request.user.clone().unwrap_or_else(|| "picket-app".into()),
-            idtyp: if request.user.is_some() { "user" } else { "app" },
+            idtyp: if request.user.is_some() {
+                "user"
+            } else {
+                "app"
+            },
             roles: (!request.roles.is_empty()).then(|| request.roles.clone()),
             scp: (!request.scopes.is_empty()).then(|| request.scopes.join(" ")),
             ver: "1.0",

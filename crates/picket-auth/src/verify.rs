@@ -11,8 +11,10 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 /// Graph's resource URI and application id; tokens for either are Graph tokens (issue 2 §5).
-pub const GRAPH_AUDIENCES: [&str; 2] =
-    ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"];
+pub const GRAPH_AUDIENCES: [&str; 2] = [
+    "https://graph.microsoft.com",
+    "00000003-0000-0000-c000-000000000000",
+];
 
 /// Clock skew tolerated on `exp`/`nbf`, as Entra clients assume a few minutes.
 const LEEWAY_SECS: u64 = 300;
@@ -109,7 +111,13 @@ impl TokenVerifier {
         }
         let (caller, exp) = self.verify_uncached(token, now)?;
         let caller = Arc::new(caller);
-        self.cache.insert(token.to_string(), Arc::new(CachedCaller { caller: caller.clone(), exp }));
+        self.cache.insert(
+            token.to_string(),
+            Arc::new(CachedCaller {
+                caller: caller.clone(),
+                exp,
+            }),
+        );
         Ok(caller)
     }
 
@@ -120,18 +128,23 @@ impl TokenVerifier {
             return Err(AuthError::BadAlgorithm);
         }
         let kid = header.kid.ok_or(AuthError::UnknownKey)?;
-        let key = self.keys.iter().find(|k| k.kid() == kid).ok_or(AuthError::UnknownKey)?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.kid() == kid)
+            .ok_or(AuthError::UnknownKey)?;
         let mut validation = Validation::new(Algorithm::RS256);
         // Time and audience are checked below against our own clock and rules.
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
-        let data = jsonwebtoken::decode::<serde_json::Value>(token, key.decoding_key(), &validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthError::BadSignature,
-                _ => AuthError::Malformed,
-            })?;
+        let data =
+            jsonwebtoken::decode::<serde_json::Value>(token, key.decoding_key(), &validation)
+                .map_err(|e| match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthError::BadSignature,
+                    _ => AuthError::Malformed,
+                })?;
         let raw = data.claims;
         let nbf = raw.get("nbf").and_then(serde_json::Value::as_u64);
         let claims: Claims = serde_json::from_value(raw).map_err(|_| AuthError::Malformed)?;
@@ -155,15 +168,31 @@ impl TokenVerifier {
         // Delegated tokens carry `scp`; application tokens carry `roles` (spec §6.2).
         let principal = match claims.scp {
             Some(scp) => {
-                scp.split(' ').filter_map(Permission::from_name).for_each(|p| permissions.insert(p));
-                Principal::User { object_id: claims.oid.unwrap_or_default(), app_id }
+                scp.split(' ')
+                    .filter_map(Permission::from_name)
+                    .for_each(|p| permissions.insert(p));
+                Principal::User {
+                    object_id: claims.oid.unwrap_or_default(),
+                    app_id,
+                }
             }
             None => {
-                claims.roles.iter().filter_map(|r| Permission::from_name(r)).for_each(|p| permissions.insert(p));
+                claims
+                    .roles
+                    .iter()
+                    .filter_map(|r| Permission::from_name(r))
+                    .for_each(|p| permissions.insert(p));
                 Principal::App { app_id }
             }
         };
-        Ok((Caller { tenant, principal, permissions }, exp))
+        Ok((
+            Caller {
+                tenant,
+                principal,
+                permissions,
+            },
+            exp,
+        ))
     }
 }
 
@@ -185,10 +214,16 @@ fn read_header(token: &str) -> Result<JoseHeader, AuthError> {
 }
 
 fn audience_ok(aud: Option<&serde_json::Value>) -> bool {
-    let matches = |s: &str| GRAPH_AUDIENCES.iter().any(|a| a.eq_ignore_ascii_case(s.trim_end_matches('/')));
+    let matches = |s: &str| {
+        GRAPH_AUDIENCES
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(s.trim_end_matches('/')))
+    };
     match aud {
         Some(serde_json::Value::String(s)) => matches(s),
-        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).any(matches),
+        Some(serde_json::Value::Array(items)) => {
+            items.iter().filter_map(|v| v.as_str()).any(matches)
+        }
         _ => false,
     }
 }
@@ -226,8 +261,14 @@ mod tests {
     fn accepts_own_tokens_and_reads_roles() {
         let k = key();
         let v = TokenVerifier::new(vec![k.clone()], "https://sts.example");
-        let t = k.issue("https://sts.example", &request(&["SecurityIdentitiesSensors.Read.All", "Other.Role"]), NOW);
-        let c = v.verify_header(Some(&format!("Bearer {}", t.token)), NOW).expect("valid");
+        let t = k.issue(
+            "https://sts.example",
+            &request(&["SecurityIdentitiesSensors.Read.All", "Other.Role"]),
+            NOW,
+        );
+        let c = v
+            .verify_header(Some(&format!("Bearer {}", t.token)), NOW)
+            .expect("valid");
         assert_eq!(c.tenant.as_str(), TENANT);
         assert!(c.has_any(&[Permission::SensorsRead]));
         assert!(!c.has_any(&[Permission::SensorsReadWrite]));
@@ -240,20 +281,48 @@ mod tests {
         let v = TokenVerifier::new(vec![k.clone()], "https://sts.example");
         let good = k.issue("https://sts.example", &request(&[]), NOW).token;
         let parts: Vec<&str> = good.split('.').collect();
-        let none_alg = format!("{}.{}.", b64(&serde_json::json!({"alg": "none", "typ": "JWT"})), parts[1]);
+        let none_alg = format!(
+            "{}.{}.",
+            b64(&serde_json::json!({"alg": "none", "typ": "JWT"})),
+            parts[1]
+        );
         let hs256 = {
-            let h = jsonwebtoken::Header { kid: Some(k.kid().into()), ..jsonwebtoken::Header::new(Algorithm::HS256) };
-            let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
-            jsonwebtoken::encode(&h, &claims, &jsonwebtoken::EncodingKey::from_secret(b"public")).expect("encode")
+            let h = jsonwebtoken::Header {
+                kid: Some(k.kid().into()),
+                ..jsonwebtoken::Header::new(Algorithm::HS256)
+            };
+            let claims: serde_json::Value =
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64"))
+                    .expect("json");
+            jsonwebtoken::encode(
+                &h,
+                &claims,
+                &jsonwebtoken::EncodingKey::from_secret(b"public"),
+            )
+            .expect("encode")
         };
         let other_key = {
             let pem = SigningKey::generate_pem().expect("keygen");
-            SigningKey::from_pem(&pem).expect("pem").issue("https://sts.example", &request(&[]), NOW).token
+            SigningKey::from_pem(&pem)
+                .expect("pem")
+                .issue("https://sts.example", &request(&[]), NOW)
+                .token
         };
-        let tampered = format!("{}.{}.{}", parts[0], b64(&serde_json::json!({"tid": TENANT, "roles": ["SecurityIdentitiesSensors.ReadWrite.All"]})), parts[2]);
+        let tampered = format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(
+                &serde_json::json!({"tid": TENANT, "roles": ["SecurityIdentitiesSensors.ReadWrite.All"]})
+            ),
+            parts[2]
+        );
         let wrong_issuer = k.issue("https://evil.example", &request(&[]), NOW).token;
-        let expired = k.issue("https://sts.example", &request(&[]), NOW - 10_000).token;
-        let future = k.issue("https://sts.example", &request(&[]), NOW + 10_000).token;
+        let expired = k
+            .issue("https://sts.example", &request(&[]), NOW - 10_000)
+            .token;
+        let future = k
+            .issue("https://sts.example", &request(&[]), NOW + 10_000)
+            .token;
         let cases: Vec<(Option<String>, AuthError)> = vec![
             (None, AuthError::Missing),
             (Some("Bearer ".into()), AuthError::Missing),
@@ -268,10 +337,17 @@ mod tests {
             (Some(format!("Bearer {future}")), AuthError::NotYetValid),
         ];
         for (header, expected) in cases {
-            assert_eq!(v.verify_header(header.as_deref(), NOW).err(), Some(expected.clone()), "{header:?}");
+            assert_eq!(
+                v.verify_header(header.as_deref(), NOW).err(),
+                Some(expected.clone()),
+                "{header:?}"
+            );
         }
         // A cached token still expires.
         assert!(v.verify(&good, NOW).is_ok());
-        assert_eq!(v.verify(&good, NOW + 100_000).err(), Some(AuthError::Expired));
+        assert_eq!(
+            v.verify(&good, NOW + 100_000).err(),
+            Some(AuthError::Expired)
+        );
     }
 }

@@ -27,7 +27,10 @@ impl StoreArgs {
         let Some(url) = &self.database else {
             return Ok(Database::Sqlite(self.data_dir.join("picket.db")));
         };
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if path.is_empty() || path.starts_with(":memory:") {
                 bail!("--database needs a file path, e.g. sqlite://./picket-data/picket.db");
             }

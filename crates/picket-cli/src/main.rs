@@ -16,7 +16,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "picket", version, about = "A self-hosted control plane for identity-threat sensors, speaking the Microsoft Graph API of Defender for Identity sensor management")]
+#[command(
+    name = "picket",
+    version,
+    about = "A self-hosted control plane for identity-threat sensors, speaking the Microsoft Graph API of Defender for Identity sensor management"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,13 +56,25 @@ struct ServeArgs {
     #[arg(long, env = "PICKET_PAGE_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
     page_size: u32,
     /// Download URL answered by getDeploymentPackageUri.
-    #[arg(long, env = "PICKET_PACKAGE_URL", default_value = "https://sensorpackage.picket.local/Azure%20ATP%20Sensor%20Setup.zip")]
+    #[arg(
+        long,
+        env = "PICKET_PACKAGE_URL",
+        default_value = "https://sensorpackage.picket.local/Azure%20ATP%20Sensor%20Setup.zip"
+    )]
     package_url: String,
     /// Classic sensor version answered by getDeploymentPackageUri.
-    #[arg(long, env = "PICKET_PACKAGE_VERSION", default_value = "2.239.18124.58593")]
+    #[arg(
+        long,
+        env = "PICKET_PACKAGE_VERSION",
+        default_value = "2.239.18124.58593"
+    )]
     package_version: String,
     /// Version given to sensors created by activating a candidate.
-    #[arg(long, env = "PICKET_UNIFIED_SENSOR_VERSION", default_value = "3.1.25311.1")]
+    #[arg(
+        long,
+        env = "PICKET_UNIFIED_SENSOR_VERSION",
+        default_value = "3.1.25311.1"
+    )]
     unified_sensor_version: String,
     /// Load the demo tenant (if empty) and print its id and a ready token.
     #[arg(long, env = "PICKET_DEMO")]
@@ -111,7 +127,8 @@ struct SeedArgs {
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PICKET_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("PICKET_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -132,13 +149,18 @@ fn unix_now() -> u64 {
 }
 
 async fn open_store(args: &StoreArgs, unified_sensor_version: &str) -> Result<Arc<dyn Store>> {
-    let catalogue = Catalogue { unified_sensor_version: unified_sensor_version.to_string() };
+    let catalogue = Catalogue {
+        unified_sensor_version: unified_sensor_version.to_string(),
+    };
     match args.database()? {
         Database::Sqlite(path) => {
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
             }
-            let store = SqliteStore::open(&path, catalogue).await.with_context(|| format!("cannot open {}", path.display()))?;
+            let store = SqliteStore::open(&path, catalogue)
+                .await
+                .with_context(|| format!("cannot open {}", path.display()))?;
             Ok(Arc::new(store))
         }
     }
@@ -148,8 +170,13 @@ fn parse_tenant(text: &str) -> Result<TenantId> {
     TenantId::parse(text).with_context(|| format!("tenant id '{text}' is not a GUID"))
 }
 
-async fn load_fixture(store: &dyn Store, file: &PathBuf, tenant: Option<&str>) -> Result<(TenantId, picket_store::SeedSummary)> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+async fn load_fixture(
+    store: &dyn Store,
+    file: &PathBuf,
+    tenant: Option<&str>,
+) -> Result<(TenantId, picket_store::SeedSummary)> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let (named, fixture) = picket_server::fixture::parse_fixture(&text, SystemClock.now())?;
     let Some(tenant) = tenant.map(str::to_string).or(named) else {
         bail!("the fixture names no tenantId; pass --tenant");
@@ -160,23 +187,35 @@ async fn load_fixture(store: &dyn Store, file: &PathBuf, tenant: Option<&str>) -
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.store.data_dir)
-        .with_context(|| format!("cannot create data directory {}", args.store.data_dir.display()))?;
+    std::fs::create_dir_all(&args.store.data_dir).with_context(|| {
+        format!(
+            "cannot create data directory {}",
+            args.store.data_dir.display()
+        )
+    })?;
     let store = open_store(&args.store, &args.unified_sensor_version).await?;
     let key = Arc::new(SigningKey::load_or_create(&args.store.data_dir)?);
     let verifier = Arc::new(TokenVerifier::new(vec![key.clone()], &args.store.issuer));
     if let Some(file) = &args.seed {
         let (tenant, s) = load_fixture(store.as_ref(), file, args.seed_tenant.as_deref()).await?;
-        println!("Seeded tenant {tenant}: {} sensors, {} candidates, {} health issues", s.sensors, s.candidates, s.health_issues);
+        println!(
+            "Seeded tenant {tenant}: {} sensors, {} candidates, {} health issues",
+            s.sensors, s.candidates, s.health_issues
+        );
     }
     if args.demo {
         let tenant = parse_tenant(DEMO_TENANT)?;
         if !store.tenant_has_data(&tenant).await? {
-            store.seed(&tenant, &demo_fixture(SystemClock.now())).await?;
+            store
+                .seed(&tenant, &demo_fixture(SystemClock.now()))
+                .await?;
         }
         let request = TokenRequest {
             tenant: DEMO_TENANT.into(),
-            roles: picket_auth::Permission::ALL.iter().map(|p| p.name().to_string()).collect(),
+            roles: picket_auth::Permission::ALL
+                .iter()
+                .map(|p| p.name().to_string())
+                .collect(),
             lifetime_secs: 24 * 3600,
             ..Default::default()
         };
@@ -193,10 +232,15 @@ async fn serve(args: ServeArgs) -> Result<()> {
         settings: Arc::new(ApiSettings {
             default_page_size: args.page_size,
             public_url: args.public_url.clone(),
-            package: DeploymentPackage { download_url: args.package_url.clone(), version: args.package_version.clone() },
+            package: DeploymentPackage {
+                download_url: args.package_url.clone(),
+                version: args.package_version.clone(),
+            },
         }),
     };
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("Picket listening on http://{addr}");
     tracing::info!(%addr, "listening");
@@ -243,7 +287,14 @@ fn token(args: TokenArgs) -> Result<()> {
         (None, false) => Some("00000000-0000-0000-0000-00000000a11c".to_string()),
         (None, true) => None,
     };
-    let request = TokenRequest { tenant: args.tenant, roles: args.roles, scopes: args.scopes, user, app_id: args.app_id, lifetime_secs: args.lifetime };
+    let request = TokenRequest {
+        tenant: args.tenant,
+        roles: args.roles,
+        scopes: args.scopes,
+        user,
+        app_id: args.app_id,
+        lifetime_secs: args.lifetime,
+    };
     println!("{}", key.issue(&args.issuer, &request, unix_now()).token);
     Ok(())
 }
@@ -251,6 +302,9 @@ fn token(args: TokenArgs) -> Result<()> {
 async fn seed(args: SeedArgs) -> Result<()> {
     let store = open_store(&args.store, "3.1.25311.1").await?;
     let (tenant, s) = load_fixture(store.as_ref(), &args.file, args.tenant.as_deref()).await?;
-    println!("Seeded tenant {tenant}: {} sensors, {} candidates, {} health issues", s.sensors, s.candidates, s.health_issues);
+    println!(
+        "Seeded tenant {tenant}: {} sensors, {} candidates, {} health issues",
+        s.sensors, s.candidates, s.health_issues
+    );
     Ok(())
 }

@@ -38,7 +38,11 @@ impl Server {
             .spawn()
             .expect("picket starts");
         // Owned by `Server` at once, so its Drop reaps the child on every path.
-        let mut server = Server { child, base: String::new(), lines: Vec::new() };
+        let mut server = Server {
+            child,
+            base: String::new(),
+            lines: Vec::new(),
+        };
         let stdout = server.child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -49,7 +53,9 @@ impl Server {
             }
         });
         loop {
-            let line = rx.recv_timeout(Duration::from_secs(60)).expect("server prints its address");
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("server prints its address");
             server.lines.push(line.clone());
             if let Some(base) = line.strip_prefix("Picket listening on ") {
                 server.base = base.to_string();
@@ -60,7 +66,10 @@ impl Server {
 
     fn stop(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
         for _ in 0..100 {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
@@ -74,13 +83,21 @@ impl Server {
 
 fn token(data_dir: &Path, tenant: &str, roles: &[&str]) -> String {
     let mut cmd = Command::new(BIN);
-    cmd.args(["token", "--tenant", tenant, "--data-dir"]).arg(data_dir);
+    cmd.args(["token", "--tenant", tenant, "--data-dir"])
+        .arg(data_dir);
     for r in roles {
         cmd.args(["--role", r]);
     }
     let out = cmd.output().expect("token runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8").trim().to_string()
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_string()
 }
 
 async fn get(base: &str, path: &str, token: &str) -> (u16, Value) {
@@ -105,20 +122,54 @@ async fn demo_serves_a_dozen_sensors_and_stops_on_sigterm() {
         .find_map(|l| l.strip_prefix("export PICKET_TOKEN="))
         .expect("demo prints a token")
         .to_string();
-    let (status, body) = get(&server.base, "/beta/security/identities/sensors", &demo_token).await;
+    let (status, body) = get(
+        &server.base,
+        "/beta/security/identities/sensors",
+        &demo_token,
+    )
+    .await;
     assert_eq!(status, 200);
     let sensors = body["value"].as_array().expect("value");
     assert_eq!(sensors.len(), 12);
-    let types: std::collections::HashSet<&str> = sensors.iter().filter_map(|s| s["sensorType"].as_str()).collect();
-    assert_eq!(types.len(), 5, "every sensor type is represented: {types:?}");
-    let (status, issues) = get(&server.base, "/v1.0/security/identities/healthIssues", &demo_token).await;
+    let types: std::collections::HashSet<&str> = sensors
+        .iter()
+        .filter_map(|s| s["sensorType"].as_str())
+        .collect();
+    assert_eq!(
+        types.len(),
+        5,
+        "every sensor type is represented: {types:?}"
+    );
+    let (status, issues) = get(
+        &server.base,
+        "/v1.0/security/identities/healthIssues",
+        &demo_token,
+    )
+    .await;
     assert_eq!(status, 200);
-    let statuses: std::collections::HashSet<&str> =
-        issues["value"].as_array().expect("value").iter().filter_map(|i| i["status"].as_str()).collect();
-    assert_eq!(statuses.len(), 3, "open, closed and suppressed issues: {statuses:?}");
+    let statuses: std::collections::HashSet<&str> = issues["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .filter_map(|i| i["status"].as_str())
+        .collect();
+    assert_eq!(
+        statuses.len(),
+        3,
+        "open, closed and suppressed issues: {statuses:?}"
+    );
     // A token minted by `picket token` against the same data directory is accepted.
-    let cli_token = token(dir.path(), DEMO_TENANT, &["SecurityIdentitiesSensors.Read.All"]);
-    let (status, candidates) = get(&server.base, "/beta/security/identities/sensorCandidates", &cli_token).await;
+    let cli_token = token(
+        dir.path(),
+        DEMO_TENANT,
+        &["SecurityIdentitiesSensors.Read.All"],
+    );
+    let (status, candidates) = get(
+        &server.base,
+        "/beta/security/identities/sensorCandidates",
+        &cli_token,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(candidates["value"].as_array().map(Vec::len), Some(3));
     assert!(server.stop().success(), "graceful shutdown exits 0");
@@ -154,17 +205,38 @@ async fn seed_rejects_bad_fixtures_whole_and_state_survives_restart() {
             .expect("seed runs")
     };
     let out = seed(&good);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 sensors"));
     let out = seed(&bad);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("sensors[1].sensorType"), "names the bad field: {err}");
+    assert!(
+        err.contains("sensors[1].sensorType"),
+        "names the bad field: {err}"
+    );
 
     let mut server = Server::start(dir.path(), &[]);
-    let t = token(dir.path(), OTHER_TENANT, &["SecurityIdentitiesSensors.Read.All"]);
-    let (_, body) = get(&server.base, "/beta/security/identities/sensors?$orderby=displayName", &t).await;
-    let ids: Vec<&str> = body["value"].as_array().expect("value").iter().filter_map(|s| s["id"].as_str()).collect();
+    let t = token(
+        dir.path(),
+        OTHER_TENANT,
+        &["SecurityIdentitiesSensors.Read.All"],
+    );
+    let (_, body) = get(
+        &server.base,
+        "/beta/security/identities/sensors?$orderby=displayName",
+        &t,
+    )
+    .await;
+    let ids: Vec<&str> = body["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
     assert_eq!(ids, vec!["s-2", "s-1"], "the bad fixture added nothing");
     assert_eq!(body["value"][1]["healthStatus"], "notHealthyHigh");
     assert!(server.stop().success());
@@ -180,13 +252,24 @@ async fn seed_rejects_bad_fixtures_whole_and_state_survives_restart() {
 fn refuses_unsupported_databases_and_bad_tenants() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", "mysql://x", "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "mysql://x",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .output()
         .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
-    let out = Command::new(BIN).args(["token", "--tenant", "not-a-guid", "--data-dir"]).arg(dir.path()).output().expect("runs");
+    let out = Command::new(BIN)
+        .args(["token", "--tenant", "not-a-guid", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a GUID"));
 }

@@ -153,7 +153,10 @@ mod tests {
 
     #[test]
     fn parses_any_case_and_emits_camel_case() {
-        assert_eq!(HealthIssueType::parse("Global"), Some(HealthIssueType::Global));
+        assert_eq!(
+            HealthIssueType::parse("Global"),
+            Some(HealthIssueType::Global)
+        );
         assert_eq!(
             DeploymentStatus::parse("UPTODATE").map(DeploymentStatus::as_str),
             Some("upToDate")
@@ -163,6 +166,9 @@ mod tests {
             SensorHealthStatus::from_highest(Some(HealthIssueSeverity::Medium)),
             SensorHealthStatus::NotHealthyMedium
         );
-        assert_eq!(SensorHealthStatus::from_highest(None), SensorHealthStatus::Healthy);
+        assert_eq!(
+            SensorHealthStatus::from_highest(None),
+            SensorHealthStatus::Healthy
+        );
     }
 }

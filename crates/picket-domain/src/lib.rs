@@ -2,8 +2,8 @@
 //! configuration, with the rules of the Defender for Identity API that govern them.
 //! Pure: no HTTP, no SQL, no runtime; time comes in as an argument.
 
-pub mod enums;
 pub mod entities;
+pub mod enums;
 pub mod ids;
 pub mod rules;
 pub mod schema;

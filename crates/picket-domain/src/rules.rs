@@ -9,7 +9,10 @@ use crate::time::Timestamp;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleViolation {
     #[error("Property '{property}' cannot be changed for a sensor with version {version}: only classic (2.x) sensors support it")]
-    UnifiedSensorSetting { property: &'static str, version: String },
+    UnifiedSensorSetting {
+        property: &'static str,
+        version: String,
+    },
     #[error("Property 'domainControllerDnsNames' cannot be changed for a sensor of type 'domainControllerIntegrated'")]
     IntegratedSensorDcList,
     #[error("'unknownFutureValue' is not a valid value for property '{0}'")]
@@ -138,16 +141,66 @@ mod tests {
     fn settings_rules_table() {
         use SensorType::*;
         let cases: Vec<(&str, SensorType, SettingsPatch, bool)> = vec![
-            ("2.239.1.1", DomainControllerIntegrated, patch(Some(Some("new")), None, None), true),
-            ("3.1.0.0", DomainControllerIntegrated, patch(Some(None), None, None), true),
-            ("2.239.1.1", DomainControllerIntegrated, patch(None, None, Some(true)), true),
-            ("3.1.0.0", DomainControllerIntegrated, patch(None, None, Some(true)), false),
-            ("3.1.0.0", DomainControllerIntegrated, patch(None, None, Some(false)), true),
-            ("2.239.1.1", DomainControllerIntegrated, patch(None, Some(&["DC2.contoso.com"]), None), false),
-            ("2.239.1.1", DomainControllerIntegrated, patch(None, Some(&["DC1.contoso.com"]), None), true),
-            ("2.239.1.1", AdfsIntegrated, patch(None, Some(&["DC2.contoso.com"]), None), true),
-            ("2.239.1.1", DomainControllerStandalone, patch(None, Some(&[]), None), true),
-            ("3.1.0.0", AdcsIntegrated, patch(None, Some(&["DC2.contoso.com"]), None), false),
+            (
+                "2.239.1.1",
+                DomainControllerIntegrated,
+                patch(Some(Some("new")), None, None),
+                true,
+            ),
+            (
+                "3.1.0.0",
+                DomainControllerIntegrated,
+                patch(Some(None), None, None),
+                true,
+            ),
+            (
+                "2.239.1.1",
+                DomainControllerIntegrated,
+                patch(None, None, Some(true)),
+                true,
+            ),
+            (
+                "3.1.0.0",
+                DomainControllerIntegrated,
+                patch(None, None, Some(true)),
+                false,
+            ),
+            (
+                "3.1.0.0",
+                DomainControllerIntegrated,
+                patch(None, None, Some(false)),
+                true,
+            ),
+            (
+                "2.239.1.1",
+                DomainControllerIntegrated,
+                patch(None, Some(&["DC2.contoso.com"]), None),
+                false,
+            ),
+            (
+                "2.239.1.1",
+                DomainControllerIntegrated,
+                patch(None, Some(&["DC1.contoso.com"]), None),
+                true,
+            ),
+            (
+                "2.239.1.1",
+                AdfsIntegrated,
+                patch(None, Some(&["DC2.contoso.com"]), None),
+                true,
+            ),
+            (
+                "2.239.1.1",
+                DomainControllerStandalone,
+                patch(None, Some(&[]), None),
+                true,
+            ),
+            (
+                "3.1.0.0",
+                AdcsIntegrated,
+                patch(None, Some(&["DC2.contoso.com"]), None),
+                false,
+            ),
         ];
         for (version, ty, p, ok) in cases {
             let result = apply_settings_patch(&sensor(version, ty), &p);

@@ -6,7 +6,12 @@ use picket_odata::{EntitySchema, PropType, Property};
 use std::sync::LazyLock;
 
 const fn prop(name: &'static str, ty: PropType) -> Property {
-    Property { name, ty, filterable: true, sortable: !matches!(ty, PropType::StringCollection) }
+    Property {
+        name,
+        ty,
+        filterable: true,
+        sortable: !matches!(ty, PropType::StringCollection),
+    }
 }
 
 pub const SENSOR_ENTITY: &str = "microsoft.graph.security.sensor";
@@ -38,7 +43,10 @@ fn build_sensor_schema(beta: bool) -> EntitySchema {
     let mut properties = vec![
         prop("id", PropType::String),
         prop("createdDateTime", PropType::DateTime),
-        prop("deploymentStatus", PropType::Enum(DeploymentStatus::MEMBERS)),
+        prop(
+            "deploymentStatus",
+            PropType::Enum(DeploymentStatus::MEMBERS),
+        ),
         prop("displayName", PropType::String),
         prop("domainName", PropType::String),
         prop("healthStatus", PropType::Enum(SensorHealthStatus::MEMBERS)),
@@ -46,7 +54,10 @@ fn build_sensor_schema(beta: bool) -> EntitySchema {
         prop("sensorType", PropType::Enum(SensorType::MEMBERS)),
         prop("version", PropType::String),
         prop("settings/description", PropType::String),
-        prop("settings/domainControllerDnsNames", PropType::StringCollection),
+        prop(
+            "settings/domainControllerDnsNames",
+            PropType::StringCollection,
+        ),
         prop("settings/isDelayedDeploymentEnabled", PropType::Bool),
     ];
     let mut selectable = vec![
@@ -62,10 +73,18 @@ fn build_sensor_schema(beta: bool) -> EntitySchema {
         "version",
     ];
     if beta {
-        properties.push(prop("serviceStatus", PropType::Enum(ServiceStatus::MEMBERS)));
+        properties.push(prop(
+            "serviceStatus",
+            PropType::Enum(ServiceStatus::MEMBERS),
+        ));
         selectable.push("serviceStatus");
     }
-    EntitySchema { entity: SENSOR_ENTITY, properties, selectable, expandable: vec!["healthIssues"] }
+    EntitySchema {
+        entity: SENSOR_ENTITY,
+        properties,
+        selectable,
+        expandable: vec!["healthIssues"],
+    }
 }
 
 fn build_health_issue_schema() -> EntitySchema {
@@ -116,7 +135,12 @@ fn build_candidate_schema() -> EntitySchema {
             prop("lastSeenDateTime", PropType::DateTime),
             prop("senseClientVersion", PropType::String),
         ],
-        selectable: vec!["id", "computerDnsName", "lastSeenDateTime", "senseClientVersion"],
+        selectable: vec![
+            "id",
+            "computerDnsName",
+            "lastSeenDateTime",
+            "senseClientVersion",
+        ],
         expandable: vec![],
     }
 }

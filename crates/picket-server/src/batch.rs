@@ -3,12 +3,12 @@
 //! answers 424.
 
 use crate::body;
-use base64::Engine;
 use crate::context::RequestIds;
 use crate::dispatch::{execute, GraphRequest};
 use crate::error::ApiError;
 use crate::response::{Body, GraphResponse, JSON_CONTENT_TYPE};
 use crate::state::AppState;
+use base64::Engine;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -36,7 +36,9 @@ fn bad(message: impl Into<String>) -> ApiError {
 }
 
 fn parse_item(value: &Value) -> Result<Item, ApiError> {
-    let obj = value.as_object().ok_or_else(|| bad("Each batch request must be a JSON object"))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| bad("Each batch request must be a JSON object"))?;
     let text = |name: &str| -> Result<String, ApiError> {
         obj.get(name)
             .and_then(Value::as_str)
@@ -49,7 +51,11 @@ fn parse_item(value: &Value) -> Result<Item, ApiError> {
     let headers = match obj.get("headers") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(h)) => h.clone(),
-        Some(_) => return Err(bad(format!("Batch request '{id}': 'headers' must be an object"))),
+        Some(_) => {
+            return Err(bad(format!(
+                "Batch request '{id}': 'headers' must be an object"
+            )))
+        }
     };
     let content_type = headers
         .iter()
@@ -59,28 +65,46 @@ fn parse_item(value: &Value) -> Result<Item, ApiError> {
         None | Some(Value::Null) => None,
         Some(b) => {
             if content_type.is_none() {
-                return Err(bad(format!("Batch request '{id}': a body requires a Content-Type header")));
+                return Err(bad(format!(
+                    "Batch request '{id}': a body requires a Content-Type header"
+                )));
             }
-            Some(bytes::Bytes::from(serde_json::to_vec(b).unwrap_or_default()))
+            Some(bytes::Bytes::from(
+                serde_json::to_vec(b).unwrap_or_default(),
+            ))
         }
     };
     let depends_on = match obj.get("dependsOn") {
         None | Some(Value::Null) => Vec::new(),
         Some(v) => body::string_list("dependsOn", v)?,
     };
-    Ok(Item { id, method, url, content_type, body, depends_on })
+    Ok(Item {
+        id,
+        method,
+        url,
+        content_type,
+        body,
+        depends_on,
+    })
 }
 
 /// Orders items so every dependency runs first; unknown ids and cycles fail the whole batch.
 fn order(items: &[Item]) -> Result<Vec<usize>, ApiError> {
-    let index: HashMap<String, usize> = items.iter().enumerate().map(|(i, it)| (it.id.to_ascii_lowercase(), i)).collect();
+    let index: HashMap<String, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| (it.id.to_ascii_lowercase(), i))
+        .collect();
     let mut deps = Vec::with_capacity(items.len());
     for it in items {
         let mut d = Vec::new();
         for dep in &it.depends_on {
-            let i = index
-                .get(&dep.to_ascii_lowercase())
-                .ok_or_else(|| bad(format!("Batch request '{}' depends on unknown request '{dep}'", it.id)))?;
+            let i = index.get(&dep.to_ascii_lowercase()).ok_or_else(|| {
+                bad(format!(
+                    "Batch request '{}' depends on unknown request '{dep}'",
+                    it.id
+                ))
+            })?;
             d.push(*i);
         }
         deps.push(d);
@@ -100,7 +124,11 @@ async fn run(state: &AppState, outer: GraphRequest) -> Result<GraphResponse, Api
     if outer.method != "POST" {
         return Err(ApiError::MethodNotAllowed);
     }
-    if !outer.content_type.as_deref().is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/json")) {
+    if !outer
+        .content_type
+        .as_deref()
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/json"))
+    {
         return Err(ApiError::UnsupportedMediaType);
     }
     let envelope = body::json_object(&outer.body)?;
@@ -112,13 +140,21 @@ async fn run(state: &AppState, outer: GraphRequest) -> Result<GraphResponse, Api
         return Err(bad("A batch must contain at least one request"));
     }
     if requests.len() > MAX_BATCH_REQUESTS {
-        return Err(bad(format!("A batch may contain at most {MAX_BATCH_REQUESTS} requests")));
+        return Err(bad(format!(
+            "A batch may contain at most {MAX_BATCH_REQUESTS} requests"
+        )));
     }
-    let items = requests.iter().map(parse_item).collect::<Result<Vec<_>, _>>()?;
+    let items = requests
+        .iter()
+        .map(parse_item)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut seen = std::collections::HashSet::new();
     for it in &items {
         if !seen.insert(it.id.to_ascii_lowercase()) {
-            return Err(bad(format!("Batch request id '{}' is used more than once", it.id)));
+            return Err(bad(format!(
+                "Batch request id '{}' is used more than once",
+                it.id
+            )));
         }
     }
     let mut statuses: Vec<Option<u16>> = vec![None; items.len()];
@@ -153,12 +189,21 @@ async fn run(state: &AppState, outer: GraphRequest) -> Result<GraphResponse, Api
 }
 
 /// An inner URL is relative to the version root; other versions and nested batches are refused.
-fn inner_request(outer: &GraphRequest, item: &Item, ids: RequestIds) -> Result<GraphRequest, ApiError> {
+fn inner_request(
+    outer: &GraphRequest,
+    item: &Item,
+    ids: RequestIds,
+) -> Result<GraphRequest, ApiError> {
     let url = item.url.trim_start_matches('/');
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
     let first = path.split('/').next().unwrap_or_default();
-    if first.eq_ignore_ascii_case("v1.0") || first.eq_ignore_ascii_case("beta") || url.contains("://") {
-        return Err(bad("Batch request URLs must be relative to the version root of the batch"));
+    if first.eq_ignore_ascii_case("v1.0")
+        || first.eq_ignore_ascii_case("beta")
+        || url.contains("://")
+    {
+        return Err(bad(
+            "Batch request URLs must be relative to the version root of the batch",
+        ));
     }
     if first.eq_ignore_ascii_case("$batch") {
         return Err(bad("Batches cannot be nested"));
@@ -180,18 +225,26 @@ fn render_item(id: &str, response: GraphResponse) -> Value {
     let mut headers = Map::new();
     let body = match response.body {
         Body::Json(v) => {
-            headers.insert("Content-Type".into(), Value::String(JSON_CONTENT_TYPE.into()));
+            headers.insert(
+                "Content-Type".into(),
+                Value::String(JSON_CONTENT_TYPE.into()),
+            );
             Some(v)
         }
         Body::Raw(bytes) => {
-            headers.insert("Content-Type".into(), Value::String(JSON_CONTENT_TYPE.into()));
+            headers.insert(
+                "Content-Type".into(),
+                Value::String(JSON_CONTENT_TYPE.into()),
+            );
             serde_json::from_slice(&bytes).ok()
         }
         // Non-JSON bodies travel base64-encoded in batch replies, as Graph sends them and the
         // SDKs decode them (spec §3.8).
         Body::Text(t) => {
             headers.insert("Content-Type".into(), Value::String("text/plain".into()));
-            Some(Value::String(base64::engine::general_purpose::STANDARD.encode(t)))
+            Some(Value::String(
+                base64::engine::general_purpose::STANDARD.encode(t),
+            ))
         }
         Body::Empty => None,
     };

@@ -9,8 +9,12 @@ pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::BadRequest("The request body must be a JSON object".into())),
-        Err(e) => Err(ApiError::BadRequest(format!("Invalid JSON in request body: {e}"))),
+        Ok(_) => Err(ApiError::BadRequest(
+            "The request body must be a JSON object".into(),
+        )),
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "Invalid JSON in request body: {e}"
+        ))),
     }
 }
 
@@ -29,12 +33,16 @@ pub fn check_odata_type(value: &Value, expected: &str) -> Result<(), ApiError> {
     if given.trim_start_matches('#').eq_ignore_ascii_case(bare) {
         Ok(())
     } else {
-        Err(ApiError::BadRequest(format!("'@odata.type' must be '#{bare}'")))
+        Err(ApiError::BadRequest(format!(
+            "'@odata.type' must be '#{bare}'"
+        )))
     }
 }
 
 pub fn unknown_property(name: &str, entity: &str) -> ApiError {
-    ApiError::BadRequest(format!("Property '{name}' does not exist on type '{entity}'"))
+    ApiError::BadRequest(format!(
+        "Property '{name}' does not exist on type '{entity}'"
+    ))
 }
 
 pub fn read_only_property(name: &str) -> ApiError {
@@ -46,9 +54,15 @@ pub fn wrong_type(name: &str, expected: &str) -> ApiError {
 }
 
 pub fn string_list(name: &str, value: &Value) -> Result<Vec<String>, ApiError> {
-    let items = value.as_array().ok_or_else(|| wrong_type(name, "an array of strings"))?;
+    let items = value
+        .as_array()
+        .ok_or_else(|| wrong_type(name, "an array of strings"))?;
     items
         .iter()
-        .map(|v| v.as_str().map(str::to_string).ok_or_else(|| wrong_type(name, "an array of strings")))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| wrong_type(name, "an array of strings"))
+        })
         .collect()
 }

@@ -4,9 +4,9 @@
 
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::render::Collection;
 use picket_odata::{parse_query, validate_query, EntitySchema, RawQuery, ValidatedQuery};
 use picket_store::{Page, PageRequest};
-use crate::render::Collection;
 
 /// Query options of one request, raw (for nextLinks) and validated (for the store).
 pub struct CollectionQuery {
@@ -22,15 +22,24 @@ impl CollectionQuery {
     }
 
     pub fn page_request(&self, default_size: u32) -> PageRequest {
-        PageRequest { skip: self.valid.skip, size: self.valid.top.unwrap_or(default_size) }
+        PageRequest {
+            skip: self.valid.skip,
+            size: self.valid.top.unwrap_or(default_size),
+        }
     }
 }
 
 /// Refuses options that make no sense on a single entity (spec §1.9: `$select`/`$expand` only).
 pub fn entity_query(query: &str, schema: &EntitySchema) -> Result<ValidatedQuery, ApiError> {
     let raw = parse_query(query)?;
-    if let Some(option) = raw.present().into_iter().find(|o| !matches!(*o, "$select" | "$expand" | "$format")) {
-        return Err(ApiError::BadRequest(format!("Query option '{option}' is not allowed on a single entity")));
+    if let Some(option) = raw
+        .present()
+        .into_iter()
+        .find(|o| !matches!(*o, "$select" | "$expand" | "$format"))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "Query option '{option}' is not allowed on a single entity"
+        )));
     }
     Ok(validate_query(&raw, schema)?)
 }
@@ -64,7 +73,9 @@ fn next_link(ctx: &RequestContext, raw: &RawQuery, next_skip: u64, size: u32) ->
     // Option names keep their literal `$`, as Graph's own links do (spec §0).
     let query: Vec<String> = options
         .iter()
-        .filter_map(|(name, value)| value.map(|v| format!("{name}={}", percent_encoding::utf8_percent_encode(v, VALUE))))
+        .filter_map(|(name, value)| {
+            value.map(|v| format!("{name}={}", percent_encoding::utf8_percent_encode(v, VALUE)))
+        })
         .collect();
     format!("{}/{}?{}", ctx.version_root(), ctx.path, query.join("&"))
 }

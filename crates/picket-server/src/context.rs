@@ -43,7 +43,10 @@ impl RequestIds {
             .filter(|v| !v.is_empty() && v.len() <= 200)
             .map(str::to_string)
             .unwrap_or_else(|| request_id.clone());
-        Self { request_id, client_request_id }
+        Self {
+            request_id,
+            client_request_id,
+        }
     }
 }
 

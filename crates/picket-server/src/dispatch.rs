@@ -46,9 +46,15 @@ pub async fn execute(state: &AppState, req: GraphRequest) -> GraphResponse {
     response
 }
 
-async fn run(state: &AppState, req: &GraphRequest) -> (Result<GraphResponse, ApiError>, Option<Operation>) {
+async fn run(
+    state: &AppState,
+    req: &GraphRequest,
+) -> (Result<GraphResponse, ApiError>, Option<Operation>) {
     let now = state.clock.now();
-    let caller = match state.verifier.verify_header(req.authorization.as_deref(), now.timestamp().max(0) as u64) {
+    let caller = match state
+        .verifier
+        .verify_header(req.authorization.as_deref(), now.timestamp().max(0) as u64)
+    {
         Ok(c) => c,
         Err(e) => return (Err(e.into()), None),
     };
@@ -73,7 +79,14 @@ async fn run(state: &AppState, req: &GraphRequest) -> (Result<GraphResponse, Api
         base_url: req.base_url.clone(),
         path: req.path.clone(),
     };
-    let call = Call { state, ctx: &ctx, caller: &caller, query: &req.query, body: &req.body, now };
+    let call = Call {
+        state,
+        ctx: &ctx,
+        caller: &caller,
+        query: &req.query,
+        body: &req.body,
+        now,
+    };
     (handlers::handle(&op, &call).await, Some(op))
 }
 
@@ -112,7 +125,11 @@ pub fn authorize(caller: &Caller, op: &Operation) -> Result<(), ApiError> {
 
 pub fn missing_permission(caller: &Caller, any_of: &[picket_auth::Permission]) -> ApiError {
     let names: Vec<&str> = any_of.iter().map(|p| p.name()).collect();
-    let kind = if caller.is_delegated() { "scope" } else { "role" };
+    let kind = if caller.is_delegated() {
+        "scope"
+    } else {
+        "role"
+    };
     ApiError::Forbidden(format!(
         "Missing {kind} permissions on the request. API requires one of '{}'",
         names.join(", ")

@@ -60,7 +60,9 @@ impl ApiError {
     pub fn public_message(&self) -> String {
         match self {
             ApiError::Internal(_) => "An internal server error occurred".into(),
-            ApiError::ServiceUnavailable(_) => "The service is temporarily unavailable; retry later".into(),
+            ApiError::ServiceUnavailable(_) => {
+                "The service is temporarily unavailable; retry later".into()
+            }
             other => other.to_string(),
         }
     }
@@ -86,7 +88,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Rule(rule) => rule.into(),
-            StoreError::UnknownCandidates(_) | StoreError::Conflict(_) => ApiError::BadRequest(e.to_string()),
+            StoreError::UnknownCandidates(_) | StoreError::Conflict(_) => {
+                ApiError::BadRequest(e.to_string())
+            }
             StoreError::Unavailable(m) => ApiError::ServiceUnavailable(m),
             StoreError::Internal(m) => ApiError::Internal(m),
         }

@@ -103,41 +103,76 @@ struct HealthIssueIn {
 fn when(path: String, text: Option<&str>, now: Timestamp) -> Result<Timestamp, FixtureError> {
     match text {
         None => Ok(now),
-        Some(t) => parse_timestamp(t).ok_or(FixtureError { path, message: format!("'{t}' is not an ISO 8601 date-time") }),
+        Some(t) => parse_timestamp(t).ok_or(FixtureError {
+            path,
+            message: format!("'{t}' is not an ISO 8601 date-time"),
+        }),
     }
 }
 
-fn not_unknown<T: PartialEq + std::fmt::Display>(path: String, value: T, unknown: T) -> Result<T, FixtureError> {
+fn not_unknown<T: PartialEq + std::fmt::Display>(
+    path: String,
+    value: T,
+    unknown: T,
+) -> Result<T, FixtureError> {
     if value == unknown {
-        return Err(FixtureError { path, message: "'unknownFutureValue' cannot be stored".into() });
+        return Err(FixtureError {
+            path,
+            message: "'unknownFutureValue' cannot be stored".into(),
+        });
     }
     Ok(value)
 }
 
 /// Parses a fixture; returns the tenant it names (if any) and its entities.
-pub fn parse_fixture(text: &str, now: Timestamp) -> Result<(Option<String>, Fixture), FixtureError> {
+pub fn parse_fixture(
+    text: &str,
+    now: Timestamp,
+) -> Result<(Option<String>, Fixture), FixtureError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     let file: FixtureFile = serde_path_to_error::deserialize(de).map_err(|e| FixtureError {
         path: e.path().to_string(),
         message: e.inner().to_string(),
     })?;
-    let mut fixture = Fixture { activation_mode: file.activation_mode, ..Default::default() };
+    let mut fixture = Fixture {
+        activation_mode: file.activation_mode,
+        ..Default::default()
+    };
     for (i, s) in file.sensors.into_iter().enumerate() {
         let at = |field: &str| format!("sensors[{i}].{field}");
         if s.display_name.trim().is_empty() {
-            return Err(FixtureError { path: at("displayName"), message: "must not be empty".into() });
+            return Err(FixtureError {
+                path: at("displayName"),
+                message: "must not be empty".into(),
+            });
         }
-        let settings = s.settings.unwrap_or(SettingsIn { description: None, domain_controller_dns_names: vec![], is_delayed_deployment_enabled: false });
+        let settings = s.settings.unwrap_or(SettingsIn {
+            description: None,
+            domain_controller_dns_names: vec![],
+            is_delayed_deployment_enabled: false,
+        });
         fixture.sensors.push(Sensor {
             id: SensorId::new(s.id.unwrap_or_else(|| SensorId::generate().to_string())),
             created_date_time: when(at("createdDateTime"), s.created_date_time.as_deref(), now)?,
-            deployment_status: not_unknown(at("deploymentStatus"), s.deployment_status.unwrap_or(DeploymentStatus::UpToDate), DeploymentStatus::UnknownFutureValue)?,
+            deployment_status: not_unknown(
+                at("deploymentStatus"),
+                s.deployment_status.unwrap_or(DeploymentStatus::UpToDate),
+                DeploymentStatus::UnknownFutureValue,
+            )?,
             display_name: s.display_name,
             domain_name: s.domain_name,
             health_status: SensorHealthStatus::Healthy,
             open_health_issues_count: 0,
-            sensor_type: not_unknown(at("sensorType"), s.sensor_type, SensorType::UnknownFutureValue)?,
-            service_status: not_unknown(at("serviceStatus"), s.service_status.unwrap_or(ServiceStatus::Running), ServiceStatus::UnknownFutureValue)?,
+            sensor_type: not_unknown(
+                at("sensorType"),
+                s.sensor_type,
+                SensorType::UnknownFutureValue,
+            )?,
+            service_status: not_unknown(
+                at("serviceStatus"),
+                s.service_status.unwrap_or(ServiceStatus::Running),
+                ServiceStatus::UnknownFutureValue,
+            )?,
             settings: SensorSettings {
                 description: settings.description,
                 domain_controller_dns_names: settings.domain_controller_dns_names,
@@ -149,12 +184,19 @@ pub fn parse_fixture(text: &str, now: Timestamp) -> Result<(Option<String>, Fixt
     for (i, c) in file.sensor_candidates.into_iter().enumerate() {
         let at = |field: &str| format!("sensorCandidates[{i}].{field}");
         if !c.computer_dns_name.contains('.') {
-            return Err(FixtureError { path: at("computerDnsName"), message: "must be a fully qualified DNS name".into() });
+            return Err(FixtureError {
+                path: at("computerDnsName"),
+                message: "must be a fully qualified DNS name".into(),
+            });
         }
         fixture.candidates.push(SensorCandidate {
             id: CandidateId::new(c.id.unwrap_or_else(|| CandidateId::generate().to_string())),
             computer_dns_name: c.computer_dns_name,
-            last_seen_date_time: when(at("lastSeenDateTime"), c.last_seen_date_time.as_deref(), now)?,
+            last_seen_date_time: when(
+                at("lastSeenDateTime"),
+                c.last_seen_date_time.as_deref(),
+                now,
+            )?,
             sense_client_version: c.sense_client_version,
         });
     }
@@ -168,14 +210,30 @@ pub fn parse_fixture(text: &str, now: Timestamp) -> Result<(Option<String>, Fixt
             description: h.description.unwrap_or_else(|| h.display_name.clone()),
             display_name: h.display_name,
             domain_names: h.domain_names,
-            health_issue_type: not_unknown(at("healthIssueType"), h.health_issue_type, HealthIssueType::UnknownFutureValue)?,
+            health_issue_type: not_unknown(
+                at("healthIssueType"),
+                h.health_issue_type,
+                HealthIssueType::UnknownFutureValue,
+            )?,
             issue_type_id: h.issue_type_id.unwrap_or_default(),
-            last_modified_date_time: when(at("lastModifiedDateTime"), h.last_modified_date_time.as_deref(), created)?,
+            last_modified_date_time: when(
+                at("lastModifiedDateTime"),
+                h.last_modified_date_time.as_deref(),
+                created,
+            )?,
             recommendations: h.recommendations,
             recommended_action_commands: h.recommended_action_commands,
             sensor_dns_names: h.sensor_dns_names,
-            severity: not_unknown(at("severity"), h.severity, HealthIssueSeverity::UnknownFutureValue)?,
-            status: not_unknown(at("status"), h.status.unwrap_or(HealthIssueStatus::Open), HealthIssueStatus::UnknownFutureValue)?,
+            severity: not_unknown(
+                at("severity"),
+                h.severity,
+                HealthIssueSeverity::UnknownFutureValue,
+            )?,
+            status: not_unknown(
+                at("status"),
+                h.status.unwrap_or(HealthIssueStatus::Open),
+                HealthIssueStatus::UnknownFutureValue,
+            )?,
         });
     }
     Ok((file.tenant_id, fixture))
@@ -186,18 +244,26 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> FixtureError {
-        parse_fixture(text, chrono::Utc::now()).err().expect("should be rejected")
+        parse_fixture(text, chrono::Utc::now()).expect_err("should be rejected")
     }
 
     #[test]
     fn names_the_bad_field() {
-        let e = err(r#"{"sensors": [{"displayName": "DC1", "domainName": "a.b", "sensorType": "nope", "version": "2.1"}]}"#);
+        let e = err(
+            r#"{"sensors": [{"displayName": "DC1", "domainName": "a.b", "sensorType": "nope", "version": "2.1"}]}"#,
+        );
         assert_eq!(e.path, "sensors[0].sensorType");
-        let e = err(r#"{"healthIssues": [{"displayName": "x", "healthIssueType": "global", "severity": "high", "createdDateTime": "soon"}]}"#);
+        let e = err(
+            r#"{"healthIssues": [{"displayName": "x", "healthIssueType": "global", "severity": "high", "createdDateTime": "soon"}]}"#,
+        );
         assert_eq!(e.path, "healthIssues[0].createdDateTime");
-        let e = err(r#"{"sensors": [{"displayName": "DC1", "domainName": "a.b", "sensorType": "adfsIntegrated", "version": "2.1", "colour": 1}]}"#);
+        let e = err(
+            r#"{"sensors": [{"displayName": "DC1", "domainName": "a.b", "sensorType": "adfsIntegrated", "version": "2.1", "colour": 1}]}"#,
+        );
         assert!(e.path.starts_with("sensors[0]"), "{}", e.path);
-        let e = err(r#"{"sensorCandidates": [{"computerDnsName": "host", "senseClientVersion": "1"}]}"#);
+        let e = err(
+            r#"{"sensorCandidates": [{"computerDnsName": "host", "senseClientVersion": "1"}]}"#,
+        );
         assert_eq!(e.path, "sensorCandidates[0].computerDnsName");
     }
 
@@ -213,7 +279,10 @@ mod tests {
         assert_eq!(tenant.as_deref(), Some("t"));
         assert_eq!(f.activation_mode, Some(ActivationMode::Automated));
         assert!(f.sensors[0].settings.is_delayed_deployment_enabled);
-        assert_eq!(f.health_issues[0].health_issue_type, HealthIssueType::Global);
+        assert_eq!(
+            f.health_issues[0].health_issue_type,
+            HealthIssueType::Global
+        );
         assert_eq!(f.health_issues[0].status, HealthIssueStatus::Open);
     }
 }

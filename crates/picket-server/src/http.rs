@@ -32,15 +32,23 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.settings.public_url {
         return url.trim_end_matches('/').to_string();
     }
-    let host = header_str(headers, "host").filter(|h| !h.is_empty() && !h.contains(['/', ' ', '?', '#']));
-    let scheme = header_str(headers, "x-forwarded-proto").filter(|p| *p == "https").unwrap_or("http");
+    let host =
+        header_str(headers, "host").filter(|h| !h.is_empty() && !h.contains(['/', ' ', '?', '#']));
+    let scheme = header_str(headers, "x-forwarded-proto")
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
     format!("{scheme}://{}", host.unwrap_or("localhost"))
 }
 
 async fn graph_entry(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let ids = RequestIds::new(header_str(&parts.headers, "client-request-id"));
-    let error = |e: ApiError| to_http(GraphResponse::error(&e, &ids.request_id, &ids.client_request_id), &ids);
+    let error = |e: ApiError| {
+        to_http(
+            GraphResponse::error(&e, &ids.request_id, &ids.client_request_id),
+            &ids,
+        )
+    };
 
     let path = parts.uri.path().trim_start_matches('/');
     let (version_segment, rest) = path.split_once('/').unwrap_or((path, ""));
@@ -78,7 +86,10 @@ async fn graph_entry(State(state): State<AppState>, request: Request) -> Respons
 fn to_http(response: GraphResponse, ids: &RequestIds) -> Response {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (body, content_type) = match response.body {
-        GraphBody::Json(v) => (Body::from(serde_json::to_vec(&v).unwrap_or_default()), Some(JSON_CONTENT_TYPE)),
+        GraphBody::Json(v) => (
+            Body::from(serde_json::to_vec(&v).unwrap_or_default()),
+            Some(JSON_CONTENT_TYPE),
+        ),
         GraphBody::Raw(b) => (Body::from(b), Some(JSON_CONTENT_TYPE)),
         GraphBody::Text(t) => (Body::from(t), Some("text/plain; charset=utf-8")),
         GraphBody::Empty => (Body::empty(), None),

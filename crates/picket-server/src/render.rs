@@ -13,7 +13,8 @@ pub const SENSOR_TYPE: &str = "#microsoft.graph.security.sensor";
 pub const SETTINGS_TYPE: &str = "#microsoft.graph.security.sensorSettings";
 pub const HEALTH_ISSUE_TYPE: &str = "#microsoft.graph.security.healthIssue";
 pub const CANDIDATE_TYPE: &str = "#microsoft.graph.security.sensorCandidate";
-pub const ACTIVATION_CONFIGURATION_TYPE: &str = "#microsoft.graph.security.sensorCandidateActivationConfiguration";
+pub const ACTIVATION_CONFIGURATION_TYPE: &str =
+    "#microsoft.graph.security.sensorCandidateActivationConfiguration";
 pub const ACCESS_KEY_TYPE: &str = "#microsoft.graph.security.deploymentAccessKeyType";
 pub const PACKAGE_TYPE: &str = "#microsoft.graph.security.sensorDeploymentPackage";
 
@@ -68,8 +69,14 @@ impl Serialize for SettingsView<'_> {
         let mut m = s.serialize_map(Some(4))?;
         m.serialize_entry("@odata.type", SETTINGS_TYPE)?;
         m.serialize_entry("description", &self.0.description)?;
-        m.serialize_entry("domainControllerDnsNames", &self.0.domain_controller_dns_names)?;
-        m.serialize_entry("isDelayedDeploymentEnabled", &self.0.is_delayed_deployment_enabled)?;
+        m.serialize_entry(
+            "domainControllerDnsNames",
+            &self.0.domain_controller_dns_names,
+        )?;
+        m.serialize_entry(
+            "isDelayedDeploymentEnabled",
+            &self.0.is_delayed_deployment_enabled,
+        )?;
         m.end()
     }
 }
@@ -111,8 +118,15 @@ impl Fields for SensorView<'_> {
             m.serialize_entry("serviceStatus", s.service_status.as_str())?;
         }
         if let Some(issues) = &self.issues {
-            let views: Vec<AsObject<IssueView<'_>>> =
-                issues.iter().map(|issue| AsObject(IssueView { issue, select: None })).collect();
+            let views: Vec<AsObject<IssueView<'_>>> = issues
+                .iter()
+                .map(|issue| {
+                    AsObject(IssueView {
+                        issue,
+                        select: None,
+                    })
+                })
+                .collect();
             m.serialize_entry("healthIssues", &views)?;
         }
         Ok(())
@@ -270,7 +284,8 @@ mod tests {
 
     #[test]
     fn timestamps_have_seven_digits() {
-        let t = picket_domain::time::parse_timestamp("2023-11-16T09:41:24.2585071Z").expect("valid");
+        let t =
+            picket_domain::time::parse_timestamp("2023-11-16T09:41:24.2585071Z").expect("valid");
         assert_eq!(Ts(&t).to_string(), "2023-11-16T09:41:24.2585071Z");
         let t = picket_domain::time::parse_timestamp("2023-01-02T03:04:05Z").expect("valid");
         assert_eq!(Ts(&t).to_string(), "2023-01-02T03:04:05.0000000Z");

@@ -28,20 +28,39 @@ pub struct GraphResponse {
 
 impl GraphResponse {
     pub fn json(status: u16, value: Value) -> Self {
-        Self { status, body: Body::Json(value), headers: Vec::new() }
+        Self {
+            status,
+            body: Body::Json(value),
+            headers: Vec::new(),
+        }
     }
     /// Serializes a view straight to bytes.
     pub fn serialized(status: u16, value: &impl serde::Serialize) -> Self {
         match serde_json::to_vec(value) {
-            Ok(bytes) => Self { status, body: Body::Raw(bytes.into()), headers: Vec::new() },
-            Err(e) => Self::json(500, json!({"error": {"code": "InternalServerError", "message": e.to_string()}})),
+            Ok(bytes) => Self {
+                status,
+                body: Body::Raw(bytes.into()),
+                headers: Vec::new(),
+            },
+            Err(e) => Self::json(
+                500,
+                json!({"error": {"code": "InternalServerError", "message": e.to_string()}}),
+            ),
         }
     }
     pub fn text(value: String) -> Self {
-        Self { status: 200, body: Body::Text(value), headers: Vec::new() }
+        Self {
+            status: 200,
+            body: Body::Text(value),
+            headers: Vec::new(),
+        }
     }
     pub fn empty(status: u16) -> Self {
-        Self { status, body: Body::Empty, headers: Vec::new() }
+        Self {
+            status,
+            body: Body::Empty,
+            headers: Vec::new(),
+        }
     }
 
     /// The Graph error envelope; `date` is UTC without fraction or zone (spec §3.2).

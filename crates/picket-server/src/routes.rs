@@ -46,12 +46,24 @@ impl Operation {
         use Operation::*;
         match self {
             GetIdentityContainer => &[ANY],
-            ListSensors | CountSensors | GetSensor(_) | GetDeploymentPackageUri | ListSensorCandidates
-            | CountSensorCandidates | GetSensorCandidate(_) | GetActivationConfiguration => &[SENSORS_READ],
+            ListSensors
+            | CountSensors
+            | GetSensor(_)
+            | GetDeploymentPackageUri
+            | ListSensorCandidates
+            | CountSensorCandidates
+            | GetSensorCandidate(_)
+            | GetActivationConfiguration => &[SENSORS_READ],
             // A read, but of a secret: ReadWrite only (spec §5 D17).
-            UpdateSensor(_) | DeleteSensor(_) | GetDeploymentAccessKey | RegenerateDeploymentAccessKey
-            | ActivateSensorCandidates | UpdateActivationConfiguration => &[SENSORS_WRITE],
-            ListSensorHealthIssues(_) | CountSensorHealthIssues(_) | GetSensorHealthIssue(..) => &[SENSORS_READ, HEALTH_READ],
+            UpdateSensor(_)
+            | DeleteSensor(_)
+            | GetDeploymentAccessKey
+            | RegenerateDeploymentAccessKey
+            | ActivateSensorCandidates
+            | UpdateActivationConfiguration => &[SENSORS_WRITE],
+            ListSensorHealthIssues(_) | CountSensorHealthIssues(_) | GetSensorHealthIssue(..) => {
+                &[SENSORS_READ, HEALTH_READ]
+            }
             ListHealthIssues | CountHealthIssues | GetHealthIssue(_) => &[HEALTH_READ],
             UpdateHealthIssue(_) => &[HEALTH_WRITE],
         }
@@ -112,7 +124,9 @@ impl Method {
 /// Strips the namespace qualifier and a trailing `()` from a bound operation's name.
 fn operation_name(segment: &str) -> String {
     let lower = segment.to_ascii_lowercase();
-    let name = lower.strip_prefix("microsoft.graph.security.").unwrap_or(&lower);
+    let name = lower
+        .strip_prefix("microsoft.graph.security.")
+        .unwrap_or(&lower);
     name.strip_suffix("()").unwrap_or(name).to_string()
 }
 
@@ -124,7 +138,8 @@ fn is(segment: &str, name: &str) -> bool {
 pub fn resolve(method: Method, segments: &[&str]) -> Result<Operation, ApiError> {
     use Method::*;
     use Operation::*;
-    let not_found = |i: usize| ApiError::not_found_segment(segments.get(i).copied().unwrap_or_default());
+    let not_found =
+        |i: usize| ApiError::not_found_segment(segments.get(i).copied().unwrap_or_default());
     if segments.first().is_none_or(|s| !is(s, "security")) {
         return Err(not_found(0));
     }
@@ -144,22 +159,33 @@ pub fn resolve(method: Method, segments: &[&str]) -> Result<Operation, ApiError>
         [c, tail @ ..] if is(c, "sensors") => match tail {
             [] => allow(&[(Get, ListSensors)]),
             [s] if *s == "$count" => allow(&[(Get, CountSensors)]),
-            [s] if operation_name(s) == "getdeploymentaccesskey" => allow(&[(Get, GetDeploymentAccessKey)]),
+            [s] if operation_name(s) == "getdeploymentaccesskey" => {
+                allow(&[(Get, GetDeploymentAccessKey)])
+            }
             [s] if operation_name(s) == "regeneratedeploymentaccesskey" => {
                 allow(&[(Post, RegenerateDeploymentAccessKey)])
             }
-            [s] if operation_name(s) == "getdeploymentpackageuri" => allow(&[(Get, GetDeploymentPackageUri)]),
+            [s] if operation_name(s) == "getdeploymentpackageuri" => {
+                allow(&[(Get, GetDeploymentPackageUri)])
+            }
             [id] => {
                 let id = SensorId::new(*id);
-                allow(&[(Get, GetSensor(id.clone())), (Patch, UpdateSensor(id.clone())), (Delete, DeleteSensor(id))])
+                allow(&[
+                    (Get, GetSensor(id.clone())),
+                    (Patch, UpdateSensor(id.clone())),
+                    (Delete, DeleteSensor(id)),
+                ])
             }
-            [id, n] if is(n, "healthIssues") => allow(&[(Get, ListSensorHealthIssues(SensorId::new(*id)))]),
+            [id, n] if is(n, "healthIssues") => {
+                allow(&[(Get, ListSensorHealthIssues(SensorId::new(*id)))])
+            }
             [id, n, c] if is(n, "healthIssues") && *c == "$count" => {
                 allow(&[(Get, CountSensorHealthIssues(SensorId::new(*id)))])
             }
-            [id, n, issue] if is(n, "healthIssues") => {
-                allow(&[(Get, GetSensorHealthIssue(SensorId::new(*id), HealthIssueId::new(*issue)))])
-            }
+            [id, n, issue] if is(n, "healthIssues") => allow(&[(
+                Get,
+                GetSensorHealthIssue(SensorId::new(*id), HealthIssueId::new(*issue)),
+            )]),
             _ => Err(not_found(segments.len() - 1)),
         },
         [c, tail @ ..] if is(c, "sensorCandidates") => match tail {
@@ -170,16 +196,22 @@ pub fn resolve(method: Method, segments: &[&str]) -> Result<Operation, ApiError>
             _ => Err(not_found(segments.len() - 1)),
         },
         // Singleton by SDK metadata (PATCH), plural collection by the docs (POST) (spec §5 D12).
-        [c] if is(c, "sensorCandidateActivationConfiguration") => {
-            allow(&[(Get, GetActivationConfiguration), (Patch, UpdateActivationConfiguration)])
+        [c] if is(c, "sensorCandidateActivationConfiguration") => allow(&[
+            (Get, GetActivationConfiguration),
+            (Patch, UpdateActivationConfiguration),
+        ]),
+        [c] if is(c, "sensorCandidateActivationConfigurations") => {
+            allow(&[(Post, UpdateActivationConfiguration)])
         }
-        [c] if is(c, "sensorCandidateActivationConfigurations") => allow(&[(Post, UpdateActivationConfiguration)]),
         [c, tail @ ..] if is(c, "healthIssues") => match tail {
             [] => allow(&[(Get, ListHealthIssues)]),
             [s] if *s == "$count" => allow(&[(Get, CountHealthIssues)]),
             [id] => {
                 let id = HealthIssueId::new(*id);
-                allow(&[(Get, GetHealthIssue(id.clone())), (Patch, UpdateHealthIssue(id))])
+                allow(&[
+                    (Get, GetHealthIssue(id.clone())),
+                    (Patch, UpdateHealthIssue(id)),
+                ])
             }
             _ => Err(not_found(segments.len() - 1)),
         },

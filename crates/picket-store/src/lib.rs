@@ -56,35 +56,109 @@ pub struct Catalogue {
 
 #[async_trait]
 pub trait Store: Send + Sync {
-    async fn list_sensors(&self, tenant: &TenantId, query: &ValidatedQuery, page: PageRequest) -> Result<Page<Sensor>, StoreError>;
-    async fn count_sensors(&self, tenant: &TenantId, query: &ValidatedQuery) -> Result<u64, StoreError>;
-    async fn find_sensor(&self, tenant: &TenantId, id: &SensorId) -> Result<Option<Sensor>, StoreError>;
+    async fn list_sensors(
+        &self,
+        tenant: &TenantId,
+        query: &ValidatedQuery,
+        page: PageRequest,
+    ) -> Result<Page<Sensor>, StoreError>;
+    async fn count_sensors(
+        &self,
+        tenant: &TenantId,
+        query: &ValidatedQuery,
+    ) -> Result<u64, StoreError>;
+    async fn find_sensor(
+        &self,
+        tenant: &TenantId,
+        id: &SensorId,
+    ) -> Result<Option<Sensor>, StoreError>;
     /// Applies a settings patch under the domain rules, atomically; `None` when the sensor is unknown.
-    async fn save_sensor_settings(&self, tenant: &TenantId, id: &SensorId, patch: &SettingsPatch) -> Result<Option<Sensor>, StoreError>;
+    async fn save_sensor_settings(
+        &self,
+        tenant: &TenantId,
+        id: &SensorId,
+        patch: &SettingsPatch,
+    ) -> Result<Option<Sensor>, StoreError>;
     /// Deletes a sensor and closes its open sensor-type issues; false when unknown.
-    async fn delete_sensor(&self, tenant: &TenantId, id: &SensorId, now: Timestamp) -> Result<bool, StoreError>;
+    async fn delete_sensor(
+        &self,
+        tenant: &TenantId,
+        id: &SensorId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
 
-    async fn list_health_issues(&self, tenant: &TenantId, scope: &IssueScope, query: &ValidatedQuery, page: PageRequest) -> Result<Page<HealthIssue>, StoreError>;
-    async fn count_health_issues(&self, tenant: &TenantId, scope: &IssueScope, query: &ValidatedQuery) -> Result<u64, StoreError>;
-    async fn find_health_issue(&self, tenant: &TenantId, scope: &IssueScope, id: &HealthIssueId) -> Result<Option<HealthIssue>, StoreError>;
+    async fn list_health_issues(
+        &self,
+        tenant: &TenantId,
+        scope: &IssueScope,
+        query: &ValidatedQuery,
+        page: PageRequest,
+    ) -> Result<Page<HealthIssue>, StoreError>;
+    async fn count_health_issues(
+        &self,
+        tenant: &TenantId,
+        scope: &IssueScope,
+        query: &ValidatedQuery,
+    ) -> Result<u64, StoreError>;
+    async fn find_health_issue(
+        &self,
+        tenant: &TenantId,
+        scope: &IssueScope,
+        id: &HealthIssueId,
+    ) -> Result<Option<HealthIssue>, StoreError>;
     /// Sets an issue's status (and its sensors' health); `None` when unknown.
-    async fn save_health_issue_status(&self, tenant: &TenantId, id: &HealthIssueId, status: HealthIssueStatus, now: Timestamp) -> Result<Option<HealthIssue>, StoreError>;
+    async fn save_health_issue_status(
+        &self,
+        tenant: &TenantId,
+        id: &HealthIssueId,
+        status: HealthIssueStatus,
+        now: Timestamp,
+    ) -> Result<Option<HealthIssue>, StoreError>;
 
-    async fn list_candidates(&self, tenant: &TenantId, query: &ValidatedQuery, page: PageRequest) -> Result<Page<SensorCandidate>, StoreError>;
-    async fn count_candidates(&self, tenant: &TenantId, query: &ValidatedQuery) -> Result<u64, StoreError>;
-    async fn find_candidate(&self, tenant: &TenantId, id: &CandidateId) -> Result<Option<SensorCandidate>, StoreError>;
+    async fn list_candidates(
+        &self,
+        tenant: &TenantId,
+        query: &ValidatedQuery,
+        page: PageRequest,
+    ) -> Result<Page<SensorCandidate>, StoreError>;
+    async fn count_candidates(
+        &self,
+        tenant: &TenantId,
+        query: &ValidatedQuery,
+    ) -> Result<u64, StoreError>;
+    async fn find_candidate(
+        &self,
+        tenant: &TenantId,
+        id: &CandidateId,
+    ) -> Result<Option<SensorCandidate>, StoreError>;
     /// Validates every id first (unknown ids: [`StoreError::UnknownCandidates`], nothing changes),
     /// then turns each candidate into a sensor in one transaction.
-    async fn activate_candidates(&self, tenant: &TenantId, ids: &[CandidateId], now: Timestamp) -> Result<Activation, StoreError>;
+    async fn activate_candidates(
+        &self,
+        tenant: &TenantId,
+        ids: &[CandidateId],
+        now: Timestamp,
+    ) -> Result<Activation, StoreError>;
 
     async fn activation_mode(&self, tenant: &TenantId) -> Result<ActivationMode, StoreError>;
     /// Switching to `automated` activates every waiting candidate (spec §4.5).
-    async fn save_activation_mode(&self, tenant: &TenantId, mode: ActivationMode, now: Timestamp) -> Result<Activation, StoreError>;
+    async fn save_activation_mode(
+        &self,
+        tenant: &TenantId,
+        mode: ActivationMode,
+        now: Timestamp,
+    ) -> Result<Activation, StoreError>;
 
     /// The tenant's deployment access key, created on first use.
-    async fn deployment_access_key(&self, tenant: &TenantId) -> Result<DeploymentAccessKey, StoreError>;
+    async fn deployment_access_key(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<DeploymentAccessKey, StoreError>;
     /// Replaces the key at once (spec §2.6) and returns the new one.
-    async fn regenerate_deployment_access_key(&self, tenant: &TenantId) -> Result<DeploymentAccessKey, StoreError>;
+    async fn regenerate_deployment_access_key(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<DeploymentAccessKey, StoreError>;
 
     /// Loads a fixture into a tenant in one transaction (all or nothing).
     async fn seed(&self, tenant: &TenantId, fixture: &Fixture) -> Result<SeedSummary, StoreError>;

@@ -31,7 +31,11 @@ pub struct Column {
 }
 
 pub const fn col(property: &'static str, column: &'static str, kind: ColumnKind) -> Column {
-    Column { property, column, kind }
+    Column {
+        property,
+        column,
+        kind,
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -52,14 +56,22 @@ pub fn filter_sql(expr: &Expr, columns: &[Column]) -> Result<SqlFragment, Unmapp
 }
 
 /// `ORDER BY` terms for `$orderby`, with `id` appended so paging is stable.
-pub fn order_sql(order: &[OrderBy], columns: &[Column], default: &str) -> Result<String, UnmappedProperty> {
+pub fn order_sql(
+    order: &[OrderBy],
+    columns: &[Column],
+    default: &str,
+) -> Result<String, UnmappedProperty> {
     if order.is_empty() {
         return Ok(default.to_string());
     }
     let mut terms = Vec::with_capacity(order.len() + 1);
     for o in order {
         let c = lookup(columns, o.property)?;
-        terms.push(format!("{} {}", c.column, if o.descending { "DESC" } else { "ASC" }));
+        terms.push(format!(
+            "{} {}",
+            c.column,
+            if o.descending { "DESC" } else { "ASC" }
+        ));
     }
     if !order.iter().any(|o| o.property == "id") {
         terms.push("id ASC".into());
@@ -74,7 +86,11 @@ fn lookup<'a>(columns: &'a [Column], property: &str) -> Result<&'a Column, Unmap
         .ok_or_else(|| UnmappedProperty(property.to_string()))
 }
 
-fn operand_sql<'a>(operand: &'a Operand, columns: &'a [Column], item: Option<&'a str>) -> Result<(&'a str, ColumnKind), UnmappedProperty> {
+fn operand_sql<'a>(
+    operand: &'a Operand,
+    columns: &'a [Column],
+    item: Option<&'a str>,
+) -> Result<(&'a str, ColumnKind), UnmappedProperty> {
     match operand {
         Operand::Property(p) => {
             let c = lookup(columns, p)?;
@@ -96,7 +112,10 @@ fn literal_value(lit: &Literal) -> SqlValue {
 
 /// Escapes LIKE wildcards so `contains(displayName,'50%')` means a literal percent sign.
 fn like_pattern(func: StrFunc, value: &str) -> String {
-    let escaped = value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = value
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     match func {
         StrFunc::StartsWith => format!("{escaped}%"),
         StrFunc::EndsWith => format!("%{escaped}"),
@@ -104,12 +123,21 @@ fn like_pattern(func: StrFunc, value: &str) -> String {
     }
 }
 
-fn write_expr(expr: &Expr, columns: &[Column], item: Option<&str>, out: &mut SqlFragment) -> Result<(), UnmappedProperty> {
+fn write_expr(
+    expr: &Expr,
+    columns: &[Column],
+    item: Option<&str>,
+    out: &mut SqlFragment,
+) -> Result<(), UnmappedProperty> {
     match expr {
         Expr::And(a, b) | Expr::Or(a, b) => {
             out.sql.push('(');
             write_expr(a, columns, item, out)?;
-            out.sql.push_str(if matches!(expr, Expr::And(..)) { " AND " } else { " OR " });
+            out.sql.push_str(if matches!(expr, Expr::And(..)) {
+                " AND "
+            } else {
+                " OR "
+            });
             write_expr(b, columns, item, out)?;
             out.sql.push(')');
         }
@@ -120,7 +148,11 @@ fn write_expr(expr: &Expr, columns: &[Column], item: Option<&str>, out: &mut Sql
         }
         Expr::Compare { left, op, right } => {
             let (column, _) = operand_sql(left, columns, item)?;
-            let collate = if item.is_some() { " COLLATE NOCASE" } else { "" };
+            let collate = if item.is_some() {
+                " COLLATE NOCASE"
+            } else {
+                ""
+            };
             // `IS`/`IS NOT` are null-safe, so `not (description eq 'x')` keeps rows without a
             // description, as OData's null semantics require. Ordering comparisons on NULL are
             // false, never NULL, via COALESCE.
@@ -134,27 +166,41 @@ fn write_expr(expr: &Expr, columns: &[Column], item: Option<&str>, out: &mut Sql
                         CmpOp::Lt => "<",
                         _ => "<=",
                     };
-                    out.sql.push_str(&format!("COALESCE({column}{collate} {sym} ?, 0)"));
+                    out.sql
+                        .push_str(&format!("COALESCE({column}{collate} {sym} ?, 0)"));
                 }
             }
             out.params.push(literal_value(right));
         }
         Expr::Call { func, arg, value } => {
             let (column, _) = operand_sql(arg, columns, item)?;
-            out.sql.push_str(&format!("COALESCE({column} LIKE ? ESCAPE '\\', 0)"));
+            out.sql
+                .push_str(&format!("COALESCE({column} LIKE ? ESCAPE '\\', 0)"));
             out.params.push(SqlValue::Text(like_pattern(*func, value)));
         }
-        Expr::Lambda { kind, collection, body } => {
+        Expr::Lambda {
+            kind,
+            collection,
+            body,
+        } => {
             let c = lookup(columns, collection)?;
             match (kind, body) {
-                (_, None) => out.sql.push_str(&format!("(json_array_length({}) > 0)", c.column)),
+                (_, None) => out
+                    .sql
+                    .push_str(&format!("(json_array_length({}) > 0)", c.column)),
                 (LambdaKind::Any, Some(body)) => {
-                    out.sql.push_str(&format!("EXISTS (SELECT 1 FROM json_each({}) WHERE ", c.column));
+                    out.sql.push_str(&format!(
+                        "EXISTS (SELECT 1 FROM json_each({}) WHERE ",
+                        c.column
+                    ));
                     write_expr(body, columns, Some("json_each.value"), out)?;
                     out.sql.push(')');
                 }
                 (LambdaKind::All, Some(body)) => {
-                    out.sql.push_str(&format!("NOT EXISTS (SELECT 1 FROM json_each({}) WHERE NOT COALESCE(", c.column));
+                    out.sql.push_str(&format!(
+                        "NOT EXISTS (SELECT 1 FROM json_each({}) WHERE NOT COALESCE(",
+                        c.column
+                    ));
                     write_expr(body, columns, Some("json_each.value"), out)?;
                     out.sql.push_str(", 0))");
                 }
@@ -175,7 +221,11 @@ mod tests {
     const COLUMNS: &[Column] = &[
         col("status", "status", ColumnKind::Scalar),
         col("domainNames", "domain_names", ColumnKind::JsonList),
-        col("settings/isDelayedDeploymentEnabled", "is_delayed", ColumnKind::Bool),
+        col(
+            "settings/isDelayedDeploymentEnabled",
+            "is_delayed",
+            ColumnKind::Bool,
+        ),
     ];
 
     fn check(expr: Expr, sql: &str, params: Vec<SqlValue>) {
@@ -186,8 +236,16 @@ mod tests {
 
     #[test]
     fn translations() {
-        let eq = Expr::Compare { left: Operand::Property("status".into()), op: CmpOp::Eq, right: Literal::Enum("open".into()) };
-        check(eq.clone(), "(status IS ?)", vec![SqlValue::Text("open".into())]);
+        let eq = Expr::Compare {
+            left: Operand::Property("status".into()),
+            op: CmpOp::Eq,
+            right: Literal::Enum("open".into()),
+        };
+        check(
+            eq.clone(),
+            "(status IS ?)",
+            vec![SqlValue::Text("open".into())],
+        );
         check(
             Expr::Not(Box::new(eq.clone())),
             "NOT ((status IS ?))",
@@ -202,9 +260,21 @@ mod tests {
             "EXISTS (SELECT 1 FROM json_each(domain_names) WHERE COALESCE(json_each.value LIKE ? ESCAPE '\\', 0))",
             vec![SqlValue::Text("%50\\%\\_x".into())],
         );
-        check(Expr::BoolProperty("settings/isDelayedDeploymentEnabled".into()), "(is_delayed = 1)", vec![]);
-        let injected = Expr::Compare { left: Operand::Property("status".into()), op: CmpOp::Eq, right: Literal::String("'; DROP TABLE x; --".into()) };
-        check(injected, "(status IS ?)", vec![SqlValue::Text("'; DROP TABLE x; --".into())]);
+        check(
+            Expr::BoolProperty("settings/isDelayedDeploymentEnabled".into()),
+            "(is_delayed = 1)",
+            vec![],
+        );
+        let injected = Expr::Compare {
+            left: Operand::Property("status".into()),
+            op: CmpOp::Eq,
+            right: Literal::String("'; DROP TABLE x; --".into()),
+        };
+        check(
+            injected,
+            "(status IS ?)",
+            vec![SqlValue::Text("'; DROP TABLE x; --".into())],
+        );
         assert!(filter_sql(&Expr::BoolProperty("nope".into()), COLUMNS).is_err());
     }
 }

@@ -20,14 +20,22 @@ fn key_body(call: &Call<'_>, key: &DeploymentAccessKey) -> serde_json::Value {
 }
 
 pub async fn get_deployment_access_key(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
-    let key = call.state.store.deployment_access_key(call.tenant()).await?;
+    let key = call
+        .state
+        .store
+        .deployment_access_key(call.tenant())
+        .await?;
     Ok(GraphResponse::json(200, key_body(call, &key)))
 }
 
 /// The old key stops working for new registrations as soon as this returns (spec §2.6).
 pub async fn regenerate_deployment_access_key(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
     body::empty_or_object(call.body)?;
-    let key = call.state.store.regenerate_deployment_access_key(call.tenant()).await?;
+    let key = call
+        .state
+        .store
+        .regenerate_deployment_access_key(call.tenant())
+        .await?;
     Ok(GraphResponse::json(200, key_body(call, &key)))
 }
 

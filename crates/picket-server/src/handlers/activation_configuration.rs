@@ -31,7 +31,9 @@ pub async fn update_activation_configuration(call: &Call<'_>) -> Result<GraphRes
         match name.as_str() {
             "@odata.type" => check_odata_type(value, render::ACTIVATION_CONFIGURATION_TYPE)?,
             "activationMode" => {
-                let text = value.as_str().ok_or_else(|| wrong_type("activationMode", "a string"))?;
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| wrong_type("activationMode", "a string"))?;
                 mode = match ActivationMode::parse(text) {
                     Some(m) if m != ActivationMode::UnknownFutureValue => Some(m),
                     _ => {
@@ -42,10 +44,19 @@ pub async fn update_activation_configuration(call: &Call<'_>) -> Result<GraphRes
                 };
             }
             "id" => {}
-            other => return Err(unknown_property(other, "microsoft.graph.security.sensorCandidateActivationConfiguration")),
+            other => {
+                return Err(unknown_property(
+                    other,
+                    "microsoft.graph.security.sensorCandidateActivationConfiguration",
+                ))
+            }
         }
     }
-    let mode = mode.ok_or_else(|| ApiError::BadRequest("Property 'activationMode' is required".into()))?;
-    call.state.store.save_activation_mode(call.tenant(), mode, call.now).await?;
+    let mode =
+        mode.ok_or_else(|| ApiError::BadRequest("Property 'activationMode' is required".into()))?;
+    call.state
+        .store
+        .save_activation_mode(call.tenant(), mode, call.now)
+        .await?;
     Ok(GraphResponse::json(200, body_of(call, mode)))
 }

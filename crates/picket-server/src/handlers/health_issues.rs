@@ -17,36 +17,75 @@ fn not_found(id: &HealthIssueId) -> ApiError {
     ApiError::NotFound(format!("Health issue '{id}' was not found"))
 }
 
-async fn list(call: &Call<'_>, scope: IssueScope, fragment: &str) -> Result<GraphResponse, ApiError> {
+async fn list(
+    call: &Call<'_>,
+    scope: IssueScope,
+    fragment: &str,
+) -> Result<GraphResponse, ApiError> {
     let query = CollectionQuery::parse(call.query, health_issue_schema())?;
     if !query.valid.expand.is_empty() {
-        return Err(ApiError::BadRequest("Health issues have no navigation properties to expand".into()));
+        return Err(ApiError::BadRequest(
+            "Health issues have no navigation properties to expand".into(),
+        ));
     }
     let page_request = query.page_request(call.state.settings.default_page_size);
     let store = &call.state.store;
-    let page = store.list_health_issues(call.tenant(), &scope, &query.valid, page_request).await?;
+    let page = store
+        .list_health_issues(call.tenant(), &scope, &query.valid, page_request)
+        .await?;
     let total = if query.valid.count {
-        Some(store.count_health_issues(call.tenant(), &scope, &query.valid).await?)
+        Some(
+            store
+                .count_health_issues(call.tenant(), &scope, &query.valid)
+                .await?,
+        )
     } else {
         None
     };
     let select = query.valid.select.as_deref();
-    let body = collection(call.ctx, fragment, &query, page_request, &page, total, |issue| IssueView { issue, select });
+    let body = collection(
+        call.ctx,
+        fragment,
+        &query,
+        page_request,
+        &page,
+        total,
+        |issue| IssueView { issue, select },
+    );
     Ok(GraphResponse::serialized(200, &body))
 }
 
 async fn count(call: &Call<'_>, scope: IssueScope) -> Result<GraphResponse, ApiError> {
     let query = CollectionQuery::parse(call.query, health_issue_schema())?;
-    let n = call.state.store.count_health_issues(call.tenant(), &scope, &query.valid).await?;
+    let n = call
+        .state
+        .store
+        .count_health_issues(call.tenant(), &scope, &query.valid)
+        .await?;
     Ok(GraphResponse::text(n.to_string()))
 }
 
-async fn get(call: &Call<'_>, scope: IssueScope, id: &HealthIssueId) -> Result<GraphResponse, ApiError> {
+async fn get(
+    call: &Call<'_>,
+    scope: IssueScope,
+    id: &HealthIssueId,
+) -> Result<GraphResponse, ApiError> {
     let query = entity_query(call.query, health_issue_schema())?;
-    let issue = call.state.store.find_health_issue(call.tenant(), &scope, id).await?.ok_or_else(|| not_found(id))?;
+    let issue = call
+        .state
+        .store
+        .find_health_issue(call.tenant(), &scope, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     let body = Entity {
-        context: call.ctx.metadata(&select_fragment("security/identities/healthIssues/$entity", &query)),
-        fields: IssueView { issue: &issue, select: query.select.as_deref() },
+        context: call.ctx.metadata(&select_fragment(
+            "security/identities/healthIssues/$entity",
+            &query,
+        )),
+        fields: IssueView {
+            issue: &issue,
+            select: query.select.as_deref(),
+        },
     };
     Ok(GraphResponse::serialized(200, &body))
 }
@@ -59,35 +98,53 @@ pub async fn count_health_issues(call: &Call<'_>) -> Result<GraphResponse, ApiEr
     count(call, IssueScope::Tenant).await
 }
 
-pub async fn get_health_issue(call: &Call<'_>, id: &HealthIssueId) -> Result<GraphResponse, ApiError> {
+pub async fn get_health_issue(
+    call: &Call<'_>,
+    id: &HealthIssueId,
+) -> Result<GraphResponse, ApiError> {
     get(call, IssueScope::Tenant, id).await
 }
 
-pub async fn list_sensor_health_issues(call: &Call<'_>, sensor: &SensorId) -> Result<GraphResponse, ApiError> {
+pub async fn list_sensor_health_issues(
+    call: &Call<'_>,
+    sensor: &SensorId,
+) -> Result<GraphResponse, ApiError> {
     require_sensor(call, sensor).await?;
     let fragment = format!("security/identities/sensors('{sensor}')/healthIssues");
     list(call, IssueScope::Sensor(sensor.clone()), &fragment).await
 }
 
-pub async fn count_sensor_health_issues(call: &Call<'_>, sensor: &SensorId) -> Result<GraphResponse, ApiError> {
+pub async fn count_sensor_health_issues(
+    call: &Call<'_>,
+    sensor: &SensorId,
+) -> Result<GraphResponse, ApiError> {
     require_sensor(call, sensor).await?;
     count(call, IssueScope::Sensor(sensor.clone())).await
 }
 
-pub async fn get_sensor_health_issue(call: &Call<'_>, sensor: &SensorId, id: &HealthIssueId) -> Result<GraphResponse, ApiError> {
+pub async fn get_sensor_health_issue(
+    call: &Call<'_>,
+    sensor: &SensorId,
+    id: &HealthIssueId,
+) -> Result<GraphResponse, ApiError> {
     require_sensor(call, sensor).await?;
     get(call, IssueScope::Sensor(sensor.clone()), id).await
 }
 
 /// Only `status` is writable (spec §2.14).
-pub async fn update_health_issue(call: &Call<'_>, id: &HealthIssueId) -> Result<GraphResponse, ApiError> {
+pub async fn update_health_issue(
+    call: &Call<'_>,
+    id: &HealthIssueId,
+) -> Result<GraphResponse, ApiError> {
     let body = body::json_object(call.body)?;
     let mut status = None;
     for (name, value) in &body {
         match name.as_str() {
             "@odata.type" => check_odata_type(value, render::HEALTH_ISSUE_TYPE)?,
             "status" => {
-                let text = value.as_str().ok_or_else(|| wrong_type("status", "a string"))?;
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| wrong_type("status", "a string"))?;
                 let parsed = HealthIssueStatus::parse(text).ok_or_else(|| {
                     ApiError::BadRequest(format!(
                         "'{text}' is not a valid value for property 'status'; expected one of: open, closed, suppressed"
@@ -95,11 +152,14 @@ pub async fn update_health_issue(call: &Call<'_>, id: &HealthIssueId) -> Result<
                 })?;
                 status = Some(check_issue_status(parsed)?);
             }
-            other if health_issue_schema().selectable.contains(&other) => return Err(read_only_property(other)),
+            other if health_issue_schema().selectable.contains(&other) => {
+                return Err(read_only_property(other))
+            }
             other => return Err(unknown_property(other, HEALTH_ISSUE_ENTITY)),
         }
     }
-    let status = status.ok_or_else(|| ApiError::BadRequest("Property 'status' is required".into()))?;
+    let status =
+        status.ok_or_else(|| ApiError::BadRequest("Property 'status' is required".into()))?;
     let issue = call
         .state
         .store
@@ -107,8 +167,13 @@ pub async fn update_health_issue(call: &Call<'_>, id: &HealthIssueId) -> Result<
         .await?
         .ok_or_else(|| not_found(id))?;
     let body = Entity {
-        context: call.ctx.metadata("security/identities/healthIssues/$entity"),
-        fields: IssueView { issue: &issue, select: None },
+        context: call
+            .ctx
+            .metadata("security/identities/healthIssues/$entity"),
+        fields: IssueView {
+            issue: &issue,
+            select: None,
+        },
     };
     Ok(GraphResponse::serialized(200, &body))
 }

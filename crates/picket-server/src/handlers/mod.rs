@@ -47,7 +47,9 @@ pub async fn handle(op: &Operation, call: &Call<'_>) -> Result<GraphResponse, Ap
         DeleteSensor(id) => sensors::delete_sensor(call, id).await,
         ListSensorHealthIssues(id) => health_issues::list_sensor_health_issues(call, id).await,
         CountSensorHealthIssues(id) => health_issues::count_sensor_health_issues(call, id).await,
-        GetSensorHealthIssue(sensor, id) => health_issues::get_sensor_health_issue(call, sensor, id).await,
+        GetSensorHealthIssue(sensor, id) => {
+            health_issues::get_sensor_health_issue(call, sensor, id).await
+        }
         GetDeploymentAccessKey => access_key::get_deployment_access_key(call).await,
         RegenerateDeploymentAccessKey => access_key::regenerate_deployment_access_key(call).await,
         GetDeploymentPackageUri => access_key::get_deployment_package_uri(call).await,
@@ -55,8 +57,12 @@ pub async fn handle(op: &Operation, call: &Call<'_>) -> Result<GraphResponse, Ap
         CountSensorCandidates => sensor_candidates::count_sensor_candidates(call).await,
         GetSensorCandidate(id) => sensor_candidates::get_sensor_candidate(call, id).await,
         ActivateSensorCandidates => sensor_candidates::activate_sensor_candidates(call).await,
-        GetActivationConfiguration => activation_configuration::get_activation_configuration(call).await,
-        UpdateActivationConfiguration => activation_configuration::update_activation_configuration(call).await,
+        GetActivationConfiguration => {
+            activation_configuration::get_activation_configuration(call).await
+        }
+        UpdateActivationConfiguration => {
+            activation_configuration::update_activation_configuration(call).await
+        }
         ListHealthIssues => health_issues::list_health_issues(call).await,
         CountHealthIssues => health_issues::count_health_issues(call).await,
         GetHealthIssue(id) => health_issues::get_health_issue(call, id).await,

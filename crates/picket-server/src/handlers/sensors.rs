@@ -41,7 +41,10 @@ async fn expanded_issues(call: &Call<'_>, sensor: &Sensor) -> Result<Vec<HealthI
             call.tenant(),
             &IssueScope::Sensor(sensor.id.clone()),
             &ValidatedQuery::default(),
-            PageRequest { skip: 0, size: EXPAND_LIMIT },
+            PageRequest {
+                skip: 0,
+                size: EXPAND_LIMIT,
+            },
         )
         .await?;
     Ok(page.items)
@@ -52,8 +55,14 @@ pub async fn list_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
     let expand = check_expand(call, &query.valid)?;
     let page_request = query.page_request(call.state.settings.default_page_size);
     let store = &call.state.store;
-    let page = store.list_sensors(call.tenant(), &query.valid, page_request).await?;
-    let total = if query.valid.count { Some(store.count_sensors(call.tenant(), &query.valid).await?) } else { None };
+    let page = store
+        .list_sensors(call.tenant(), &query.valid, page_request)
+        .await?;
+    let total = if query.valid.count {
+        Some(store.count_sensors(call.tenant(), &query.valid).await?)
+    } else {
+        None
+    };
     let mut issues = Vec::with_capacity(if expand { page.items.len() } else { 0 });
     if expand {
         for s in &page.items {
@@ -62,26 +71,58 @@ pub async fn list_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
     }
     let mut issues = issues.into_iter();
     let (beta, select) = (call.ctx.version.is_beta(), query.valid.select.as_deref());
-    let body = collection(call.ctx, "security/identities/sensors", &query, page_request, &page, total, |sensor| {
-        SensorView { sensor, beta, select, issues: issues.next() }
-    });
+    let body = collection(
+        call.ctx,
+        "security/identities/sensors",
+        &query,
+        page_request,
+        &page,
+        total,
+        |sensor| SensorView {
+            sensor,
+            beta,
+            select,
+            issues: issues.next(),
+        },
+    );
     Ok(GraphResponse::serialized(200, &body))
 }
 
 pub async fn count_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
     let query = CollectionQuery::parse(call.query, sensor_schema(call.ctx.version.is_beta()))?;
-    let n = call.state.store.count_sensors(call.tenant(), &query.valid).await?;
+    let n = call
+        .state
+        .store
+        .count_sensors(call.tenant(), &query.valid)
+        .await?;
     Ok(GraphResponse::text(n.to_string()))
 }
 
 pub async fn get_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse, ApiError> {
     let query = entity_query(call.query, sensor_schema(call.ctx.version.is_beta()))?;
     let expand = check_expand(call, &query)?;
-    let sensor = call.state.store.find_sensor(call.tenant(), id).await?.ok_or_else(|| not_found(id))?;
-    let issues = if expand { Some(expanded_issues(call, &sensor).await?) } else { None };
+    let sensor = call
+        .state
+        .store
+        .find_sensor(call.tenant(), id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let issues = if expand {
+        Some(expanded_issues(call, &sensor).await?)
+    } else {
+        None
+    };
     let body = Entity {
-        context: call.ctx.metadata(&select_fragment("security/identities/sensors/$entity", &query)),
-        fields: SensorView { sensor: &sensor, beta: call.ctx.version.is_beta(), select: query.select.as_deref(), issues },
+        context: call.ctx.metadata(&select_fragment(
+            "security/identities/sensors/$entity",
+            &query,
+        )),
+        fields: SensorView {
+            sensor: &sensor,
+            beta: call.ctx.version.is_beta(),
+            select: query.select.as_deref(),
+            issues,
+        },
     };
     Ok(GraphResponse::serialized(200, &body))
 }
@@ -90,8 +131,17 @@ pub async fn get_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse,
 /// so a typo never silently does nothing (spec §2.3).
 fn settings_patch(body: &Map<String, Value>, id: &SensorId) -> Result<SettingsPatch, ApiError> {
     const READ_ONLY: &[&str] = &[
-        "createdDateTime", "deploymentStatus", "displayName", "domainName", "healthStatus",
-        "openHealthIssuesCount", "sensorType", "serviceStatus", "version", "healthIssues", "migrationState",
+        "createdDateTime",
+        "deploymentStatus",
+        "displayName",
+        "domainName",
+        "healthStatus",
+        "openHealthIssuesCount",
+        "sensorType",
+        "serviceStatus",
+        "version",
+        "healthIssues",
+        "migrationState",
     ];
     let mut patch = SettingsPatch::default();
     for (name, value) in body {
@@ -99,7 +149,9 @@ fn settings_patch(body: &Map<String, Value>, id: &SensorId) -> Result<SettingsPa
             "@odata.type" => check_odata_type(value, render::SENSOR_TYPE)?,
             "id" if value.as_str() == Some(id.as_str()) => {}
             "settings" => {
-                let settings = value.as_object().ok_or_else(|| wrong_type("settings", "an object"))?;
+                let settings = value
+                    .as_object()
+                    .ok_or_else(|| wrong_type("settings", "an object"))?;
                 for (key, v) in settings {
                     match key.as_str() {
                         "@odata.type" => check_odata_type(v, render::SETTINGS_TYPE)?,
@@ -118,11 +170,18 @@ fn settings_patch(body: &Map<String, Value>, id: &SensorId) -> Result<SettingsPa
                             patch.is_delayed_deployment_enabled =
                                 Some(v.as_bool().ok_or_else(|| wrong_type(key, "a boolean"))?)
                         }
-                        other => return Err(unknown_property(other, "microsoft.graph.security.sensorSettings")),
+                        other => {
+                            return Err(unknown_property(
+                                other,
+                                "microsoft.graph.security.sensorSettings",
+                            ))
+                        }
                     }
                 }
             }
-            other if READ_ONLY.contains(&other) || other == "id" => return Err(read_only_property(other)),
+            other if READ_ONLY.contains(&other) || other == "id" => {
+                return Err(read_only_property(other))
+            }
             other => return Err(unknown_property(other, SENSOR_ENTITY)),
         }
     }
@@ -132,16 +191,31 @@ fn settings_patch(body: &Map<String, Value>, id: &SensorId) -> Result<SettingsPa
 pub async fn update_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse, ApiError> {
     let body = body::json_object(call.body)?;
     let patch = settings_patch(&body, id)?;
-    let sensor = call.state.store.save_sensor_settings(call.tenant(), id, &patch).await?.ok_or_else(|| not_found(id))?;
+    let sensor = call
+        .state
+        .store
+        .save_sensor_settings(call.tenant(), id, &patch)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     let body = Entity {
         context: call.ctx.metadata("security/identities/sensors/$entity"),
-        fields: SensorView { sensor: &sensor, beta: call.ctx.version.is_beta(), select: None, issues: None },
+        fields: SensorView {
+            sensor: &sensor,
+            beta: call.ctx.version.is_beta(),
+            select: None,
+            issues: None,
+        },
     };
     Ok(GraphResponse::serialized(200, &body))
 }
 
 pub async fn delete_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse, ApiError> {
-    if call.state.store.delete_sensor(call.tenant(), id, call.now).await? {
+    if call
+        .state
+        .store
+        .delete_sensor(call.tenant(), id, call.now)
+        .await?
+    {
         Ok(GraphResponse::empty(204))
     } else {
         Err(not_found(id))
@@ -150,5 +224,10 @@ pub async fn delete_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphRespon
 
 /// Used by the health-issue handlers: a sensor's issue list needs the sensor to exist.
 pub async fn require_sensor(call: &Call<'_>, id: &SensorId) -> Result<(), ApiError> {
-    call.state.store.find_sensor(call.tenant(), id).await?.map(|_| ()).ok_or_else(|| not_found(id))
+    call.state
+        .store
+        .find_sensor(call.tenant(), id)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| not_found(id))
 }

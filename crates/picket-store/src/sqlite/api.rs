@@ -10,67 +10,148 @@ use picket_odata::ValidatedQuery;
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn list_sensors(&self, tenant: &TenantId, query: &ValidatedQuery, page: PageRequest) -> Result<Page<Sensor>, StoreError> {
+    async fn list_sensors(
+        &self,
+        tenant: &TenantId,
+        query: &ValidatedQuery,
+        page: PageRequest,
+    ) -> Result<Page<Sensor>, StoreError> {
         let (tenant, query) = (tenant.clone(), query.clone());
-        self.read(move |c| sensors::list(c, &tenant, &query, page)).await
+        self.read(move |c| sensors::list(c, &tenant, &query, page))
+            .await
     }
-    async fn count_sensors(&self, tenant: &TenantId, query: &ValidatedQuery) -> Result<u64, StoreError> {
+    async fn count_sensors(
+        &self,
+        tenant: &TenantId,
+        query: &ValidatedQuery,
+    ) -> Result<u64, StoreError> {
         let (tenant, query) = (tenant.clone(), query.clone());
         self.read(move |c| sensors::count(c, &tenant, &query)).await
     }
-    async fn find_sensor(&self, tenant: &TenantId, id: &SensorId) -> Result<Option<Sensor>, StoreError> {
+    async fn find_sensor(
+        &self,
+        tenant: &TenantId,
+        id: &SensorId,
+    ) -> Result<Option<Sensor>, StoreError> {
         let (tenant, id) = (tenant.clone(), id.clone());
-        self.read(move |c| sensors::find(c, &tenant, id.as_str())).await
+        self.read(move |c| sensors::find(c, &tenant, id.as_str()))
+            .await
     }
-    async fn save_sensor_settings(&self, tenant: &TenantId, id: &SensorId, patch: &SettingsPatch) -> Result<Option<Sensor>, StoreError> {
+    async fn save_sensor_settings(
+        &self,
+        tenant: &TenantId,
+        id: &SensorId,
+        patch: &SettingsPatch,
+    ) -> Result<Option<Sensor>, StoreError> {
         let (tenant, id, patch) = (tenant.clone(), id.clone(), patch.clone());
-        self.write(move |tx| sensors::save_settings(tx, &tenant, &id, &patch)).await
+        self.write(move |tx| sensors::save_settings(tx, &tenant, &id, &patch))
+            .await
     }
-    async fn delete_sensor(&self, tenant: &TenantId, id: &SensorId, now: Timestamp) -> Result<bool, StoreError> {
+    async fn delete_sensor(
+        &self,
+        tenant: &TenantId,
+        id: &SensorId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let (tenant, id) = (tenant.clone(), id.clone());
-        self.write(move |tx| sensors::delete(tx, &tenant, &id, now)).await
+        self.write(move |tx| sensors::delete(tx, &tenant, &id, now))
+            .await
     }
 
-    async fn list_health_issues(&self, tenant: &TenantId, scope: &IssueScope, query: &ValidatedQuery, page: PageRequest) -> Result<Page<HealthIssue>, StoreError> {
+    async fn list_health_issues(
+        &self,
+        tenant: &TenantId,
+        scope: &IssueScope,
+        query: &ValidatedQuery,
+        page: PageRequest,
+    ) -> Result<Page<HealthIssue>, StoreError> {
         let (tenant, scope, query) = (tenant.clone(), scope.clone(), query.clone());
-        self.read(move |c| health_issues::list(c, &tenant, &scope, &query, page)).await
+        self.read(move |c| health_issues::list(c, &tenant, &scope, &query, page))
+            .await
     }
-    async fn count_health_issues(&self, tenant: &TenantId, scope: &IssueScope, query: &ValidatedQuery) -> Result<u64, StoreError> {
+    async fn count_health_issues(
+        &self,
+        tenant: &TenantId,
+        scope: &IssueScope,
+        query: &ValidatedQuery,
+    ) -> Result<u64, StoreError> {
         let (tenant, scope, query) = (tenant.clone(), scope.clone(), query.clone());
-        self.read(move |c| health_issues::count(c, &tenant, &scope, &query)).await
+        self.read(move |c| health_issues::count(c, &tenant, &scope, &query))
+            .await
     }
-    async fn find_health_issue(&self, tenant: &TenantId, scope: &IssueScope, id: &HealthIssueId) -> Result<Option<HealthIssue>, StoreError> {
+    async fn find_health_issue(
+        &self,
+        tenant: &TenantId,
+        scope: &IssueScope,
+        id: &HealthIssueId,
+    ) -> Result<Option<HealthIssue>, StoreError> {
         let (tenant, scope, id) = (tenant.clone(), scope.clone(), id.clone());
-        self.read(move |c| health_issues::find(c, &tenant, &scope, id.as_str())).await
+        self.read(move |c| health_issues::find(c, &tenant, &scope, id.as_str()))
+            .await
     }
-    async fn save_health_issue_status(&self, tenant: &TenantId, id: &HealthIssueId, status: HealthIssueStatus, now: Timestamp) -> Result<Option<HealthIssue>, StoreError> {
+    async fn save_health_issue_status(
+        &self,
+        tenant: &TenantId,
+        id: &HealthIssueId,
+        status: HealthIssueStatus,
+        now: Timestamp,
+    ) -> Result<Option<HealthIssue>, StoreError> {
         let (tenant, id) = (tenant.clone(), id.clone());
-        self.write(move |tx| health_issues::save_status(tx, &tenant, &id, status, now)).await
+        self.write(move |tx| health_issues::save_status(tx, &tenant, &id, status, now))
+            .await
     }
 
-    async fn list_candidates(&self, tenant: &TenantId, query: &ValidatedQuery, page: PageRequest) -> Result<Page<SensorCandidate>, StoreError> {
+    async fn list_candidates(
+        &self,
+        tenant: &TenantId,
+        query: &ValidatedQuery,
+        page: PageRequest,
+    ) -> Result<Page<SensorCandidate>, StoreError> {
         let (tenant, query) = (tenant.clone(), query.clone());
-        self.read(move |c| candidates::list(c, &tenant, &query, page)).await
+        self.read(move |c| candidates::list(c, &tenant, &query, page))
+            .await
     }
-    async fn count_candidates(&self, tenant: &TenantId, query: &ValidatedQuery) -> Result<u64, StoreError> {
+    async fn count_candidates(
+        &self,
+        tenant: &TenantId,
+        query: &ValidatedQuery,
+    ) -> Result<u64, StoreError> {
         let (tenant, query) = (tenant.clone(), query.clone());
-        self.read(move |c| candidates::count(c, &tenant, &query)).await
+        self.read(move |c| candidates::count(c, &tenant, &query))
+            .await
     }
-    async fn find_candidate(&self, tenant: &TenantId, id: &CandidateId) -> Result<Option<SensorCandidate>, StoreError> {
+    async fn find_candidate(
+        &self,
+        tenant: &TenantId,
+        id: &CandidateId,
+    ) -> Result<Option<SensorCandidate>, StoreError> {
         let (tenant, id) = (tenant.clone(), id.clone());
-        self.read(move |c| candidates::find(c, &tenant, id.as_str())).await
+        self.read(move |c| candidates::find(c, &tenant, id.as_str()))
+            .await
     }
-    async fn activate_candidates(&self, tenant: &TenantId, ids: &[CandidateId], now: Timestamp) -> Result<Activation, StoreError> {
+    async fn activate_candidates(
+        &self,
+        tenant: &TenantId,
+        ids: &[CandidateId],
+        now: Timestamp,
+    ) -> Result<Activation, StoreError> {
         let (tenant, ids) = (tenant.clone(), ids.to_vec());
         let version = self.catalogue().unified_sensor_version.clone();
-        self.write(move |tx| candidates::activate(tx, &tenant, &ids, &version, now)).await
+        self.write(move |tx| candidates::activate(tx, &tenant, &ids, &version, now))
+            .await
     }
 
     async fn activation_mode(&self, tenant: &TenantId) -> Result<ActivationMode, StoreError> {
         let tenant = tenant.clone();
-        self.read(move |c| tenants::activation_mode(c, &tenant)).await
+        self.read(move |c| tenants::activation_mode(c, &tenant))
+            .await
     }
-    async fn save_activation_mode(&self, tenant: &TenantId, mode: ActivationMode, now: Timestamp) -> Result<Activation, StoreError> {
+    async fn save_activation_mode(
+        &self,
+        tenant: &TenantId,
+        mode: ActivationMode,
+        now: Timestamp,
+    ) -> Result<Activation, StoreError> {
         let tenant = tenant.clone();
         let version = self.catalogue().unified_sensor_version.clone();
         self.write(move |tx| {
@@ -84,18 +165,26 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn deployment_access_key(&self, tenant: &TenantId) -> Result<DeploymentAccessKey, StoreError> {
+    async fn deployment_access_key(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<DeploymentAccessKey, StoreError> {
         let tenant = tenant.clone();
         self.write(move |tx| tenants::access_key(tx, &tenant)).await
     }
-    async fn regenerate_deployment_access_key(&self, tenant: &TenantId) -> Result<DeploymentAccessKey, StoreError> {
+    async fn regenerate_deployment_access_key(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<DeploymentAccessKey, StoreError> {
         let tenant = tenant.clone();
-        self.write(move |tx| tenants::regenerate_access_key(tx, &tenant)).await
+        self.write(move |tx| tenants::regenerate_access_key(tx, &tenant))
+            .await
     }
 
     async fn seed(&self, tenant: &TenantId, fixture: &Fixture) -> Result<SeedSummary, StoreError> {
         let (tenant, fixture) = (tenant.clone(), fixture.clone());
-        self.write(move |tx| seed::seed(tx, &tenant, &fixture)).await
+        self.write(move |tx| seed::seed(tx, &tenant, &fixture))
+            .await
     }
     async fn tenant_has_data(&self, tenant: &TenantId) -> Result<bool, StoreError> {
         let tenant = tenant.clone();

@@ -23,23 +23,42 @@ fn listing<'a>(tenant: &'a TenantId, query: &'a ValidatedQuery) -> Listing<'a> {
     }
 }
 
-pub fn list(conn: &Connection, tenant: &TenantId, query: &ValidatedQuery, page: PageRequest) -> Result<Page<SensorCandidate>, StoreError> {
+pub fn list(
+    conn: &Connection,
+    tenant: &TenantId,
+    query: &ValidatedQuery,
+    page: PageRequest,
+) -> Result<Page<SensorCandidate>, StoreError> {
     listing(tenant, query).page(conn, page, candidate_from_row)
 }
 
-pub fn count(conn: &Connection, tenant: &TenantId, query: &ValidatedQuery) -> Result<u64, StoreError> {
+pub fn count(
+    conn: &Connection,
+    tenant: &TenantId,
+    query: &ValidatedQuery,
+) -> Result<u64, StoreError> {
     listing(tenant, query).count(conn)
 }
 
-pub fn find(conn: &Connection, tenant: &TenantId, id: &str) -> Result<Option<SensorCandidate>, StoreError> {
-    let sql = format!("SELECT {CANDIDATE_SELECT} FROM sensor_candidates WHERE tenant_id = ?1 AND id = ?2");
+pub fn find(
+    conn: &Connection,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<Option<SensorCandidate>, StoreError> {
+    let sql = format!(
+        "SELECT {CANDIDATE_SELECT} FROM sensor_candidates WHERE tenant_id = ?1 AND id = ?2"
+    );
     Ok(conn
         .prepare_cached(&sql)?
         .query_row(params![tenant.as_str(), id], candidate_from_row)
         .optional()?)
 }
 
-pub fn insert(tx: &Transaction<'_>, tenant: &TenantId, c: &SensorCandidate) -> Result<(), StoreError> {
+pub fn insert(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    c: &SensorCandidate,
+) -> Result<(), StoreError> {
     let n = tx
         .prepare_cached(
             "INSERT INTO sensor_candidates (tenant_id, id, computer_dns_name, last_seen_date_time, sense_client_version) \
@@ -47,13 +66,22 @@ pub fn insert(tx: &Transaction<'_>, tenant: &TenantId, c: &SensorCandidate) -> R
         )?
         .execute(params![tenant.as_str(), c.id.as_str(), c.computer_dns_name, ts(&c.last_seen_date_time), c.sense_client_version])?;
     if n == 0 {
-        return Err(StoreError::Conflict(format!("a sensor candidate with id '{}' already exists", c.id)));
+        return Err(StoreError::Conflict(format!(
+            "a sensor candidate with id '{}' already exists",
+            c.id
+        )));
     }
     Ok(())
 }
 
 /// Validates every id, then activates. An id that is already a unified sensor is a no-op.
-pub fn activate(tx: &Transaction<'_>, tenant: &TenantId, ids: &[CandidateId], unified_version: &str, now: Timestamp) -> Result<Activation, StoreError> {
+pub fn activate(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    ids: &[CandidateId],
+    unified_version: &str,
+    now: Timestamp,
+) -> Result<Activation, StoreError> {
     let mut to_activate = Vec::new();
     let mut outcome = Activation::default();
     let mut unknown = Vec::new();
@@ -92,6 +120,8 @@ pub fn activate(tx: &Transaction<'_>, tenant: &TenantId, ids: &[CandidateId], un
 pub fn all_ids(tx: &Transaction<'_>, tenant: &TenantId) -> Result<Vec<CandidateId>, StoreError> {
     Ok(tx
         .prepare_cached("SELECT id FROM sensor_candidates WHERE tenant_id = ?1")?
-        .query_map(params![tenant.as_str()], |r| Ok(CandidateId::new(r.get::<_, String>(0)?)))?
+        .query_map(params![tenant.as_str()], |r| {
+            Ok(CandidateId::new(r.get::<_, String>(0)?))
+        })?
         .collect::<Result<_, _>>()?)
 }

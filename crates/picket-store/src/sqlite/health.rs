@@ -9,11 +9,17 @@ use std::collections::HashMap;
 
 type Tally = HashMap<String, (i64, Option<HealthIssueSeverity>)>;
 
-const OPEN_BY_SENSOR: &str = "SELECT l.sensor_fqdn, h.severity, COUNT(*) FROM health_issue_sensors l \
+const OPEN_BY_SENSOR: &str =
+    "SELECT l.sensor_fqdn, h.severity, COUNT(*) FROM health_issue_sensors l \
      JOIN health_issues h ON h.tenant_id = l.tenant_id AND h.id = l.issue_id \
      WHERE l.tenant_id = ?1 AND h.status = 'open'";
 
-fn tally(tx: &Transaction<'_>, tenant: &TenantId, fqdn: Option<&str>, into: &mut Tally) -> Result<(), StoreError> {
+fn tally(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    fqdn: Option<&str>,
+    into: &mut Tally,
+) -> Result<(), StoreError> {
     let mut add = |fqdn: String, severity: String, n: i64| {
         let entry = into.entry(fqdn).or_insert((0, None));
         entry.0 += n;
@@ -25,15 +31,23 @@ fn tally(tx: &Transaction<'_>, tenant: &TenantId, fqdn: Option<&str>, into: &mut
     let row = |r: &deadpool_sqlite::rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
     match fqdn {
         Some(fqdn) => {
-            let sql = format!("{OPEN_BY_SENSOR} AND l.sensor_fqdn = ?2 GROUP BY l.sensor_fqdn, h.severity");
-            for r in tx.prepare_cached(&sql)?.query_map(params![tenant.as_str(), fqdn], row)? {
+            let sql = format!(
+                "{OPEN_BY_SENSOR} AND l.sensor_fqdn = ?2 GROUP BY l.sensor_fqdn, h.severity"
+            );
+            for r in tx
+                .prepare_cached(&sql)?
+                .query_map(params![tenant.as_str(), fqdn], row)?
+            {
                 let (f, s, n) = r?;
                 add(f, s, n);
             }
         }
         None => {
             let sql = format!("{OPEN_BY_SENSOR} GROUP BY l.sensor_fqdn, h.severity");
-            for r in tx.prepare_cached(&sql)?.query_map(params![tenant.as_str()], row)? {
+            for r in tx
+                .prepare_cached(&sql)?
+                .query_map(params![tenant.as_str()], row)?
+            {
                 let (f, s, n) = r?;
                 add(f, s, n);
             }
@@ -43,7 +57,11 @@ fn tally(tx: &Transaction<'_>, tenant: &TenantId, fqdn: Option<&str>, into: &mut
 }
 
 /// Recomputes the named sensors (lower-cased FQDNs), or every sensor of the tenant.
-pub fn refresh_health(tx: &Transaction<'_>, tenant: &TenantId, fqdns: Option<&[String]>) -> Result<(), StoreError> {
+pub fn refresh_health(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    fqdns: Option<&[String]>,
+) -> Result<(), StoreError> {
     let mut open = Tally::new();
     let names: Vec<String> = match fqdns {
         Some(names) => {

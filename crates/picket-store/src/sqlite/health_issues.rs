@@ -31,15 +31,31 @@ fn listing<'a>(tenant: &'a TenantId, scope: &IssueScope, query: &'a ValidatedQue
     }
 }
 
-pub fn list(conn: &Connection, tenant: &TenantId, scope: &IssueScope, query: &ValidatedQuery, page: PageRequest) -> Result<Page<HealthIssue>, StoreError> {
+pub fn list(
+    conn: &Connection,
+    tenant: &TenantId,
+    scope: &IssueScope,
+    query: &ValidatedQuery,
+    page: PageRequest,
+) -> Result<Page<HealthIssue>, StoreError> {
     listing(tenant, scope, query).page(conn, page, issue_from_row)
 }
 
-pub fn count(conn: &Connection, tenant: &TenantId, scope: &IssueScope, query: &ValidatedQuery) -> Result<u64, StoreError> {
+pub fn count(
+    conn: &Connection,
+    tenant: &TenantId,
+    scope: &IssueScope,
+    query: &ValidatedQuery,
+) -> Result<u64, StoreError> {
     listing(tenant, scope, query).count(conn)
 }
 
-pub fn find(conn: &Connection, tenant: &TenantId, scope: &IssueScope, id: &str) -> Result<Option<HealthIssue>, StoreError> {
+pub fn find(
+    conn: &Connection,
+    tenant: &TenantId,
+    scope: &IssueScope,
+    id: &str,
+) -> Result<Option<HealthIssue>, StoreError> {
     let (sql, params): (String, Vec<Value>) = match scope {
         IssueScope::Tenant => (
             format!("SELECT {ISSUE_SELECT} FROM health_issues WHERE tenant_id = ? AND id = ?"),
@@ -57,13 +73,20 @@ pub fn find(conn: &Connection, tenant: &TenantId, scope: &IssueScope, id: &str) 
     };
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row(deadpool_sqlite::rusqlite::params_from_iter(params), issue_from_row)
+        .query_row(
+            deadpool_sqlite::rusqlite::params_from_iter(params),
+            issue_from_row,
+        )
         .optional()?)
 }
 
 /// Lower-cased sensor FQDNs an issue names.
 fn linked_fqdns(issue: &HealthIssue) -> Vec<String> {
-    let mut names: Vec<String> = issue.sensor_dns_names.iter().map(|n| n.to_ascii_lowercase()).collect();
+    let mut names: Vec<String> = issue
+        .sensor_dns_names
+        .iter()
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
     names.sort();
     names.dedup();
     names
@@ -96,7 +119,10 @@ pub fn insert(tx: &Transaction<'_>, tenant: &TenantId, h: &HealthIssue) -> Resul
             h.status.as_str(),
         ])?;
     if inserted == 0 {
-        return Err(StoreError::Conflict(format!("a health issue with id '{}' already exists", h.id)));
+        return Err(StoreError::Conflict(format!(
+            "a health issue with id '{}' already exists",
+            h.id
+        )));
     }
     let mut link = tx.prepare_cached(
         "INSERT OR IGNORE INTO health_issue_sensors (tenant_id, sensor_fqdn, issue_id) VALUES (?1, ?2, ?3)",
@@ -107,7 +133,13 @@ pub fn insert(tx: &Transaction<'_>, tenant: &TenantId, h: &HealthIssue) -> Resul
     Ok(())
 }
 
-pub fn save_status(tx: &Transaction<'_>, tenant: &TenantId, id: &HealthIssueId, status: HealthIssueStatus, now: Timestamp) -> Result<Option<HealthIssue>, StoreError> {
+pub fn save_status(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    id: &HealthIssueId,
+    status: HealthIssueStatus,
+    now: Timestamp,
+) -> Result<Option<HealthIssue>, StoreError> {
     let Some(issue) = find(tx, tenant, &IssueScope::Tenant, id.as_str())? else {
         return Ok(None);
     };
@@ -116,5 +148,9 @@ pub fn save_status(tx: &Transaction<'_>, tenant: &TenantId, id: &HealthIssueId, 
     )?
     .execute(params![tenant.as_str(), id.as_str(), status.as_str(), ts(&now)])?;
     refresh_health(tx, tenant, Some(&linked_fqdns(&issue)))?;
-    Ok(Some(HealthIssue { status, last_modified_date_time: now, ..issue }))
+    Ok(Some(HealthIssue {
+        status,
+        last_modified_date_time: now,
+        ..issue
+    }))
 }

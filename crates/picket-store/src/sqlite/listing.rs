@@ -29,7 +29,8 @@ impl Listing<'_> {
             params.extend(values.iter().cloned());
         }
         if let Some(filter) = &self.query.filter {
-            let f = filter_sql(filter, self.columns).map_err(|e| StoreError::Internal(e.to_string()))?;
+            let f = filter_sql(filter, self.columns)
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
             sql.push_str(" AND ");
             sql.push_str(&f.sql);
             params.extend(f.params.iter().map(to_sql));
@@ -64,7 +65,9 @@ impl Listing<'_> {
     pub fn count(&self, conn: &Connection) -> Result<u64, StoreError> {
         let (where_sql, params) = self.where_clause()?;
         let sql = format!("SELECT COUNT(*) FROM {} WHERE {}", self.table, where_sql);
-        let n: i64 = conn.prepare_cached(&sql)?.query_row(params_from_iter(params), |r| r.get(0))?;
+        let n: i64 = conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(params), |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

@@ -5,15 +5,22 @@ use crate::StoreError;
 use deadpool_sqlite::rusqlite::{params, Transaction};
 
 /// (number, name, SQL). The PostgreSQL tree will carry the same numbers and names.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../../migrations/sqlite/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../../migrations/sqlite/0001_initial.sql"),
+)];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     )?;
-    let current: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
+    let current: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
     if let Some((latest, _, _)) = MIGRATIONS.last() {
         if current > *latest {
             return Err(StoreError::Internal(format!(
@@ -26,7 +33,11 @@ pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            params![version, name, picket_domain::time::format_timestamp(&chrono::Utc::now())],
+            params![
+                version,
+                name,
+                picket_domain::time::format_timestamp(&chrono::Utc::now())
+            ],
         )?;
     }
     Ok(())

@@ -36,12 +36,18 @@ impl SqliteStore {
             .builder(Runtime::Tokio1)
             .map_err(|e| StoreError::Internal(e.to_string()))?
             .post_create(Hook::sync_fn(|conn, _| {
-                let guard = conn.lock().map_err(|_| HookError::message("connection lock poisoned"))?;
+                let guard = conn
+                    .lock()
+                    .map_err(|_| HookError::message("connection lock poisoned"))?;
                 configure(&guard).map_err(HookError::Backend)
             }))
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let store = Self { pool, readers: ReadPool::new(path), catalogue };
+        let store = Self {
+            pool,
+            readers: ReadPool::new(path),
+            catalogue,
+        };
         store.write(migrations::apply).await?;
         Ok(store)
     }
@@ -67,7 +73,11 @@ impl SqliteStore {
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let conn = self.pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         conn.interact(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
@@ -98,7 +108,10 @@ const MAX_IDLE_READERS: usize = 16;
 
 impl ReadPool {
     fn new(path: &Path) -> Self {
-        Self { path: path.to_path_buf(), idle: std::sync::Mutex::new(Vec::new()) }
+        Self {
+            path: path.to_path_buf(),
+            idle: std::sync::Mutex::new(Vec::new()),
+        }
     }
 
     fn checkout(&self) -> Result<Connection, StoreError> {
@@ -141,7 +154,10 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         match &e {
             rusqlite::Error::SqliteFailure(f, _)
-                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
             {
                 StoreError::Unavailable(e.to_string())
             }

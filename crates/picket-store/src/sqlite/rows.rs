@@ -17,7 +17,11 @@ pub const SENSOR_COLUMNS: &[Column] = &[
     col("serviceStatus", "service_status", Scalar),
     col("version", "version", Scalar),
     col("settings/description", "description", Scalar),
-    col("settings/domainControllerDnsNames", "dc_dns_names", JsonList),
+    col(
+        "settings/domainControllerDnsNames",
+        "dc_dns_names",
+        JsonList,
+    ),
     col("settings/isDelayedDeploymentEnabled", "is_delayed", Bool),
 ];
 
@@ -36,13 +40,18 @@ pub const ISSUE_COLUMNS: &[Column] = &[
     col("issueTypeId", "issue_type_id", Scalar),
     col("lastModifiedDateTime", "last_modified_date_time", Scalar),
     col("recommendations", "recommendations", JsonList),
-    col("recommendedActionCommands", "recommended_action_commands", JsonList),
+    col(
+        "recommendedActionCommands",
+        "recommended_action_commands",
+        JsonList,
+    ),
     col("sensorDNSNames", "sensor_dns_names", JsonList),
     col("severity", "severity", Scalar),
     col("status", "status", Scalar),
 ];
 
-pub const ISSUE_SELECT: &str = "id, additional_information, created_date_time, description, display_name, \
+pub const ISSUE_SELECT: &str =
+    "id, additional_information, created_date_time, description, display_name, \
     domain_names, health_issue_type, issue_type_id, last_modified_date_time, recommendations, \
     recommended_action_commands, sensor_dns_names, severity, status";
 
@@ -53,7 +62,8 @@ pub const CANDIDATE_COLUMNS: &[Column] = &[
     col("senseClientVersion", "sense_client_version", Scalar),
 ];
 
-pub const CANDIDATE_SELECT: &str = "id, computer_dns_name, last_seen_date_time, sense_client_version";
+pub const CANDIDATE_SELECT: &str =
+    "id, computer_dns_name, last_seen_date_time, sense_client_version";
 
 pub fn to_sql(v: &SqlValue) -> Value {
     match v {

@@ -5,7 +5,11 @@ use crate::{Fixture, SeedSummary, StoreError};
 use deadpool_sqlite::rusqlite::Transaction;
 use picket_domain::TenantId;
 
-pub fn seed(tx: &Transaction<'_>, tenant: &TenantId, fixture: &Fixture) -> Result<SeedSummary, StoreError> {
+pub fn seed(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    fixture: &Fixture,
+) -> Result<SeedSummary, StoreError> {
     tenants::ensure(tx, tenant)?;
     if let Some(mode) = fixture.activation_mode {
         tenants::save_activation_mode(tx, tenant, mode)?;

@@ -22,11 +22,20 @@ fn listing<'a>(tenant: &'a TenantId, query: &'a ValidatedQuery) -> Listing<'a> {
     }
 }
 
-pub fn list(conn: &Connection, tenant: &TenantId, query: &ValidatedQuery, page: PageRequest) -> Result<Page<Sensor>, StoreError> {
+pub fn list(
+    conn: &Connection,
+    tenant: &TenantId,
+    query: &ValidatedQuery,
+    page: PageRequest,
+) -> Result<Page<Sensor>, StoreError> {
     listing(tenant, query).page(conn, page, sensor_from_row)
 }
 
-pub fn count(conn: &Connection, tenant: &TenantId, query: &ValidatedQuery) -> Result<u64, StoreError> {
+pub fn count(
+    conn: &Connection,
+    tenant: &TenantId,
+    query: &ValidatedQuery,
+) -> Result<u64, StoreError> {
     listing(tenant, query).count(conn)
 }
 
@@ -63,12 +72,20 @@ pub fn insert(tx: &Transaction<'_>, tenant: &TenantId, s: &Sensor) -> Result<(),
         s.fqdn(),
     ])?;
     if inserted == 0 {
-        return Err(StoreError::Conflict(format!("a sensor with id '{}' already exists", s.id)));
+        return Err(StoreError::Conflict(format!(
+            "a sensor with id '{}' already exists",
+            s.id
+        )));
     }
     Ok(())
 }
 
-pub fn save_settings(tx: &Transaction<'_>, tenant: &TenantId, id: &SensorId, patch: &SettingsPatch) -> Result<Option<Sensor>, StoreError> {
+pub fn save_settings(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    id: &SensorId,
+    patch: &SettingsPatch,
+) -> Result<Option<Sensor>, StoreError> {
     let Some(sensor) = find(tx, tenant, id.as_str())? else {
         return Ok(None);
     };
@@ -86,11 +103,19 @@ pub fn save_settings(tx: &Transaction<'_>, tenant: &TenantId, id: &SensorId, pat
     Ok(Some(Sensor { settings, ..sensor }))
 }
 
-pub fn delete(tx: &Transaction<'_>, tenant: &TenantId, id: &SensorId, now: Timestamp) -> Result<bool, StoreError> {
+pub fn delete(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    id: &SensorId,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     let Some(sensor) = find(tx, tenant, id.as_str())? else {
         return Ok(false);
     };
-    tx.execute("DELETE FROM sensors WHERE tenant_id = ?1 AND id = ?2", params![tenant.as_str(), id.as_str()])?;
+    tx.execute(
+        "DELETE FROM sensors WHERE tenant_id = ?1 AND id = ?2",
+        params![tenant.as_str(), id.as_str()],
+    )?;
     // A deleted sensor's own problems are gone with it (spec §2.4): close its open sensor issues.
     tx.execute(
         "UPDATE health_issues SET status = 'closed', last_modified_date_time = ?3 \

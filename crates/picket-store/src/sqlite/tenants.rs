@@ -26,16 +26,29 @@ pub fn ensure(tx: &Transaction<'_>, tenant: &TenantId) -> Result<(), StoreError>
     Ok(())
 }
 
-pub fn access_key(tx: &Transaction<'_>, tenant: &TenantId) -> Result<DeploymentAccessKey, StoreError> {
+pub fn access_key(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+) -> Result<DeploymentAccessKey, StoreError> {
     ensure(tx, tenant)?;
-    let key: String = tx.query_row("SELECT access_key FROM tenants WHERE tenant_id = ?1", params![tenant.as_str()], |r| r.get(0))?;
+    let key: String = tx.query_row(
+        "SELECT access_key FROM tenants WHERE tenant_id = ?1",
+        params![tenant.as_str()],
+        |r| r.get(0),
+    )?;
     Ok(DeploymentAccessKey::new(key))
 }
 
-pub fn regenerate_access_key(tx: &Transaction<'_>, tenant: &TenantId) -> Result<DeploymentAccessKey, StoreError> {
+pub fn regenerate_access_key(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+) -> Result<DeploymentAccessKey, StoreError> {
     ensure(tx, tenant)?;
     let key = new_access_key();
-    tx.execute("UPDATE tenants SET access_key = ?2 WHERE tenant_id = ?1", params![tenant.as_str(), key])?;
+    tx.execute(
+        "UPDATE tenants SET access_key = ?2 WHERE tenant_id = ?1",
+        params![tenant.as_str(), key],
+    )?;
     Ok(DeploymentAccessKey::new(key))
 }
 
@@ -45,12 +58,22 @@ pub fn activation_mode(conn: &Connection, tenant: &TenantId) -> Result<Activatio
         .prepare_cached("SELECT activation_mode FROM tenants WHERE tenant_id = ?1")?
         .query_row(params![tenant.as_str()], |r| r.get(0))
         .optional()?;
-    Ok(mode.as_deref().and_then(ActivationMode::parse).unwrap_or(ActivationMode::Manual))
+    Ok(mode
+        .as_deref()
+        .and_then(ActivationMode::parse)
+        .unwrap_or(ActivationMode::Manual))
 }
 
-pub fn save_activation_mode(tx: &Transaction<'_>, tenant: &TenantId, mode: ActivationMode) -> Result<(), StoreError> {
+pub fn save_activation_mode(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    mode: ActivationMode,
+) -> Result<(), StoreError> {
     ensure(tx, tenant)?;
-    tx.execute("UPDATE tenants SET activation_mode = ?2 WHERE tenant_id = ?1", params![tenant.as_str(), mode.as_str()])?;
+    tx.execute(
+        "UPDATE tenants SET activation_mode = ?2 WHERE tenant_id = ?1",
+        params![tenant.as_str(), mode.as_str()],
+    )?;
     Ok(())
 }
 

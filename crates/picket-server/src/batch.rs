@@ -121,6 +121,12 @@ fn order(items: &[Item]) -> Result<Vec<usize>, ApiError> {
 }
 
 async fn run(state: &AppState, outer: GraphRequest) -> Result<GraphResponse, ApiError> {
+    // The batch itself needs a valid token, as on Graph; each inner request is then
+    // authorized on its own.
+    let now = state.clock.now().timestamp().max(0) as u64;
+    state
+        .verifier
+        .verify_header(outer.authorization.as_deref(), now)?;
     if outer.method != "POST" {
         return Err(ApiError::MethodNotAllowed);
     }

@@ -321,3 +321,25 @@ async fn inner_urls_to_other_versions_or_batches_are_400() {
         Some(1)
     );
 }
+
+#[tokio::test]
+async fn the_batch_itself_needs_a_valid_token() {
+    let app = TestApp::standard().await;
+    let body = serde_json::to_vec(&json!({"requests": [
+        {"id": "1", "method": "GET", "url": "/security/identities/sensors"}
+    ]}))
+    .expect("json");
+    for token in [None, Some("garbage")] {
+        let r = app
+            .send(
+                "POST",
+                "/beta/$batch",
+                token,
+                &[("Content-Type", "application/json")],
+                Some(body.clone()),
+            )
+            .await;
+        assert_error(&r, 401, "InvalidAuthenticationToken");
+        assert!(r.headers.contains_key("www-authenticate"), "{token:?}");
+    }
+}

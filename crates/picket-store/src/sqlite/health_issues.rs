@@ -20,11 +20,17 @@ fn listing<'a>(tenant: &'a TenantId, scope: &IssueScope, query: &'a ValidatedQue
             vec![Value::Text(tenant.to_string()), Value::Text(id.to_string())],
         )),
     };
+    // A sensor names few issues: the unary `+` keeps SQLite from walking every issue of the
+    // tenant in date order and makes it fetch the sensor's issues by key, then sort them.
+    let default_order = match scope {
+        Some(_) => "+created_date_time DESC, id ASC",
+        None => "created_date_time DESC, id ASC",
+    };
     Listing {
         table: "health_issues",
         select: ISSUE_SELECT,
         columns: ISSUE_COLUMNS,
-        default_order: "created_date_time DESC, id ASC",
+        default_order,
         tenant: tenant.as_str(),
         scope,
         query,

@@ -106,6 +106,13 @@ pub trait Store: Send + Sync {
         scope: &IssueScope,
         id: &HealthIssueId,
     ) -> Result<Option<HealthIssue>, StoreError>;
+    /// The issues naming each of these sensors, newest first, for `$expand=healthIssues`: one
+    /// query for a whole page rather than one per sensor.
+    async fn health_issues_of_sensors(
+        &self,
+        tenant: &TenantId,
+        sensors: &[SensorId],
+    ) -> Result<Vec<(SensorId, HealthIssue)>, StoreError>;
     /// Sets an issue's status (and its sensors' health); `None` when unknown.
     async fn save_health_issue_status(
         &self,

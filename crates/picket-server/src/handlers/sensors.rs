@@ -12,13 +12,10 @@ use picket_domain::rules::SettingsPatch;
 use picket_domain::schema::{sensor_schema, SENSOR_ENTITY};
 use picket_domain::{HealthIssue, Sensor, SensorId};
 use picket_odata::ValidatedQuery;
-use picket_store::{IssueScope, PageRequest};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 const HEALTH_READ: &[Permission] = &[Permission::HealthRead, Permission::HealthReadWrite];
-/// Issues embedded by `$expand` are not paged (spec §2.2); this bounds the embedding.
-const EXPAND_LIMIT: u32 = 1000;
-
 fn not_found(id: &SensorId) -> ApiError {
     ApiError::NotFound(format!("Sensor '{id}' was not found"))
 }
@@ -32,22 +29,26 @@ fn check_expand(call: &Call<'_>, query: &ValidatedQuery) -> Result<bool, ApiErro
     Ok(expand)
 }
 
-/// The issues `$expand=healthIssues` embeds for one sensor.
-async fn expanded_issues(call: &Call<'_>, sensor: &Sensor) -> Result<Vec<HealthIssue>, ApiError> {
-    let page = call
+/// The issues `$expand=healthIssues` embeds, per sensor of the page, in page order (not paged
+/// themselves, spec §2.2).
+async fn expanded_issues(
+    call: &Call<'_>,
+    sensors: &[Sensor],
+) -> Result<Vec<Vec<HealthIssue>>, ApiError> {
+    let ids: Vec<SensorId> = sensors.iter().map(|s| s.id.clone()).collect();
+    let mut by_sensor: HashMap<SensorId, Vec<HealthIssue>> = HashMap::new();
+    for (sensor, issue) in call
         .state
         .store
-        .list_health_issues(
-            call.tenant(),
-            &IssueScope::Sensor(sensor.id.clone()),
-            &ValidatedQuery::default(),
-            PageRequest {
-                skip: 0,
-                size: EXPAND_LIMIT,
-            },
-        )
-        .await?;
-    Ok(page.items)
+        .health_issues_of_sensors(call.tenant(), &ids)
+        .await?
+    {
+        by_sensor.entry(sensor).or_default().push(issue);
+    }
+    Ok(ids
+        .iter()
+        .map(|id| by_sensor.remove(id).unwrap_or_default())
+        .collect())
 }
 
 pub async fn list_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -63,13 +64,11 @@ pub async fn list_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
     } else {
         None
     };
-    let mut issues = Vec::with_capacity(if expand { page.items.len() } else { 0 });
-    if expand {
-        for s in &page.items {
-            issues.push(expanded_issues(call, s).await?);
-        }
-    }
-    let mut issues = issues.into_iter();
+    let mut issues = if expand {
+        expanded_issues(call, &page.items).await?.into_iter()
+    } else {
+        Vec::new().into_iter()
+    };
     let (beta, select) = (call.ctx.version.is_beta(), query.valid.select.as_deref());
     let body = collection(
         call.ctx,
@@ -108,7 +107,9 @@ pub async fn get_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse,
         .await?
         .ok_or_else(|| not_found(id))?;
     let issues = if expand {
-        Some(expanded_issues(call, &sensor).await?)
+        expanded_issues(call, std::slice::from_ref(&sensor))
+            .await?
+            .pop()
     } else {
         None
     };

@@ -738,3 +738,40 @@ async fn expand_health_issues_on_get_sensor() {
         assert_error(&r, 400, "BadRequest");
     }
 }
+
+#[tokio::test]
+async fn expand_health_issues_on_a_list_matches_each_sensors_own_issues() {
+    let app = TestApp::standard().await;
+    let token = admin();
+    let list = app
+        .get(
+            "/beta/security/identities/sensors?$expand=healthIssues",
+            &token,
+        )
+        .await
+        .expect(200);
+    let sensors = list.json["value"].as_array().expect("value");
+    assert!(sensors.len() > 1);
+    let mut embedded_any = false;
+    for s in sensors {
+        let id = s["id"].as_str().expect("id");
+        let own = app
+            .get(
+                &format!("/beta/security/identities/sensors/{id}/healthIssues"),
+                &token,
+            )
+            .await
+            .expect(200);
+        let ids = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .expect("array")
+                .iter()
+                .map(|i| i["id"].as_str().expect("id").to_string())
+                .collect()
+        };
+        let embedded = ids(&s["healthIssues"]);
+        embedded_any |= !embedded.is_empty();
+        assert_eq!(embedded, ids(&own.json["value"]), "sensor {id}");
+    }
+    assert!(embedded_any, "the standard fixture links issues to sensors");
+}

@@ -89,6 +89,15 @@ impl Store for SqliteStore {
         self.read(move |c| health_issues::find(c, &tenant, &scope, id.as_str()))
             .await
     }
+    async fn health_issues_of_sensors(
+        &self,
+        tenant: &TenantId,
+        sensors: &[SensorId],
+    ) -> Result<Vec<(SensorId, HealthIssue)>, StoreError> {
+        let (tenant, sensors) = (tenant.clone(), sensors.to_vec());
+        self.read(move |c| health_issues::of_sensors(c, &tenant, &sensors))
+            .await
+    }
     async fn save_health_issue_status(
         &self,
         tenant: &TenantId,

@@ -86,6 +86,40 @@ pub fn find(
         .optional()?)
 }
 
+pub fn of_sensors(
+    conn: &Connection,
+    tenant: &TenantId,
+    sensors: &[SensorId],
+) -> Result<Vec<(SensorId, HealthIssue)>, StoreError> {
+    if sensors.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Issue columns first, so `issue_from_row` reads them at their usual positions.
+    let columns: Vec<String> = ISSUE_SELECT
+        .split(',')
+        .map(|c| format!("h.{}", c.trim()))
+        .collect();
+    let placeholders = vec!["?"; sensors.len()].join(", ");
+    let sql = format!(
+        "SELECT {}, s.id FROM sensors s \
+         JOIN health_issue_sensors l ON l.tenant_id = s.tenant_id AND l.sensor_fqdn = s.fqdn \
+         JOIN health_issues h ON h.tenant_id = l.tenant_id AND h.id = l.issue_id \
+         WHERE s.tenant_id = ? AND s.id IN ({placeholders}) \
+         ORDER BY h.created_date_time DESC, h.id ASC",
+        columns.join(", ")
+    );
+    let mut params = vec![Value::Text(tenant.to_string())];
+    params.extend(sensors.iter().map(|id| Value::Text(id.to_string())));
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(deadpool_sqlite::rusqlite::params_from_iter(params), |row| {
+        Ok((
+            SensorId::new(row.get::<_, String>(14)?),
+            issue_from_row(row)?,
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Lower-cased sensor FQDNs an issue names.
 fn linked_fqdns(issue: &HealthIssue) -> Vec<String> {
     let mut names: Vec<String> = issue

@@ -30,7 +30,13 @@ pub async fn get_deployment_access_key(call: &Call<'_>) -> Result<GraphResponse,
 
 /// The old key stops working for new registrations as soon as this returns (spec §2.6).
 pub async fn regenerate_deployment_access_key(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
-    body::empty_or_object(call.body)?;
+    // The action takes no parameters (spec §2.6): an empty body or `{}` only.
+    if let Some(name) = body::empty_or_object(call.body)?.keys().next() {
+        return Err(body::unknown_property(
+            name,
+            "microsoft.graph.security.regenerateDeploymentAccessKey",
+        ));
+    }
     let key = call
         .state
         .store

@@ -193,3 +193,25 @@ async fn bound_operations_reject_other_methods() {
         }
     }
 }
+
+#[tokio::test]
+async fn regenerate_refuses_parameters_and_keeps_the_key() {
+    let app = TestApp::standard().await;
+    let token = admin();
+    let get = p("beta", "sensors/getDeploymentAccessKey()");
+    let before = app.get(&get, &token).await.expect(200).json["deploymentAccessKey"].clone();
+    let r = app
+        .post(
+            &p("beta", "sensors/regenerateDeploymentAccessKey"),
+            &token,
+            Some(serde_json::json!({"force": true})),
+        )
+        .await;
+    let message = assert_error(&r, 400, "BadRequest");
+    assert!(message.contains("'force'"), "{message}");
+    let after = app.get(&get, &token).await.expect(200).json["deploymentAccessKey"].clone();
+    assert_eq!(
+        before, after,
+        "a refused regeneration leaves the key as it was"
+    );
+}

@@ -3,7 +3,7 @@
 //! indexed lookup; every write that changes an issue calls [`refresh_health`] in its transaction.
 
 use crate::StoreError;
-use deadpool_sqlite::rusqlite::{params, Transaction};
+use deadpool_sqlite::rusqlite::{params, params_from_iter, Transaction};
 use picket_domain::{HealthIssueSeverity, SensorHealthStatus, TenantId};
 use std::collections::HashMap;
 
@@ -28,30 +28,24 @@ fn tally(
             entry.1 = severity;
         }
     };
-    let row = |r: &deadpool_sqlite::rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
-    match fqdn {
-        Some(fqdn) => {
-            let sql = format!(
-                "{OPEN_BY_SENSOR} AND l.sensor_fqdn = ?2 GROUP BY l.sensor_fqdn, h.severity"
-            );
-            for r in tx
-                .prepare_cached(&sql)?
-                .query_map(params![tenant.as_str(), fqdn], row)?
-            {
-                let (f, s, n) = r?;
-                add(f, s, n);
-            }
-        }
-        None => {
-            let sql = format!("{OPEN_BY_SENSOR} GROUP BY l.sensor_fqdn, h.severity");
-            for r in tx
-                .prepare_cached(&sql)?
-                .query_map(params![tenant.as_str()], row)?
-            {
-                let (f, s, n) = r?;
-                add(f, s, n);
-            }
-        }
+    // One statement per shape (all sensors, or one), so each stays a cached prepared statement.
+    let (sql, values): (String, Vec<&str>) = match fqdn {
+        Some(fqdn) => (
+            format!("{OPEN_BY_SENSOR} AND l.sensor_fqdn = ?2 GROUP BY l.sensor_fqdn, h.severity"),
+            vec![tenant.as_str(), fqdn],
+        ),
+        None => (
+            format!("{OPEN_BY_SENSOR} GROUP BY l.sensor_fqdn, h.severity"),
+            vec![tenant.as_str()],
+        ),
+    };
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values), |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    for r in rows {
+        let (f, s, n) = r?;
+        add(f, s, n);
     }
     Ok(())
 }

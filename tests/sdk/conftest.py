@@ -86,7 +86,13 @@ class PicketServer:
         def reader():
             for line in self.proc.stdout:
                 self._stdout_lines.append(line)
-                if line.startswith("Picket listening on "):
+                if line.startswith("Picket listening on https://"):
+                    # "Picket listening on https://ADDR (trust FILE, …)"
+                    rest = line.split("Picket listening on ", 1)[1].strip()
+                    url, _, note = rest.partition(" ")
+                    found["https"] = url
+                    found["trust"] = note.removeprefix("(trust ").split(",")[0].rstrip(")")
+                elif line.startswith("Picket listening on "):
                     found["url"] = line.split("Picket listening on ", 1)[1].strip()
                     return
 
@@ -94,10 +100,12 @@ class PicketServer:
         t.start()
         t.join(STARTUP_TIMEOUT)
         if "url" not in found:
-            self.stop()
             log = (self.data_dir / "server.log").read_text(errors="replace")[-4000:]
+            self.stop()
             raise RuntimeError(f"picket did not report 'Picket listening on' within {STARTUP_TIMEOUT}s "
                                f"(exit={self.proc.poll()}); stdout={''.join(self._stdout_lines)!r}\nstderr tail:\n{log}")
+        self.https_base = found.get("https")
+        self.trust_file = found.get("trust")
         return found["url"].rstrip("/")
 
     def _drain(self):
@@ -116,6 +124,9 @@ class PicketServer:
                 args += ["--role", r]
             for s in key[1]:
                 args += ["--scope", s]
+            if key[1]:
+                # An ad-hoc signed-in user who may do everything, so only the scopes decide.
+                args += ["--directory-role", "Security Administrator"]
             env = {k: v for k, v in os.environ.items() if not k.startswith("PICKET_")}
             out = subprocess.run(args, check=True, capture_output=True, text=True, env=env, timeout=30)
             self._tokens[key] = out.stdout.strip().splitlines()[-1]
@@ -123,6 +134,15 @@ class PicketServer:
 
     def url(self, version: str) -> str:
         return f"{self.base}/{version}"
+
+    def cli(self, *args: str) -> str:
+        """Runs `picket ARGS --data-dir DATA_DIR` (an identity command) and returns its stdout."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PICKET_")}
+        out = subprocess.run([str(self.binary), *args, "--data-dir", str(self.data_dir)], capture_output=True,
+                             text=True, env=env, timeout=30)
+        if out.returncode != 0:
+            raise RuntimeError(f"picket {' '.join(args)} failed: {out.stderr}")
+        return out.stdout
 
     def stop(self):
         if self.proc.poll() is None:

@@ -131,6 +131,8 @@ impl SigningKey {
                 "app"
             },
             roles: (!request.roles.is_empty()).then(|| request.roles.clone()),
+            wids: (!request.wids.is_empty()).then(|| request.wids.clone()),
+            uti: uuid::Uuid::new_v4().simple().to_string(),
             scp: (!request.scopes.is_empty()).then(|| request.scopes.join(" ")),
             ver: "1.0",
         };
@@ -153,6 +155,8 @@ pub struct TokenRequest {
     /// Set for a delegated (user) token.
     pub user: Option<String>,
     pub app_id: Option<String>,
+    /// Directory role template ids of the user (delegated tokens).
+    pub wids: Vec<String>,
     pub lifetime_secs: u64,
 }
 
@@ -178,6 +182,10 @@ struct Claims {
     roles: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wids: Option<Vec<String>>,
+    /// Unique token id, so two tokens minted in the same second differ.
+    uti: String,
     ver: &'static str,
 }
 

@@ -3,12 +3,18 @@
 //! RSA check runs once per token rather than once per request.
 
 use crate::caller::{Caller, Principal};
+use crate::jwks::{JwksCache, JwksSettings};
 use crate::keys::SigningKey;
 use crate::permission::{Permission, PermissionSet};
+use crate::roles::DirectoryRole;
 use jsonwebtoken::{Algorithm, Validation};
+use picket_domain::identity::TrustedIssuer;
 use picket_domain::TenantId;
 use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::RwLock;
 
 /// Graph's resource URI and application id; tokens for either are Graph tokens (issue 2 §5).
 pub const GRAPH_AUDIENCES: [&str; 2] = [
@@ -43,6 +49,8 @@ pub enum AuthError {
     BadIssuer,
     #[error("Access token has no valid tenant (tid) claim")]
     BadTenant,
+    #[error("The token issuer's signing keys cannot be fetched right now")]
+    IssuerUnavailable,
 }
 
 #[derive(Deserialize)]
@@ -57,25 +65,135 @@ struct Claims {
     azp: Option<String>,
     oid: Option<String>,
     exp: Option<u64>,
+    #[serde(default)]
+    wids: Vec<String>,
 }
 
 struct CachedCaller {
     caller: Arc<Caller>,
     exp: u64,
+    /// The trust generation the token was verified under; a key removal or issuer change
+    /// bumps it, so cached callers are re-verified rather than trusted on stale keys.
+    generation: u64,
+}
+
+/// The built-in issuer's published keys: the one that signs, and retired ones still accepted.
+pub struct KeyRing {
+    keys: RwLock<Arc<Vec<Arc<SigningKey>>>>,
+    generation: Arc<AtomicU64>,
+}
+
+impl KeyRing {
+    /// `keys[0]` signs; the rest are accepted only.
+    pub fn new(keys: Vec<Arc<SigningKey>>) -> Self {
+        Self {
+            keys: RwLock::new(Arc::new(keys)),
+            generation: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    pub fn replace(&self, keys: Vec<Arc<SigningKey>>) {
+        let changed = {
+            let current = self.all();
+            current.len() != keys.len()
+                || current.iter().zip(&keys).any(|(a, b)| a.kid() != b.kid())
+        };
+        if let Ok(mut guard) = self.keys.write() {
+            *guard = Arc::new(keys);
+        }
+        if changed {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    pub fn all(&self) -> Arc<Vec<Arc<SigningKey>>> {
+        self.keys
+            .read()
+            .map(|k| k.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The key new tokens are signed with.
+    pub fn signer(&self) -> Option<Arc<SigningKey>> {
+        self.all().first().cloned()
+    }
+
+    fn find(&self, kid: &str) -> Option<Arc<SigningKey>> {
+        self.all().iter().find(|k| k.kid() == kid).cloned()
+    }
+}
+
+/// Trusted external issuers by tenant.
+#[derive(Default)]
+pub struct TrustedIssuers {
+    by_tenant: RwLock<HashMap<String, Vec<TrustedIssuer>>>,
+}
+
+impl TrustedIssuers {
+    /// True when the table changed.
+    fn replace(&self, issuers: Vec<TrustedIssuer>) -> bool {
+        let mut map: HashMap<String, Vec<TrustedIssuer>> = HashMap::new();
+        for i in issuers {
+            map.entry(i.tenant.as_str().to_string())
+                .or_default()
+                .push(i);
+        }
+        match self.by_tenant.write() {
+            Ok(mut guard) if *guard != map => {
+                *guard = map;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn find(&self, tenant: &str, issuer: &str) -> Option<TrustedIssuer> {
+        let guard = self.by_tenant.read().ok()?;
+        guard
+            .get(&tenant.to_ascii_lowercase())?
+            .iter()
+            .find(|i| i.issuer == issuer)
+            .cloned()
+    }
 }
 
 pub struct TokenVerifier {
-    keys: Vec<Arc<SigningKey>>,
+    keys: Arc<KeyRing>,
+    issuers: TrustedIssuers,
+    jwks: JwksCache,
     issuer_base: String,
+    generation: Arc<AtomicU64>,
     cache: quick_cache::sync::Cache<String, Arc<CachedCaller>>,
 }
 
 impl TokenVerifier {
-    pub fn new(keys: Vec<Arc<SigningKey>>, issuer_base: &str) -> Self {
+    pub fn new(keys: Arc<KeyRing>, issuer_base: &str) -> Self {
+        Self::with_jwks(keys, issuer_base, JwksCache::new(JwksSettings::default()))
+    }
+
+    pub fn with_jwks(keys: Arc<KeyRing>, issuer_base: &str, jwks: JwksCache) -> Self {
         Self {
+            generation: keys.generation.clone(),
             keys,
+            issuers: TrustedIssuers::default(),
+            jwks,
             issuer_base: issuer_base.trim_end_matches('/').to_string(),
             cache: quick_cache::sync::Cache::new(10_000),
+        }
+    }
+
+    pub fn keys(&self) -> &Arc<KeyRing> {
+        &self.keys
+    }
+
+    pub fn issuer_base(&self) -> &str {
+        &self.issuer_base
+    }
+
+    /// Replaces the trusted external issuers (and drops callers verified under the old set).
+    pub fn set_trusted_issuers(&self, issuers: Vec<TrustedIssuer>) {
+        if self.issuers.replace(issuers) {
+            self.generation.fetch_add(1, Ordering::SeqCst);
         }
     }
 
@@ -85,7 +203,11 @@ impl TokenVerifier {
     }
 
     /// Verifies an `Authorization` header value at time `now` (unix seconds).
-    pub fn verify_header(&self, header: Option<&str>, now: u64) -> Result<Arc<Caller>, AuthError> {
+    pub async fn verify_header(
+        &self,
+        header: Option<&str>,
+        now: u64,
+    ) -> Result<Arc<Caller>, AuthError> {
         let value = header.map(str::trim).unwrap_or_default();
         if value.is_empty() || value.eq_ignore_ascii_case("bearer") {
             return Err(AuthError::Missing);
@@ -98,53 +220,72 @@ impl TokenVerifier {
         if token.is_empty() {
             return Err(AuthError::Missing);
         }
-        self.verify(token, now)
+        self.verify(token, now).await
     }
 
-    pub fn verify(&self, token: &str, now: u64) -> Result<Arc<Caller>, AuthError> {
+    pub async fn verify(&self, token: &str, now: u64) -> Result<Arc<Caller>, AuthError> {
+        let generation = self.generation.load(Ordering::SeqCst);
         if let Some(hit) = self.cache.get(token) {
-            if now <= hit.exp + LEEWAY_SECS {
-                return Ok(hit.caller.clone());
+            if hit.generation == generation {
+                if now <= hit.exp + LEEWAY_SECS {
+                    return Ok(hit.caller.clone());
+                }
+                self.cache.remove(token);
+                return Err(AuthError::Expired);
             }
             self.cache.remove(token);
-            return Err(AuthError::Expired);
         }
-        let (caller, exp) = self.verify_uncached(token, now)?;
+        let (caller, exp) = self.verify_uncached(token, now).await?;
         let caller = Arc::new(caller);
         self.cache.insert(
             token.to_string(),
             Arc::new(CachedCaller {
                 caller: caller.clone(),
                 exp,
+                generation,
             }),
         );
         Ok(caller)
     }
 
-    fn verify_uncached(&self, token: &str, now: u64) -> Result<(Caller, u64), AuthError> {
+    async fn verify_uncached(&self, token: &str, now: u64) -> Result<(Caller, u64), AuthError> {
         let header = read_header(token)?;
         // Only RS256: `none` and HMAC algorithms would let anyone who knows a public key mint tokens.
         if header.alg.as_deref() != Some("RS256") {
             return Err(AuthError::BadAlgorithm);
         }
         let kid = header.kid.ok_or(AuthError::UnknownKey)?;
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.kid() == kid)
-            .ok_or(AuthError::UnknownKey)?;
+        // Our own keys first; otherwise the token must come from an issuer the tenant trusts.
+        let (key, external) = match self.keys.find(&kid) {
+            Some(k) => (KeyRef::Own(k), None),
+            None => {
+                let unverified = read_payload(token)?;
+                let tid = unverified.tid.as_deref().ok_or(AuthError::UnknownKey)?;
+                let iss = unverified.iss.as_deref().ok_or(AuthError::UnknownKey)?;
+                let trusted = self.issuers.find(tid, iss).ok_or(AuthError::UnknownKey)?;
+                let key = self
+                    .jwks
+                    .key(&trusted.jwks_uri, &kid)
+                    .await
+                    .map_err(|e| {
+                        tracing::warn!(issuer = %trusted.issuer, error = %e, "cannot fetch the issuer's keys");
+                        AuthError::IssuerUnavailable
+                    })?
+                    .ok_or(AuthError::UnknownKey)?;
+                (KeyRef::External(key), Some(trusted))
+            }
+        };
         let mut validation = Validation::new(Algorithm::RS256);
         // Time and audience are checked below against our own clock and rules.
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.validate_aud = false;
         validation.required_spec_claims.clear();
-        let data =
-            jsonwebtoken::decode::<serde_json::Value>(token, key.decoding_key(), &validation)
-                .map_err(|e| match e.kind() {
-                    jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthError::BadSignature,
-                    _ => AuthError::Malformed,
-                })?;
+        let data = jsonwebtoken::decode::<serde_json::Value>(token, key.decoding(), &validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthError::BadSignature,
+                _ => AuthError::Malformed,
+            })?;
         let raw = data.claims;
         let nbf = raw.get("nbf").and_then(serde_json::Value::as_u64);
         let claims: Claims = serde_json::from_value(raw).map_err(|_| AuthError::Malformed)?;
@@ -155,26 +296,43 @@ impl TokenVerifier {
         if nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECS) {
             return Err(AuthError::NotYetValid);
         }
-        if !audience_ok(claims.aud.as_ref()) {
+        let extra_audiences = external
+            .as_ref()
+            .map(|t| t.audiences.as_slice())
+            .unwrap_or(&[]);
+        if !audience_ok(claims.aud.as_ref(), extra_audiences) {
             return Err(AuthError::BadAudience);
         }
         let tid = claims.tid.as_deref().ok_or(AuthError::BadTenant)?;
         let tenant = TenantId::parse(tid).ok_or(AuthError::BadTenant)?;
-        if claims.iss.as_deref() != Some(self.issuer_for(tid).as_str()) {
+        let expected_issuer = match &external {
+            Some(t) if t.tenant == tenant => t.issuer.clone(),
+            Some(_) => return Err(AuthError::BadIssuer),
+            None => self.issuer_for(tid),
+        };
+        if claims.iss.as_deref() != Some(expected_issuer.as_str()) {
             return Err(AuthError::BadIssuer);
         }
         let app_id = claims.appid.or(claims.azp).unwrap_or_default();
         let mut permissions = PermissionSet::default();
         // Delegated tokens carry `scp`; application tokens carry `roles` (spec §6.2).
-        let principal = match claims.scp {
+        let (principal, roles) = match claims.scp {
             Some(scp) => {
                 scp.split(' ')
                     .filter_map(Permission::from_name)
                     .for_each(|p| permissions.insert(p));
-                Principal::User {
-                    object_id: claims.oid.unwrap_or_default(),
-                    app_id,
-                }
+                let roles = claims
+                    .wids
+                    .iter()
+                    .filter_map(|w| DirectoryRole::from_template_id(w))
+                    .collect();
+                (
+                    Principal::User {
+                        object_id: claims.oid.unwrap_or_default(),
+                        app_id,
+                    },
+                    roles,
+                )
             }
             None => {
                 claims
@@ -182,7 +340,7 @@ impl TokenVerifier {
                     .iter()
                     .filter_map(|r| Permission::from_name(r))
                     .for_each(|p| permissions.insert(p));
-                Principal::App { app_id }
+                (Principal::App { app_id }, Vec::new())
             }
         };
         Ok((
@@ -190,10 +348,42 @@ impl TokenVerifier {
                 tenant,
                 principal,
                 permissions,
+                roles,
             },
             exp,
         ))
     }
+}
+
+enum KeyRef {
+    Own(Arc<SigningKey>),
+    External(Arc<jsonwebtoken::DecodingKey>),
+}
+
+impl KeyRef {
+    fn decoding(&self) -> &jsonwebtoken::DecodingKey {
+        match self {
+            KeyRef::Own(k) => k.decoding_key(),
+            KeyRef::External(k) => k,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct UnverifiedClaims {
+    tid: Option<String>,
+    iss: Option<String>,
+}
+
+/// The payload read without checking the signature: used only to pick the issuer whose keys
+/// will then check it.
+fn read_payload(token: &str) -> Result<UnverifiedClaims, AuthError> {
+    use base64::Engine;
+    let encoded = token.split('.').nth(1).ok_or(AuthError::Malformed)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded.trim_end_matches('='))
+        .map_err(|_| AuthError::Malformed)?;
+    serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed)
 }
 
 #[derive(Deserialize)]
@@ -213,11 +403,13 @@ fn read_header(token: &str) -> Result<JoseHeader, AuthError> {
     serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed)
 }
 
-fn audience_ok(aud: Option<&serde_json::Value>) -> bool {
+fn audience_ok(aud: Option<&serde_json::Value>, extra: &[String]) -> bool {
     let matches = |s: &str| {
-        GRAPH_AUDIENCES
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(s.trim_end_matches('/')))
+        let s = s.trim_end_matches('/');
+        GRAPH_AUDIENCES.iter().any(|a| a.eq_ignore_ascii_case(s))
+            || extra
+                .iter()
+                .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(s))
     };
     match aud {
         Some(serde_json::Value::String(s)) => matches(s),
@@ -257,10 +449,13 @@ mod tests {
         URL_SAFE_NO_PAD.encode(v.to_string())
     }
 
-    #[test]
-    fn accepts_own_tokens_and_reads_roles() {
+    #[tokio::test]
+    async fn accepts_own_tokens_and_reads_roles() {
         let k = key();
-        let v = TokenVerifier::new(vec![k.clone()], "https://sts.example");
+        let v = TokenVerifier::new(
+            Arc::new(KeyRing::new(vec![k.clone()])),
+            "https://sts.example",
+        );
         let t = k.issue(
             "https://sts.example",
             &request(&["SecurityIdentitiesSensors.Read.All", "Other.Role"]),
@@ -268,6 +463,7 @@ mod tests {
         );
         let c = v
             .verify_header(Some(&format!("Bearer {}", t.token)), NOW)
+            .await
             .expect("valid");
         assert_eq!(c.tenant.as_str(), TENANT);
         assert!(c.has_any(&[Permission::SensorsRead]));
@@ -275,10 +471,13 @@ mod tests {
         assert!(!c.is_delegated());
     }
 
-    #[test]
-    fn rejection_table() {
+    #[tokio::test]
+    async fn rejection_table() {
         let k = key();
-        let v = TokenVerifier::new(vec![k.clone()], "https://sts.example");
+        let v = TokenVerifier::new(
+            Arc::new(KeyRing::new(vec![k.clone()])),
+            "https://sts.example",
+        );
         let good = k.issue("https://sts.example", &request(&[]), NOW).token;
         let parts: Vec<&str> = good.split('.').collect();
         let none_alg = format!(
@@ -338,15 +537,15 @@ mod tests {
         ];
         for (header, expected) in cases {
             assert_eq!(
-                v.verify_header(header.as_deref(), NOW).err(),
+                v.verify_header(header.as_deref(), NOW).await.err(),
                 Some(expected.clone()),
                 "{header:?}"
             );
         }
         // A cached token still expires.
-        assert!(v.verify(&good, NOW).is_ok());
+        assert!(v.verify(&good, NOW).await.is_ok());
         assert_eq!(
-            v.verify(&good, NOW + 100_000).err(),
+            v.verify(&good, NOW + 100_000).await.err(),
             Some(AuthError::Expired)
         );
     }

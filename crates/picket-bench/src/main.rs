@@ -2,6 +2,7 @@
 //! as child processes, drives each at 64 keep-alive connections, and prints requests/s, p50/p99
 //! latency, the ratio to the baseline, the server's memory and verdicts against the targets.
 
+mod auth_cost;
 mod baseline;
 mod load;
 mod procs;
@@ -266,6 +267,8 @@ async fn bench(args: RunArgs) -> Result<ExitCode> {
     }
     let loaded = procs::memory(picket.pid())?;
     report::print(&rows, sensors, idle, loaded);
+    let auth = auth_cost::measure(seed::TENANT, seed::ISSUER).await?;
+    report::print_auth_cost(&rows, &auth);
 
     drop(baseline);
     drop(picket);
@@ -288,6 +291,11 @@ fn picket_command(bin: &Path, dir: &Path) -> Process {
             "127.0.0.1:0",
             "--issuer",
             seed::ISSUER,
+            // One token drives the whole load: the per-app limits would measure the throttle.
+            "--throttle-app-reads",
+            "off",
+            "--throttle-tenant-reads",
+            "off",
             "--data-dir",
         ])
         .arg(dir);

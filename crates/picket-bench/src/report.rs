@@ -132,3 +132,25 @@ pub fn print(rows: &[Row], sensors: usize, idle: Memory, loaded: Memory) {
         verdict(peak <= TARGET_RSS_MB)
     );
 }
+
+/// Token validation against the server CPU one GET-sensor request costs (scenario (a)).
+pub fn print_auth_cost(rows: &[Row], cost: &crate::auth_cost::AuthCost) {
+    println!();
+    println!("token validation (in-process, the server's verifier):");
+    println!(
+        "  cached (a token seen before): {:.0} ns per request; first sight (RS256 verify): {:.1} µs per token",
+        cost.cached_ns, cost.uncached_us
+    );
+    let get = rows.iter().find(|r| r.name == "picket-get");
+    if let Some((cpu, rate)) = get.and_then(|r| r.outcome.server_cpu.map(|c| (c, r.outcome.rate())))
+    {
+        let per_request_ns = cpu / rate.max(1e-9) * 1e9;
+        let share = cost.cached_ns / per_request_ns * 100.0;
+        println!(
+            "  GET sensor costs {:.1} µs of server CPU per request; validation adds {:.2}% (target ≤ 10%: {})",
+            per_request_ns / 1000.0,
+            share,
+            if share <= 10.0 { "met" } else { "MISSED" }
+        );
+    }
+}

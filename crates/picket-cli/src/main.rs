@@ -1,15 +1,19 @@
-//! `picket`: runs the server, mints tokens from the built-in issuer, and seeds fixtures.
+//! `picket`: runs the server, manages tenants, apps, users, keys and trusted issuers, mints
+//! tokens from the built-in issuer, seeds fixtures and reads the audit log.
 
 mod config;
+mod identity;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use config::{Database, StoreArgs};
-use picket_auth::{SigningKey, TokenRequest, TokenVerifier};
+use identity::{AppsCommand, AuditArgs, IssuersCommand, KeysCommand, TenantsCommand, UsersCommand};
+use picket_auth::{DirectoryRole, KeyRing, TokenRequest, TokenVerifier};
 use picket_domain::time::{Clock, SystemClock};
 use picket_domain::{DeploymentPackage, TenantId};
 use picket_server::demo::{demo_fixture, DEMO_TENANT};
-use picket_server::{ApiSettings, AppState};
+use picket_server::throttle::{parse_limit, Rate, Throttle, ThrottleSettings};
+use picket_server::{ApiSettings, AppState, IdentitySettings};
 use picket_store::{Catalogue, SqliteStore, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,7 +35,7 @@ enum Command {
     /// Run the server.
     ///
     /// Example: picket serve --demo
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print an access token signed by this installation's issuer key.
     ///
     /// Example: picket token --tenant 7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47 --role SecurityIdentitiesSensors.ReadWrite.All
@@ -40,6 +44,25 @@ enum Command {
     ///
     /// Example: picket seed fixture.json --tenant 6babcaad-604b-40ac-a9d7-9fd97c0b779f
     Seed(SeedArgs),
+    /// Create and list tenants.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+    /// App registrations: client ids, secrets, certificates and granted permissions.
+    #[command(subcommand)]
+    Apps(AppsCommand),
+    /// Users with directory roles, for delegated tokens.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// External OIDC issuers (e.g. Microsoft Entra ID) a tenant trusts.
+    #[command(subcommand)]
+    Issuers(IssuersCommand),
+    /// The built-in issuer's signing keys: list, rotate, remove.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Show a tenant's audit log.
+    ///
+    /// Example: picket audit --tenant T --since 24h
+    Audit(AuditArgs),
 }
 
 #[derive(clap::Args)]
@@ -84,6 +107,69 @@ struct ServeArgs {
     seed: Option<PathBuf>,
     #[arg(long, env = "PICKET_SEED_TENANT")]
     seed_tenant: Option<String>,
+    /// Also serve HTTPS here (the token service needs https for azure-identity/MSAL).
+    #[arg(long, env = "PICKET_TLS_LISTEN")]
+    tls_listen: Option<SocketAddr>,
+    /// PEM certificate chain for HTTPS; default: generated under DATA_DIR/tls with a local CA.
+    #[arg(long, env = "PICKET_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "PICKET_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Extra DNS names or IPs for the generated server certificate; repeatable.
+    #[arg(long = "tls-name", env = "PICKET_TLS_NAMES", value_delimiter = ',')]
+    tls_names: Vec<String>,
+    /// Lifetime of access tokens from the token endpoint, in seconds.
+    #[arg(long, env = "PICKET_TOKEN_LIFETIME", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    token_lifetime: u64,
+    #[command(flatten)]
+    throttle: ThrottleArgs,
+}
+
+/// Token-bucket limits: COUNT/PERIOD[:BURST] (e.g. 200/s:400, 6000/min) or `off`.
+#[derive(clap::Args)]
+struct ThrottleArgs {
+    /// Reads per (tenant, app).
+    #[arg(long, env = "PICKET_THROTTLE_APP_READS", value_parser = parse_limit_arg)]
+    throttle_app_reads: Option<Limit>,
+    /// Writes per (tenant, app).
+    #[arg(long, env = "PICKET_THROTTLE_APP_WRITES", value_parser = parse_limit_arg)]
+    throttle_app_writes: Option<Limit>,
+    /// Reads per tenant.
+    #[arg(long, env = "PICKET_THROTTLE_TENANT_READS", value_parser = parse_limit_arg)]
+    throttle_tenant_reads: Option<Limit>,
+    /// Writes per tenant.
+    #[arg(long, env = "PICKET_THROTTLE_TENANT_WRITES", value_parser = parse_limit_arg)]
+    throttle_tenant_writes: Option<Limit>,
+    /// Token requests per (tenant, app).
+    #[arg(long, env = "PICKET_THROTTLE_APP_TOKENS", value_parser = parse_limit_arg)]
+    throttle_app_tokens: Option<Limit>,
+    /// Token requests per tenant.
+    #[arg(long, env = "PICKET_THROTTLE_TENANT_TOKENS", value_parser = parse_limit_arg)]
+    throttle_tenant_tokens: Option<Limit>,
+}
+
+/// One limit from the command line: a rate, or `off`.
+#[derive(Debug, Clone, Copy)]
+struct Limit(Option<Rate>);
+
+fn parse_limit_arg(text: &str) -> Result<Limit, String> {
+    parse_limit(text).map(Limit)
+}
+
+impl ThrottleArgs {
+    fn settings(&self) -> ThrottleSettings {
+        let d = ThrottleSettings::defaults();
+        let pick = |given: Option<Limit>, default| given.map_or(default, |l| l.0);
+        ThrottleSettings {
+            app_reads: pick(self.throttle_app_reads, d.app_reads),
+            app_writes: pick(self.throttle_app_writes, d.app_writes),
+            tenant_reads: pick(self.throttle_tenant_reads, d.tenant_reads),
+            tenant_writes: pick(self.throttle_tenant_writes, d.tenant_writes),
+            app_tokens: pick(self.throttle_app_tokens, d.app_tokens),
+            tenant_tokens: pick(self.throttle_tenant_tokens, d.tenant_tokens),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -97,19 +183,21 @@ struct TokenArgs {
     /// Delegated permission (scp claim); repeatable. Implies a user token.
     #[arg(long = "scope")]
     scopes: Vec<String>,
-    /// User object id for a delegated token.
+    /// A registered user (object id or principal name, see `picket users`): the token carries
+    /// their object id and directory roles (wids).
     #[arg(long)]
     user: Option<String>,
+    /// For a delegated token without --user: a directory role of the ad-hoc user; repeatable.
+    #[arg(long = "directory-role")]
+    directory_roles: Vec<String>,
     /// Client (application) id claim.
     #[arg(long)]
     app_id: Option<String>,
     /// Lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     lifetime: u64,
-    #[arg(long, env = "PICKET_DATA_DIR", default_value = "./picket-data")]
-    data_dir: PathBuf,
-    #[arg(long, env = "PICKET_ISSUER", default_value = config::DEFAULT_ISSUER)]
-    issuer: String,
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 #[derive(clap::Args)]
@@ -134,9 +222,15 @@ async fn main() {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(args).await,
-        Command::Token(args) => token(args),
+        Command::Serve(args) => serve(*args).await,
+        Command::Token(args) => token(args).await,
         Command::Seed(args) => seed(args).await,
+        Command::Tenants(cmd) => identity::tenants(cmd).await,
+        Command::Apps(cmd) => identity::apps(cmd).await,
+        Command::Users(cmd) => identity::users(cmd).await,
+        Command::Issuers(cmd) => identity::issuers(cmd).await,
+        Command::Keys(cmd) => identity::keys(cmd).await,
+        Command::Audit(args) => identity::audit_log(args).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
@@ -148,7 +242,14 @@ fn unix_now() -> u64 {
     SystemClock.now().timestamp().max(0) as u64
 }
 
-async fn open_store(args: &StoreArgs, unified_sensor_version: &str) -> Result<Arc<dyn Store>> {
+/// Version given to sensors made by activating a candidate, unless `serve` is told otherwise.
+const DEFAULT_UNIFIED_SENSOR_VERSION: &str = "3.1.25311.1";
+
+async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>> {
+    open_store_with(args, DEFAULT_UNIFIED_SENSOR_VERSION).await
+}
+
+async fn open_store_with(args: &StoreArgs, unified_sensor_version: &str) -> Result<Arc<dyn Store>> {
     let catalogue = Catalogue {
         unified_sensor_version: unified_sensor_version.to_string(),
     };
@@ -166,7 +267,7 @@ async fn open_store(args: &StoreArgs, unified_sensor_version: &str) -> Result<Ar
     }
 }
 
-fn parse_tenant(text: &str) -> Result<TenantId> {
+pub(crate) fn parse_tenant(text: &str) -> Result<TenantId> {
     TenantId::parse(text).with_context(|| format!("tenant id '{text}' is not a GUID"))
 }
 
@@ -193,9 +294,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
             args.store.data_dir.display()
         )
     })?;
-    let store = open_store(&args.store, &args.unified_sensor_version).await?;
-    let key = Arc::new(SigningKey::load_or_create(&args.store.data_dir)?);
-    let verifier = Arc::new(TokenVerifier::new(vec![key.clone()], &args.store.issuer));
+    let store = open_store_with(&args.store, &args.unified_sensor_version).await?;
+    let now = SystemClock.now();
+    let records =
+        picket_server::signing::ensure_keys(store.as_ref(), Some(&args.store.data_dir), now)
+            .await?;
+    let ring = Arc::new(KeyRing::new(picket_server::signing::live_keys(
+        &records, None, now,
+    )));
+    let key = ring.signer().context("no signing key is available")?;
+    let verifier = Arc::new(TokenVerifier::new(ring, &args.store.issuer));
+    verifier.set_trusted_issuers(store.list_trusted_issuers(None).await?);
     if let Some(file) = &args.seed {
         let (tenant, s) = load_fixture(store.as_ref(), file, args.seed_tenant.as_deref()).await?;
         println!(
@@ -205,6 +314,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     }
     if args.demo {
         let tenant = parse_tenant(DEMO_TENANT)?;
+        store.create_tenant(&tenant, "Picket demo").await.ok();
         if !store.tenant_has_data(&tenant).await? {
             store
                 .seed(&tenant, &demo_fixture(SystemClock.now()))
@@ -237,17 +347,76 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 version: args.package_version.clone(),
             },
         }),
+        throttle: Arc::new(Throttle::new(args.throttle.settings())),
+        identity: Arc::new(IdentitySettings {
+            token_lifetime_secs: args.token_lifetime,
+            ..IdentitySettings::default()
+        }),
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    let reload = picket_server::signing::spawn_reload(state.clone(), KEY_RELOAD_INTERVAL);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let tls_task = match args.tls_listen {
+        Some(tls_addr) => {
+            let material = picket_server::tls::TlsMaterial::load_or_generate(
+                &args.store.data_dir,
+                args.tls_cert.as_deref(),
+                args.tls_key.as_deref(),
+                &args.tls_names,
+            )?;
+            let tls_listener = tokio::net::TcpListener::bind(tls_addr)
+                .await
+                .with_context(|| format!("cannot listen on {tls_addr}"))?;
+            let tls_bound = tls_listener.local_addr()?;
+            println!(
+                "Picket listening on https://{tls_bound} (trust {}{})",
+                material.trust_file.display(),
+                if material.generated {
+                    ", a CA generated for this installation"
+                } else {
+                    ""
+                }
+            );
+            println!(
+                "Token service: https://{tls_bound}/{{tenant}}/oauth2/v2.0/token (authority https://{tls_bound})"
+            );
+            let router = picket_server::router(state.clone());
+            let mut rx = stop_rx.clone();
+            Some(tokio::spawn(picket_server::tls::serve_tls(
+                tls_listener,
+                material.config,
+                router,
+                async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                },
+            )))
+        }
+        None => None,
+    };
     println!("Picket listening on http://{addr}");
     tracing::info!(%addr, "listening");
-    picket_server::serve(listener, state, shutdown_signal()).await?;
+    let mut rx = stop_rx.clone();
+    let http = picket_server::serve(listener, state, async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    });
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    http.await?;
+    if let Some(task) = tls_task {
+        task.await??;
+    }
+    reload.abort();
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How soon a key rotation or issuer change made elsewhere reaches this process.
+const KEY_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -271,8 +440,8 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-fn token(args: TokenArgs) -> Result<()> {
-    parse_tenant(&args.tenant)?;
+async fn token(args: TokenArgs) -> Result<()> {
+    let tenant = parse_tenant(&args.tenant)?;
     for name in args.roles.iter().chain(&args.scopes) {
         if picket_auth::Permission::from_name(name).is_none() {
             eprintln!("warning: '{name}' is not a permission Picket checks");
@@ -281,11 +450,42 @@ fn token(args: TokenArgs) -> Result<()> {
     if !args.roles.is_empty() && !args.scopes.is_empty() {
         bail!("a token carries either application roles (--role) or delegated scopes (--scope), not both");
     }
-    let key = SigningKey::load_or_create(&args.data_dir)?;
-    let user = match (&args.user, args.scopes.is_empty()) {
-        (Some(u), _) => Some(u.clone()),
-        (None, false) => Some("00000000-0000-0000-0000-00000000a11c".to_string()),
-        (None, true) => None,
+    let store = open_store(&args.store).await?;
+    let now = SystemClock.now();
+    let records =
+        picket_server::signing::ensure_keys(store.as_ref(), Some(&args.store.data_dir), now)
+            .await?;
+    let key = picket_server::signing::live_keys(&records, None, now)
+        .into_iter()
+        .next()
+        .context("no signing key is available")?;
+    let delegated = !args.scopes.is_empty() || args.user.is_some();
+    let (user, wids) = match &args.user {
+        Some(u) => {
+            let found = store.find_user(&tenant, u).await?.with_context(|| {
+                format!("no user '{u}' in tenant {tenant}; see 'picket users create'")
+            })?;
+            if !args.directory_roles.is_empty() {
+                bail!("--directory-role is for ad-hoc users; a registered user's roles come from 'picket users set-roles'");
+            }
+            (Some(found.object_id), found.roles)
+        }
+        None if delegated => {
+            let mut wids = Vec::new();
+            for r in &args.directory_roles {
+                let role = DirectoryRole::parse(r)
+                    .with_context(|| format!("'{r}' is not a directory role Picket knows"))?;
+                wids.push(role.template_id().to_string());
+            }
+            if wids.is_empty() {
+                eprintln!("warning: a delegated token without a directory role is refused by every operation; add --directory-role or --user");
+            }
+            (
+                Some("00000000-0000-0000-0000-00000000a11c".to_string()),
+                wids,
+            )
+        }
+        None => (None, Vec::new()),
     };
     let request = TokenRequest {
         tenant: args.tenant,
@@ -293,14 +493,18 @@ fn token(args: TokenArgs) -> Result<()> {
         scopes: args.scopes,
         user,
         app_id: args.app_id,
+        wids,
         lifetime_secs: args.lifetime,
     };
-    println!("{}", key.issue(&args.issuer, &request, unix_now()).token);
+    println!(
+        "{}",
+        key.issue(&args.store.issuer, &request, unix_now()).token
+    );
     Ok(())
 }
 
 async fn seed(args: SeedArgs) -> Result<()> {
-    let store = open_store(&args.store, "3.1.25311.1").await?;
+    let store = open_store(&args.store).await?;
     let (tenant, s) = load_fixture(store.as_ref(), &args.file, args.tenant.as_deref()).await?;
     println!(
         "Seeded tenant {tenant}: {} sensors, {} candidates, {} health issues",

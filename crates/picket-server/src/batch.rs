@@ -126,7 +126,8 @@ async fn run(state: &AppState, outer: GraphRequest) -> Result<GraphResponse, Api
     let now = state.clock.now().timestamp().max(0) as u64;
     state
         .verifier
-        .verify_header(outer.authorization.as_deref(), now)?;
+        .verify_header(outer.authorization.as_deref(), now)
+        .await?;
     if outer.method != "POST" {
         return Err(ApiError::MethodNotAllowed);
     }

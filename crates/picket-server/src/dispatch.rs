@@ -2,12 +2,14 @@
 //! authenticate, resolve the route, authorize, check the body, run the handler, and render
 //! any error as Graph's envelope.
 
+use crate::audit;
 use crate::context::{ApiVersion, RequestContext, RequestIds};
 use crate::error::ApiError;
 use crate::handlers::{self, Call};
 use crate::response::GraphResponse;
 use crate::routes::{self, Method, Operation};
 use crate::state::AppState;
+use crate::throttle::Class;
 use picket_auth::Caller;
 
 /// A Graph request below a version root.
@@ -54,10 +56,22 @@ async fn run(
     let caller = match state
         .verifier
         .verify_header(req.authorization.as_deref(), now.timestamp().max(0) as u64)
+        .await
     {
         Ok(c) => c,
         Err(e) => return (Err(e.into()), None),
     };
+    let class = if req.method.eq_ignore_ascii_case("GET") {
+        Class::Read
+    } else {
+        Class::Write
+    };
+    if let Err(t) = state
+        .throttle
+        .check(caller.tenant.as_str(), caller.app_id(), class)
+    {
+        return (Err(t.into()), None);
+    }
     let segments = match split_path(&req.path) {
         Ok(s) => s,
         Err(e) => return (Err(e), None),
@@ -67,11 +81,24 @@ async fn run(
         Ok(op) => op,
         Err(e) => return (Err(e), None),
     };
-    if let Err(e) = authorize(&caller, &op) {
-        return (Err(e), Some(op));
+    let result = authorized(state, req, &caller, &op, now).await;
+    // Refused writes are audited too: they are what an investigation looks for.
+    if op.audited() {
+        audit::record_request(state, &caller, &op, req, &result, now).await;
     }
+    (result, Some(op))
+}
+
+async fn authorized(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    op: &Operation,
+    now: picket_domain::time::Timestamp,
+) -> Result<GraphResponse, ApiError> {
+    authorize(caller, op)?;
     if !req.body.is_empty() && !is_json(req.content_type.as_deref()) {
-        return (Err(ApiError::UnsupportedMediaType), Some(op));
+        return Err(ApiError::UnsupportedMediaType);
     }
     let ctx = RequestContext {
         ids: req.ids.clone(),
@@ -82,12 +109,12 @@ async fn run(
     let call = Call {
         state,
         ctx: &ctx,
-        caller: &caller,
+        caller,
         query: &req.query,
         body: &req.body,
         now,
     };
-    (handlers::handle(&op, &call).await, Some(op))
+    handlers::handle(op, &call).await
 }
 
 fn is_json(content_type: Option<&str>) -> bool {
@@ -113,12 +140,25 @@ fn split_path(path: &str) -> Result<Vec<String>, ApiError> {
         .collect()
 }
 
-/// 403 names the permissions the operation needs (spec §3.2).
+/// 403 names the permissions the operation needs (spec §3.2), and for a signed-in user
+/// without a suitable directory role, the roles that would allow it.
 pub fn authorize(caller: &Caller, op: &Operation) -> Result<(), ApiError> {
     for any_of in op.required() {
         if !caller.has_any(any_of) {
             return Err(missing_permission(caller, any_of));
         }
+    }
+    let access = op.access();
+    if !caller.role_allows(access) {
+        let roles: Vec<&str> = picket_auth::roles::roles_allowing(access)
+            .into_iter()
+            .map(|r| r.display_name())
+            .collect();
+        return Err(ApiError::Forbidden(format!(
+            "Missing role: the signed-in user needs one of the directory roles '{}' to {}",
+            roles.join(", "),
+            access.describe()
+        )));
     }
     Ok(())
 }

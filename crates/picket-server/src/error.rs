@@ -23,6 +23,8 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("{0}")]
     ServiceUnavailable(String),
+    #[error("Please retry again later.")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
     Internal(String),
 }
@@ -39,6 +41,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => 415,
             ApiError::Internal(_) => 500,
             ApiError::ServiceUnavailable(_) => 503,
+            ApiError::TooManyRequests { .. } => 429,
         }
     }
 
@@ -53,6 +56,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "UnsupportedMediaType",
             ApiError::Internal(_) => "InternalServerError",
             ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
+            ApiError::TooManyRequests { .. } => "TooManyRequests",
         }
     }
 
@@ -69,6 +73,14 @@ impl ApiError {
 
     pub fn not_found_segment(segment: &str) -> Self {
         ApiError::NotFound(format!("Resource not found for the segment '{segment}'"))
+    }
+}
+
+impl From<crate::throttle::Throttled> for ApiError {
+    fn from(t: crate::throttle::Throttled) -> Self {
+        ApiError::TooManyRequests {
+            retry_after_secs: t.retry_after_secs,
+        }
     }
 }
 

@@ -7,11 +7,12 @@ use crate::dispatch::{execute, GraphRequest};
 use crate::error::ApiError;
 use crate::response::{Body as GraphBody, GraphResponse, JSON_CONTENT_TYPE};
 use crate::state::AppState;
+use crate::sts;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -19,6 +20,13 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(sts::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(sts::jwks))
+        .route("/{tenant}/discovery/keys", get(sts::jwks))
+        .route("/{tenant}/oauth2/v2.0/token", post(sts::token))
         .fallback(graph_entry)
         .with_state(state)
 }
@@ -27,16 +35,21 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Scheme and host for links back to us: the configured public URL, else the Host header.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+/// Scheme and host for links back to us: the configured public URL, else the request's own
+/// scheme (https when it came through the TLS listener or a proxy says so) and Host header.
+pub(crate) fn request_base(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> String {
     if let Some(url) = &state.settings.public_url {
         return url.trim_end_matches('/').to_string();
     }
     let host =
         header_str(headers, "host").filter(|h| !h.is_empty() && !h.contains(['/', ' ', '?', '#']));
-    let scheme = header_str(headers, "x-forwarded-proto")
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
+    let https = extensions.get::<crate::tls::Https>().is_some()
+        || header_str(headers, "x-forwarded-proto") == Some("https");
+    let scheme = if https { "https" } else { "http" };
     format!("{scheme}://{}", host.unwrap_or("localhost"))
 }
 
@@ -73,7 +86,7 @@ async fn graph_entry(State(state): State<AppState>, request: Request) -> Respons
         content_type: header_str(&parts.headers, "content-type").map(str::to_string),
         body,
         ids: ids.clone(),
-        base_url: base_url(&state, &parts.headers),
+        base_url: request_base(&state, &parts.headers, &parts.extensions),
     };
     let response = if rest.eq_ignore_ascii_case("$batch") {
         batch::execute_batch(&state, request).await

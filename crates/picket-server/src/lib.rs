@@ -1,6 +1,7 @@
 //! Picket's HTTP server: the Microsoft Graph sensor-management API of Defender for Identity
 //! (`/v1.0` and `/beta` `/security/identities/…`) with `$batch`, over any [`picket_store::Store`].
 
+pub mod audit;
 mod batch;
 mod body;
 mod collection;
@@ -14,10 +15,14 @@ mod http;
 mod render;
 pub mod response;
 pub mod routes;
+pub mod signing;
 pub mod state;
+mod sts;
+pub mod throttle;
+pub mod tls;
 
 pub use http::{router, MAX_BODY_BYTES};
-pub use state::{ApiSettings, AppState};
+pub use state::{ApiSettings, AppState, IdentitySettings};
 
 use std::future::Future;
 use tokio::net::TcpListener;

@@ -87,6 +87,18 @@ impl GraphResponse {
         if let ApiError::ServiceUnavailable(_) = err {
             response.headers.push(("Retry-After", "5".into()));
         }
+        if let ApiError::TooManyRequests { retry_after_secs } = err {
+            // Graph's throttling body carries these beside date and request-id (spec §3.7).
+            if let Body::Json(v) = &mut response.body {
+                let inner = &mut v["error"]["innerError"];
+                inner["code"] = json!("429");
+                inner["message"] = json!("Please retry after");
+                inner["status"] = json!("429");
+            }
+            response
+                .headers
+                .push(("Retry-After", retry_after_secs.to_string()));
+        }
         response
     }
 

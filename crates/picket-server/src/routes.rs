@@ -4,7 +4,7 @@
 //! namespace-qualified names, with or without `()` (spec §0).
 
 use crate::error::ApiError;
-use picket_auth::Permission;
+use picket_auth::{Access, Permission};
 use picket_domain::{CandidateId, HealthIssueId, SensorId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +67,25 @@ impl Operation {
             ListHealthIssues | CountHealthIssues | GetHealthIssue(_) => &[HEALTH_READ],
             UpdateHealthIssue(_) => &[HEALTH_WRITE],
         }
+    }
+
+    /// What kind of operation this is for a signed-in user's directory roles.
+    pub fn access(&self) -> Access {
+        use Operation::*;
+        match self {
+            UpdateSensor(_)
+            | DeleteSensor(_)
+            | ActivateSensorCandidates
+            | UpdateActivationConfiguration => Access::ManageSensors,
+            GetDeploymentAccessKey | RegenerateDeploymentAccessKey => Access::AccessKey,
+            UpdateHealthIssue(_) => Access::ManageHealth,
+            _ => Access::Read,
+        }
+    }
+
+    /// Writes, and reads of a secret, go to the audit log.
+    pub fn audited(&self) -> bool {
+        self.access() != Access::Read
     }
 
     /// Name for logs and metrics.

@@ -1,6 +1,7 @@
 //! What every request shares: the store, the token verifier, the clock and the settings.
 //! Nothing global, so two apps with different settings run side by side in one process.
 
+use crate::throttle::Throttle;
 use picket_auth::TokenVerifier;
 use picket_domain::time::Clock;
 use picket_domain::DeploymentPackage;
@@ -18,10 +19,31 @@ pub struct ApiSettings {
     pub package: DeploymentPackage,
 }
 
+/// The token service's settings.
+#[derive(Debug, Clone)]
+pub struct IdentitySettings {
+    /// Lifetime of access tokens from the token endpoint (Entra's default is 60–90 min).
+    pub token_lifetime_secs: u64,
+    /// How long a rotated-out signing key stays published and accepted.
+    pub key_retirement_secs: u64,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        Self {
+            token_lifetime_secs: 3600,
+            // Token lifetime plus the verifier's clock-skew leeway, so no token outlives its key.
+            key_retirement_secs: 3600 + 300,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub verifier: Arc<TokenVerifier>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<ApiSettings>,
+    pub throttle: Arc<Throttle>,
+    pub identity: Arc<IdentitySettings>,
 }

@@ -3,11 +3,13 @@
 
 mod error;
 mod fixture;
+pub mod identity;
 pub mod odata_sql;
 pub mod sqlite;
 
 pub use error::StoreError;
 pub use fixture::{Fixture, SeedSummary};
+pub use identity::{AuditQuery, IdentityStore, NewAuditEntry};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -55,7 +57,8 @@ pub struct Catalogue {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+/// The whole store contract: the Graph resources below, and identity (see [`IdentityStore`]).
+pub trait Store: IdentityStore + Send + Sync {
     async fn list_sensors(
         &self,
         tenant: &TenantId,

@@ -7,6 +7,7 @@ mod batch;
 mod candidates;
 mod errors;
 mod health_issues;
+mod identity;
 mod odata;
 mod sensors;
 mod support;

@@ -2,10 +2,11 @@
 //! signing key made once per test process, a standard fixture with known ids, and helpers that
 //! check Graph's response conventions.
 
-use picket_auth::{SigningKey, TokenRequest, TokenVerifier};
+use picket_auth::{DirectoryRole, KeyRing, SigningKey, TokenRequest, TokenVerifier};
 use picket_domain::time::SystemClock;
 use picket_domain::{DeploymentPackage, TenantId};
-use picket_server::{ApiSettings, AppState};
+use picket_server::throttle::{Throttle, ThrottleSettings};
+use picket_server::{ApiSettings, AppState, IdentitySettings};
 use picket_store::{Catalogue, Fixture, SqliteStore, Store};
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
@@ -99,12 +100,19 @@ pub fn app_token(tenant: &str, roles: &[&str]) -> String {
     signing_key().issue(ISSUER, &request, unix_now()).token
 }
 
-/// A delegated token (`scp`) for `tenant`.
+/// A delegated token (`scp`) for `tenant`, of a Security Administrator (so only the scopes
+/// decide).
 pub fn user_token(tenant: &str, scopes: &[&str]) -> String {
+    user_token_with_roles(tenant, scopes, &[DirectoryRole::SecurityAdministrator])
+}
+
+/// A delegated token of a user holding exactly these directory roles (`wids`).
+pub fn user_token_with_roles(tenant: &str, scopes: &[&str], roles: &[DirectoryRole]) -> String {
     let request = TokenRequest {
         tenant: tenant.into(),
         scopes: strings(scopes),
         user: Some("00000000-0000-0000-0000-00000000a11c".into()),
+        wids: roles.iter().map(|r| r.template_id().to_string()).collect(),
         lifetime_secs: 3600,
         ..Default::default()
     };
@@ -178,6 +186,8 @@ pub struct TestApp {
     /// `http://127.0.0.1:{port}`.
     pub base: String,
     pub store: Arc<SqliteStore>,
+    /// The server's own state (for reloading keys and issuers as `serve` does periodically).
+    pub state: AppState,
     client: reqwest::Client,
     _shutdown: tokio::sync::oneshot::Sender<()>,
     _dir: tempfile::TempDir,
@@ -186,9 +196,16 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     page_size: u32,
     seeds: Vec<(String, Value)>,
+    /// Off unless a test sets limits, so timing never makes other tests flaky.
+    throttle: ThrottleSettings,
 }
 
 impl TestAppBuilder {
+    pub fn throttle(mut self, settings: ThrottleSettings) -> Self {
+        self.throttle = settings;
+        self
+    }
+
     pub fn page_size(mut self, n: u32) -> Self {
         self.page_size = n;
         self
@@ -210,7 +227,10 @@ impl TestAppBuilder {
                 .await
                 .expect("open store"),
         );
-        let verifier = Arc::new(TokenVerifier::new(vec![signing_key()], ISSUER));
+        let verifier = Arc::new(TokenVerifier::new(
+            Arc::new(KeyRing::new(vec![signing_key()])),
+            ISSUER,
+        ));
         let state = AppState {
             store: store.clone(),
             verifier,
@@ -223,14 +243,17 @@ impl TestAppBuilder {
                     version: PACKAGE_VERSION.into(),
                 },
             }),
+            throttle: Arc::new(Throttle::new(self.throttle.clone())),
+            identity: Arc::new(IdentitySettings::default()),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let served = state.clone();
         tokio::spawn(async move {
-            let _ = picket_server::serve(listener, state, async move {
+            let _ = picket_server::serve(listener, served, async move {
                 let _ = rx.await;
             })
             .await;
@@ -238,6 +261,7 @@ impl TestAppBuilder {
         let app = TestApp {
             base: format!("http://127.0.0.1:{port}"),
             store,
+            state,
             client: reqwest::Client::builder().build().expect("client"),
             _shutdown: tx,
             _dir: dir,
@@ -254,6 +278,7 @@ impl TestApp {
         TestAppBuilder {
             page_size: 100,
             seeds: Vec::new(),
+            throttle: ThrottleSettings::default(),
         }
     }
 

@@ -5,11 +5,18 @@ use crate::StoreError;
 use deadpool_sqlite::rusqlite::{params, Transaction};
 
 /// (number, name, SQL). The PostgreSQL tree will carry the same numbers and names.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/sqlite/0001_initial.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "identity",
+        include_str!("../../migrations/sqlite/0002_identity.sql"),
+    ),
+];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {
     tx.execute_batch(

@@ -5,6 +5,8 @@ mod api;
 mod candidates;
 mod health;
 mod health_issues;
+mod identity;
+mod identity_api;
 mod listing;
 mod migrations;
 mod rows;

@@ -7,6 +7,8 @@ use picket_odata::{parse_query, validate_query, ValidatedQuery};
 use picket_store::{Catalogue, Fixture, IssueScope, PageRequest, SqliteStore, Store, StoreError};
 use std::sync::Arc;
 
+mod identity;
+
 const A: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
 const B: &str = "11111111-2222-3333-4444-555555555555";
 

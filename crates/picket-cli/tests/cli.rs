@@ -14,6 +14,8 @@ const OTHER_TENANT: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
 struct Server {
     child: Child,
     base: String,
+    /// `https://ADDR` and the CA file to trust, when started with --tls-listen.
+    https: Option<(String, String)>,
     lines: Vec<String>,
 }
 
@@ -41,6 +43,7 @@ impl Server {
         let mut server = Server {
             child,
             base: String::new(),
+            https: None,
             lines: Vec::new(),
         };
         let stdout = server.child.stdout.take().expect("stdout");
@@ -57,7 +60,18 @@ impl Server {
                 .recv_timeout(Duration::from_secs(60))
                 .expect("server prints its address");
             server.lines.push(line.clone());
-            if let Some(base) = line.strip_prefix("Picket listening on ") {
+            if let Some(rest) = line.strip_prefix("Picket listening on https://") {
+                let (addr, note) = rest
+                    .split_once(' ')
+                    .expect("https line names its trust file");
+                let trust = note
+                    .trim_start_matches("(trust ")
+                    .split(',')
+                    .next()
+                    .expect("trust file")
+                    .trim_end_matches(')');
+                server.https = Some((format!("https://{addr}"), trust.to_string()));
+            } else if let Some(base) = line.strip_prefix("Picket listening on ") {
                 server.base = base.to_string();
                 return server;
             }
@@ -272,4 +286,328 @@ fn refuses_unsupported_databases_and_bad_tenants() {
         .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a GUID"));
+}
+
+/// Runs `picket ARGS --data-dir DIR`, asserting success; returns stdout.
+fn picket(data_dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("PICKET_LOG", "warn")
+        .output()
+        .expect("picket runs");
+    assert!(
+        out.status.success(),
+        "picket {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf8")
+}
+
+fn field<'a>(text: &'a str, label: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(label))
+        .unwrap_or_else(|| panic!("no '{label}' in {text}"))
+        .split_whitespace()
+        .next()
+        .expect("value")
+}
+
+/// client_credentials over the HTTPS token endpoint: (status, body).
+async fn client_credentials(
+    https: &(String, String),
+    tenant: &str,
+    id: &str,
+    secret: &str,
+) -> (u16, Value) {
+    let ca = std::fs::read(&https.1).expect("CA file");
+    let client = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("CA"))
+        .build()
+        .expect("client");
+    let r = client
+        .post(format!("{}/{tenant}/oauth2/v2.0/token", https.0))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .expect("token request over https");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn identity_commands_drive_the_running_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let tenant_line = picket(
+        d,
+        &[
+            "tenants",
+            "create",
+            "--id",
+            OTHER_TENANT,
+            "--name",
+            "Fabrikam",
+        ],
+    );
+    assert!(tenant_line.contains("Fabrikam"));
+    assert!(picket(d, &["tenants", "list"]).contains(OTHER_TENANT));
+    let created = picket(
+        d,
+        &[
+            "apps",
+            "create",
+            "--tenant",
+            OTHER_TENANT,
+            "--name",
+            "soar",
+            "--grant",
+            "SecurityIdentitiesSensors.Read.All",
+        ],
+    );
+    let client_id = field(&created, "client id:").to_string();
+    let secret = field(&created, "client secret: ").to_string();
+    // Only a hint of the secret is ever shown again.
+    let listed = picket(d, &["apps", "list", "--tenant", OTHER_TENANT]);
+    assert!(!listed.contains(&secret) && listed.contains(&format!("hint {}", &secret[..3])));
+
+    let mut server = Server::start(d, &["--tls-listen", "127.0.0.1:0"]);
+    let https = server.https.clone().expect("https listener");
+    let (status, body) = client_credentials(&https, OTHER_TENANT, &client_id, &secret).await;
+    assert_eq!(status, 200, "{body}");
+    let app_token = body["access_token"].as_str().expect("token").to_string();
+    let (status, _) = get(
+        &server.base,
+        "/v1.0/security/identities/sensors",
+        &app_token,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Revoking the grant: new tokens carry no roles and Graph refuses them.
+    picket(
+        d,
+        &[
+            "apps",
+            "revoke",
+            &client_id,
+            "SecurityIdentitiesSensors.Read.All",
+            "--tenant",
+            OTHER_TENANT,
+        ],
+    );
+    let (_, body) = client_credentials(&https, OTHER_TENANT, &client_id, &secret).await;
+    let bare = body["access_token"].as_str().expect("token").to_string();
+    let (status, err) = get(&server.base, "/v1.0/security/identities/sensors", &bare).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (403, Some("Forbidden"))
+    );
+    // Removing the secret: the token endpoint refuses it as Entra does.
+    let shown = picket(d, &["apps", "show", &client_id, "--tenant", OTHER_TENANT]);
+    let key_id = field(&shown, "secret:").to_string();
+    picket(
+        d,
+        &[
+            "apps",
+            "remove-credential",
+            &client_id,
+            &key_id,
+            "--tenant",
+            OTHER_TENANT,
+        ],
+    );
+    let (status, body) = client_credentials(&https, OTHER_TENANT, &client_id, &secret).await;
+    assert_eq!(
+        (status, body["error_codes"][0].as_u64()),
+        (401, Some(7000215)),
+        "{body}"
+    );
+
+    // A signed-in reader reads but cannot write.
+    picket(
+        d,
+        &[
+            "users",
+            "create",
+            "--tenant",
+            OTHER_TENANT,
+            "--upn",
+            "ana@fabrikam.test",
+            "--role",
+            "Security Reader",
+        ],
+    );
+    let user_token = picket(
+        d,
+        &[
+            "token",
+            "--tenant",
+            OTHER_TENANT,
+            "--user",
+            "ana@fabrikam.test",
+            "--scope",
+            "SecurityIdentitiesSensors.ReadWrite.All",
+        ],
+    )
+    .trim()
+    .to_string();
+    let (status, _) = get(
+        &server.base,
+        "/v1.0/security/identities/sensors",
+        &user_token,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/v1.0/security/identities/sensors/regenerateDeploymentAccessKey",
+            server.base
+        ))
+        .bearer_auth(&user_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status().as_u16(), 403);
+
+    // Key rotation reaches the running server: both keys published, old tokens still valid.
+    let old_kid = field(&picket(d, &["keys", "list"]), "").to_string();
+    let rotated = picket(d, &["keys", "rotate"]);
+    let new_kid = field(&rotated, "new signing key ").to_string();
+    assert_ne!(old_kid, new_kid);
+    let jwks_url = format!("{}/{OTHER_TENANT}/discovery/v2.0/keys", server.base);
+    let mut kids = Vec::new();
+    for _ in 0..100 {
+        let jwks: Value = reqwest::get(&jwks_url)
+            .await
+            .expect("jwks")
+            .json()
+            .await
+            .expect("json");
+        kids = jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap_or_default().to_string())
+            .collect();
+        if kids.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(kids, vec![new_kid.clone(), old_kid.clone()]);
+    let (status, _) = get(
+        &server.base,
+        "/v1.0/security/identities/sensors",
+        &user_token,
+    )
+    .await;
+    assert_eq!(status, 200, "tokens of the retired key still work");
+    picket(d, &["keys", "remove", &old_kid]);
+    let mut status = 200;
+    for _ in 0..100 {
+        status = get(
+            &server.base,
+            "/v1.0/security/identities/sensors",
+            &user_token,
+        )
+        .await
+        .0;
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 401, "a removed key's tokens are refused");
+    assert!(server.stop().success());
+
+    // The audit log outlives the server and never holds the secret.
+    let audit = picket(d, &["audit", "--tenant", OTHER_TENANT, "--json"]);
+    let ops: Vec<String> = audit
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("json line")["operation"]
+                .as_str()
+                .expect("op")
+                .to_string()
+        })
+        .collect();
+    for op in [
+        "createTenant",
+        "createApp",
+        "issueToken",
+        "revokeAppPermissions",
+        "removeAppCredential",
+        "createUser",
+        "regenerateDeploymentAccessKey",
+    ] {
+        assert!(ops.iter().any(|o| o == op), "{op} missing from {ops:?}");
+    }
+    assert!(!audit.contains(&secret));
+    let only_tokens = picket(
+        d,
+        &[
+            "audit",
+            "--tenant",
+            OTHER_TENANT,
+            "--operation",
+            "issueToken",
+            "--since",
+            "1h",
+        ],
+    );
+    assert_eq!(only_tokens.lines().count(), 3, "{only_tokens}");
+}
+
+#[test]
+fn bad_serve_and_identity_arguments_are_refused_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .expect("runs")
+    };
+    let out = run(&["serve", "--throttle-app-reads", "lots"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a rate"));
+    let out = run(&["apps", "create", "--tenant", OTHER_TENANT, "--name", "x"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    picket(
+        dir.path(),
+        &["tenants", "create", "--id", OTHER_TENANT, "--name", "T"],
+    );
+    let out = run(&[
+        "apps",
+        "create",
+        "--tenant",
+        OTHER_TENANT,
+        "--name",
+        "x",
+        "--grant",
+        "Directory.ReadWrite.All",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a permission Picket grants"));
+    let out = run(&[
+        "users",
+        "create",
+        "--tenant",
+        OTHER_TENANT,
+        "--upn",
+        "a@b",
+        "--role",
+        "Helpdesk",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory role"));
 }

@@ -636,3 +636,77 @@ async fn writes_and_key_reads_are_audited_without_values() {
     let dump = format!("{entries:?}");
     assert!(!dump.contains("audited value") && !dump.contains(&secret));
 }
+
+/// Every write (and the access-key read) for signed-in users whose scopes allow it: refused
+/// with 403 naming the missing role for a reader and for a user without roles, allowed for a
+/// Security Administrator; refusals leave every resource as it was.
+#[tokio::test]
+async fn delegated_writes_need_an_allowing_role_table() {
+    let app = TestApp::standard().await;
+    let scopes = [SENSORS_RW, HEALTH_RW];
+    let writes: Vec<(&str, String, Option<serde_json::Value>)> = vec![
+        (
+            "PATCH",
+            format!("sensors/{DC1}"),
+            Some(json!({"settings": {"description": "changed"}})),
+        ),
+        ("DELETE", format!("sensors/{DC2}"), None),
+        ("GET", "sensors/getDeploymentAccessKey()".into(), None),
+        ("POST", "sensors/regenerateDeploymentAccessKey".into(), None),
+        (
+            "POST",
+            "sensorCandidates/activate".into(),
+            Some(json!({"serverIds": [C_DC4]})),
+        ),
+        (
+            "PATCH",
+            "sensorCandidateActivationConfiguration".into(),
+            Some(json!({"activationMode": "automated"})),
+        ),
+        (
+            "PATCH",
+            format!("healthIssues/{H1}"),
+            Some(json!({"status": "closed"})),
+        ),
+    ];
+    let before = app.snapshot(&admin()).await;
+    let key_before = app
+        .get_ok(
+            "/v1.0/security/identities/sensors/getDeploymentAccessKey()",
+            &admin(),
+        )
+        .await;
+    for roles in [vec![DirectoryRole::SecurityReader], vec![]] {
+        let token = user_token_with_roles(TENANT_A, &scopes, &roles);
+        for (method, path, body) in &writes {
+            let r = app
+                .send_json(method, &p("v1.0", path), &token, body.clone())
+                .await;
+            let message = assert_error(&r, 403, "Forbidden");
+            assert!(
+                message.starts_with("Missing role"),
+                "{roles:?} {method} {path}: {message}"
+            );
+        }
+    }
+    assert_eq!(app.snapshot(&admin()).await, before);
+    assert_eq!(
+        app.get_ok(
+            "/v1.0/security/identities/sensors/getDeploymentAccessKey()",
+            &admin(),
+        )
+        .await,
+        key_before
+    );
+    let allowed = user_token_with_roles(TENANT_A, &scopes, &[DirectoryRole::SecurityAdministrator]);
+    for (method, path, body) in &writes {
+        let r = app
+            .send_json(method, &p("v1.0", path), &allowed, body.clone())
+            .await;
+        assert!(
+            (200..300).contains(&r.status),
+            "{method} {path}: {}",
+            r.text
+        );
+    }
+}

@@ -86,6 +86,21 @@ fn assert_oauth_error(resp: &Resp, status: u16, error: &str, code: u64) -> Strin
     description.to_string()
 }
 
+/// The JWKS the token service publishes for tenant A.
+async fn published_keys(app: &TestApp) -> Vec<serde_json::Value> {
+    let jwks = app
+        .send(
+            "GET",
+            &format!("/{TENANT_A}/discovery/v2.0/keys"),
+            None,
+            &[],
+            None,
+        )
+        .await
+        .expect(200);
+    jwks.json["keys"].as_array().expect("keys").clone()
+}
+
 #[tokio::test]
 async fn discovery_and_keys_describe_this_server() {
     let app = TestApp::empty().await;
@@ -115,24 +130,10 @@ async fn discovery_and_keys_describe_this_server() {
     assert!(doc.json["authorization_endpoint"]
         .as_str()
         .is_some_and(|u| u.starts_with(&app.base)));
-    let jwks = app
-        .send(
-            "GET",
-            &format!("/{TENANT_A}/discovery/v2.0/keys"),
-            None,
-            &[],
-            None,
-        )
-        .await
-        .expect(200);
-    let kids: Vec<&str> = jwks.json["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .map(|k| k["kid"].as_str().expect("kid"))
-        .collect();
-    assert_eq!(kids, vec![signing_key().kid()]);
-    assert!(jwks.json["keys"][0].get("d").is_none(), "no private parts");
+    let jwks = published_keys(&app).await;
+    assert_eq!(jwks.len(), 1);
+    assert_eq!(jwks[0]["kid"], signing_key().kid());
+    assert!(jwks[0].get("d").is_none(), "no private parts");
 
     // An unknown tenant is Entra's AADSTS90002.
     let unknown = app
@@ -419,19 +420,8 @@ async fn rotated_keys_keep_old_tokens_until_removed() {
     picket_server::signing::reload(&app.state)
         .await
         .expect("reload");
-    let jwks = app
-        .send(
-            "GET",
-            &format!("/{TENANT_A}/discovery/v2.0/keys"),
-            None,
-            &[],
-            None,
-        )
+    let kids: Vec<String> = published_keys(&app)
         .await
-        .expect(200);
-    let kids: Vec<String> = jwks.json["keys"]
-        .as_array()
-        .expect("keys")
         .iter()
         .map(|k| k["kid"].as_str().expect("kid").to_string())
         .collect();

@@ -4,6 +4,7 @@
 
 pub mod entities;
 pub mod enums;
+pub mod fleet;
 pub mod identity;
 pub mod ids;
 pub mod rules;

@@ -1,0 +1,10 @@
+//! The living fleet: how a sensor's statuses and health issues follow from what Picket has
+//! observed of it and from the time (spec §4). Pure: the server feeds observations and the
+//! clock in, and stores what comes out.
+
+pub mod health_rules;
+pub mod releases;
+pub mod status;
+
+pub use releases::ReleaseCatalogue;
+pub use status::{derive, Derived, Observed, Thresholds, UpdateState};

@@ -13,7 +13,7 @@ use picket_domain::time::{Clock, SystemClock};
 use picket_domain::{DeploymentPackage, TenantId};
 use picket_server::demo::{demo_fixture, DEMO_TENANT};
 use picket_server::throttle::{parse_limit, Rate, Throttle, ThrottleSettings};
-use picket_server::{ApiSettings, AppState, IdentitySettings};
+use picket_server::{ApiSettings, AppState, FleetSettings, IdentitySettings};
 use picket_store::{Catalogue, SqliteStore, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -63,6 +63,23 @@ enum Command {
     ///
     /// Example: picket audit --tenant T --since 24h
     Audit(AuditArgs),
+    /// Move a `--clock manual` server's time forward (and sweep at once).
+    #[command(subcommand)]
+    Clock(ClockCommand),
+}
+
+#[derive(Subcommand)]
+enum ClockCommand {
+    /// Example: picket clock advance 11m --server http://127.0.0.1:8080 --token "$PICKET_TOKEN"
+    Advance {
+        /// 90s, 11m, 2h, 3d.
+        by: String,
+        #[arg(long, env = "PICKET_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// A token with SecurityIdentitiesSensors.ReadWrite.All.
+        #[arg(long, env = "PICKET_TOKEN")]
+        token: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -124,6 +141,56 @@ struct ServeArgs {
     token_lifetime: u64,
     #[command(flatten)]
     throttle: ThrottleArgs,
+    #[command(flatten)]
+    fleet: FleetArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ClockKind {
+    /// The wall clock (production).
+    Wall,
+    /// Time moves only with `picket clock advance` (tests, and testing your own tools).
+    Manual,
+}
+
+/// The living fleet: check-ins, thresholds and the sweep.
+#[derive(clap::Args)]
+struct FleetArgs {
+    /// `manual` adds POST /admin/v1/clock/advance and `picket clock advance`.
+    #[arg(long, env = "PICKET_CLOCK", value_enum, default_value = "wall")]
+    clock: ClockKind,
+    /// How often sensors are told to check in, in seconds.
+    #[arg(long, env = "PICKET_CHECK_IN_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=3600))]
+    check_in_interval: u64,
+    /// How often statuses and health issues are re-evaluated against the wall clock, in seconds.
+    #[arg(long, env = "PICKET_SWEEP_INTERVAL", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    sweep_interval: u64,
+    /// Silence before "Sensor stopped communicating" (e.g. 5m).
+    #[arg(long, env = "PICKET_STOPPED_COMMUNICATING_AFTER", default_value = "5m", value_parser = identity::parse_duration)]
+    stopped_communicating_after: std::time::Duration,
+    /// Silence before deploymentStatus disconnected.
+    #[arg(long, env = "PICKET_DISCONNECTED_AFTER", default_value = "10m", value_parser = identity::parse_duration)]
+    disconnected_after: std::time::Duration,
+    /// Time without a configuration pull before startFailure.
+    #[arg(long, env = "PICKET_START_FAILURE_AFTER", default_value = "30m", value_parser = identity::parse_duration)]
+    start_failure_after: std::time::Duration,
+    /// Releases behind the catalogue that make a sensor outdated.
+    #[arg(long, env = "PICKET_OUTDATED_AFTER_RELEASES", default_value_t = 3)]
+    outdated_after_releases: usize,
+}
+
+impl FleetArgs {
+    fn thresholds(&self) -> picket_domain::fleet::Thresholds {
+        let d = |s: std::time::Duration| {
+            chrono::Duration::from_std(s).unwrap_or_else(|_| chrono::Duration::minutes(10))
+        };
+        picket_domain::fleet::Thresholds {
+            stopped_communicating_after: d(self.stopped_communicating_after),
+            disconnected_after: d(self.disconnected_after),
+            start_failure_after: d(self.start_failure_after),
+            outdated_after_releases: self.outdated_after_releases,
+        }
+    }
 }
 
 /// Token-bucket limits: COUNT/PERIOD[:BURST] (e.g. 200/s:400, 6000/min) or `off`.
@@ -231,6 +298,9 @@ async fn main() {
         Command::Issuers(cmd) => identity::issuers(cmd).await,
         Command::Keys(cmd) => identity::keys(cmd).await,
         Command::Audit(args) => identity::audit_log(args).await,
+        Command::Clock(ClockCommand::Advance { by, server, token }) => {
+            advance_clock(&by, &server, &token).await
+        }
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
@@ -335,10 +405,16 @@ async fn serve(args: ServeArgs) -> Result<()> {
         println!("export PICKET_TOKEN={}", token.token);
         println!("Try: curl -H \"Authorization: Bearer $PICKET_TOKEN\" http://{}/beta/security/identities/sensors", args.listen);
     }
+    let manual_clock = (args.fleet.clock == ClockKind::Manual)
+        .then(|| Arc::new(picket_domain::time::ManualClock::new(SystemClock.now())));
+    let clock: Arc<dyn Clock> = match &manual_clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
     let state = AppState {
         store,
         verifier,
-        clock: Arc::new(SystemClock),
+        clock,
         settings: Arc::new(ApiSettings {
             default_page_size: args.page_size,
             public_url: args.public_url.clone(),
@@ -352,12 +428,32 @@ async fn serve(args: ServeArgs) -> Result<()> {
             token_lifetime_secs: args.token_lifetime,
             ..IdentitySettings::default()
         }),
+        fleet: Arc::new(FleetSettings {
+            policy: picket_store::FleetPolicy {
+                releases: picket_domain::fleet::ReleaseCatalogue::new(vec![args
+                    .package_version
+                    .clone()]),
+                thresholds: args.fleet.thresholds(),
+            },
+            check_in_interval_secs: args.fleet.check_in_interval,
+            manual_clock: manual_clock.clone(),
+        }),
     };
+    if manual_clock.is_some() {
+        println!("Clock: manual (move it with 'picket clock advance 11m --server URL --token T')");
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     let reload = picket_server::signing::spawn_reload(state.clone(), KEY_RELOAD_INTERVAL);
+    // With a manual clock time only moves on request, and each move sweeps at once.
+    let sweeper = (args.fleet.clock == ClockKind::Wall).then(|| {
+        picket_server::agent_api::spawn_sweeper(
+            state.clone(),
+            std::time::Duration::from_secs(args.fleet.sweep_interval),
+        )
+    });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let tls_task = match args.tls_listen {
         Some(tls_addr) => {
@@ -411,6 +507,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
         task.await??;
     }
     reload.abort();
+    if let Some(s) = sweeper {
+        s.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -499,6 +598,35 @@ async fn token(args: TokenArgs) -> Result<()> {
     println!(
         "{}",
         key.issue(&args.store.issuer, &request, unix_now()).token
+    );
+    Ok(())
+}
+
+async fn advance_clock(by: &str, server: &str, token: &str) -> Result<()> {
+    let url = format!("{}/admin/v1/clock/advance", server.trim_end_matches('/'));
+    let response = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "by": by }))
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    if !status.is_success() {
+        bail!(
+            "{status}: {}",
+            body["error"]["message"].as_str().unwrap_or("no message")
+        );
+    }
+    println!(
+        "now {} (swept {} sensors: {} status changes, {} issues raised, {} reopened, {} closed)",
+        body["now"].as_str().unwrap_or("?"),
+        body["sweep"]["sensors"],
+        body["sweep"]["statusChanges"],
+        body["sweep"]["issuesRaised"],
+        body["sweep"]["issuesReopened"],
+        body["sweep"]["issuesClosed"]
     );
     Ok(())
 }

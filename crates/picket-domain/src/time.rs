@@ -40,6 +40,36 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock that moves only when told to: `picket serve --clock manual`, so tests (and users
+/// testing their own tools) see "ten minutes of silence" in milliseconds.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: std::sync::Mutex<Timestamp>,
+}
+
+impl ManualClock {
+    pub fn new(start: Timestamp) -> Self {
+        Self {
+            now: std::sync::Mutex::new(start),
+        }
+    }
+
+    /// Moves time forward (never back) and returns the new time.
+    pub fn advance(&self, by: chrono::Duration) -> Timestamp {
+        let mut now = self.now.lock().unwrap_or_else(|p| p.into_inner());
+        if by > chrono::Duration::zero() {
+            *now += by;
+        }
+        *now
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self.now.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

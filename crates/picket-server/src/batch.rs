@@ -123,7 +123,7 @@ fn order(items: &[Item]) -> Result<Vec<usize>, ApiError> {
 async fn run(state: &AppState, outer: GraphRequest) -> Result<GraphResponse, ApiError> {
     // The batch itself needs a valid token, as on Graph; each inner request is then
     // authorized on its own.
-    let now = state.clock.now().timestamp().max(0) as u64;
+    let now = crate::state::wall_clock_secs();
     state
         .verifier
         .verify_header(outer.authorization.as_deref(), now)

@@ -55,7 +55,10 @@ async fn run(
     let now = state.clock.now();
     let caller = match state
         .verifier
-        .verify_header(req.authorization.as_deref(), now.timestamp().max(0) as u64)
+        .verify_header(
+            req.authorization.as_deref(),
+            crate::state::wall_clock_secs(),
+        )
         .await
     {
         Ok(c) => c,

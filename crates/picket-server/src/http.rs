@@ -1,6 +1,7 @@
 //! The HTTP edge: turns axum requests into [`GraphRequest`]s and [`GraphResponse`]s back into
 //! HTTP, with Graph's standard headers on every answer (spec §3.1) and the 1 MiB body limit.
 
+use crate::agent_api;
 use crate::batch;
 use crate::context::{ApiVersion, RequestIds};
 use crate::dispatch::{execute, GraphRequest};
@@ -27,6 +28,12 @@ pub fn router(state: AppState) -> Router {
         .route("/{tenant}/discovery/v2.0/keys", get(sts::jwks))
         .route("/{tenant}/discovery/keys", get(sts::jwks))
         .route("/{tenant}/oauth2/v2.0/token", post(sts::token))
+        .route("/agent/v1/enroll", post(agent_api::enroll))
+        .route(
+            "/agent/v1/tenants/{tenant}/sensors/{sensor}/checkIn",
+            post(agent_api::check_in),
+        )
+        .route("/admin/v1/clock/advance", post(agent_api::advance_clock))
         .fallback(graph_entry)
         .with_state(state)
 }

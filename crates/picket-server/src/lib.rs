@@ -1,6 +1,7 @@
 //! Picket's HTTP server: the Microsoft Graph sensor-management API of Defender for Identity
 //! (`/v1.0` and `/beta` `/security/identities/…`) with `$batch`, over any [`picket_store::Store`].
 
+pub mod agent_api;
 pub mod audit;
 mod batch;
 mod body;
@@ -22,7 +23,7 @@ pub mod throttle;
 pub mod tls;
 
 pub use http::{router, MAX_BODY_BYTES};
-pub use state::{ApiSettings, AppState, IdentitySettings};
+pub use state::{ApiSettings, AppState, FleetSettings, IdentitySettings};
 
 use std::future::Future;
 use tokio::net::TcpListener;

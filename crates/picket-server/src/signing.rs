@@ -98,7 +98,7 @@ pub fn live_keys(
 
 /// Re-reads keys and trusted issuers from the store into this process's verifier.
 pub async fn reload(state: &AppState) -> Result<(), StoreError> {
-    let now = state.clock.now();
+    let now = chrono::Utc::now();
     let records = state.store.signing_keys().await?;
     let keys = live_keys(&records, Some(state.verifier.keys()), now);
     if !keys.is_empty() {

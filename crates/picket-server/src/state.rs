@@ -19,6 +19,13 @@ pub struct ApiSettings {
     pub package: DeploymentPackage,
 }
 
+/// Unix seconds of the wall clock. Tokens are issued and checked in real time, even when the
+/// fleet runs on a manual clock (`--clock manual`), so tools' tokens never "expire" because a
+/// test moved simulated time forward.
+pub fn wall_clock_secs() -> u64 {
+    chrono::Utc::now().timestamp().max(0) as u64
+}
+
 /// The token service's settings.
 #[derive(Debug, Clone)]
 pub struct IdentitySettings {
@@ -38,6 +45,26 @@ impl Default for IdentitySettings {
     }
 }
 
+/// The living fleet's settings.
+#[derive(Debug, Clone)]
+pub struct FleetSettings {
+    pub policy: picket_store::FleetPolicy,
+    /// What sensors are told: check in this often.
+    pub check_in_interval_secs: u64,
+    /// Set with `--clock manual`: the clock the admin endpoint moves.
+    pub manual_clock: Option<Arc<picket_domain::time::ManualClock>>,
+}
+
+impl Default for FleetSettings {
+    fn default() -> Self {
+        Self {
+            policy: picket_store::FleetPolicy::default(),
+            check_in_interval_secs: 60,
+            manual_clock: None,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
@@ -46,4 +73,5 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     pub throttle: Arc<Throttle>,
     pub identity: Arc<IdentitySettings>,
+    pub fleet: Arc<FleetSettings>,
 }

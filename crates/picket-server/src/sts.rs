@@ -30,7 +30,7 @@ pub async fn openid_configuration(
     let ids = Ids::new(request.headers());
     let tenant = match known_tenant(&state, &tenant).await {
         Ok(t) => t,
-        Err(e) => return e.into_response(&ids, &state),
+        Err(e) => return e.into_response(&ids),
     };
     let t = tenant.as_str();
     let body = json!({
@@ -87,7 +87,8 @@ pub async fn token(
     request: Request,
 ) -> Response {
     let ids = Ids::new(request.headers());
-    let now = state.clock.now();
+    // Tokens live in real time, whatever the fleet's clock says.
+    let now = chrono::Utc::now();
     let base = request_base(&state, request.headers(), request.extensions());
     let basic = basic_credentials(request.headers());
     let form_type_ok = request
@@ -102,18 +103,18 @@ pub async fn token(
     let body = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await;
     let tenant = match known_tenant(&state, &tenant).await {
         Ok(t) => t,
-        Err(e) => return e.into_response(&ids, &state),
+        Err(e) => return e.into_response(&ids),
     };
     let Ok(body) = body else {
         return OAuthError::invalid_request(900144, "The request body is too large.")
-            .into_response(&ids, &state);
+            .into_response(&ids);
     };
     if !form_type_ok {
         return OAuthError::invalid_request(
             900144,
             "The request body must be application/x-www-form-urlencoded.",
         )
-        .into_response(&ids, &state);
+        .into_response(&ids);
     }
     let form = Form::parse(&body);
     let client_id = form
@@ -153,7 +154,7 @@ pub async fn token(
                 .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
             r
         }
-        Err(e) => e.into_response(&ids, &state),
+        Err(e) => e.into_response(&ids),
     }
 }
 
@@ -392,8 +393,8 @@ impl OAuthError {
         e
     }
 
-    fn into_response(self, ids: &Ids, state: &AppState) -> Response {
-        let now = state.clock.now();
+    fn into_response(self, ids: &Ids) -> Response {
+        let now = chrono::Utc::now();
         let stamp = now.format("%Y-%m-%d %H:%M:%SZ").to_string();
         let body = json!({
             "error": self.error,

@@ -3,12 +3,14 @@
 
 mod error;
 mod fixture;
+pub mod fleet;
 pub mod identity;
 pub mod odata_sql;
 pub mod sqlite;
 
 pub use error::StoreError;
 pub use fixture::{Fixture, SeedSummary};
+pub use fleet::{FleetPolicy, FleetStore};
 pub use identity::{AuditQuery, IdentityStore, NewAuditEntry};
 pub use sqlite::SqliteStore;
 
@@ -58,7 +60,7 @@ pub struct Catalogue {
 
 #[async_trait]
 /// The whole store contract: the Graph resources below, and identity (see [`IdentityStore`]).
-pub trait Store: IdentityStore + Send + Sync {
+pub trait Store: IdentityStore + FleetStore + Send + Sync {
     async fn list_sensors(
         &self,
         tenant: &TenantId,

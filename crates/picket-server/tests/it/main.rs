@@ -6,6 +6,7 @@ mod auth;
 mod batch;
 mod candidates;
 mod errors;
+mod fleet;
 mod health_issues;
 mod identity;
 mod odata;

@@ -3,10 +3,10 @@
 //! check Graph's response conventions.
 
 use picket_auth::{DirectoryRole, KeyRing, SigningKey, TokenRequest, TokenVerifier};
-use picket_domain::time::SystemClock;
+use picket_domain::time::{ManualClock, SystemClock};
 use picket_domain::{DeploymentPackage, TenantId};
 use picket_server::throttle::{Throttle, ThrottleSettings};
-use picket_server::{ApiSettings, AppState, IdentitySettings};
+use picket_server::{ApiSettings, AppState, FleetSettings, IdentitySettings};
 use picket_store::{Catalogue, Fixture, SqliteStore, Store};
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
@@ -198,9 +198,16 @@ pub struct TestAppBuilder {
     seeds: Vec<(String, Value)>,
     /// Off unless a test sets limits, so timing never makes other tests flaky.
     throttle: ThrottleSettings,
+    manual_clock: Option<Arc<ManualClock>>,
 }
 
 impl TestAppBuilder {
+    /// Time moves only through `POST /admin/v1/clock/advance` (or the returned clock).
+    pub fn manual_clock(mut self, clock: Arc<ManualClock>) -> Self {
+        self.manual_clock = Some(clock);
+        self
+    }
+
     pub fn throttle(mut self, settings: ThrottleSettings) -> Self {
         self.throttle = settings;
         self
@@ -234,7 +241,10 @@ impl TestAppBuilder {
         let state = AppState {
             store: store.clone(),
             verifier,
-            clock: Arc::new(SystemClock),
+            clock: match &self.manual_clock {
+                Some(c) => c.clone(),
+                None => Arc::new(SystemClock),
+            },
             settings: Arc::new(ApiSettings {
                 default_page_size: self.page_size,
                 public_url: None,
@@ -245,6 +255,10 @@ impl TestAppBuilder {
             }),
             throttle: Arc::new(Throttle::new(self.throttle.clone())),
             identity: Arc::new(IdentitySettings::default()),
+            fleet: Arc::new(FleetSettings {
+                manual_clock: self.manual_clock.clone(),
+                ..FleetSettings::default()
+            }),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -279,6 +293,7 @@ impl TestApp {
             page_size: 100,
             seeds: Vec::new(),
             throttle: ThrottleSettings::default(),
+            manual_clock: None,
         }
     }
 

@@ -16,6 +16,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "identity",
         include_str!("../../migrations/sqlite/0002_identity.sql"),
     ),
+    (
+        3,
+        "fleet",
+        include_str!("../../migrations/sqlite/0003_fleet.sql"),
+    ),
 ];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {

@@ -3,6 +3,8 @@
 
 mod api;
 mod candidates;
+mod fleet;
+mod fleet_api;
 mod health;
 mod health_issues;
 mod identity;

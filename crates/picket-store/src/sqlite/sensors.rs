@@ -100,6 +100,9 @@ pub fn save_settings(
         json_list(&settings.domain_controller_dns_names),
         settings.is_delayed_deployment_enabled,
     ])?;
+    if settings != sensor.settings {
+        super::fleet::settings_changed(tx, tenant, id)?;
+    }
     Ok(Some(Sensor { settings, ..sensor }))
 }
 
@@ -124,5 +127,6 @@ pub fn delete(
         params![tenant.as_str(), sensor.fqdn(), ts(&now)],
     )?;
     refresh_health(tx, tenant, Some(&[sensor.fqdn()]))?;
+    super::fleet::tombstone(tx, tenant, id, now)?;
     Ok(true)
 }

@@ -1,0 +1,440 @@
+//! The sensor agent protocol, `/agent/v1` (JSON over HTTP/HTTPS), and the admin clock.
+//!
+//! - `POST /agent/v1/enroll` — a classic sensor enrolls with its tenant's deployment access key
+//!   and gets its own credential (shown once; stored as a SHA-256 hash: it is 256 random bits).
+//! - `POST /agent/v1/tenants/{tenant}/sensors/{id}/checkIn` — with `Authorization: Bearer
+//!   <credential>`: the sensor reports; the answer carries the desired settings, any command
+//!   (update, stop) and when to check in next.
+//! - `POST /admin/v1/clock/advance` — only with `--clock manual`: moves time and sweeps.
+//!
+//! Errors are `{"error": {"code", "message"}}` with 400, 401 or 404.
+
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use picket_domain::time::format_timestamp;
+use picket_domain::{HealthIssueSeverity, SensorId, SensorType, ServiceStatus, TenantId};
+use picket_store::fleet::*;
+use rand::RngCore;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// Why an agent or admin call was refused: `{"error": {"code", "message"}}` with its status.
+#[derive(Debug)]
+pub struct AgentError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl IntoResponse for AgentError {
+    fn into_response(self) -> Response {
+        let mut r = (
+            self.status,
+            axum::Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert("Retry-After", axum::http::HeaderValue::from_static("5"));
+        }
+        r
+    }
+}
+
+fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> AgentError {
+    AgentError {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+fn unavailable(e: picket_store::StoreError) -> AgentError {
+    tracing::error!(error = %e, "agent request failed");
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "ServiceUnavailable",
+        "The service is temporarily unavailable; retry later",
+    )
+}
+
+/// Parses a JSON body into `T`, answering 400 with the path of the bad field.
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AgentError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("invalid body at '{}': {}", e.path(), e.inner()),
+        )
+    })
+}
+
+fn credential_hash(credential: &str) -> String {
+    Sha256::digest(credential.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn new_credential() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EnrollBody {
+    tenant_id: String,
+    access_key: String,
+    computer_dns_name: String,
+    sensor_type: String,
+    version: String,
+}
+
+pub async fn enroll(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, AgentError> {
+    let body: EnrollBody = parse(&body)?;
+    let Some(tenant) = TenantId::parse(&body.tenant_id) else {
+        return Err(bad("tenantId must be a GUID"));
+    };
+    let Some(sensor_type) =
+        SensorType::parse(&body.sensor_type).filter(|t| *t != SensorType::UnknownFutureValue)
+    else {
+        return Err(bad(format!("unknown sensorType '{}'", body.sensor_type)));
+    };
+    let name = body.computer_dns_name.trim();
+    let valid_name = name.contains('.')
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if !valid_name {
+        return Err(bad(
+            "computerDnsName must be a fully qualified DNS name, e.g. dc1.contoso.com",
+        ));
+    }
+    if !picket_domain::fleet::releases::is_classic_version(&body.version) {
+        return Err(bad(
+            "version must be a classic sensor version (2.x); unified sensors are activated, not enrolled",
+        ));
+    }
+    let credential = new_credential();
+    let request = EnrollRequest {
+        computer_dns_name: name.to_ascii_lowercase(),
+        sensor_type,
+        version: body.version,
+    };
+    let now = state.clock.now();
+    let outcome = state
+        .store
+        .enroll(
+            &tenant,
+            &body.access_key,
+            &request,
+            &credential_hash(&credential),
+            now,
+            &state.fleet.policy,
+        )
+        .await
+        .map_err(unavailable)?;
+    match outcome {
+        Ok(enrolled) => Ok((
+            if enrolled.reinstalled {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            },
+            axum::Json(json!({
+                "tenantId": tenant.as_str(),
+                "sensorId": enrolled.sensor.id.as_str(),
+                "credential": credential,
+                "reinstalled": enrolled.reinstalled,
+                "checkInIntervalSeconds": state.fleet.check_in_interval_secs,
+            })),
+        )
+            .into_response()),
+        Err(_) => Err(error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAccessKey",
+            "The deployment access key is not valid for this tenant",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UpdateBody {
+    state: String,
+    target_version: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct HostIssueBody {
+    issue_type_id: String,
+    display_name: String,
+    severity: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CheckInBody {
+    service_status: String,
+    version: String,
+    #[serde(default)]
+    applied_settings_version: u64,
+    update: Option<UpdateBody>,
+    #[serde(default)]
+    host_issues: Vec<HostIssueBody>,
+}
+
+fn bad(message: impl Into<String>) -> AgentError {
+    error(StatusCode::BAD_REQUEST, "BadRequest", message)
+}
+
+fn report_from(body: CheckInBody) -> Result<CheckInReport, AgentError> {
+    let service_status = ServiceStatus::parse(&body.service_status)
+        .filter(|s| {
+            !matches!(
+                s,
+                ServiceStatus::Unknown | ServiceStatus::UnknownFutureValue
+            )
+        })
+        .ok_or_else(|| bad(format!("unknown serviceStatus '{}'", body.service_status)))?;
+    if picket_domain::fleet::releases::version_parts(&body.version).len() < 2 {
+        return Err(bad("version must look like 2.239.18124.58593"));
+    }
+    let update = match body.update {
+        None => UpdateReport::Idle,
+        Some(u) => match (u.state.as_str(), u.target_version) {
+            ("idle", _) => UpdateReport::Idle,
+            ("inProgress", Some(target)) => UpdateReport::InProgress { target },
+            ("failed", Some(target)) => UpdateReport::Failed { target },
+            (state, _) => {
+                return Err(bad(format!(
+                "update.state '{state}' needs targetVersion; states are idle, inProgress, failed"
+            )))
+            }
+        },
+    };
+    if body.host_issues.len() > 50 {
+        return Err(bad("at most 50 hostIssues per check-in"));
+    }
+    let host_issues = body
+        .host_issues
+        .into_iter()
+        .map(|h| {
+            let severity = HealthIssueSeverity::parse(&h.severity)
+                .filter(|s| *s != HealthIssueSeverity::UnknownFutureValue)
+                .ok_or_else(|| bad(format!("unknown severity '{}'", h.severity)))?;
+            if h.issue_type_id.is_empty()
+                || h.issue_type_id.len() > 64
+                || h.display_name.is_empty()
+                || h.display_name.len() > 256
+            {
+                return Err(bad(
+                    "hostIssues need an issueTypeId (≤ 64) and a displayName (≤ 256)",
+                ));
+            }
+            Ok(HostIssue {
+                issue_type_id: h.issue_type_id,
+                display_name: h.display_name,
+                severity,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(CheckInReport {
+        service_status,
+        version: body.version,
+        applied_settings_version: body.applied_settings_version,
+        update,
+        host_issues,
+    })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+pub async fn check_in(
+    State(state): State<AppState>,
+    Path((tenant, sensor)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, AgentError> {
+    let refused = || {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidCredential",
+            "Unknown sensor or wrong credential",
+        )
+    };
+    let (Some(tenant), Some(credential)) = (TenantId::parse(&tenant), bearer(&headers)) else {
+        return Err(refused());
+    };
+    let report = parse::<CheckInBody>(&body).and_then(report_from)?;
+    let now = state.clock.now();
+    let answer = match state
+        .store
+        .check_in(
+            &tenant,
+            &SensorId::new(sensor),
+            &credential_hash(credential),
+            &report,
+            now,
+            &state.fleet.policy,
+        )
+        .await
+    {
+        Ok(Ok(a)) => a,
+        Ok(Err(_)) => return Err(refused()),
+        Err(e) => return Err(unavailable(e)),
+    };
+    let command = match &answer.command {
+        AgentCommand::None => json!({"type": "none"}),
+        AgentCommand::Update { version } => json!({"type": "update", "version": version}),
+        AgentCommand::Stop => json!({"type": "stop"}),
+    };
+    let settings = answer.sensor.as_ref().map_or(Value::Null, |s| {
+        json!({
+            "description": s.settings.description,
+            "domainControllerDnsNames": s.settings.domain_controller_dns_names,
+            "isDelayedDeploymentEnabled": s.settings.is_delayed_deployment_enabled,
+        })
+    });
+    Ok(axum::Json(json!({
+        "desiredSettingsVersion": answer.desired_settings_version,
+        "settings": settings,
+        "command": command,
+        "deploymentStatus": answer.sensor.as_ref().map(|s| s.deployment_status.as_str()),
+        "nextCheckInSeconds": state.fleet.check_in_interval_secs,
+        "serverTime": format_timestamp(&now),
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceBody {
+    /// `90s`, `11m`, `2h`, `3d`.
+    by: String,
+}
+
+/// `90s`, `11m`, `2h`, `3d`.
+pub fn parse_step(text: &str) -> Option<chrono::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(split);
+    let n: i64 = n.parse().ok().filter(|n| *n > 0 && *n <= 1_000_000)?;
+    match unit {
+        "s" => Some(chrono::Duration::seconds(n)),
+        "m" => Some(chrono::Duration::minutes(n)),
+        "h" => Some(chrono::Duration::hours(n)),
+        "d" => Some(chrono::Duration::days(n)),
+        _ => None,
+    }
+}
+
+/// Moves the manual clock and sweeps at once, so the next read shows the new truth.
+pub async fn advance_clock(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, AgentError> {
+    let Some(clock) = state.fleet.manual_clock.clone() else {
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "The clock is the wall clock; start the server with --clock manual",
+        ));
+    };
+    let now_secs = crate::state::wall_clock_secs();
+    let caller = match state
+        .verifier
+        .verify_header(
+            headers.get("authorization").and_then(|v| v.to_str().ok()),
+            now_secs,
+        )
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                e.to_string(),
+            ))
+        }
+    };
+    if !caller.has_any(&[picket_auth::Permission::SensorsReadWrite]) {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "Moving the clock needs SecurityIdentitiesSensors.ReadWrite.All",
+        ));
+    }
+    let body: AdvanceBody = parse(&body)?;
+    let Some(step) = parse_step(&body.by) else {
+        return Err(bad(format!(
+            "'{}' is not a step like 90s, 11m, 2h or 3d",
+            body.by
+        )));
+    };
+    let now = clock.advance(step);
+    let s = state
+        .store
+        .sweep(now, &state.fleet.policy)
+        .await
+        .map_err(unavailable)?;
+    Ok(axum::Json(json!({
+        "now": format_timestamp(&now),
+        "sweep": {"sensors": s.sensors, "statusChanges": s.status_changes, "issuesRaised": s.issues_raised,
+                  "issuesReopened": s.issues_reopened, "issuesClosed": s.issues_closed},
+    }))
+    .into_response())
+}
+
+/// Sweeps every `interval` of wall time, so statuses follow silence without any request.
+pub fn spawn_sweeper(
+    state: AppState,
+    interval: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = state.clock.now();
+            match state.store.sweep(now, &state.fleet.policy).await {
+                Ok(s)
+                    if s.status_changes + s.issues_raised + s.issues_closed + s.issues_reopened
+                        > 0 =>
+                {
+                    tracing::info!(
+                        sensors = s.sensors,
+                        status_changes = s.status_changes,
+                        raised = s.issues_raised,
+                        reopened = s.issues_reopened,
+                        closed = s.issues_closed,
+                        "fleet sweep"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "fleet sweep failed"),
+            }
+        }
+    })
+}

@@ -1,0 +1,347 @@
+//! The living fleet over the agent protocol, on a manual clock: enrolment with the access key,
+//! check-ins, silence turning into issues and statuses, settings sync, deletion, re-install.
+
+use crate::support::*;
+use picket_domain::time::ManualClock;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+struct Fleet {
+    app: TestApp,
+}
+
+impl Fleet {
+    async fn start() -> Fleet {
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let app = TestApp::builder().manual_clock(clock).start().await;
+        Fleet { app }
+    }
+
+    async fn access_key(&self) -> String {
+        self.app
+            .get_ok(
+                "/v1.0/security/identities/sensors/getDeploymentAccessKey()",
+                &admin(),
+            )
+            .await["deploymentAccessKey"]
+            .as_str()
+            .expect("key")
+            .to_string()
+    }
+
+    async fn enroll(&self, key: &str, name: &str) -> Resp {
+        self.app
+            .send_json(
+                "POST",
+                "/agent/v1/enroll",
+                "unused",
+                Some(json!({"tenantId": TENANT_A, "accessKey": key, "computerDnsName": name,
+                            "sensorType": "domainControllerIntegrated", "version": PACKAGE_VERSION})),
+            )
+            .await
+    }
+
+    async fn check_in(&self, sensor: &str, credential: &str, body: Value) -> Resp {
+        self.app
+            .send_json(
+                "POST",
+                &format!("/agent/v1/tenants/{TENANT_A}/sensors/{sensor}/checkIn"),
+                credential,
+                Some(body),
+            )
+            .await
+    }
+
+    async fn advance(&self, by: &str) -> Value {
+        self.app
+            .send_json(
+                "POST",
+                "/admin/v1/clock/advance",
+                &admin(),
+                Some(json!({ "by": by })),
+            )
+            .await
+            .expect(200)
+            .json
+    }
+
+    async fn sensor(&self, id: &str) -> Value {
+        self.app
+            .get_ok(&format!("/beta/security/identities/sensors/{id}"), &admin())
+            .await
+    }
+
+    async fn issues(&self, id: &str) -> Vec<Value> {
+        self.app
+            .get_ok(
+                &format!("/beta/security/identities/sensors/{id}/healthIssues"),
+                &admin(),
+            )
+            .await["value"]
+            .as_array()
+            .expect("value")
+            .clone()
+    }
+}
+
+fn running(applied: u64) -> Value {
+    json!({"serviceStatus": "running", "version": PACKAGE_VERSION, "appliedSettingsVersion": applied})
+}
+
+#[tokio::test]
+async fn enrolled_sensor_goes_silent_disconnects_and_recovers() {
+    let f = Fleet::start().await;
+    let key = f.access_key().await;
+    let enrolled = f.enroll(&key, "DC7.Contoso.com").await.expect(201);
+    let id = enrolled.json["sensorId"].as_str().expect("id").to_string();
+    let credential = enrolled.json["credential"]
+        .as_str()
+        .expect("cred")
+        .to_string();
+    let sensor = f.sensor(&id).await;
+    assert_eq!(sensor["displayName"], "dc7");
+    assert_eq!(sensor["domainName"], "contoso.com");
+    assert_eq!(sensor["serviceStatus"], "starting");
+
+    let answer = f.check_in(&id, &credential, running(0)).await.expect(200);
+    assert_eq!(answer.json["command"]["type"], "none");
+    let desired = answer.json["desiredSettingsVersion"]
+        .as_u64()
+        .expect("version");
+    f.check_in(&id, &credential, running(desired))
+        .await
+        .expect(200);
+    let sensor = f.sensor(&id).await;
+    assert_eq!(
+        (
+            sensor["deploymentStatus"].as_str(),
+            sensor["serviceStatus"].as_str(),
+            sensor["healthStatus"].as_str()
+        ),
+        (Some("upToDate"), Some("running"), Some("healthy"))
+    );
+
+    // Five minutes of silence: the issue is raised; ten: disconnected, and the issue is high.
+    f.advance("6m").await;
+    let issues = f.issues(&id).await;
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["displayName"], "Sensor stopped communicating");
+    assert_eq!(issues[0]["status"], "open");
+    assert_eq!(issues[0]["sensorDNSNames"], json!(["dc7.contoso.com"]));
+    assert_eq!(f.sensor(&id).await["deploymentStatus"], "upToDate");
+    let swept = f.advance("5m").await;
+    assert!(
+        swept["sweep"]["statusChanges"].as_u64() >= Some(1),
+        "{swept}"
+    );
+    let sensor = f.sensor(&id).await;
+    assert_eq!(
+        (
+            sensor["deploymentStatus"].as_str(),
+            sensor["serviceStatus"].as_str(),
+            sensor["healthStatus"].as_str()
+        ),
+        (
+            Some("disconnected"),
+            Some("unknown"),
+            Some("notHealthyHigh")
+        )
+    );
+    let issue_id = f.issues(&id).await[0]["id"].clone();
+
+    // Heard again: the issue closes (the same issue), statuses return.
+    f.check_in(&id, &credential, running(desired))
+        .await
+        .expect(200);
+    let sensor = f.sensor(&id).await;
+    assert_eq!(
+        (
+            sensor["deploymentStatus"].as_str(),
+            sensor["healthStatus"].as_str()
+        ),
+        (Some("upToDate"), Some("healthy"))
+    );
+    let issues = f.issues(&id).await;
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["id"], issue_id);
+    assert_eq!(issues[0]["status"], "closed");
+
+    // Silent again: the closed issue reopens rather than a duplicate being raised.
+    f.advance("6m").await;
+    let issues = f.issues(&id).await;
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        (issues[0]["id"].clone(), issues[0]["status"].as_str()),
+        (issue_id.clone(), Some("open"))
+    );
+
+    // Suppressed by an admin: stays suppressed while the silence lasts.
+    app_patch_issue(&f.app, issue_id.as_str().expect("id"), "suppressed").await;
+    f.advance("1h").await;
+    assert_eq!(f.issues(&id).await[0]["status"], "suppressed");
+}
+
+async fn app_patch_issue(app: &TestApp, id: &str, status: &str) {
+    app.patch(
+        &format!("/beta/security/identities/healthIssues/{id}"),
+        &admin(),
+        json!({ "status": status }),
+    )
+    .await
+    .expect(200);
+}
+
+#[tokio::test]
+async fn settings_sync_keys_deletion_and_reinstall() {
+    let f = Fleet::start().await;
+    let key = f.access_key().await;
+    let enrolled = f.enroll(&key, "dc8.contoso.com").await.expect(201);
+    let id = enrolled.json["sensorId"].as_str().expect("id").to_string();
+    let credential = enrolled.json["credential"]
+        .as_str()
+        .expect("cred")
+        .to_string();
+    let v1 = f.check_in(&id, &credential, running(0)).await.json["desiredSettingsVersion"]
+        .as_u64()
+        .expect("v");
+    f.check_in(&id, &credential, running(v1)).await.expect(200);
+
+    // A PATCH through Graph: syncing until the sensor acknowledges the new settings.
+    f.app
+        .patch(
+            &format!("/beta/security/identities/sensors/{id}"),
+            &admin(),
+            json!({"settings": {"description": "moved to rack 4"}}),
+        )
+        .await
+        .expect(200);
+    let answer = f.check_in(&id, &credential, running(v1)).await.expect(200);
+    let v2 = answer.json["desiredSettingsVersion"].as_u64().expect("v");
+    assert_eq!(v2, v1 + 1);
+    assert_eq!(answer.json["settings"]["description"], "moved to rack 4");
+    assert_eq!(f.sensor(&id).await["deploymentStatus"], "syncing");
+    f.check_in(&id, &credential, running(v2)).await.expect(200);
+    assert_eq!(f.sensor(&id).await["deploymentStatus"], "upToDate");
+
+    // Host issues the sensor reports are raised, and closed when no longer reported.
+    let mut body = running(v2);
+    body["hostIssues"] = json!([{"issueTypeId": "1033", "displayName": "NTLM Auditing is not enabled", "severity": "medium"}]);
+    f.check_in(&id, &credential, body).await.expect(200);
+    let issues = f.issues(&id).await;
+    assert_eq!(issues[0]["displayName"], "NTLM Auditing is not enabled");
+    assert_eq!(f.sensor(&id).await["healthStatus"], "notHealthyMedium");
+    f.check_in(&id, &credential, running(v2)).await.expect(200);
+    assert_eq!(f.issues(&id).await[0]["status"], "closed");
+
+    // Regenerating the key stops new enrolments with the old key, not the enrolled sensor.
+    f.app
+        .post(
+            "/v1.0/security/identities/sensors/regenerateDeploymentAccessKey",
+            &admin(),
+            None,
+        )
+        .await
+        .expect(200);
+    let refused = f.enroll(&key, "dc9.contoso.com").await;
+    assert_eq!(
+        (refused.status, refused.json["error"]["code"].as_str()),
+        (401, Some("InvalidAccessKey"))
+    );
+    f.check_in(&id, &credential, running(v2)).await.expect(200);
+    // A wrong credential is refused.
+    assert_eq!(f.check_in(&id, "forged", running(v2)).await.status, 401);
+
+    // A re-install of the same computer: same sensor, new credential; the old one stops.
+    let new_key = f.access_key().await;
+    let again = f.enroll(&new_key, "DC8.contoso.com").await.expect(200);
+    assert_eq!(again.json["sensorId"], id.as_str());
+    assert_eq!(again.json["reinstalled"], true);
+    assert_eq!(f.check_in(&id, &credential, running(v2)).await.status, 401);
+    let credential = again.json["credential"].as_str().expect("cred").to_string();
+
+    // Deleted through Graph: the agent is told to stop.
+    f.app
+        .delete(&format!("/beta/security/identities/sensors/{id}"), &admin())
+        .await
+        .expect(204);
+    let stop = f.check_in(&id, &credential, running(v2)).await.expect(200);
+    assert_eq!(stop.json["command"]["type"], "stop");
+    f.app
+        .get(&format!("/beta/security/identities/sensors/{id}"), &admin())
+        .await
+        .expect(404);
+}
+
+#[tokio::test]
+async fn agent_inputs_are_validated_and_the_clock_is_guarded() {
+    let f = Fleet::start().await;
+    let key = f.access_key().await;
+    let bad_bodies = [
+        json!({"tenantId": "nope", "accessKey": key, "computerDnsName": "a.b", "sensorType": "adfsIntegrated", "version": "2.1.0"}),
+        json!({"tenantId": TENANT_A, "accessKey": key, "computerDnsName": "a.b", "sensorType": "printer", "version": "2.1.0"}),
+        json!({"tenantId": TENANT_A, "accessKey": key, "computerDnsName": "no-domain", "sensorType": "adfsIntegrated", "version": "2.1.0"}),
+        json!({"tenantId": TENANT_A, "accessKey": key, "computerDnsName": "a.b", "sensorType": "adfsIntegrated", "version": "3.1.0.0"}),
+        json!({"tenantId": TENANT_A, "accessKey": key, "computerDnsName": "a.b", "sensorType": "adfsIntegrated", "version": "2.1.0", "extra": 1}),
+        json!([1, 2]),
+    ];
+    for body in bad_bodies {
+        let r = f
+            .app
+            .send_json("POST", "/agent/v1/enroll", "x", Some(body.clone()))
+            .await;
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        assert!(r.json["error"]["message"].is_string());
+    }
+    let before = f.app.snapshot(&admin()).await;
+    let enrolled = f.enroll(&key, "adfs1.contoso.com").await.expect(201);
+    let id = enrolled.json["sensorId"].as_str().expect("id").to_string();
+    let credential = enrolled.json["credential"]
+        .as_str()
+        .expect("cred")
+        .to_string();
+    for body in [
+        json!({"serviceStatus": "exploded", "version": "2.1.0"}),
+        json!({"serviceStatus": "running", "version": "x"}),
+        json!({"serviceStatus": "running", "version": "2.1.0", "update": {"state": "failed"}}),
+        json!({"serviceStatus": "running", "version": "2.1.0", "hostIssues": [{"issueTypeId": "1", "displayName": "x", "severity": "apocalyptic"}]}),
+    ] {
+        assert_eq!(f.check_in(&id, &credential, body).await.status, 400);
+    }
+    assert_ne!(
+        f.app.snapshot(&admin()).await,
+        before,
+        "the enrolment itself was stored"
+    );
+    // The clock needs a write token.
+    let r = f
+        .app
+        .send_json(
+            "POST",
+            "/admin/v1/clock/advance",
+            &app_token(TENANT_A, &[SENSORS_READ]),
+            Some(json!({"by": "1m"})),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let r = f
+        .app
+        .send_json(
+            "POST",
+            "/admin/v1/clock/advance",
+            &admin(),
+            Some(json!({"by": "soon"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    // A wall-clock server has no clock to move.
+    let wall = TestApp::empty().await;
+    let r = wall
+        .send_json(
+            "POST",
+            "/admin/v1/clock/advance",
+            &admin(),
+            Some(json!({"by": "1m"})),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}

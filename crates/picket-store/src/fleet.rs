@@ -1,0 +1,123 @@
+//! The fleet half of the store contract: sensors enrolling and checking in, and the sweep that
+//! keeps every sensor's statuses and Picket-raised health issues true as time passes.
+
+use crate::StoreError;
+use async_trait::async_trait;
+use picket_domain::fleet::{ReleaseCatalogue, Thresholds};
+use picket_domain::time::Timestamp;
+use picket_domain::*;
+
+/// What the store needs to evaluate sensors: the release catalogue and the thresholds.
+#[derive(Debug, Clone, Default)]
+pub struct FleetPolicy {
+    pub releases: ReleaseCatalogue,
+    pub thresholds: Thresholds,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollRequest {
+    /// Fully qualified name of the sensor's computer, e.g. `dc1.contoso.com`.
+    pub computer_dns_name: String,
+    pub sensor_type: SensorType,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolled {
+    pub sensor: Sensor,
+    /// True when the computer was enrolled before (a re-install): same sensor, new credential.
+    pub reinstalled: bool,
+}
+
+/// What a sensor reports about its update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateReport {
+    Idle,
+    InProgress { target: String },
+    Failed { target: String },
+}
+
+/// A problem the sensor found on its own host (e.g. auditing not configured).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostIssue {
+    pub issue_type_id: String,
+    pub display_name: String,
+    pub severity: HealthIssueSeverity,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInReport {
+    pub service_status: ServiceStatus,
+    pub version: String,
+    pub applied_settings_version: u64,
+    pub update: UpdateReport,
+    pub host_issues: Vec<HostIssue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentCommand {
+    None,
+    /// Install this classic release.
+    Update {
+        version: String,
+    },
+    /// The sensor was deleted: stop and uninstall.
+    Stop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInAnswer {
+    /// The sensor as the Graph API now shows it (absent when deleted).
+    pub sensor: Option<Sensor>,
+    pub desired_settings_version: u64,
+    pub command: AgentCommand,
+}
+
+/// Why an agent call was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentRefusal {
+    /// Wrong or regenerated deployment access key.
+    BadAccessKey,
+    /// Unknown sensor or wrong credential.
+    BadCredential,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SweepSummary {
+    pub sensors: u64,
+    pub status_changes: u64,
+    pub issues_raised: u64,
+    pub issues_reopened: u64,
+    pub issues_closed: u64,
+}
+
+#[async_trait]
+pub trait FleetStore: Send + Sync {
+    /// Enrolls a classic sensor with the tenant's deployment access key, storing the hash of
+    /// the credential the server made for it.
+    async fn enroll(
+        &self,
+        tenant: &TenantId,
+        access_key: &str,
+        request: &EnrollRequest,
+        credential_hash: &str,
+        now: Timestamp,
+        policy: &FleetPolicy,
+    ) -> Result<Result<Enrolled, AgentRefusal>, StoreError>;
+
+    /// Records a check-in and re-evaluates the sensor at once.
+    async fn check_in(
+        &self,
+        tenant: &TenantId,
+        sensor: &SensorId,
+        credential_hash: &str,
+        report: &CheckInReport,
+        now: Timestamp,
+        policy: &FleetPolicy,
+    ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError>;
+
+    /// Re-evaluates every enrolled sensor of every tenant at `now` (operator-level background
+    /// work): statuses that changed because time passed, issues to raise, reopen or close.
+    async fn sweep(&self, now: Timestamp, policy: &FleetPolicy)
+        -> Result<SweepSummary, StoreError>;
+}

@@ -1,0 +1,514 @@
+//! Fleet rows: enrolment, check-ins, and evaluation of one sensor by the domain's status engine
+//! and health rules, applied in the caller's transaction.
+
+use super::health::refresh_health;
+use super::rows::ts;
+use super::{health_issues, sensors};
+use crate::fleet::*;
+use crate::StoreError;
+use deadpool_sqlite::rusqlite::{params, OptionalExtension, Transaction};
+use picket_domain::fleet::health_rules::{self, Change, Rule, StoredIssue};
+use picket_domain::fleet::{derive, Observed, UpdateState};
+use picket_domain::time::{parse_timestamp, Timestamp};
+use picket_domain::*;
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// `dc1.contoso.com` → (`dc1`, `contoso.com`).
+fn split_fqdn(fqdn: &str) -> (String, String) {
+    let fqdn = fqdn.trim().trim_end_matches('.');
+    match fqdn.split_once('.') {
+        Some((host, domain)) => (host.to_string(), domain.to_ascii_lowercase()),
+        None => (fqdn.to_string(), String::new()),
+    }
+}
+
+pub fn enroll(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    access_key: &str,
+    req: &EnrollRequest,
+    credential_hash: &str,
+    now: Timestamp,
+    policy: &FleetPolicy,
+) -> Result<Result<Enrolled, AgentRefusal>, StoreError> {
+    let known: Option<String> = tx
+        .query_row(
+            "SELECT access_key FROM tenants WHERE tenant_id = ?1",
+            params![tenant.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    // Compared in constant time; an unknown tenant looks the same as a wrong key.
+    if !known.is_some_and(|k| constant_time_eq(&k, access_key)) {
+        return Ok(Err(AgentRefusal::BadAccessKey));
+    }
+    let existing: Option<String> = tx
+        .query_row(
+            "SELECT sensor_id FROM sensor_agents WHERE tenant_id = ?1 AND computer_dns_name = ?2 AND deleted_at IS NULL",
+            params![tenant.as_str(), req.computer_dns_name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let (id, reinstalled) = match existing {
+        Some(id) => {
+            // A re-install of the same computer: same sensor, new credential.
+            tx.execute(
+                "UPDATE sensor_agents SET credential_hash = ?3, last_config_pull = NULL, update_state = 'idle' \
+                 WHERE tenant_id = ?1 AND sensor_id = ?2",
+                params![tenant.as_str(), id, credential_hash],
+            )?;
+            tx.execute(
+                "UPDATE sensors SET version = ?3 WHERE tenant_id = ?1 AND id = ?2",
+                params![tenant.as_str(), id, req.version],
+            )?;
+            (SensorId::new(id), true)
+        }
+        None => {
+            // A computer enrolled before and then deleted starts over as a new sensor.
+            tx.execute(
+                "DELETE FROM sensor_agents WHERE tenant_id = ?1 AND computer_dns_name = ?2",
+                params![tenant.as_str(), req.computer_dns_name],
+            )?;
+            let (host, domain) = split_fqdn(&req.computer_dns_name);
+            let sensor = Sensor {
+                id: SensorId::generate(),
+                created_date_time: now,
+                deployment_status: DeploymentStatus::Syncing,
+                display_name: host,
+                domain_name: domain,
+                health_status: SensorHealthStatus::Healthy,
+                open_health_issues_count: 0,
+                sensor_type: req.sensor_type,
+                service_status: ServiceStatus::Starting,
+                settings: SensorSettings::default(),
+                version: req.version.clone(),
+            };
+            sensors::insert(tx, tenant, &sensor)?;
+            tx.execute(
+                "INSERT INTO sensor_agents (tenant_id, sensor_id, computer_dns_name, credential_hash, enrolled_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![tenant.as_str(), sensor.id.as_str(), req.computer_dns_name, credential_hash, ts(&now)],
+            )?;
+            (sensor.id, false)
+        }
+    };
+    evaluate(tx, tenant, &id, now, policy, &mut SweepSummary::default())?;
+    let sensor = sensors::find(tx, tenant, id.as_str())?
+        .ok_or_else(|| StoreError::Internal("enrolled sensor vanished".into()))?;
+    Ok(Ok(Enrolled {
+        sensor,
+        reinstalled,
+    }))
+}
+
+fn host_issues_json(issues: &[HostIssue]) -> String {
+    let items: Vec<serde_json::Value> = issues
+        .iter()
+        .map(|i| {
+            serde_json::json!({"issueTypeId": i.issue_type_id, "displayName": i.display_name, "severity": i.severity.as_str()})
+        })
+        .collect();
+    serde_json::Value::Array(items).to_string()
+}
+
+fn host_issues_from_json(text: &str) -> Vec<HostIssue> {
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(text)
+    else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|v| {
+            Some(HostIssue {
+                issue_type_id: v.get("issueTypeId")?.as_str()?.to_string(),
+                display_name: v.get("displayName")?.as_str()?.to_string(),
+                severity: HealthIssueSeverity::parse(v.get("severity")?.as_str()?)?,
+            })
+        })
+        .collect()
+}
+
+pub fn check_in(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    sensor: &SensorId,
+    credential_hash: &str,
+    report: &CheckInReport,
+    now: Timestamp,
+    policy: &FleetPolicy,
+) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
+    let row: Option<(String, Option<String>, i64)> = tx
+        .query_row(
+            "SELECT credential_hash, deleted_at, desired_settings_version FROM sensor_agents \
+             WHERE tenant_id = ?1 AND sensor_id = ?2",
+            params![tenant.as_str(), sensor.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((hash, deleted_at, desired)) = row else {
+        return Ok(Err(AgentRefusal::BadCredential));
+    };
+    if !constant_time_eq(&hash, credential_hash) {
+        return Ok(Err(AgentRefusal::BadCredential));
+    }
+    if deleted_at.is_some() {
+        // The only thing a deleted sensor's credential still gets: the order to stop.
+        return Ok(Ok(CheckInAnswer {
+            sensor: None,
+            desired_settings_version: desired.max(0) as u64,
+            command: AgentCommand::Stop,
+        }));
+    }
+    let (state, target) = match &report.update {
+        UpdateReport::Idle => ("idle", None),
+        UpdateReport::InProgress { target } => ("inProgress", Some(target.as_str())),
+        UpdateReport::Failed { target } => ("failed", Some(target.as_str())),
+    };
+    tx.execute(
+        "UPDATE sensor_agents SET last_seen = ?3, last_config_pull = ?3, reported_service = ?4, \
+         applied_settings_version = MIN(?5, desired_settings_version), \
+         update_state = ?6, update_target = ?7, \
+         update_since = CASE WHEN update_state = ?6 AND update_since IS NOT NULL THEN update_since ELSE ?3 END, \
+         reported_issues = ?8 WHERE tenant_id = ?1 AND sensor_id = ?2",
+        params![
+            tenant.as_str(),
+            sensor.as_str(),
+            ts(&now),
+            report.service_status.as_str(),
+            i64::try_from(report.applied_settings_version).unwrap_or(i64::MAX),
+            state,
+            target,
+            host_issues_json(&report.host_issues),
+        ],
+    )?;
+    tx.execute(
+        "UPDATE sensors SET version = ?3 WHERE tenant_id = ?1 AND id = ?2",
+        params![tenant.as_str(), sensor.as_str(), report.version],
+    )?;
+    evaluate(
+        tx,
+        tenant,
+        sensor,
+        now,
+        policy,
+        &mut SweepSummary::default(),
+    )?;
+    let current = sensors::find(tx, tenant, sensor.as_str())?;
+    let command = match (&current, policy.releases.latest()) {
+        (Some(s), Some(latest))
+            if s.major_version() < 3
+                && !s.settings.is_delayed_deployment_enabled
+                && matches!(report.update, UpdateReport::Idle)
+                && picket_domain::fleet::releases::compare_versions(latest, &s.version).is_gt() =>
+        {
+            AgentCommand::Update {
+                version: latest.to_string(),
+            }
+        }
+        _ => AgentCommand::None,
+    };
+    Ok(Ok(CheckInAnswer {
+        sensor: current,
+        desired_settings_version: desired.max(0) as u64,
+        command,
+    }))
+}
+
+/// Marks a deleted sensor's agent so its next check-in is told to stop.
+pub fn tombstone(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    sensor: &SensorId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE sensor_agents SET deleted_at = ?3 WHERE tenant_id = ?1 AND sensor_id = ?2",
+        params![tenant.as_str(), sensor.as_str(), ts(&now)],
+    )?;
+    tx.execute(
+        "DELETE FROM agent_issues WHERE tenant_id = ?1 AND sensor_id = ?2",
+        params![tenant.as_str(), sensor.as_str()],
+    )?;
+    Ok(())
+}
+
+/// Settings changed through the Graph API: the sensor must pull and acknowledge them.
+pub fn settings_changed(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    sensor: &SensorId,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE sensor_agents SET desired_settings_version = desired_settings_version + 1 \
+         WHERE tenant_id = ?1 AND sensor_id = ?2 AND deleted_at IS NULL",
+        params![tenant.as_str(), sensor.as_str()],
+    )?;
+    Ok(())
+}
+
+fn opt_ts(text: Option<String>) -> Option<Timestamp> {
+    text.as_deref().and_then(parse_timestamp)
+}
+
+struct AgentRow {
+    enrolled_at: Timestamp,
+    last_seen: Option<Timestamp>,
+    last_config_pull: Option<Timestamp>,
+    reported_service: Option<ServiceStatus>,
+    desired: u64,
+    applied: u64,
+    update: UpdateState,
+    host_issues: Vec<HostIssue>,
+    dc_exists: bool,
+}
+
+fn load_agent(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    sensor: &SensorId,
+) -> Result<Option<AgentRow>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT enrolled_at, last_seen, last_config_pull, reported_service, desired_settings_version, \
+             applied_settings_version, update_state, update_target, update_since, reported_issues, dc_exists \
+             FROM sensor_agents WHERE tenant_id = ?1 AND sensor_id = ?2 AND deleted_at IS NULL",
+        )?
+        .query_row(params![tenant.as_str(), sensor.as_str()], |r| {
+            let enrolled: String = r.get(0)?;
+            let state: String = r.get(6)?;
+            let target: Option<String> = r.get(7)?;
+            let since = opt_ts(r.get(8)?);
+            let at = since.unwrap_or_else(|| parse_timestamp(&enrolled).unwrap_or_default());
+            let update = match (state.as_str(), target) {
+                ("inProgress", Some(target)) => UpdateState::InProgress { target, since: at },
+                ("failed", Some(target)) => UpdateState::Failed { target, at },
+                _ => UpdateState::Idle,
+            };
+            let reported: Option<String> = r.get(3)?;
+            let issues: String = r.get(9)?;
+            Ok(AgentRow {
+                enrolled_at: parse_timestamp(&enrolled).unwrap_or_default(),
+                last_seen: opt_ts(r.get(1)?),
+                last_config_pull: opt_ts(r.get(2)?),
+                reported_service: reported.as_deref().and_then(ServiceStatus::parse),
+                desired: r.get::<_, i64>(4)?.max(0) as u64,
+                applied: r.get::<_, i64>(5)?.max(0) as u64,
+                update,
+                host_issues: host_issues_from_json(&issues),
+                dc_exists: r.get(10)?,
+            })
+        })
+        .optional()?)
+}
+
+/// What Picket raises: its own rules, and what the sensor reported about its host.
+#[derive(Debug, Clone, PartialEq)]
+enum Raised {
+    Rule(Rule),
+    Host(HostIssue),
+}
+
+impl Raised {
+    fn key(&self) -> String {
+        match self {
+            Raised::Rule(r) => format!("rule:{}", r.issue_type_id()),
+            Raised::Host(h) => format!("host:{}", h.issue_type_id),
+        }
+    }
+}
+
+/// Brings one sensor's statuses and Picket-raised issues up to date at `now`.
+pub fn evaluate(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    id: &SensorId,
+    now: Timestamp,
+    policy: &FleetPolicy,
+    summary: &mut SweepSummary,
+) -> Result<(), StoreError> {
+    let (Some(sensor), Some(agent)) = (
+        sensors::find(tx, tenant, id.as_str())?,
+        load_agent(tx, tenant, id)?,
+    ) else {
+        return Ok(());
+    };
+    summary.sensors += 1;
+    let observed = Observed {
+        sensor_type: sensor.sensor_type,
+        version: sensor.version.clone(),
+        enrolled_at: agent.enrolled_at,
+        last_seen: agent.last_seen,
+        last_config_pull: agent.last_config_pull,
+        reported_service: agent.reported_service,
+        desired_settings_version: agent.desired,
+        applied_settings_version: agent.applied,
+        update: agent.update.clone(),
+        dc_exists: agent.dc_exists,
+        has_dc_list: !sensor.settings.domain_controller_dns_names.is_empty(),
+    };
+    let t = &policy.thresholds;
+    let derived = derive(&observed, &policy.releases, now, t);
+    if derived.deployment_status != sensor.deployment_status
+        || derived.service_status != sensor.service_status
+    {
+        summary.status_changes += 1;
+        tx.prepare_cached("UPDATE sensors SET deployment_status = ?3, service_status = ?4 WHERE tenant_id = ?1 AND id = ?2")?
+            .execute(params![tenant.as_str(), id.as_str(), derived.deployment_status.as_str(), derived.service_status.as_str()])?;
+    }
+
+    let silent = observed.silent_for(now, t.stopped_communicating_after);
+    let mut present: Vec<Raised> = health_rules::conditions(&observed, &policy.releases, now, t)
+        .into_iter()
+        .map(Raised::Rule)
+        .collect();
+    if !silent && observed.dc_exists {
+        present.extend(agent.host_issues.iter().cloned().map(Raised::Host));
+    }
+    let stored = stored_issues(tx, tenant, id)?;
+    let keys: Vec<String> = present.iter().map(Raised::key).collect();
+    let views: Vec<StoredIssue<String>> = stored
+        .iter()
+        .map(|(key, issue)| StoredIssue {
+            key: key.clone(),
+            status: issue.status,
+            last_modified: issue.last_modified_date_time,
+        })
+        .collect();
+    let fqdn = sensor.fqdn();
+    for change in health_rules::reconcile(&views, &keys, now) {
+        match change {
+            Change::Raise(key) => {
+                let Some(raised) = present.iter().find(|p| p.key() == key) else {
+                    continue;
+                };
+                let issue = new_issue(raised, &sensor, now);
+                health_issues::insert(tx, tenant, &issue)?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO agent_issues (tenant_id, sensor_id, issue_key, issue_id) VALUES (?1, ?2, ?3, ?4)",
+                    params![tenant.as_str(), id.as_str(), key, issue.id.as_str()],
+                )?;
+                summary.issues_raised += 1;
+            }
+            Change::Reopen(key) => {
+                if let Some((_, issue)) = stored.iter().find(|(k, _)| *k == key) {
+                    health_issues::save_status(
+                        tx,
+                        tenant,
+                        &issue.id,
+                        HealthIssueStatus::Open,
+                        now,
+                    )?;
+                    summary.issues_reopened += 1;
+                }
+            }
+            Change::Close(key) => {
+                if let Some((_, issue)) = stored.iter().find(|(k, _)| *k == key) {
+                    health_issues::save_status(
+                        tx,
+                        tenant,
+                        &issue.id,
+                        HealthIssueStatus::Closed,
+                        now,
+                    )?;
+                    summary.issues_closed += 1;
+                }
+            }
+        }
+    }
+    // A sensor silent long enough to be disconnected makes its issue high (the fleet's most
+    // urgent kind); it returns to medium if the sensor is heard again before the issue closes.
+    if let Some((_, issue)) = stored
+        .iter()
+        .find(|(k, _)| *k == Raised::Rule(Rule::StoppedCommunicating).key())
+    {
+        let wanted = if derived.deployment_status == DeploymentStatus::Disconnected {
+            HealthIssueSeverity::High
+        } else {
+            HealthIssueSeverity::Medium
+        };
+        if issue.severity != wanted {
+            tx.execute(
+                "UPDATE health_issues SET severity = ?3, last_modified_date_time = ?4 WHERE tenant_id = ?1 AND id = ?2",
+                params![tenant.as_str(), issue.id.as_str(), wanted.as_str(), ts(&now)],
+            )?;
+        }
+    }
+    refresh_health(tx, tenant, Some(&[fqdn]))?;
+    Ok(())
+}
+
+fn stored_issues(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    id: &SensorId,
+) -> Result<Vec<(String, HealthIssue)>, StoreError> {
+    let links: Vec<(String, String)> = tx
+        .prepare_cached(
+            "SELECT issue_key, issue_id FROM agent_issues WHERE tenant_id = ?1 AND sensor_id = ?2",
+        )?
+        .query_map(params![tenant.as_str(), id.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(links.len());
+    for (key, issue_id) in links {
+        if let Some(issue) = health_issues::find(tx, tenant, &crate::IssueScope::Tenant, &issue_id)?
+        {
+            out.push((key, issue));
+        }
+    }
+    Ok(out)
+}
+
+fn new_issue(raised: &Raised, sensor: &Sensor, now: Timestamp) -> HealthIssue {
+    let fqdn = sensor.fqdn();
+    let (type_id, name, severity, recommendation) = match raised {
+        Raised::Rule(r) => (
+            r.issue_type_id().to_string(),
+            r.display_name().to_string(),
+            r.severity(),
+            r.recommendation().to_string(),
+        ),
+        Raised::Host(h) => (
+            h.issue_type_id.clone(),
+            h.display_name.clone(),
+            h.severity,
+            "Follow the guidance for this health issue on the sensor's server".to_string(),
+        ),
+    };
+    HealthIssue {
+        id: HealthIssueId::generate(),
+        additional_information: vec![],
+        created_date_time: now,
+        description: format!("{name} on {fqdn}"),
+        display_name: name,
+        domain_names: vec![sensor.domain_name.clone()],
+        health_issue_type: HealthIssueType::Sensor,
+        issue_type_id: type_id,
+        last_modified_date_time: now,
+        recommendations: vec![recommendation],
+        recommended_action_commands: vec![],
+        sensor_dns_names: vec![fqdn],
+        severity,
+        status: HealthIssueStatus::Open,
+    }
+}
+
+/// Every enrolled sensor of every tenant (the sweep is operator-level background work).
+pub fn all_agents(tx: &Transaction<'_>) -> Result<Vec<(TenantId, SensorId)>, StoreError> {
+    let rows: Vec<(String, String)> = tx
+        .prepare_cached("SELECT tenant_id, sensor_id FROM sensor_agents WHERE deleted_at IS NULL ORDER BY tenant_id, sensor_id")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(t, s)| Some((TenantId::parse(&t)?, SensorId::new(s))))
+        .collect())
+}

@@ -1,0 +1,82 @@
+//! [`FleetStore`] for SQLite: every agent call is one write transaction, so a check-in, the
+//! statuses it changes and the issues it raises or closes commit together or not at all.
+
+use super::{fleet, SqliteStore};
+use crate::fleet::*;
+use crate::StoreError;
+use async_trait::async_trait;
+use picket_domain::time::Timestamp;
+use picket_domain::{SensorId, TenantId};
+
+/// Sensors evaluated per write transaction during a sweep, so Graph writes interleave.
+const SWEEP_BATCH: usize = 500;
+
+#[async_trait]
+impl FleetStore for SqliteStore {
+    async fn enroll(
+        &self,
+        tenant: &TenantId,
+        access_key: &str,
+        request: &EnrollRequest,
+        credential_hash: &str,
+        now: Timestamp,
+        policy: &FleetPolicy,
+    ) -> Result<Result<Enrolled, AgentRefusal>, StoreError> {
+        let (tenant, key, request, hash, policy) = (
+            tenant.clone(),
+            access_key.to_string(),
+            request.clone(),
+            credential_hash.to_string(),
+            policy.clone(),
+        );
+        self.write(move |tx| fleet::enroll(tx, &tenant, &key, &request, &hash, now, &policy))
+            .await
+    }
+
+    async fn check_in(
+        &self,
+        tenant: &TenantId,
+        sensor: &SensorId,
+        credential_hash: &str,
+        report: &CheckInReport,
+        now: Timestamp,
+        policy: &FleetPolicy,
+    ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
+        let (tenant, sensor, hash, report, policy) = (
+            tenant.clone(),
+            sensor.clone(),
+            credential_hash.to_string(),
+            report.clone(),
+            policy.clone(),
+        );
+        self.write(move |tx| fleet::check_in(tx, &tenant, &sensor, &hash, &report, now, &policy))
+            .await
+    }
+
+    async fn sweep(
+        &self,
+        now: Timestamp,
+        policy: &FleetPolicy,
+    ) -> Result<SweepSummary, StoreError> {
+        let agents = self.write(fleet::all_agents).await?;
+        let mut total = SweepSummary::default();
+        for chunk in agents.chunks(SWEEP_BATCH) {
+            let (chunk, policy) = (chunk.to_vec(), policy.clone());
+            let part = self
+                .write(move |tx| {
+                    let mut s = SweepSummary::default();
+                    for (tenant, sensor) in &chunk {
+                        fleet::evaluate(tx, tenant, sensor, now, &policy, &mut s)?;
+                    }
+                    Ok(s)
+                })
+                .await?;
+            total.sensors += part.sensors;
+            total.status_changes += part.status_changes;
+            total.issues_raised += part.issues_raised;
+            total.issues_reopened += part.issues_reopened;
+            total.issues_closed += part.issues_closed;
+        }
+        Ok(total)
+    }
+}

@@ -111,12 +111,7 @@ pub async fn enroll(
         return Err(bad(format!("unknown sensorType '{}'", body.sensor_type)));
     };
     let name = body.computer_dns_name.trim();
-    let valid_name = name.contains('.')
-        && name.len() <= 253
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
-    if !valid_name {
+    if !valid_dns_name(name) {
         return Err(bad(
             "computerDnsName must be a fully qualified DNS name, e.g. dc1.contoso.com",
         ));
@@ -167,6 +162,86 @@ pub async fn enroll(
             "The deployment access key is not valid for this tenant",
         )),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CandidateBody {
+    tenant_id: String,
+    access_key: String,
+    computer_dns_name: String,
+    sense_client_version: String,
+}
+
+fn valid_dns_name(name: &str) -> bool {
+    name.contains('.')
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+}
+
+/// `POST /agent/v1/candidates/report`: a machine onboarded to endpoint protection reports
+/// itself. 202 while it waits in `sensorCandidates`; 200 once activated, with its sensor
+/// credential the first time.
+pub async fn report_candidate(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, AgentError> {
+    let body: CandidateBody = parse(&body)?;
+    let tenant = TenantId::parse(&body.tenant_id).ok_or_else(|| bad("tenantId must be a GUID"))?;
+    let name = body.computer_dns_name.trim();
+    if !valid_dns_name(name) {
+        return Err(bad(
+            "computerDnsName must be a fully qualified DNS name, e.g. dc1.contoso.com",
+        ));
+    }
+    if picket_domain::fleet::releases::version_parts(&body.sense_client_version).len() < 2
+        || body.sense_client_version.len() > 64
+    {
+        return Err(bad("senseClientVersion must look like 10.8760.19041.1000"));
+    }
+    let credential = new_credential();
+    let outcome = state
+        .store
+        .report_candidate(
+            &tenant,
+            &body.access_key,
+            name,
+            &body.sense_client_version,
+            &credential_hash(&credential),
+            state.clock.now(),
+        )
+        .await
+        .map_err(unavailable)?
+        .map_err(|_| {
+            error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAccessKey",
+                "The deployment access key is not valid for this tenant",
+            )
+        })?;
+    Ok(match outcome {
+        CandidateOutcome::Waiting { candidate } => (
+            StatusCode::ACCEPTED,
+            axum::Json(
+                json!({"state": "waiting", "candidateId": candidate.as_str(),
+                              "nextReportSeconds": state.fleet.check_in_interval_secs}),
+            ),
+        )
+            .into_response(),
+        CandidateOutcome::Activated {
+            sensor,
+            credential_issued,
+        } => axum::Json(json!({
+            "state": "activated",
+            "tenantId": tenant.as_str(),
+            "sensorId": sensor.as_str(),
+            "credential": credential_issued.then_some(credential),
+            "checkInIntervalSeconds": state.fleet.check_in_interval_secs,
+        }))
+        .into_response(),
+    })
 }
 
 #[derive(Deserialize)]

@@ -30,6 +30,10 @@ pub fn router(state: AppState) -> Router {
         .route("/{tenant}/oauth2/v2.0/token", post(sts::token))
         .route("/agent/v1/enroll", post(agent_api::enroll))
         .route(
+            "/agent/v1/candidates/report",
+            post(agent_api::report_candidate),
+        )
+        .route(
             "/agent/v1/tenants/{tenant}/sensors/{sensor}/checkIn",
             post(agent_api::check_in),
         )

@@ -82,6 +82,19 @@ pub enum AgentRefusal {
     BadCredential,
 }
 
+/// What a machine onboarded to endpoint protection learns when it reports as a candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CandidateOutcome {
+    /// Listed in `sensorCandidates`, waiting for activation (manual mode).
+    Waiting { candidate: CandidateId },
+    /// Activated: now a unified sensor. `credential_issued` is true the first time only; the
+    /// machine checks in as a sensor with the credential from that answer.
+    Activated {
+        sensor: SensorId,
+        credential_issued: bool,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SweepSummary {
     pub sensors: u64,
@@ -104,6 +117,19 @@ pub trait FleetStore: Send + Sync {
         now: Timestamp,
         policy: &FleetPolicy,
     ) -> Result<Result<Enrolled, AgentRefusal>, StoreError>;
+
+    /// A machine reports itself as a sensor candidate (with the tenant's access key). In
+    /// automated mode it is activated on arrival; once activated, the first report after
+    /// activation stores `credential_hash` as the new sensor's credential.
+    async fn report_candidate(
+        &self,
+        tenant: &TenantId,
+        access_key: &str,
+        computer_dns_name: &str,
+        sense_client_version: &str,
+        credential_hash: &str,
+        now: Timestamp,
+    ) -> Result<Result<CandidateOutcome, AgentRefusal>, StoreError>;
 
     /// Records a check-in and re-evaluates the sensor at once.
     async fn check_in(

@@ -345,3 +345,101 @@ async fn agent_inputs_are_validated_and_the_clock_is_guarded() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn candidates_wait_get_activated_and_become_unified_sensors() {
+    let f = Fleet::start().await;
+    let key = f.access_key().await;
+    let report = |name: &'static str| {
+        let key = key.clone();
+        let app = &f.app;
+        async move {
+            app.send_json(
+                "POST",
+                "/agent/v1/candidates/report",
+                "unused",
+                Some(
+                    json!({"tenantId": TENANT_A, "accessKey": key, "computerDnsName": name,
+                            "senseClientVersion": "10.8760.19041.1000"}),
+                ),
+            )
+            .await
+        }
+    };
+    // Manual mode: it waits in sensorCandidates; reporting again does not duplicate it.
+    let waiting = report("dc20.contoso.com").await.expect(202);
+    let candidate = waiting.json["candidateId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    report("DC20.contoso.com").await.expect(202);
+    let listed = f
+        .app
+        .get_ok("/beta/security/identities/sensorCandidates", &admin())
+        .await;
+    assert_eq!(listed["value"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed["value"][0]["id"], candidate.as_str());
+
+    // Activated through Graph: the next report says so and hands out the credential, once.
+    f.app
+        .post(
+            "/beta/security/identities/sensorCandidates/activate",
+            &admin(),
+            Some(json!({"serverIds": [candidate]})),
+        )
+        .await
+        .expect(200);
+    let activated = report("dc20.contoso.com").await.expect(200);
+    assert_eq!(activated.json["state"], "activated");
+    assert_eq!(activated.json["sensorId"], candidate.as_str());
+    let credential = activated.json["credential"]
+        .as_str()
+        .expect("credential")
+        .to_string();
+    let again = report("dc20.contoso.com").await.expect(200);
+    assert!(again.json["credential"].is_null());
+    assert_eq!(f.sensor(&candidate).await["serviceStatus"], "onboarding");
+    let unified =
+        json!({"serviceStatus": "running", "version": "3.1.25311.1", "appliedSettingsVersion": 1});
+    f.check_in(&candidate, &credential, unified)
+        .await
+        .expect(200);
+    let sensor = f.sensor(&candidate).await;
+    assert_eq!(
+        (
+            sensor["serviceStatus"].as_str(),
+            sensor["deploymentStatus"].as_str()
+        ),
+        (Some("running"), Some("upToDate"))
+    );
+
+    // Automated mode: a new machine is activated on arrival.
+    f.app
+        .patch(
+            "/beta/security/identities/sensorCandidateActivationConfiguration",
+            &admin(),
+            json!({"activationMode": "automated"}),
+        )
+        .await
+        .expect(200);
+    let auto = report("dc21.contoso.com").await.expect(200);
+    assert_eq!(auto.json["state"], "activated");
+    assert!(auto.json["credential"].is_string());
+    let listed = f
+        .app
+        .get_ok("/beta/security/identities/sensorCandidates", &admin())
+        .await;
+    assert_eq!(listed["value"].as_array().map(Vec::len), Some(0));
+    // A wrong key is refused.
+    let refused = f
+        .app
+        .send_json(
+            "POST",
+            "/agent/v1/candidates/report",
+            "unused",
+            Some(json!({"tenantId": TENANT_A, "accessKey": "nope", "computerDnsName": "dc22.contoso.com",
+                        "senseClientVersion": "10.8760.19041.1000"})),
+        )
+        .await;
+    assert_eq!(refused.status, 401);
+}

@@ -29,6 +29,116 @@ fn split_fqdn(fqdn: &str) -> (String, String) {
     }
 }
 
+fn access_key_matches(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    access_key: &str,
+) -> Result<bool, StoreError> {
+    let known: Option<String> = tx
+        .query_row(
+            "SELECT access_key FROM tenants WHERE tenant_id = ?1",
+            params![tenant.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    // Compared in constant time; an unknown tenant looks the same as a wrong key.
+    Ok(known.is_some_and(|k| constant_time_eq(&k, access_key)))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn report_candidate(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    access_key: &str,
+    computer: &str,
+    sense_version: &str,
+    credential_hash: &str,
+    unified_version: &str,
+    now: Timestamp,
+) -> Result<Result<CandidateOutcome, AgentRefusal>, StoreError> {
+    if !access_key_matches(tx, tenant, access_key)? {
+        return Ok(Err(AgentRefusal::BadAccessKey));
+    }
+    let computer = computer.trim().trim_end_matches('.').to_ascii_lowercase();
+    // Already a sensor with an agent: activated before, credential handed out before.
+    let enrolled: Option<String> = tx
+        .query_row(
+            "SELECT sensor_id FROM sensor_agents WHERE tenant_id = ?1 AND computer_dns_name = ?2 AND deleted_at IS NULL",
+            params![tenant.as_str(), computer],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = enrolled {
+        return Ok(Ok(CandidateOutcome::Activated {
+            sensor: SensorId::new(id),
+            credential_issued: false,
+        }));
+    }
+    let waiting: Option<String> = tx
+        .query_row(
+            "SELECT id FROM sensor_candidates WHERE tenant_id = ?1 AND computer_dns_name = ?2 COLLATE NOCASE",
+            params![tenant.as_str(), computer],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let activated_sensor: Option<String> = tx
+        .query_row(
+            "SELECT id FROM sensors WHERE tenant_id = ?1 AND fqdn = ?2",
+            params![tenant.as_str(), computer],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let candidate_id = match (waiting, &activated_sensor) {
+        (Some(id), _) => {
+            tx.execute(
+                "UPDATE sensor_candidates SET last_seen_date_time = ?3, sense_client_version = ?4 WHERE tenant_id = ?1 AND id = ?2",
+                params![tenant.as_str(), id, ts(&now), sense_version],
+            )?;
+            Some(CandidateId::new(id))
+        }
+        (None, Some(_)) => None,
+        (None, None) => {
+            let candidate = SensorCandidate {
+                id: CandidateId::generate(),
+                computer_dns_name: computer.clone(),
+                last_seen_date_time: now,
+                sense_client_version: sense_version.to_string(),
+            };
+            super::candidates::insert(tx, tenant, &candidate)?;
+            Some(candidate.id)
+        }
+    };
+    let mut sensor_id = activated_sensor.map(SensorId::new);
+    if let Some(candidate) = &candidate_id {
+        // Automated mode activates a candidate the moment it arrives (spec §4.5).
+        if super::tenants::activation_mode(tx, tenant)? == ActivationMode::Automated {
+            let outcome = super::candidates::activate(
+                tx,
+                tenant,
+                std::slice::from_ref(candidate),
+                unified_version,
+                now,
+            )?;
+            sensor_id = outcome.activated.into_iter().next();
+        }
+    }
+    match sensor_id {
+        Some(id) => {
+            tx.execute(
+                "INSERT INTO sensor_agents (tenant_id, sensor_id, computer_dns_name, credential_hash, enrolled_at)                  VALUES (?1, ?2, ?3, ?4, ?5)                  ON CONFLICT (tenant_id, sensor_id) DO UPDATE SET computer_dns_name = excluded.computer_dns_name,                  credential_hash = excluded.credential_hash, enrolled_at = excluded.enrolled_at, deleted_at = NULL,                  last_seen = NULL, last_config_pull = NULL",
+                params![tenant.as_str(), id.as_str(), computer, credential_hash, ts(&now)],
+            )?;
+            Ok(Ok(CandidateOutcome::Activated {
+                sensor: id,
+                credential_issued: true,
+            }))
+        }
+        None => Ok(Ok(CandidateOutcome::Waiting {
+            candidate: candidate_id.unwrap_or_else(CandidateId::generate),
+        })),
+    }
+}
+
 pub fn enroll(
     tx: &Transaction<'_>,
     tenant: &TenantId,
@@ -38,15 +148,7 @@ pub fn enroll(
     now: Timestamp,
     policy: &FleetPolicy,
 ) -> Result<Result<Enrolled, AgentRefusal>, StoreError> {
-    let known: Option<String> = tx
-        .query_row(
-            "SELECT access_key FROM tenants WHERE tenant_id = ?1",
-            params![tenant.as_str()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    // Compared in constant time; an unknown tenant looks the same as a wrong key.
-    if !known.is_some_and(|k| constant_time_eq(&k, access_key)) {
+    if !access_key_matches(tx, tenant, access_key)? {
         return Ok(Err(AgentRefusal::BadAccessKey));
     }
     let existing: Option<String> = tx

@@ -33,6 +33,29 @@ impl FleetStore for SqliteStore {
             .await
     }
 
+    async fn report_candidate(
+        &self,
+        tenant: &TenantId,
+        access_key: &str,
+        computer_dns_name: &str,
+        sense_client_version: &str,
+        credential_hash: &str,
+        now: Timestamp,
+    ) -> Result<Result<CandidateOutcome, AgentRefusal>, StoreError> {
+        let (tenant, key, computer, sense, hash) = (
+            tenant.clone(),
+            access_key.to_string(),
+            computer_dns_name.to_string(),
+            sense_client_version.to_string(),
+            credential_hash.to_string(),
+        );
+        let unified = self.catalogue().unified_sensor_version.clone();
+        self.write(move |tx| {
+            fleet::report_candidate(tx, &tenant, &key, &computer, &sense, &hash, &unified, now)
+        })
+        .await
+    }
+
     async fn check_in(
         &self,
         tenant: &TenantId,

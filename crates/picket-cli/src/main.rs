@@ -66,6 +66,27 @@ enum Command {
     /// Move a `--clock manual` server's time forward (and sweep at once).
     #[command(subcommand)]
     Clock(ClockCommand),
+    /// The classic sensor release catalogue: publishing a version rolls it out.
+    #[command(subcommand)]
+    Releases(ReleasesCommand),
+}
+
+#[derive(Subcommand)]
+enum ReleasesCommand {
+    /// Publish a classic sensor release (2.x): sensors are told to update on their next
+    /// check-in, one domain at a time, the delayed ring 72 hours later.
+    ///
+    /// Example: picket releases publish 2.240.18200.1
+    Publish {
+        version: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List published releases.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -177,6 +198,9 @@ struct FleetArgs {
     /// Releases behind the catalogue that make a sensor outdated.
     #[arg(long, env = "PICKET_OUTDATED_AFTER_RELEASES", default_value_t = 3)]
     outdated_after_releases: usize,
+    /// Sensors of one domain told to update at the same time during a rollout.
+    #[arg(long, env = "PICKET_ROLLOUT_PER_DOMAIN", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    rollout_per_domain: u32,
 }
 
 impl FleetArgs {
@@ -301,6 +325,7 @@ async fn main() {
         Command::Clock(ClockCommand::Advance { by, server, token }) => {
             advance_clock(&by, &server, &token).await
         }
+        Command::Releases(cmd) => releases(cmd).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
@@ -429,16 +454,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
             ..IdentitySettings::default()
         }),
         fleet: Arc::new(FleetSettings {
-            policy: picket_store::FleetPolicy {
-                releases: picket_domain::fleet::ReleaseCatalogue::new(vec![args
-                    .package_version
-                    .clone()]),
+            policy: std::sync::RwLock::new(picket_store::FleetPolicy {
                 thresholds: args.fleet.thresholds(),
-            },
+                rollout_per_domain: args.fleet.rollout_per_domain,
+                ..picket_store::FleetPolicy::default()
+            }),
+            base_release: Some(args.package_version.clone()),
             check_in_interval_secs: args.fleet.check_in_interval,
             manual_clock: manual_clock.clone(),
         }),
     };
+    picket_server::agent_api::reload_releases(&state).await;
     if manual_clock.is_some() {
         println!("Clock: manual (move it with 'picket clock advance 11m --server URL --token T')");
     }
@@ -599,6 +625,34 @@ async fn token(args: TokenArgs) -> Result<()> {
         "{}",
         key.issue(&args.store.issuer, &request, unix_now()).token
     );
+    Ok(())
+}
+
+async fn releases(cmd: ReleasesCommand) -> Result<()> {
+    match cmd {
+        ReleasesCommand::Publish { version, store } => {
+            if !picket_domain::fleet::releases::is_classic_version(&version) {
+                bail!("'{version}' is not a classic sensor version like 2.240.18200.1 (unified 3.x sensors update through Windows Update)");
+            }
+            let store = open_store(&store).await?;
+            if store.publish_release(&version, SystemClock.now()).await? {
+                println!(
+                    "published {version}; running servers roll it out within their sweep interval"
+                );
+            } else {
+                println!("{version} was published before");
+            }
+        }
+        ReleasesCommand::List { store } => {
+            let store = open_store(&store).await?;
+            for (version, at) in store.releases().await? {
+                println!(
+                    "{version}  published {}",
+                    picket_domain::time::format_timestamp(&at)
+                );
+            }
+        }
+    }
     Ok(())
 }
 

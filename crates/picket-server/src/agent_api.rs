@@ -136,7 +136,7 @@ pub async fn enroll(
             &request,
             &credential_hash(&credential),
             now,
-            &state.fleet.policy,
+            &state.fleet.policy(),
         )
         .await
         .map_err(unavailable)?;
@@ -370,7 +370,7 @@ pub async fn check_in(
             &credential_hash(credential),
             &report,
             now,
-            &state.fleet.policy,
+            &state.fleet.policy(),
         )
         .await
     {
@@ -469,9 +469,10 @@ pub async fn advance_clock(
         )));
     };
     let now = clock.advance(step);
+    reload_releases(&state).await;
     let s = state
         .store
-        .sweep(now, &state.fleet.policy)
+        .sweep(now, &state.fleet.policy())
         .await
         .map_err(unavailable)?;
     Ok(axum::Json(json!({
@@ -493,7 +494,7 @@ pub fn spawn_sweeper(
         loop {
             tick.tick().await;
             let now = state.clock.now();
-            match state.store.sweep(now, &state.fleet.policy).await {
+            match state.store.sweep(now, &state.fleet.policy()).await {
                 Ok(s)
                     if s.status_changes + s.issues_raised + s.issues_closed + s.issues_reopened
                         > 0 =>
@@ -512,4 +513,24 @@ pub fn spawn_sweeper(
             }
         }
     })
+}
+
+/// Re-reads the release catalogue (published with `picket releases publish`, maybe by another
+/// process) into the policy check-ins and sweeps use.
+pub async fn reload_releases(state: &AppState) {
+    match state.store.releases().await {
+        Ok(mut releases) => {
+            if let Some(base) = &state.fleet.base_release {
+                if !releases.iter().any(|(v, _)| v == base) {
+                    // Known since start; treated as published long ago (due for every ring).
+                    releases.push((base.clone(), chrono::DateTime::<chrono::Utc>::MIN_UTC));
+                }
+            }
+            let catalogue = picket_domain::fleet::ReleaseCatalogue::with_dates(releases);
+            if let Ok(mut policy) = state.fleet.policy.write() {
+                policy.releases = catalogue;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the release catalogue"),
+    }
 }

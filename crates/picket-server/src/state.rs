@@ -46,9 +46,12 @@ impl Default for IdentitySettings {
 }
 
 /// The living fleet's settings.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct FleetSettings {
-    pub policy: picket_store::FleetPolicy,
+    /// Replaced when the release catalogue changes (see `agent_api::reload_releases`).
+    pub policy: std::sync::RwLock<picket_store::FleetPolicy>,
+    /// The release configured at start (`--package-version`), always part of the catalogue.
+    pub base_release: Option<String>,
     /// What sensors are told: check in this often.
     pub check_in_interval_secs: u64,
     /// Set with `--clock manual`: the clock the admin endpoint moves.
@@ -58,10 +61,20 @@ pub struct FleetSettings {
 impl Default for FleetSettings {
     fn default() -> Self {
         Self {
-            policy: picket_store::FleetPolicy::default(),
+            policy: std::sync::RwLock::new(picket_store::FleetPolicy::default()),
+            base_release: None,
             check_in_interval_secs: 60,
             manual_clock: None,
         }
+    }
+}
+
+impl FleetSettings {
+    pub fn policy(&self) -> picket_store::FleetPolicy {
+        self.policy
+            .read()
+            .map(|p| p.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
 }
 

@@ -7,11 +7,24 @@ use picket_domain::fleet::{ReleaseCatalogue, Thresholds};
 use picket_domain::time::Timestamp;
 use picket_domain::*;
 
-/// What the store needs to evaluate sensors: the release catalogue and the thresholds.
-#[derive(Debug, Clone, Default)]
+/// What the store needs to evaluate sensors: the release catalogue, the thresholds, and how
+/// many sensors of one domain may update at once.
+#[derive(Debug, Clone)]
 pub struct FleetPolicy {
     pub releases: ReleaseCatalogue,
     pub thresholds: Thresholds,
+    pub rollout_per_domain: u32,
+}
+
+impl Default for FleetPolicy {
+    fn default() -> Self {
+        Self {
+            releases: ReleaseCatalogue::default(),
+            thresholds: Thresholds::default(),
+            // One at a time per domain, as Defender for Identity's updater does (spec §4.7).
+            rollout_per_domain: 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +143,11 @@ pub trait FleetStore: Send + Sync {
         credential_hash: &str,
         now: Timestamp,
     ) -> Result<Result<CandidateOutcome, AgentRefusal>, StoreError>;
+
+    /// Adds a classic release to the catalogue; false when it was published before.
+    async fn publish_release(&self, version: &str, now: Timestamp) -> Result<bool, StoreError>;
+    /// Every published release with its publication time, oldest first.
+    async fn releases(&self) -> Result<Vec<(String, Timestamp)>, StoreError>;
 
     /// Records a check-in and re-evaluates the sensor at once.
     async fn check_in(

@@ -40,17 +40,42 @@ pub fn is_classic_version(version: &str) -> bool {
         && major(version) == 2
 }
 
-/// Published classic releases, oldest first.
+/// Published classic releases, oldest first, with when each was published (the delayed
+/// ring updates 72 hours after that).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReleaseCatalogue {
     versions: Vec<String>,
+    published: Vec<(String, crate::time::Timestamp)>,
+}
+
+/// How long the delayed-deployment ring waits after a release (spec §4.7).
+pub fn delayed_ring_wait() -> chrono::Duration {
+    chrono::Duration::hours(72)
 }
 
 impl ReleaseCatalogue {
     pub fn new(mut versions: Vec<String>) -> Self {
         versions.sort_by(|a, b| compare_versions(a, b));
         versions.dedup_by(|a, b| compare_versions(a, b).is_eq());
-        Self { versions }
+        Self {
+            versions,
+            published: Vec::new(),
+        }
+    }
+
+    /// A catalogue whose releases carry their publication times.
+    pub fn with_dates(releases: Vec<(String, crate::time::Timestamp)>) -> Self {
+        let mut c = Self::new(releases.iter().map(|(v, _)| v.clone()).collect());
+        c.published = releases;
+        c
+    }
+
+    /// When `version` was published; `None` for releases known without a date (always due).
+    pub fn published_at(&self, version: &str) -> Option<crate::time::Timestamp> {
+        self.published
+            .iter()
+            .find(|(v, _)| compare_versions(v, version).is_eq())
+            .map(|(_, t)| *t)
     }
 
     pub fn latest(&self) -> Option<&str> {

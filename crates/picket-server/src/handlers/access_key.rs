@@ -47,13 +47,22 @@ pub async fn regenerate_deployment_access_key(call: &Call<'_>) -> Result<GraphRe
 
 pub async fn get_deployment_package_uri(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
     let package = &call.state.settings.package;
+    // The newest published release, when the catalogue has one beyond the configured package.
+    let latest = call
+        .state
+        .fleet
+        .policy()
+        .releases
+        .latest()
+        .map(str::to_string);
+    let version = latest.unwrap_or_else(|| package.version.clone());
     Ok(GraphResponse::json(
         200,
         json!({
             "@odata.context": call.ctx.metadata("microsoft.graph.security.sensorDeploymentPackage"),
             "@odata.type": render::PACKAGE_TYPE,
             "downloadUrl": package.download_url,
-            "version": package.version,
+            "version": version,
         }),
     ))
 }

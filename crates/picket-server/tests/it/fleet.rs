@@ -3,6 +3,7 @@
 
 use crate::support::*;
 use picket_domain::time::ManualClock;
+use picket_store::FleetStore;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -442,4 +443,141 @@ async fn candidates_wait_get_activated_and_become_unified_sensors() {
         )
         .await;
     assert_eq!(refused.status, 401);
+}
+
+#[tokio::test]
+async fn publishing_a_release_rolls_it_out_one_per_domain_and_delayed_later() {
+    let f = Fleet::start().await;
+    let key = f.access_key().await;
+    let mut sensors = Vec::new();
+    for name in [
+        "r1.contoso.com",
+        "r2.contoso.com",
+        "r3.fabrikam.com",
+        "r4.contoso.com",
+    ] {
+        let e = f.enroll(&key, name).await.expect(201);
+        sensors.push((
+            e.json["sensorId"].as_str().expect("id").to_string(),
+            e.json["credential"].as_str().expect("cred").to_string(),
+        ));
+    }
+    let delayed = &sensors[3];
+    f.app
+        .patch(
+            &format!("/beta/security/identities/sensors/{}", delayed.0),
+            &admin(),
+            json!({"settings": {"isDelayedDeploymentEnabled": true}}),
+        )
+        .await
+        .expect(200);
+    let state = |s: &str, target: Option<&str>| match target {
+        Some(t) => {
+            json!({"serviceStatus": "running", "version": PACKAGE_VERSION, "appliedSettingsVersion": 9,
+                          "update": {"state": s, "targetVersion": t}})
+        }
+        None => {
+            json!({"serviceStatus": "running", "version": PACKAGE_VERSION, "appliedSettingsVersion": 9})
+        }
+    };
+    // Nothing newer than what runs: no command.
+    let answer = f
+        .check_in(&sensors[0].0, &sensors[0].1, state("idle", None))
+        .await
+        .expect(200);
+    assert_eq!(answer.json["command"]["type"], "none");
+
+    f.app
+        .store
+        .publish_release("2.240.18200.1", chrono::Utc::now())
+        .await
+        .expect("publish");
+    f.advance("1m").await;
+    let package = f
+        .app
+        .get_ok(
+            "/beta/security/identities/sensors/getDeploymentPackageUri()",
+            &admin(),
+        )
+        .await;
+    assert_eq!(package["version"], "2.240.18200.1");
+    let cmd = |r: &Resp| r.json["command"].clone();
+    let r1 = f
+        .check_in(&sensors[0].0, &sensors[0].1, state("idle", None))
+        .await
+        .expect(200);
+    assert_eq!(
+        cmd(&r1),
+        json!({"type": "update", "version": "2.240.18200.1"})
+    );
+    f.check_in(
+        &sensors[0].0,
+        &sensors[0].1,
+        state("inProgress", Some("2.240.18200.1")),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        f.sensor(&sensors[0].0).await["deploymentStatus"],
+        "updating"
+    );
+    // One at a time per domain: r2 waits, r3 (another domain) goes.
+    let r2 = f
+        .check_in(&sensors[1].0, &sensors[1].1, state("idle", None))
+        .await
+        .expect(200);
+    assert_eq!(cmd(&r2)["type"], "none");
+    let r3 = f
+        .check_in(&sensors[2].0, &sensors[2].1, state("idle", None))
+        .await
+        .expect(200);
+    assert_eq!(cmd(&r3)["type"], "update");
+    // r1 fails: updateFailed, a health issue, and it is not told to retry the same release.
+    let failed = f
+        .check_in(
+            &sensors[0].0,
+            &sensors[0].1,
+            state("failed", Some("2.240.18200.1")),
+        )
+        .await
+        .expect(200);
+    assert_eq!(cmd(&failed)["type"], "none");
+    assert_eq!(
+        f.sensor(&sensors[0].0).await["deploymentStatus"],
+        "updateFailed"
+    );
+    let issues = f.issues(&sensors[0].0).await;
+    assert_eq!(issues[0]["displayName"], "Sensor update failed");
+    assert_eq!(issues[0]["status"], "open");
+    // The domain's slot is free again: r2 goes.
+    let r2 = f
+        .check_in(&sensors[1].0, &sensors[1].1, state("idle", None))
+        .await
+        .expect(200);
+    assert_eq!(cmd(&r2)["type"], "update");
+    // The delayed ring waits 72 hours.
+    let d = f
+        .check_in(&delayed.0, &delayed.1, state("idle", None))
+        .await
+        .expect(200);
+    assert_eq!(cmd(&d)["type"], "none");
+    let mut done = state("idle", None);
+    done["version"] = json!("2.240.18200.1");
+    f.check_in(&sensors[1].0, &sensors[1].1, done.clone())
+        .await
+        .expect(200);
+    assert_eq!(f.sensor(&sensors[1].0).await["version"], "2.240.18200.1");
+    f.advance("73h").await;
+    let d = f
+        .check_in(&delayed.0, &delayed.1, state("idle", None))
+        .await
+        .expect(200);
+    assert_eq!(cmd(&d)["type"], "update");
+    // A repeated publish is refused politely.
+    assert!(!f
+        .app
+        .store
+        .publish_release("2.240.18200.1", chrono::Utc::now())
+        .await
+        .expect("publish"));
 }

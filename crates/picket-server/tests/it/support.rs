@@ -257,6 +257,7 @@ impl TestAppBuilder {
             identity: Arc::new(IdentitySettings::default()),
             fleet: Arc::new(FleetSettings {
                 manual_clock: self.manual_clock.clone(),
+                base_release: Some(PACKAGE_VERSION.into()),
                 ..FleetSettings::default()
             }),
         };

@@ -6,7 +6,7 @@ use super::rows::ts;
 use super::{health_issues, sensors};
 use crate::fleet::*;
 use crate::StoreError;
-use deadpool_sqlite::rusqlite::{params, OptionalExtension, Transaction};
+use deadpool_sqlite::rusqlite::{params, Connection, OptionalExtension, Transaction};
 use picket_domain::fleet::health_rules::{self, Change, Rule, StoredIssue};
 use picket_domain::fleet::{derive, Observed, UpdateState};
 use picket_domain::time::{parse_timestamp, Timestamp};
@@ -303,24 +303,57 @@ pub fn check_in(
         &mut SweepSummary::default(),
     )?;
     let current = sensors::find(tx, tenant, sensor.as_str())?;
-    let command = match (&current, policy.releases.latest()) {
-        (Some(s), Some(latest))
-            if s.major_version() < 3
-                && !s.settings.is_delayed_deployment_enabled
-                && matches!(report.update, UpdateReport::Idle)
-                && picket_domain::fleet::releases::compare_versions(latest, &s.version).is_gt() =>
-        {
-            AgentCommand::Update {
-                version: latest.to_string(),
-            }
-        }
-        _ => AgentCommand::None,
+    let command = match &current {
+        Some(s) => rollout_command(tx, tenant, s, &report.update, now, policy)?,
+        None => AgentCommand::None,
     };
     Ok(Ok(CheckInAnswer {
         sensor: current,
         desired_settings_version: desired.max(0) as u64,
         command,
     }))
+}
+
+/// Whether this sensor should install the latest release now (spec §4.7): classic sensors
+/// only; not while updating; not again after the same release failed; the delayed ring 72 h
+/// after publication; at most `policy.rollout_per_domain` updating at once per domain.
+fn rollout_command(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    sensor: &Sensor,
+    update: &UpdateReport,
+    now: Timestamp,
+    policy: &FleetPolicy,
+) -> Result<AgentCommand, StoreError> {
+    use picket_domain::fleet::releases::{compare_versions, delayed_ring_wait};
+    let Some(latest) = policy.releases.latest() else {
+        return Ok(AgentCommand::None);
+    };
+    let newer = compare_versions(latest, &sensor.version).is_gt();
+    let failed_same = matches!(update, UpdateReport::Failed { target } if compare_versions(target, latest).is_eq());
+    if sensor.major_version() >= 3
+        || !newer
+        || failed_same
+        || matches!(update, UpdateReport::InProgress { .. })
+    {
+        return Ok(AgentCommand::None);
+    }
+    if sensor.settings.is_delayed_deployment_enabled {
+        let due = policy
+            .releases
+            .published_at(latest)
+            .is_none_or(|t| now >= t + delayed_ring_wait());
+        if !due {
+            return Ok(AgentCommand::None);
+        }
+    }
+    if updating_in_domain(tx, tenant, &sensor.domain_name)? >= i64::from(policy.rollout_per_domain)
+    {
+        return Ok(AgentCommand::None);
+    }
+    Ok(AgentCommand::Update {
+        version: latest.to_string(),
+    })
 }
 
 /// Marks a deleted sensor's agent so its next check-in is told to stop.
@@ -613,4 +646,42 @@ pub fn all_agents(tx: &Transaction<'_>) -> Result<Vec<(TenantId, SensorId)>, Sto
         .into_iter()
         .filter_map(|(t, s)| Some((TenantId::parse(&t)?, SensorId::new(s))))
         .collect())
+}
+
+pub fn publish_release(
+    tx: &Transaction<'_>,
+    version: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    Ok(tx.execute(
+        "INSERT INTO releases (version, published_at) VALUES (?1, ?2) ON CONFLICT (version) DO NOTHING",
+        params![version, ts(&now)],
+    )? == 1)
+}
+
+pub fn releases(c: &Connection) -> Result<Vec<(String, Timestamp)>, StoreError> {
+    let rows: Vec<(String, String)> = c
+        .prepare_cached("SELECT version, published_at FROM releases")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut out: Vec<(String, Timestamp)> = rows
+        .into_iter()
+        .filter_map(|(v, t)| Some((v, parse_timestamp(&t)?)))
+        .collect();
+    out.sort_by(|a, b| picket_domain::fleet::releases::compare_versions(&a.0, &b.0));
+    Ok(out)
+}
+
+/// Sensors of a domain updating right now (the rollout admits a bounded number at a time).
+fn updating_in_domain(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    domain: &str,
+) -> Result<i64, StoreError> {
+    Ok(tx.query_row(
+        "SELECT COUNT(*) FROM sensor_agents a JOIN sensors s ON s.tenant_id = a.tenant_id AND s.id = a.sensor_id \
+         WHERE a.tenant_id = ?1 AND a.update_state = 'inProgress' AND a.deleted_at IS NULL AND s.domain_name = ?2",
+        params![tenant.as_str(), domain],
+        |r| r.get(0),
+    )?)
 }

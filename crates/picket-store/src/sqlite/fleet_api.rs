@@ -56,6 +56,16 @@ impl FleetStore for SqliteStore {
         .await
     }
 
+    async fn publish_release(&self, version: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let version = version.to_string();
+        self.write(move |tx| fleet::publish_release(tx, &version, now))
+            .await
+    }
+
+    async fn releases(&self) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        self.read(fleet::releases).await
+    }
+
     async fn check_in(
         &self,
         tenant: &TenantId,

@@ -21,6 +21,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "fleet",
         include_str!("../../migrations/sqlite/0003_fleet.sql"),
     ),
+    (
+        4,
+        "releases",
+        include_str!("../../migrations/sqlite/0004_releases.sql"),
+    ),
 ];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {

@@ -1,129 +1,14 @@
 //! The `picket` binary end to end: serve (demo, seed, restart, SIGTERM), token, seed.
 
-use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_picket");
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use support::*;
 const DEMO_TENANT: &str = "7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47";
 const OTHER_TENANT: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
-
-struct Server {
-    child: Child,
-    base: String,
-    /// `https://ADDR` and the CA file to trust, when started with --tls-listen.
-    https: Option<(String, String)>,
-    lines: Vec<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-impl Server {
-    fn start(data_dir: &Path, extra: &[&str]) -> Server {
-        let child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .env("PICKET_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("picket starts");
-        // Owned by `Server` at once, so its Drop reaps the child on every path.
-        let mut server = Server {
-            child,
-            base: String::new(),
-            https: None,
-            lines: Vec::new(),
-        };
-        let stdout = server.child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(60))
-                .expect("server prints its address");
-            server.lines.push(line.clone());
-            if let Some(rest) = line.strip_prefix("Picket listening on https://") {
-                let (addr, note) = rest
-                    .split_once(' ')
-                    .expect("https line names its trust file");
-                let trust = note
-                    .trim_start_matches("(trust ")
-                    .split(',')
-                    .next()
-                    .expect("trust file")
-                    .trim_end_matches(')');
-                server.https = Some((format!("https://{addr}"), trust.to_string()));
-            } else if let Some(base) = line.strip_prefix("Picket listening on ") {
-                server.base = base.to_string();
-                return server;
-            }
-        }
-    }
-
-    fn stop(&mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill runs");
-        for _ in 0..100 {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("server did not stop within 5 s of SIGTERM");
-    }
-}
-
-fn token(data_dir: &Path, tenant: &str, roles: &[&str]) -> String {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["token", "--tenant", tenant, "--data-dir"])
-        .arg(data_dir);
-    for r in roles {
-        cmd.args(["--role", r]);
-    }
-    let out = cmd.output().expect("token runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_string()
-}
-
-async fn get(base: &str, path: &str, token: &str) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .get(format!("{base}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
 
 #[tokio::test]
 async fn demo_serves_a_dozen_sensors_and_stops_on_sigterm() {
@@ -286,32 +171,6 @@ fn refuses_unsupported_databases_and_bad_tenants() {
         .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a GUID"));
-}
-
-/// Runs `picket ARGS --data-dir DIR`, asserting success; returns stdout.
-fn picket(data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("PICKET_LOG", "warn")
-        .output()
-        .expect("picket runs");
-    assert!(
-        out.status.success(),
-        "picket {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
-}
-
-fn field<'a>(text: &'a str, label: &str) -> &'a str {
-    text.lines()
-        .find_map(|l| l.strip_prefix(label))
-        .unwrap_or_else(|| panic!("no '{label}' in {text}"))
-        .split_whitespace()
-        .next()
-        .expect("value")
 }
 
 /// client_credentials over the HTTPS token endpoint: (status, body).

@@ -507,7 +507,15 @@ pub fn evaluate(
         present.extend(agent.host_issues.iter().cloned().map(Raised::Host));
     }
     let stored = stored_issues(tx, tenant, id)?;
-    let keys: Vec<String> = present.iter().map(Raised::key).collect();
+    let mut keys: Vec<String> = present.iter().map(Raised::key).collect();
+    if silent {
+        // Nothing can be learned about a silent sensor: its other issues stay as they are.
+        for (key, issue) in &stored {
+            if issue.status != HealthIssueStatus::Closed && !keys.contains(key) {
+                keys.push(key.clone());
+            }
+        }
+    }
     let views: Vec<StoredIssue<String>> = stored
         .iter()
         .map(|(key, issue)| StoredIssue {

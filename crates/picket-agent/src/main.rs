@@ -1,0 +1,299 @@
+//! `picket-agent`: a sensor agent for Picket's agent protocol.
+//!
+//! - `run`: one sensor. Enrolls with the deployment access key (or reports as a sensor
+//!   candidate until activated), keeps its credential in an owner-only state file, checks in on
+//!   the server's interval with jittered backoff while the server is down, applies settings,
+//!   performs (simulated) updates, and exits cleanly when the sensor is deleted.
+//! - `simulate`: N simulated sensors in one process, for demos and load.
+
+mod protocol;
+mod simulate;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use protocol::{backoff, CallError, Client, Command, Identity, Report};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "picket-agent",
+    version,
+    about = "A sensor agent for Picket: enroll, check in, apply settings and updates"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: AgentCommand,
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// Run one sensor.
+    ///
+    /// Example: picket-agent run --server http://127.0.0.1:8080 --tenant T --access-key KEY --computer dc1.contoso.com
+    Run(RunArgs),
+    /// Run many simulated sensors in this process (demo and load).
+    ///
+    /// Example: picket-agent simulate --server http://127.0.0.1:8080 --tenant T --access-key KEY --sensors 1000
+    Simulate(simulate::SimulateArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[arg(long, env = "PICKET_SERVER")]
+    server: String,
+    /// Tenant id (GUID).
+    #[arg(long, env = "PICKET_TENANT")]
+    tenant: String,
+    /// The tenant's deployment access key (getDeploymentAccessKey).
+    #[arg(long, env = "PICKET_ACCESS_KEY")]
+    access_key: String,
+    /// This computer's fully qualified DNS name.
+    #[arg(long)]
+    computer: String,
+    #[arg(long, default_value = "domainControllerIntegrated")]
+    sensor_type: String,
+    /// Installed classic sensor version.
+    #[arg(long, default_value = "2.239.18124.58593")]
+    version: String,
+    /// Report as a machine onboarded to endpoint protection (a sensor candidate) and wait for
+    /// activation instead of enrolling with the access key.
+    #[arg(long)]
+    candidate: bool,
+    #[arg(long, default_value = "10.8760.19041.1000")]
+    sense_client_version: String,
+    /// Where the credential is kept.
+    #[arg(long, default_value = "./picket-agent-state")]
+    state_dir: PathBuf,
+    /// Check in this often instead of the server's interval (e.g. 200ms, for tests).
+    #[arg(long, value_parser = parse_every)]
+    check_in_every: Option<Duration>,
+    /// Simulated updates fail (to exercise updateFailed).
+    #[arg(long)]
+    fail_updates: bool,
+    /// PEM CA file to trust for an https server.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+}
+
+fn parse_every(text: &str) -> Result<Duration, String> {
+    let bad = || format!("'{text}' is not a duration like 200ms, 5s or 1m");
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        _ => return Err(bad()),
+    };
+    if d < Duration::from_millis(10) {
+        return Err(bad());
+    }
+    Ok(d)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PICKET_AGENT_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match Cli::parse().command {
+        AgentCommand::Run(args) => tokio::select! {
+            r = run(args) => r,
+            _ = shutdown_signal() => {
+                println!("stopping (signal); the sensor keeps its credential");
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+        AgentCommand::Simulate(args) => simulate::simulate(args).await.map(|()| ExitCode::SUCCESS),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(1)
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = tokio::signal::ctrl_c() => {},
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+const STATE_FILE: &str = "agent.json";
+
+fn load_identity(dir: &Path) -> Result<Option<Identity>> {
+    let path = dir.join(STATE_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Some(serde_json::from_str(&text).with_context(|| {
+        format!("{} is not an agent state file", path.display())
+    })?))
+}
+
+/// Written to a temporary file (owner-only) and renamed, so a crash never leaves half a file.
+fn save_identity(dir: &Path, id: &Identity) -> Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!("{STATE_FILE}.tmp"));
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(serde_json::to_string(id)?.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, dir.join(STATE_FILE))?;
+    Ok(())
+}
+
+/// Retries `call` with backoff while the server is unreachable; a refusal is final.
+async fn with_retries<T, F, Fut>(what: &str, mut call: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CallError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(CallError::Refused { status, message }) => {
+                bail!("{what} refused ({status}): {message}")
+            }
+            Err(CallError::Unreachable(e)) => {
+                let wait = backoff(attempt);
+                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "{what}: server unreachable");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+async fn obtain_identity(client: &Client, args: &RunArgs) -> Result<Identity> {
+    if let Some(id) = load_identity(&args.state_dir)? {
+        return Ok(id);
+    }
+    let id = if args.candidate {
+        let wait = args.check_in_every.unwrap_or(Duration::from_secs(60));
+        loop {
+            let reported = with_retries("candidate report", || {
+                client.report_candidate(
+                    &args.tenant,
+                    &args.access_key,
+                    &args.computer,
+                    &args.sense_client_version,
+                )
+            })
+            .await?;
+            if let Some(id) = reported {
+                println!("activated as sensor {}", id.sensor_id);
+                break id;
+            }
+            println!("waiting for activation");
+            tokio::time::sleep(wait).await;
+        }
+    } else {
+        let id = with_retries("enrolment", || {
+            client.enroll(
+                &args.tenant,
+                &args.access_key,
+                &args.computer,
+                &args.sensor_type,
+                &args.version,
+            )
+        })
+        .await?;
+        println!("enrolled as sensor {}", id.sensor_id);
+        id
+    };
+    save_identity(&args.state_dir, &id)?;
+    Ok(id)
+}
+
+async fn run(args: RunArgs) -> Result<ExitCode> {
+    let client = Client::new(&args.server, args.ca_file.as_deref())?;
+    let id = obtain_identity(&client, &args).await?;
+    let mut report = Report {
+        service_status: "running",
+        version: if args.candidate {
+            "3.1.25311.1".into()
+        } else {
+            args.version.clone()
+        },
+        applied_settings_version: 0,
+        update: ("idle", None),
+        host_issues: Vec::new(),
+    };
+    let mut attempt = 0u32;
+    loop {
+        let answer = match client.check_in(&id, &report).await {
+            Ok(a) => a,
+            Err(CallError::Refused { status, message }) => {
+                eprintln!(
+                    "check-in refused ({status}): {message}; the credential is no longer valid"
+                );
+                return Ok(ExitCode::from(3));
+            }
+            Err(CallError::Unreachable(e)) => {
+                let wait = backoff(attempt);
+                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "check-in failed");
+                attempt += 1;
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        };
+        attempt = 0;
+        // Settings are applied as they arrive; the next check-in acknowledges them.
+        report.applied_settings_version = answer.desired_settings_version;
+        // A simulated update takes one check-in: in progress now, done (or failed) next time.
+        report.update = match (&report.update, &answer.command) {
+            (("inProgress", Some(target)), _) if args.fail_updates => {
+                ("failed", Some(target.clone()))
+            }
+            (("inProgress", Some(target)), _) => {
+                report.version = target.clone();
+                println!("updated to {target}");
+                ("idle", None)
+            }
+            (_, Command::Update(version)) => {
+                println!("updating to {version}");
+                ("inProgress", Some(version.clone()))
+            }
+            (current, _) => current.clone(),
+        };
+        if answer.command == Command::Stop {
+            let _ = std::fs::remove_file(args.state_dir.join(STATE_FILE));
+            println!("sensor deleted: stopping");
+            return Ok(ExitCode::SUCCESS);
+        }
+        let wait = args
+            .check_in_every
+            .unwrap_or(Duration::from_secs(answer.next_check_in_secs.max(1)));
+        tokio::time::sleep(wait).await;
+    }
+}

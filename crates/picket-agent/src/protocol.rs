@@ -1,0 +1,203 @@
+//! The client side of Picket's agent protocol (`/agent/v1`), shared by the real agent and the
+//! simulator.
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// What an agent keeps between runs (the credential is a secret: the file is owner-only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    pub tenant_id: String,
+    pub sensor_id: String,
+    pub credential: String,
+}
+
+/// The sensor's own state, as it reports it.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub service_status: &'static str,
+    pub version: String,
+    pub applied_settings_version: u64,
+    /// `idle`, `inProgress` or `failed`, with its target.
+    pub update: (&'static str, Option<String>),
+    pub host_issues: Vec<Value>,
+}
+
+impl Report {
+    fn body(&self) -> Value {
+        let mut body = json!({
+            "serviceStatus": self.service_status,
+            "version": self.version,
+            "appliedSettingsVersion": self.applied_settings_version,
+            "hostIssues": self.host_issues,
+        });
+        if let (state, Some(target)) = &self.update {
+            body["update"] = json!({"state": state, "targetVersion": target});
+        }
+        body
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    None,
+    Update(String),
+    Stop,
+}
+
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub desired_settings_version: u64,
+    pub command: Command,
+    pub next_check_in_secs: u64,
+}
+
+/// Why a call did not get an answer: the server refused (final) or could not be reached.
+#[derive(Debug)]
+pub enum CallError {
+    Refused { status: u16, message: String },
+    Unreachable(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Refused { status, message } => write!(f, "refused ({status}): {message}"),
+            CallError::Unreachable(e) => write!(f, "server unreachable: {e}"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    server: String,
+}
+
+impl Client {
+    pub fn new(server: &str, ca_file: Option<&std::path::Path>) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .pool_max_idle_per_host(1024);
+        if let Some(path) = ca_file {
+            let pem = std::fs::read(path)?;
+            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
+        }
+        Ok(Self {
+            http: builder.build()?,
+            server: server.trim_end_matches('/').to_string(),
+        })
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        bearer: Option<&str>,
+        body: &Value,
+    ) -> Result<(u16, Value), CallError> {
+        let mut request = self.http.post(format!("{}{path}", self.server)).json(body);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| CallError::Unreachable(e.to_string()))?;
+        let status = response.status().as_u16();
+        let json: Value = response.json().await.unwrap_or(Value::Null);
+        if status >= 500 {
+            return Err(CallError::Unreachable(format!("status {status}")));
+        }
+        if status >= 400 {
+            let message = json["error"]["message"]
+                .as_str()
+                .unwrap_or("no message")
+                .to_string();
+            return Err(CallError::Refused { status, message });
+        }
+        Ok((status, json))
+    }
+
+    pub async fn enroll(
+        &self,
+        tenant: &str,
+        access_key: &str,
+        computer: &str,
+        sensor_type: &str,
+        version: &str,
+    ) -> Result<Identity, CallError> {
+        let body = json!({"tenantId": tenant, "accessKey": access_key, "computerDnsName": computer,
+                          "sensorType": sensor_type, "version": version});
+        let (_, json) = self.post("/agent/v1/enroll", None, &body).await?;
+        identity(&json).ok_or_else(|| CallError::Unreachable("malformed enrolment answer".into()))
+    }
+
+    /// `Ok(None)` while waiting for activation.
+    pub async fn report_candidate(
+        &self,
+        tenant: &str,
+        access_key: &str,
+        computer: &str,
+        sense_version: &str,
+    ) -> Result<Option<Identity>, CallError> {
+        let body = json!({"tenantId": tenant, "accessKey": access_key, "computerDnsName": computer,
+                          "senseClientVersion": sense_version});
+        let (_, json) = self
+            .post("/agent/v1/candidates/report", None, &body)
+            .await?;
+        if json["state"] == "activated" {
+            return match identity(&json) {
+                Some(id) => Ok(Some(id)),
+                None => Err(CallError::Refused {
+                    status: 409,
+                    message:
+                        "activated, but the credential was handed out before (state file lost?)"
+                            .into(),
+                }),
+            };
+        }
+        Ok(None)
+    }
+
+    pub async fn check_in(&self, id: &Identity, report: &Report) -> Result<Answer, CallError> {
+        let path = format!(
+            "/agent/v1/tenants/{}/sensors/{}/checkIn",
+            id.tenant_id, id.sensor_id
+        );
+        let (_, json) = self
+            .post(&path, Some(&id.credential), &report.body())
+            .await?;
+        let command = match json["command"]["type"].as_str() {
+            Some("update") => Command::Update(
+                json["command"]["version"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            Some("stop") => Command::Stop,
+            _ => Command::None,
+        };
+        Ok(Answer {
+            desired_settings_version: json["desiredSettingsVersion"].as_u64().unwrap_or(0),
+            command,
+            next_check_in_secs: json["nextCheckInSeconds"].as_u64().unwrap_or(60),
+        })
+    }
+}
+
+fn identity(json: &Value) -> Option<Identity> {
+    Some(Identity {
+        tenant_id: json["tenantId"].as_str()?.to_string(),
+        sensor_id: json["sensorId"].as_str()?.to_string(),
+        credential: json["credential"].as_str()?.to_string(),
+    })
+}
+
+/// Exponential backoff with full jitter, capped: retry 1 waits up to 1 s, then 2, 4 … 60 s.
+pub fn backoff(attempt: u32) -> std::time::Duration {
+    use rand::Rng;
+    let cap = 60_000u64.min(1000u64.saturating_mul(1 << attempt.min(6)));
+    std::time::Duration::from_millis(rand::thread_rng().gen_range(cap / 4..=cap))
+}

@@ -1,0 +1,229 @@
+//! Many simulated sensors in one process: mixed types and domains, a share of them failing
+//! their updates, all enrolled with the access key, then checking in. With `--interval 0`
+//! they check in back to back on `--concurrency` connections (the check-in benchmark), and
+//! the run prints check-ins/s and latency percentiles.
+
+use crate::protocol::{CallError, Client, Command, Identity, Report};
+use anyhow::{bail, Result};
+use hdrhistogram::Histogram;
+use rand::Rng;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    #[arg(long, env = "PICKET_SERVER")]
+    server: String,
+    #[arg(long, env = "PICKET_TENANT")]
+    tenant: String,
+    #[arg(long, env = "PICKET_ACCESS_KEY")]
+    access_key: String,
+    /// Simulated sensors.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    sensors: u32,
+    /// Domains the sensors spread over.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    domains: u32,
+    /// Share of updates that fail (0.0–1.0).
+    #[arg(long, default_value_t = 0.1)]
+    failure_rate: f64,
+    /// Seconds between one sensor's check-ins; 0 = back to back (load).
+    #[arg(long, default_value_t = 60.0)]
+    interval: f64,
+    /// How long to run after enrolment, in seconds.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    duration: u64,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    concurrency: u32,
+    /// Name prefix of the simulated computers.
+    #[arg(long, default_value = "sim")]
+    prefix: String,
+}
+
+const TYPES: [&str; 4] = [
+    "domainControllerIntegrated",
+    "domainControllerIntegrated",
+    "adfsIntegrated",
+    "adcsIntegrated",
+];
+
+struct Sim {
+    id: Identity,
+    report: Report,
+    fails_updates: bool,
+}
+
+#[derive(Default)]
+struct Stats {
+    ok: AtomicU64,
+    errors: AtomicU64,
+    updates: AtomicU64,
+    stops: AtomicU64,
+}
+
+pub async fn simulate(args: SimulateArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.failure_rate) || args.interval < 0.0 {
+        bail!("--failure-rate must be within 0..1 and --interval at least 0");
+    }
+    let client = Client::new(&args.server, None)?;
+    let n = args.sensors as usize;
+    let started = Instant::now();
+    let sims = enroll_all(&client, &args).await?;
+    let enroll_secs = started.elapsed().as_secs_f64();
+    println!(
+        "enrolled {} sensors in {:.2} s ({:.0}/s)",
+        sims.len(),
+        enroll_secs,
+        n as f64 / enroll_secs.max(1e-9)
+    );
+
+    let stats = Arc::new(Stats::default());
+    let latency = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
+        1, 60_000_000, 3,
+    )?));
+    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    let workers = (args.concurrency as usize).min(sims.len()).max(1);
+    let sims: Vec<Arc<tokio::sync::Mutex<Sim>>> = sims
+        .into_iter()
+        .map(|s| Arc::new(tokio::sync::Mutex::new(s)))
+        .collect();
+    let measured = Instant::now();
+    let mut tasks = Vec::with_capacity(workers);
+    for w in 0..workers {
+        // Worker w drives sensors w, w + workers, …
+        let mine: Vec<_> = sims.iter().skip(w).step_by(workers).cloned().collect();
+        let (client, stats, latency) = (client.clone(), stats.clone(), latency.clone());
+        let interval = args.interval;
+        tasks.push(tokio::spawn(async move {
+            let mut local = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
+            let per_round = if interval > 0.0 {
+                Duration::from_secs_f64(interval / mine.len().max(1) as f64)
+            } else {
+                Duration::ZERO
+            };
+            'outer: loop {
+                for sim in &mine {
+                    if Instant::now() >= deadline {
+                        break 'outer;
+                    }
+                    let mut sim = sim.lock().await;
+                    let t0 = Instant::now();
+                    match client.check_in(&sim.id, &sim.report).await {
+                        Ok(answer) => {
+                            stats.ok.fetch_add(1, Ordering::Relaxed);
+                            if let Some(h) = local.as_mut() {
+                                let _ = h.record(t0.elapsed().as_micros() as u64);
+                            }
+                            apply(
+                                &mut sim,
+                                &answer.command,
+                                answer.desired_settings_version,
+                                &stats,
+                            );
+                        }
+                        Err(_) => {
+                            stats.errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    drop(sim);
+                    if !per_round.is_zero() {
+                        tokio::time::sleep(per_round).await;
+                    }
+                }
+            }
+            if let (Some(h), Ok(mut all)) = (local, latency.lock()) {
+                let _ = all.add(&h);
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let secs = measured.elapsed().as_secs_f64();
+    let ok = stats.ok.load(Ordering::Relaxed);
+    let h = latency
+        .lock()
+        .map(|h| h.clone())
+        .unwrap_or_else(|p| p.into_inner().clone());
+    println!(
+        "check-ins: {ok} in {secs:.2} s = {:.0}/s; p50 {:.2} ms, p99 {:.2} ms; errors {}; updates started {}; stopped {}",
+        ok as f64 / secs.max(1e-9),
+        h.value_at_quantile(0.5) as f64 / 1000.0,
+        h.value_at_quantile(0.99) as f64 / 1000.0,
+        stats.errors.load(Ordering::Relaxed),
+        stats.updates.load(Ordering::Relaxed),
+        stats.stops.load(Ordering::Relaxed),
+    );
+    Ok(())
+}
+
+fn apply(sim: &mut Sim, command: &Command, desired: u64, stats: &Stats) {
+    sim.report.applied_settings_version = desired;
+    sim.report.update = match (&sim.report.update, command) {
+        (("inProgress", Some(t)), _) if sim.fails_updates => ("failed", Some(t.clone())),
+        (("inProgress", Some(t)), _) => {
+            sim.report.version = t.clone();
+            ("idle", None)
+        }
+        (_, Command::Update(v)) => {
+            stats.updates.fetch_add(1, Ordering::Relaxed);
+            ("inProgress", Some(v.clone()))
+        }
+        (current, _) => current.clone(),
+    };
+    if *command == Command::Stop {
+        stats.stops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+async fn enroll_all(client: &Client, args: &SimulateArgs) -> Result<Vec<Sim>> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
+    let mut tasks = Vec::with_capacity(args.sensors as usize);
+    for i in 0..args.sensors {
+        let permit = semaphore.clone().acquire_owned().await?;
+        let client = client.clone();
+        let (tenant, key) = (args.tenant.clone(), args.access_key.clone());
+        let computer = format!("{}{i:06}.domain{}.sim.test", args.prefix, i % args.domains);
+        let sensor_type = TYPES[i as usize % TYPES.len()];
+        let fails = rand::thread_rng().gen_bool(args.failure_rate);
+        tasks.push(tokio::spawn(async move {
+            let _permit = permit;
+            let mut attempt = 0;
+            loop {
+                match client
+                    .enroll(&tenant, &key, &computer, sensor_type, "2.239.18124.58593")
+                    .await
+                {
+                    Ok(id) => {
+                        return Ok(Sim {
+                            id,
+                            report: Report {
+                                service_status: "running",
+                                version: "2.239.18124.58593".into(),
+                                applied_settings_version: 0,
+                                update: ("idle", None),
+                                host_issues: Vec::new(),
+                            },
+                            fails_updates: fails,
+                        })
+                    }
+                    Err(CallError::Refused { status, message }) => {
+                        return Err(anyhow::anyhow!("enrolment refused ({status}): {message}"))
+                    }
+                    Err(CallError::Unreachable(_)) if attempt < 5 => {
+                        attempt += 1;
+                        tokio::time::sleep(crate::protocol::backoff(attempt)).await;
+                    }
+                    Err(e) => return Err(anyhow::anyhow!("enrolment failed: {e}")),
+                }
+            }
+        }));
+    }
+    let mut sims = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        sims.push(t.await??);
+    }
+    Ok(sims)
+}

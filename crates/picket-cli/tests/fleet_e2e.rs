@@ -1,0 +1,436 @@
+//! Real `picket-agent` processes against a real `picket serve --clock manual`: enrolment,
+//! silence and recovery, settings sync, key regeneration, deletion, candidates, a failed update.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+const TENANT: &str = "7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47";
+
+fn agent_bin() -> PathBuf {
+    let path = Path::new(BIN).with_file_name("picket-agent");
+    assert!(
+        path.exists(),
+        "{} is missing: cargo build -p picket-agent",
+        path.display()
+    );
+    path
+}
+
+struct Agent {
+    child: Child,
+    out: std::sync::mpsc::Receiver<String>,
+}
+
+impl Agent {
+    fn start(base: &str, key: &str, computer: &str, state: &Path, extra: &[&str]) -> Agent {
+        let mut child = Command::new(agent_bin())
+            .args([
+                "run",
+                "--server",
+                base,
+                "--tenant",
+                TENANT,
+                "--access-key",
+                key,
+                "--computer",
+                computer,
+                "--check-in-every",
+                "100ms",
+                "--state-dir",
+            ])
+            .arg(state)
+            .args(extra)
+            .env("PICKET_AGENT_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("agent starts");
+        let (tx, rx) = std::sync::mpsc::channel();
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Agent { child, out: rx }
+    }
+
+    fn wait_for_line(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(line) = self.out.recv_timeout(Duration::from_millis(200)) {
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+        }
+        panic!("agent never printed '{needle}'");
+    }
+
+    fn exit(mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("agent did not exit");
+    }
+
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+struct Env {
+    server: Server,
+    token: String,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    async fn graph(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let client = reqwest::Client::new();
+        let mut r = client
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path}", self.server.base),
+            )
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn sensor_named(&self, name: &str) -> Option<Value> {
+        let (_, list) = self
+            .graph(
+                "GET",
+                &format!("/beta/security/identities/sensors?$filter=displayName eq '{name}'"),
+                None,
+            )
+            .await;
+        list["value"].as_array().and_then(|v| v.first().cloned())
+    }
+
+    /// Polls until `check` holds for the sensor (agents check in every 100 ms).
+    async fn until(&self, name: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = self.sensor_named(name).await {
+                if check(&s) {
+                    return s;
+                }
+                if Instant::now() > deadline {
+                    panic!("{name}: never {what}; last seen {s}");
+                }
+            } else if Instant::now() > deadline {
+                panic!("{name}: never appeared");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn advance(&self, by: &str) {
+        let out = Command::new(BIN)
+            .args([
+                "clock",
+                "advance",
+                by,
+                "--server",
+                &self.server.base,
+                "--token",
+                &self.token,
+            ])
+            .output()
+            .expect("clock advance");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    async fn issues(&self, id: &str) -> Vec<Value> {
+        self.graph(
+            "GET",
+            &format!("/beta/security/identities/sensors/{id}/healthIssues"),
+            None,
+        )
+        .await
+        .1["value"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    async fn key(&self) -> String {
+        self.graph(
+            "GET",
+            "/v1.0/security/identities/sensors/getDeploymentAccessKey()",
+            None,
+        )
+        .await
+        .1["deploymentAccessKey"]
+            .as_str()
+            .expect("key")
+            .to_string()
+    }
+}
+
+async fn env() -> Env {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = Server::start(dir.path(), &["--clock", "manual", "--demo"]);
+    let token = server
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("export PICKET_TOKEN="))
+        .expect("demo token")
+        .to_string();
+    Env { server, token, dir }
+}
+
+fn status_of(s: &Value) -> (String, String, String) {
+    let f = |k: &str| s[k].as_str().unwrap_or_default().to_string();
+    (f("deploymentStatus"), f("serviceStatus"), f("healthStatus"))
+}
+
+#[tokio::test]
+async fn agents_live_go_silent_recover_sync_and_stop() {
+    let e = env().await;
+    let key = e.key().await;
+    let state = e.dir.path().join("agent-1");
+    let agent = Agent::start(&e.server.base, &key, "e2e1.contoso.com", &state, &[]);
+    agent.wait_for_line("enrolled as sensor");
+    let sensor = e
+        .until("e2e1", "running and synced", |s| {
+            s["serviceStatus"] == "running" && s["deploymentStatus"] == "upToDate"
+        })
+        .await;
+    let id = sensor["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        status_of(&sensor),
+        ("upToDate".into(), "running".into(), "healthy".into())
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(state.join("agent.json"))
+            .expect("state file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // Stopped: 5 minutes → issue; 10 minutes → disconnected, health high.
+    agent.stop();
+    e.advance("6m");
+    let issues = e.issues(&id).await;
+    assert_eq!(issues.len(), 1);
+    assert_eq!(
+        (
+            issues[0]["displayName"].as_str(),
+            issues[0]["status"].as_str()
+        ),
+        (Some("Sensor stopped communicating"), Some("open"))
+    );
+    e.advance("5m");
+    let s = e.sensor_named("e2e1").await.expect("sensor");
+    assert_eq!(
+        status_of(&s),
+        (
+            "disconnected".into(),
+            "unknown".into(),
+            "notHealthyHigh".into()
+        )
+    );
+
+    // Restarted (same state dir, same sensor): issue closed, up to date.
+    let agent = Agent::start(&e.server.base, &key, "e2e1.contoso.com", &state, &[]);
+    e.until("e2e1", "recovered", |s| {
+        s["deploymentStatus"] == "upToDate" && s["healthStatus"] == "healthy"
+    })
+    .await;
+    assert_eq!(e.issues(&id).await[0]["status"], "closed");
+
+    // Settings changed while the agent is away: syncing; acknowledged once it is back.
+    agent.stop();
+    let (status, _) = e
+        .graph(
+            "PATCH",
+            &format!("/beta/security/identities/sensors/{id}"),
+            Some(json!({"settings": {"description": "rack 7"}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    e.advance("1m");
+    assert_eq!(
+        e.sensor_named("e2e1").await.expect("sensor")["deploymentStatus"],
+        "syncing"
+    );
+    let agent = Agent::start(&e.server.base, &key, "e2e1.contoso.com", &state, &[]);
+    e.until("e2e1", "synced", |s| s["deploymentStatus"] == "upToDate")
+        .await;
+
+    // A regenerated key: new enrolments with the old key fail; the enrolled sensor is fine.
+    let (status, _) = e
+        .graph(
+            "POST",
+            "/v1.0/security/identities/sensors/regenerateDeploymentAccessKey",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let late = Agent::start(
+        &e.server.base,
+        &key,
+        "e2e2.contoso.com",
+        &e.dir.path().join("agent-2"),
+        &[],
+    );
+    late.wait_for_line("refused (401)");
+    assert!(!late.exit().success());
+    e.advance("30s");
+    e.until("e2e1", "still fine", |s| {
+        s["deploymentStatus"] == "upToDate"
+    })
+    .await;
+
+    // Deleted through Graph: the agent is told to stop and exits cleanly.
+    let (status, _) = e
+        .graph(
+            "DELETE",
+            &format!("/beta/security/identities/sensors/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    agent.wait_for_line("sensor deleted: stopping");
+    assert!(agent.exit().success());
+    assert!(!state.join("agent.json").exists());
+}
+
+#[tokio::test]
+async fn candidate_activation_and_a_failed_rollout() {
+    let e = env().await;
+    let key = e.key().await;
+    let candidate = Agent::start(
+        &e.server.base,
+        &key,
+        "e2e-c1.contoso.com",
+        &e.dir.path().join("c1"),
+        &["--candidate"],
+    );
+    candidate.wait_for_line("waiting for activation");
+    let (_, list) = e
+        .graph("GET", "/beta/security/identities/sensorCandidates?$filter=computerDnsName eq 'e2e-c1.contoso.com'", None)
+        .await;
+    let cid = list["value"][0]["id"]
+        .as_str()
+        .expect("candidate listed")
+        .to_string();
+    let (status, _) = e
+        .graph(
+            "POST",
+            "/beta/security/identities/sensorCandidates/activate",
+            Some(json!({"serverIds": [cid]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    candidate.wait_for_line("activated as sensor");
+    let s = e
+        .until("E2E-C1", "running", |s| s["serviceStatus"] == "running")
+        .await;
+    assert!(s["version"].as_str().is_some_and(|v| v.starts_with("3.")));
+
+    // A release that fails to install on this sensor.
+    let out = Command::new(BIN)
+        .args(["releases", "publish", "2.240.18200.1", "--data-dir"])
+        .arg(e.dir.path())
+        .output()
+        .expect("publish");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    e.advance("1m"); // picks up the catalogue
+    let failing = Agent::start(
+        &e.server.base,
+        &key,
+        "e2e-u1.contoso.com",
+        &e.dir.path().join("u1"),
+        &["--fail-updates"],
+    );
+    failing.wait_for_line("updating to 2.240.18200.1");
+    let s = e
+        .until("e2e-u1", "update failed", |s| {
+            s["deploymentStatus"] == "updateFailed"
+        })
+        .await;
+    let issues = e.issues(s["id"].as_str().expect("id")).await;
+    assert!(
+        issues
+            .iter()
+            .any(|i| i["displayName"] == "Sensor update failed" && i["status"] == "open"),
+        "{issues:?}"
+    );
+    // A healthy one updates.
+    let fine = Agent::start(
+        &e.server.base,
+        &key,
+        "e2e-u2.contoso.com",
+        &e.dir.path().join("u2"),
+        &[],
+    );
+    fine.wait_for_line("updated to 2.240.18200.1");
+    e.until("e2e-u2", "updated", |s| s["version"] == "2.240.18200.1")
+        .await;
+    let (_, package) = e
+        .graph(
+            "GET",
+            "/beta/security/identities/sensors/getDeploymentPackageUri()",
+            None,
+        )
+        .await;
+    assert_eq!(package["version"], "2.240.18200.1");
+}

@@ -434,3 +434,181 @@ async fn candidate_activation_and_a_failed_rollout() {
         .await;
     assert_eq!(package["version"], "2.240.18200.1");
 }
+
+/// kill -9 in the middle of enrolments, check-ins and Graph writes: after a restart every
+/// answered write is there, and no computer became two sensors.
+#[tokio::test]
+async fn a_killed_server_keeps_every_acknowledged_write() {
+    let dir = tempfile::tempdir().expect("dir");
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--demo",
+            "--throttle-app-writes",
+            "off",
+            "--throttle-app-reads",
+            "off",
+        ],
+    );
+    let token = server
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("export PICKET_TOKEN="))
+        .expect("demo token")
+        .to_string();
+    let e = Env { server, token, dir };
+    let key = e.key().await;
+    // A simulated fleet checking in as fast as it can, alongside.
+    let mut sim = Command::new(agent_bin())
+        .args([
+            "simulate",
+            "--server",
+            &e.server.base,
+            "--tenant",
+            TENANT,
+            "--access-key",
+            &key,
+            "--sensors",
+            "50",
+            "--interval",
+            "0",
+            "--duration",
+            "20",
+            "--concurrency",
+            "8",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("simulate");
+
+    // Writers: enrol a computer, then PATCH its description with a rising counter.
+    let base = e.server.base.clone();
+    let acknowledged =
+        std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String, u32)>::new()));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (base, key, token, acked) = (
+            base.clone(),
+            key.clone(),
+            e.token.clone(),
+            acknowledged.clone(),
+        );
+        writers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for i in 0..1000u32 {
+                let computer = format!("crash{w}-{i}.contoso.com");
+                let Ok(r) = client
+                    .post(format!("{base}/agent/v1/enroll"))
+                    .json(&json!({"tenantId": TENANT, "accessKey": key, "computerDnsName": computer,
+                                  "sensorType": "domainControllerIntegrated", "version": "2.239.18124.58593"}))
+                    .send()
+                    .await
+                else {
+                    return;
+                };
+                if !r.status().is_success() {
+                    return;
+                }
+                let body: Value = r.json().await.unwrap_or_default();
+                let id = body["sensorId"].as_str().unwrap_or_default().to_string();
+                acked.lock().expect("lock").push((computer.clone(), id.clone(), 0));
+                for n in 1..=3u32 {
+                    let ok = client
+                        .patch(format!("{base}/beta/security/identities/sensors/{id}"))
+                        .bearer_auth(&token)
+                        .json(&json!({"settings": {"description": format!("rev {n}")}}))
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success());
+                    if !ok {
+                        return;
+                    }
+                    acked.lock().expect("lock").push((computer.clone(), id.clone(), n));
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pid = e.server.child.id().to_string();
+    Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .expect("kill -9");
+    for w in writers {
+        let _ = w.await;
+    }
+    let _ = sim.kill();
+    let _ = sim.wait();
+    let acked = acknowledged.lock().expect("lock").clone();
+    assert!(
+        acked.len() > 20,
+        "too few writes before the kill: {}",
+        acked.len()
+    );
+
+    let Env {
+        mut server,
+        token,
+        dir,
+    } = e;
+    let _ = server.child.wait();
+    let restarted = Server::start(dir.path(), &[]);
+    let e = Env {
+        server: restarted,
+        token,
+        dir,
+    };
+    let mut last: std::collections::HashMap<String, (String, u32)> =
+        std::collections::HashMap::new();
+    for (computer, id, n) in &acked {
+        let entry = last.entry(computer.clone()).or_insert((id.clone(), 0));
+        entry.1 = entry.1.max(*n);
+    }
+    for (computer, (id, rev)) in &last {
+        let (status, sensor) = e
+            .graph(
+                "GET",
+                &format!("/beta/security/identities/sensors/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{computer} was acknowledged but is gone");
+        if *rev > 0 {
+            let stored: u32 = sensor["settings"]["description"]
+                .as_str()
+                .and_then(|d| d.strip_prefix("rev "))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            assert!(
+                stored >= *rev,
+                "{computer}: acknowledged rev {rev}, stored {stored}"
+            );
+        }
+    }
+    // No computer is two sensors.
+    let (_, all) = e
+        .graph(
+            "GET",
+            "/beta/security/identities/sensors?$top=1000&$select=displayName,domainName",
+            None,
+        )
+        .await;
+    let mut names: Vec<String> = all["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .map(|s| {
+            format!(
+                "{}.{}",
+                s["displayName"].as_str().unwrap_or_default(),
+                s["domainName"].as_str().unwrap_or_default()
+            )
+            .to_lowercase()
+        })
+        .collect();
+    let total = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), total, "duplicate sensors after the crash");
+}

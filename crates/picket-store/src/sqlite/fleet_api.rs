@@ -75,14 +75,15 @@ impl FleetStore for SqliteStore {
         now: Timestamp,
         policy: &FleetPolicy,
     ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
-        let (tenant, sensor, hash, report, policy) = (
-            tenant.clone(),
-            sensor.clone(),
-            credential_hash.to_string(),
-            report.clone(),
-            policy.clone(),
-        );
-        self.write(move |tx| fleet::check_in(tx, &tenant, &sensor, &hash, &report, now, &policy))
+        self.check_ins
+            .check_in(super::check_in_batch::Request {
+                tenant: tenant.clone(),
+                sensor: sensor.clone(),
+                credential_hash: credential_hash.to_string(),
+                report: report.clone(),
+                now,
+                policy: policy.clone(),
+            })
             .await
     }
 

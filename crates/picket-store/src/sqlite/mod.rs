@@ -3,6 +3,7 @@
 
 mod api;
 mod candidates;
+mod check_in_batch;
 mod fleet;
 mod fleet_api;
 mod health;
@@ -29,6 +30,8 @@ pub struct SqliteStore {
     pool: Pool,
     readers: ReadPool,
     catalogue: Catalogue,
+    /// Group commit for agent check-ins (see `check_in_batch`).
+    check_ins: check_in_batch::CheckInBatcher,
 }
 
 impl SqliteStore {
@@ -48,6 +51,7 @@ impl SqliteStore {
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
         let store = Self {
+            check_ins: check_in_batch::CheckInBatcher::spawn(pool.clone()),
             pool,
             readers: ReadPool::new(path),
             catalogue,

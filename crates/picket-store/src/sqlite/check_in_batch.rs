@@ -1,0 +1,123 @@
+//! Group commit for check-ins. SQLite has one writer; a transaction per check-in spends most
+//! of its time on the transaction itself. Check-ins that arrive while one batch commits wait
+//! for the next, which runs them all in one transaction (up to [`MAX_BATCH`]). Each caller is
+//! answered only after the commit, so an acknowledged check-in is durable. If any check-in of
+//! a batch fails, the batch is rolled back and each is retried in its own transaction, so one
+//! bad row never costs the others.
+
+use super::fleet;
+use crate::fleet::{AgentRefusal, CheckInAnswer, CheckInReport, FleetPolicy};
+use crate::StoreError;
+use deadpool_sqlite::rusqlite::{self, Connection};
+use deadpool_sqlite::Pool;
+use picket_domain::time::Timestamp;
+use picket_domain::{SensorId, TenantId};
+use tokio::sync::{mpsc, oneshot};
+
+pub const MAX_BATCH: usize = 256;
+
+type Outcome = Result<Result<CheckInAnswer, AgentRefusal>, StoreError>;
+
+/// One check-in to record.
+pub struct Request {
+    pub tenant: TenantId,
+    pub sensor: SensorId,
+    pub credential_hash: String,
+    pub report: CheckInReport,
+    pub now: Timestamp,
+    pub policy: FleetPolicy,
+}
+
+struct Job {
+    request: Request,
+    reply: oneshot::Sender<Outcome>,
+}
+
+pub struct CheckInBatcher {
+    queue: mpsc::Sender<Job>,
+}
+
+impl CheckInBatcher {
+    /// Starts the batch writer on the current tokio runtime.
+    pub fn spawn(pool: Pool) -> Self {
+        let (queue, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 16);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut jobs = vec![first];
+                while jobs.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                run_batch(&pool, jobs).await;
+            }
+        });
+        Self { queue }
+    }
+
+    pub async fn check_in(&self, request: Request) -> Outcome {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job { request, reply })
+            .await
+            .map_err(|_| StoreError::Unavailable("the check-in writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the check-in writer stopped".into()))?
+    }
+}
+
+fn one(c: &Connection, j: &Request) -> Outcome {
+    let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
+    let out = fleet::check_in(&tx, &j.tenant, &j.sensor, &j.credential_hash, &j.report, j.now, &j.policy)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+async fn run_batch(pool: &Pool, jobs: Vec<Job>) {
+    let conn = match pool.get().await {
+        Ok(c) => c,
+        Err(e) => {
+            for j in jobs {
+                let _ = j.reply.send(Err(StoreError::Unavailable(e.to_string())));
+            }
+            return;
+        }
+    };
+    let result = conn
+        .interact(move |c| {
+            let together = (|| -> Result<Vec<Outcome>, StoreError> {
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let mut outs = Vec::with_capacity(jobs.len());
+                for j in jobs.iter().map(|j| &j.request) {
+                    outs.push(Ok(fleet::check_in(
+                        &tx,
+                        &j.tenant,
+                        &j.sensor,
+                        &j.credential_hash,
+                        &j.report,
+                        j.now,
+                        &j.policy,
+                    )?));
+                }
+                tx.commit()?;
+                Ok(outs)
+            })();
+            let outs = match together {
+                Ok(outs) => outs,
+                // Rolled back (the transaction dropped): each on its own.
+                Err(_) => jobs.iter().map(|j| one(c, &j.request)).collect(),
+            };
+            (jobs, outs)
+        })
+        .await;
+    match result {
+        Ok((jobs, outs)) => {
+            for (j, out) in jobs.into_iter().zip(outs) {
+                let _ = j.reply.send(out);
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "check-in batch writer failed"),
+    }
+}

@@ -125,7 +125,7 @@ async fn enrolled_sensor_goes_silent_disconnects_and_recovers() {
     // Five minutes of silence: the issue is raised; ten: disconnected, and the issue is high.
     f.advance("6m").await;
     let issues = f.issues(&id).await;
-    assert_eq!(issues.len(), 1);
+    assert_eq!(issues.len(), 1, "{issues:?}");
     assert_eq!(issues[0]["displayName"], "Sensor stopped communicating");
     assert_eq!(issues[0]["status"], "open");
     assert_eq!(issues[0]["sensorDNSNames"], json!(["dc7.contoso.com"]));
@@ -580,4 +580,73 @@ async fn publishing_a_release_rolls_it_out_one_per_domain_and_delayed_later() {
         .publish_release("2.240.18200.1", chrono::Utc::now())
         .await
         .expect("publish"));
+}
+
+#[tokio::test]
+async fn global_issues_aggregate_sensors_and_domains() {
+    let f = Fleet::start().await;
+    let key = f.access_key().await;
+    let mut sensors = Vec::new();
+    for name in ["g1.contoso.com", "g2.fabrikam.com"] {
+        let e = f.enroll(&key, name).await.expect(201);
+        let (id, cred) = (
+            e.json["sensorId"].as_str().expect("id").to_string(),
+            e.json["credential"].as_str().expect("cred").to_string(),
+        );
+        f.check_in(&id, &cred, running(1)).await.expect(200);
+        sensors.push((id, cred));
+    }
+    let global = || async {
+        let list = f
+            .app
+            .get_ok(
+                "/beta/security/identities/healthIssues?$filter=healthIssueType eq 'global'",
+                &admin(),
+            )
+            .await;
+        list["value"].as_array().expect("value").clone()
+    };
+    // Three newer releases make both sensors outdated: one global issue lists them.
+    for v in ["2.240.1.1", "2.241.1.1", "2.242.1.1"] {
+        f.app
+            .store
+            .publish_release(v, chrono::Utc::now())
+            .await
+            .expect("publish");
+    }
+    f.advance("1m").await;
+    assert_eq!(
+        f.sensor(&sensors[0].0).await["deploymentStatus"],
+        "outdated"
+    );
+    let g = global().await;
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0]["displayName"], "Sensors outdated");
+    assert_eq!(
+        g[0]["sensorDNSNames"],
+        json!(["g1.contoso.com", "g2.fabrikam.com"])
+    );
+    assert_eq!(g[0]["domainNames"], json!(["contoso.com", "fabrikam.com"]));
+    // One is updated: the global issue lists only the other.
+    let mut updated = running(1);
+    updated["version"] = json!("2.242.1.1");
+    f.check_in(&sensors[0].0, &sensors[0].1, updated.clone())
+        .await
+        .expect(200);
+    f.advance("1m").await;
+    let g = global().await;
+    assert_eq!(g[0]["sensorDNSNames"], json!(["g2.fabrikam.com"]));
+    assert_eq!(g[0]["status"], "open");
+    // Both updated: closed (the same issue).
+    f.check_in(&sensors[1].0, &sensors[1].1, updated.clone())
+        .await
+        .expect(200);
+    f.check_in(&sensors[0].0, &sensors[0].1, updated)
+        .await
+        .expect(200);
+    f.advance("1m").await;
+    let after = global().await;
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0]["id"], g[0]["id"]);
+    assert_eq!(after[0]["status"], "closed");
 }

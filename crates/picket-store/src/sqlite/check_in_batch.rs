@@ -70,7 +70,15 @@ impl CheckInBatcher {
 
 fn one(c: &Connection, j: &Request) -> Outcome {
     let tx = rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
-    let out = fleet::check_in(&tx, &j.tenant, &j.sensor, &j.credential_hash, &j.report, j.now, &j.policy)?;
+    let out = fleet::check_in(
+        &tx,
+        &j.tenant,
+        &j.sensor,
+        &j.credential_hash,
+        &j.report,
+        j.now,
+        &j.policy,
+    )?;
     tx.commit()?;
     Ok(out)
 }

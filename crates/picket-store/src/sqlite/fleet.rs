@@ -567,7 +567,13 @@ pub fn evaluate(
     }
     // A sensor silent long enough to be disconnected makes its issue high (the fleet's most
     // urgent kind); it returns to medium if the sensor is heard again before the issue closes.
-    if let Some((_, issue)) = stored
+    // Read again when silent: the issue may have been raised just now.
+    let current = if silent {
+        stored_issues(tx, tenant, id)?
+    } else {
+        stored
+    };
+    if let Some((_, issue)) = current
         .iter()
         .find(|(k, _)| *k == Raised::Rule(Rule::StoppedCommunicating).key())
     {
@@ -692,4 +698,145 @@ fn updating_in_domain(
         params![tenant.as_str(), domain],
         |r| r.get(0),
     )?)
+}
+
+/// Sensor issues that also stand as one global issue per tenant (spec §4.4 "sensor + global"):
+/// it lists every sensor and domain that has the sensor issue open.
+const GLOBAL_KEYS: [(&str, &str, &str); 1] = [(
+    "rule:2003",
+    "Sensors outdated",
+    "Update these sensors to the latest release (getDeploymentPackageUri)",
+)];
+
+/// The `sensor_id` under which a tenant's global issues are recorded in `agent_issues`.
+const GLOBAL_OWNER: &str = "*";
+
+/// Raises, updates, reopens or closes the tenant's global issues from its open sensor issues.
+pub fn aggregate_globals(
+    tx: &Transaction<'_>,
+    tenant: &TenantId,
+    now: Timestamp,
+    summary: &mut SweepSummary,
+) -> Result<(), StoreError> {
+    for (key, name, recommendation) in GLOBAL_KEYS {
+        let members: Vec<(String, String)> = tx
+            .prepare_cached(
+                "SELECT s.fqdn, s.domain_name FROM agent_issues a \
+                 JOIN health_issues h ON h.tenant_id = a.tenant_id AND h.id = a.issue_id \
+                 JOIN sensors s ON s.tenant_id = a.tenant_id AND s.id = a.sensor_id \
+                 WHERE a.tenant_id = ?1 AND a.issue_key = ?2 AND h.status = 'open' ORDER BY s.fqdn",
+            )?
+            .query_map(params![tenant.as_str(), key], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let fqdns: Vec<String> = members.iter().map(|(f, _)| f.clone()).collect();
+        let mut domains: Vec<String> = members
+            .iter()
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .collect();
+        domains.sort();
+        domains.dedup();
+        let existing_id: Option<String> = tx
+            .query_row(
+                "SELECT issue_id FROM agent_issues WHERE tenant_id = ?1 AND sensor_id = ?2 AND issue_key = ?3",
+                params![tenant.as_str(), GLOBAL_OWNER, key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let existing = match &existing_id {
+            Some(id) => health_issues::find(tx, tenant, &crate::IssueScope::Tenant, id)?,
+            None => None,
+        };
+        let mut touched: Vec<String> = fqdns.clone();
+        match (existing, fqdns.is_empty()) {
+            (None, true) => continue,
+            (None, false) => {
+                let issue = HealthIssue {
+                    id: HealthIssueId::generate(),
+                    additional_information: vec![],
+                    created_date_time: now,
+                    description: format!(
+                        "{name}: {} sensor(s) in {} domain(s)",
+                        fqdns.len(),
+                        domains.len()
+                    ),
+                    display_name: name.to_string(),
+                    domain_names: domains.clone(),
+                    health_issue_type: HealthIssueType::Global,
+                    issue_type_id: key.trim_start_matches("rule:").to_string(),
+                    last_modified_date_time: now,
+                    recommendations: vec![recommendation.to_string()],
+                    recommended_action_commands: vec![],
+                    sensor_dns_names: fqdns.clone(),
+                    severity: HealthIssueSeverity::Medium,
+                    status: HealthIssueStatus::Open,
+                };
+                health_issues::insert(tx, tenant, &issue)?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO agent_issues (tenant_id, sensor_id, issue_key, issue_id) VALUES (?1, ?2, ?3, ?4)",
+                    params![tenant.as_str(), GLOBAL_OWNER, key, issue.id.as_str()],
+                )?;
+                summary.issues_raised += 1;
+            }
+            (Some(issue), true) => {
+                if issue.status != HealthIssueStatus::Closed {
+                    health_issues::save_status(
+                        tx,
+                        tenant,
+                        &issue.id,
+                        HealthIssueStatus::Closed,
+                        now,
+                    )?;
+                    summary.issues_closed += 1;
+                }
+            }
+            (Some(issue), false) => {
+                touched.extend(
+                    issue
+                        .sensor_dns_names
+                        .iter()
+                        .map(|n| n.to_ascii_lowercase()),
+                );
+                if issue.sensor_dns_names != fqdns || issue.domain_names != domains {
+                    tx.execute(
+                        "UPDATE health_issues SET sensor_dns_names = ?3, domain_names = ?4, description = ?5, \
+                         last_modified_date_time = ?6 WHERE tenant_id = ?1 AND id = ?2",
+                        params![
+                            tenant.as_str(),
+                            issue.id.as_str(),
+                            super::rows::json_list(&fqdns),
+                            super::rows::json_list(&domains),
+                            format!("{name}: {} sensor(s) in {} domain(s)", fqdns.len(), domains.len()),
+                            ts(&now)
+                        ],
+                    )?;
+                    tx.execute(
+                        "DELETE FROM health_issue_sensors WHERE tenant_id = ?1 AND issue_id = ?2",
+                        params![tenant.as_str(), issue.id.as_str()],
+                    )?;
+                    let mut link = tx.prepare_cached(
+                        "INSERT OR IGNORE INTO health_issue_sensors (tenant_id, sensor_fqdn, issue_id) VALUES (?1, ?2, ?3)",
+                    )?;
+                    for f in &fqdns {
+                        link.execute(params![tenant.as_str(), f, issue.id.as_str()])?;
+                    }
+                }
+                if issue.status == HealthIssueStatus::Closed {
+                    health_issues::save_status(
+                        tx,
+                        tenant,
+                        &issue.id,
+                        HealthIssueStatus::Open,
+                        now,
+                    )?;
+                    summary.issues_reopened += 1;
+                }
+            }
+        }
+        touched.sort();
+        touched.dedup();
+        refresh_health(tx, tenant, Some(&touched))?;
+    }
+    Ok(())
 }

@@ -111,6 +111,21 @@ impl FleetStore for SqliteStore {
             total.issues_reopened += part.issues_reopened;
             total.issues_closed += part.issues_closed;
         }
+        // Then each tenant's global issues, from the sensor issues just brought up to date.
+        let mut tenants: Vec<TenantId> = agents.iter().map(|(t, _)| t.clone()).collect();
+        tenants.dedup();
+        for tenant in tenants {
+            let part = self
+                .write(move |tx| {
+                    let mut s = SweepSummary::default();
+                    fleet::aggregate_globals(tx, &tenant, now, &mut s)?;
+                    Ok(s)
+                })
+                .await?;
+            total.issues_raised += part.issues_raised;
+            total.issues_reopened += part.issues_reopened;
+            total.issues_closed += part.issues_closed;
+        }
         Ok(total)
     }
 }

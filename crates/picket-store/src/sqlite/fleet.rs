@@ -290,11 +290,11 @@ pub fn check_in(
             host_issues_json(&report.host_issues),
         ],
     )?;
-    tx.execute(
-        "UPDATE sensors SET version = ?3 WHERE tenant_id = ?1 AND id = ?2",
-        params![tenant.as_str(), sensor.as_str(), report.version],
-    )?;
-    evaluate(
+    tx.prepare_cached(
+        "UPDATE sensors SET version = ?3 WHERE tenant_id = ?1 AND id = ?2 AND version != ?3",
+    )?
+    .execute(params![tenant.as_str(), sensor.as_str(), report.version])?;
+    let current = evaluate(
         tx,
         tenant,
         sensor,
@@ -302,7 +302,6 @@ pub fn check_in(
         policy,
         &mut SweepSummary::default(),
     )?;
-    let current = sensors::find(tx, tenant, sensor.as_str())?;
     let command = match &current {
         Some(s) => rollout_command(tx, tenant, s, &report.update, now, policy)?,
         None => AgentCommand::None,
@@ -467,13 +466,19 @@ pub fn evaluate(
     now: Timestamp,
     policy: &FleetPolicy,
     summary: &mut SweepSummary,
-) -> Result<(), StoreError> {
+) -> Result<Option<Sensor>, StoreError> {
     let (Some(sensor), Some(agent)) = (
         sensors::find(tx, tenant, id.as_str())?,
         load_agent(tx, tenant, id)?,
     ) else {
-        return Ok(());
+        return Ok(None);
     };
+    let issues_before = (
+        summary.issues_raised,
+        summary.issues_reopened,
+        summary.issues_closed,
+    );
+    let mut severity_changed = false;
     summary.sensors += 1;
     let observed = Observed {
         sensor_type: sensor.sensor_type,
@@ -583,14 +588,29 @@ pub fn evaluate(
             HealthIssueSeverity::Medium
         };
         if issue.severity != wanted {
+            severity_changed = true;
             tx.execute(
                 "UPDATE health_issues SET severity = ?3, last_modified_date_time = ?4 WHERE tenant_id = ?1 AND id = ?2",
                 params![tenant.as_str(), issue.id.as_str(), wanted.as_str(), ts(&now)],
             )?;
         }
     }
-    refresh_health(tx, tenant, Some(&[fqdn]))?;
-    Ok(())
+    // Health follows issues only: refreshed when one of this sensor's issues changed.
+    let issues_changed = issues_before
+        != (
+            summary.issues_raised,
+            summary.issues_reopened,
+            summary.issues_closed,
+        );
+    if issues_changed || severity_changed {
+        refresh_health(tx, tenant, Some(&[fqdn]))?;
+        return sensors::find(tx, tenant, id.as_str());
+    }
+    Ok(Some(Sensor {
+        deployment_status: derived.deployment_status,
+        service_status: derived.service_status,
+        ..sensor
+    }))
 }
 
 fn stored_issues(

@@ -91,6 +91,14 @@ impl Client {
         })
     }
 
+    /// The same client (connection pool, timeouts, trust) aimed at another server.
+    pub fn with_server(&self, server: &str) -> Self {
+        Self {
+            http: self.http.clone(),
+            server: server.trim_end_matches('/').to_string(),
+        }
+    }
+
     async fn post(
         &self,
         path: &str,

@@ -40,6 +40,10 @@ pub struct SimulateArgs {
     /// Name prefix of the simulated computers.
     #[arg(long, default_value = "sim")]
     prefix: String,
+    /// Before the run, drive a bare handler at this URL (`picket-bench baseline-server`) the
+    /// same way for the same time, and print the throughput ratio.
+    #[arg(long)]
+    baseline: Option<String>,
 }
 
 const TYPES: [&str; 4] = [
@@ -49,6 +53,7 @@ const TYPES: [&str; 4] = [
     "adcsIntegrated",
 ];
 
+#[derive(Clone)]
 struct Sim {
     id: Identity,
     report: Report,
@@ -79,16 +84,77 @@ pub async fn simulate(args: SimulateArgs) -> Result<()> {
         n as f64 / enroll_secs.max(1e-9)
     );
 
+    let shared = |sims: Vec<Sim>| -> Vec<Arc<tokio::sync::Mutex<Sim>>> {
+        sims.into_iter()
+            .map(|s| Arc::new(tokio::sync::Mutex::new(s)))
+            .collect()
+    };
+    let duration = Duration::from_secs(args.duration);
+    let baseline = match &args.baseline {
+        // The same client, bodies, credentials and concurrency against a bare handler first,
+        // so the ratio below compares only the servers' own work.
+        Some(url) => {
+            let copies = shared(sims.clone());
+            let run = drive(&client.with_server(url), copies, &args, duration).await?;
+            println!("baseline {}", run.summary());
+            Some(run)
+        }
+        None => None,
+    };
+    let run = drive(&client, shared(sims), &args, duration).await?;
+    println!("{}", run.summary());
+    if let Some(base) = baseline {
+        println!(
+            "check-in throughput = {:.2} x the bare handler's ({:.0}/s vs {:.0}/s, same client)",
+            run.rate() / base.rate().max(1e-9),
+            run.rate(),
+            base.rate()
+        );
+    }
+    Ok(())
+}
+
+/// What one load run measured.
+struct Run {
+    stats: Stats,
+    latency: Histogram<u64>,
+    secs: f64,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.stats.ok.load(Ordering::Relaxed) as f64 / self.secs.max(1e-9)
+    }
+
+    fn summary(&self) -> String {
+        let h = &self.latency;
+        format!(
+            "check-ins: {} in {:.2} s = {:.0}/s; p50 {:.2} ms, p99 {:.2} ms; errors {}; updates started {}; stopped {}",
+            self.stats.ok.load(Ordering::Relaxed),
+            self.secs,
+            self.rate(),
+            h.value_at_quantile(0.5) as f64 / 1000.0,
+            h.value_at_quantile(0.99) as f64 / 1000.0,
+            self.stats.errors.load(Ordering::Relaxed),
+            self.stats.updates.load(Ordering::Relaxed),
+            self.stats.stops.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Checks the sensors in for `duration`, on at most `--concurrency` tasks.
+async fn drive(
+    client: &Client,
+    sims: Vec<Arc<tokio::sync::Mutex<Sim>>>,
+    args: &SimulateArgs,
+    duration: Duration,
+) -> Result<Run> {
     let stats = Arc::new(Stats::default());
     let latency = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
         1, 60_000_000, 3,
     )?));
-    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    let deadline = Instant::now() + duration;
     let workers = (args.concurrency as usize).min(sims.len()).max(1);
-    let sims: Vec<Arc<tokio::sync::Mutex<Sim>>> = sims
-        .into_iter()
-        .map(|s| Arc::new(tokio::sync::Mutex::new(s)))
-        .collect();
     let measured = Instant::now();
     let mut tasks = Vec::with_capacity(workers);
     for w in 0..workers {
@@ -142,21 +208,21 @@ pub async fn simulate(args: SimulateArgs) -> Result<()> {
         let _ = t.await;
     }
     let secs = measured.elapsed().as_secs_f64();
-    let ok = stats.ok.load(Ordering::Relaxed);
-    let h = latency
+    let latency = latency
         .lock()
         .map(|h| h.clone())
         .unwrap_or_else(|p| p.into_inner().clone());
-    println!(
-        "check-ins: {ok} in {secs:.2} s = {:.0}/s; p50 {:.2} ms, p99 {:.2} ms; errors {}; updates started {}; stopped {}",
-        ok as f64 / secs.max(1e-9),
-        h.value_at_quantile(0.5) as f64 / 1000.0,
-        h.value_at_quantile(0.99) as f64 / 1000.0,
-        stats.errors.load(Ordering::Relaxed),
-        stats.updates.load(Ordering::Relaxed),
-        stats.stops.load(Ordering::Relaxed),
-    );
-    Ok(())
+    let stats = Arc::try_unwrap(stats).unwrap_or_else(|shared| Stats {
+        ok: AtomicU64::new(shared.ok.load(Ordering::Relaxed)),
+        errors: AtomicU64::new(shared.errors.load(Ordering::Relaxed)),
+        updates: AtomicU64::new(shared.updates.load(Ordering::Relaxed)),
+        stops: AtomicU64::new(shared.stops.load(Ordering::Relaxed)),
+    });
+    Ok(Run {
+        stats,
+        latency,
+        secs,
+    })
 }
 
 fn apply(sim: &mut Sim, command: &Command, desired: u64, stats: &Stats) {

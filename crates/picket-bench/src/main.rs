@@ -48,6 +48,9 @@ enum Command {
         /// Body answered at /list.
         #[arg(long)]
         list: PathBuf,
+        /// Body answered by POST /agent/v1/tenants/{t}/sensors/{s}/checkIn (default: --entity's).
+        #[arg(long)]
+        check_in: Option<PathBuf>,
         #[arg(long, default_value = "application/json")]
         content_type: String,
     },
@@ -82,8 +85,9 @@ async fn main() -> ExitCode {
         Some(Command::BaselineServer {
             entity,
             list,
+            check_in,
             content_type,
-        }) => baseline::serve(&entity, &list, &content_type)
+        }) => baseline::serve(&entity, &list, check_in.as_deref(), &content_type)
             .await
             .map(|()| ExitCode::SUCCESS),
         // Dropping the bench on Ctrl-C still kills the servers and removes the data directory.

@@ -104,10 +104,8 @@ pub fn activate(
         return Err(StoreError::UnknownCandidates(unknown));
     }
     for candidate in &to_activate {
-        tx.execute(
-            "DELETE FROM sensor_candidates WHERE tenant_id = ?1 AND id = ?2",
-            params![tenant.as_str(), candidate.id.as_str()],
-        )?;
+        tx.prepare_cached("DELETE FROM sensor_candidates WHERE tenant_id = ?1 AND id = ?2")?
+            .execute(params![tenant.as_str(), candidate.id.as_str()])?;
         let sensor = sensor_from_candidate(candidate, unified_version, now);
         sensors::insert(tx, tenant, &sensor)?;
         // Issues may already name the machine (e.g. domain auditing): the new sensor counts them.

@@ -35,11 +35,8 @@ fn access_key_matches(
     access_key: &str,
 ) -> Result<bool, StoreError> {
     let known: Option<String> = tx
-        .query_row(
-            "SELECT access_key FROM tenants WHERE tenant_id = ?1",
-            params![tenant.as_str()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT access_key FROM tenants WHERE tenant_id = ?1")?
+        .query_row(params![tenant.as_str()], |r| r.get(0))
         .optional()?;
     // Compared in constant time; an unknown tenant looks the same as a wrong key.
     Ok(known.is_some_and(|k| constant_time_eq(&k, access_key)))
@@ -62,9 +59,7 @@ pub fn report_candidate(
     let computer = computer.trim().trim_end_matches('.').to_ascii_lowercase();
     // Already a sensor with an agent: activated before, credential handed out before.
     let enrolled: Option<String> = tx
-        .query_row(
-            "SELECT sensor_id FROM sensor_agents WHERE tenant_id = ?1 AND computer_dns_name = ?2 AND deleted_at IS NULL",
-            params![tenant.as_str(), computer],
+        .prepare_cached("SELECT sensor_id FROM sensor_agents WHERE tenant_id = ?1 AND computer_dns_name = ?2 AND deleted_at IS NULL")?.query_row(params![tenant.as_str(), computer],
             |r| r.get(0),
         )
         .optional()?;
@@ -75,24 +70,17 @@ pub fn report_candidate(
         }));
     }
     let waiting: Option<String> = tx
-        .query_row(
-            "SELECT id FROM sensor_candidates WHERE tenant_id = ?1 AND computer_dns_name = ?2 COLLATE NOCASE",
-            params![tenant.as_str(), computer],
+        .prepare_cached("SELECT id FROM sensor_candidates WHERE tenant_id = ?1 AND computer_dns_name = ?2 COLLATE NOCASE")?.query_row(params![tenant.as_str(), computer],
             |r| r.get(0),
         )
         .optional()?;
     let activated_sensor: Option<String> = tx
-        .query_row(
-            "SELECT id FROM sensors WHERE tenant_id = ?1 AND fqdn = ?2",
-            params![tenant.as_str(), computer],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT id FROM sensors WHERE tenant_id = ?1 AND fqdn = ?2")?
+        .query_row(params![tenant.as_str(), computer], |r| r.get(0))
         .optional()?;
     let candidate_id = match (waiting, &activated_sensor) {
         (Some(id), _) => {
-            tx.execute(
-                "UPDATE sensor_candidates SET last_seen_date_time = ?3, sense_client_version = ?4 WHERE tenant_id = ?1 AND id = ?2",
-                params![tenant.as_str(), id, ts(&now), sense_version],
+            tx.prepare_cached("UPDATE sensor_candidates SET last_seen_date_time = ?3, sense_client_version = ?4 WHERE tenant_id = ?1 AND id = ?2")?.execute(params![tenant.as_str(), id, ts(&now), sense_version],
             )?;
             Some(CandidateId::new(id))
         }
@@ -124,9 +112,7 @@ pub fn report_candidate(
     }
     match sensor_id {
         Some(id) => {
-            tx.execute(
-                "INSERT INTO sensor_agents (tenant_id, sensor_id, computer_dns_name, credential_hash, enrolled_at)                  VALUES (?1, ?2, ?3, ?4, ?5)                  ON CONFLICT (tenant_id, sensor_id) DO UPDATE SET computer_dns_name = excluded.computer_dns_name,                  credential_hash = excluded.credential_hash, enrolled_at = excluded.enrolled_at, deleted_at = NULL,                  last_seen = NULL, last_config_pull = NULL",
-                params![tenant.as_str(), id.as_str(), computer, credential_hash, ts(&now)],
+            tx.prepare_cached("INSERT INTO sensor_agents (tenant_id, sensor_id, computer_dns_name, credential_hash, enrolled_at)                  VALUES (?1, ?2, ?3, ?4, ?5)                  ON CONFLICT (tenant_id, sensor_id) DO UPDATE SET computer_dns_name = excluded.computer_dns_name,                  credential_hash = excluded.credential_hash, enrolled_at = excluded.enrolled_at, deleted_at = NULL,                  last_seen = NULL, last_config_pull = NULL")?.execute(params![tenant.as_str(), id.as_str(), computer, credential_hash, ts(&now)],
             )?;
             Ok(Ok(CandidateOutcome::Activated {
                 sensor: id,
@@ -152,32 +138,26 @@ pub fn enroll(
         return Ok(Err(AgentRefusal::BadAccessKey));
     }
     let existing: Option<String> = tx
-        .query_row(
-            "SELECT sensor_id FROM sensor_agents WHERE tenant_id = ?1 AND computer_dns_name = ?2 AND deleted_at IS NULL",
-            params![tenant.as_str(), req.computer_dns_name],
+        .prepare_cached("SELECT sensor_id FROM sensor_agents WHERE tenant_id = ?1 AND computer_dns_name = ?2 AND deleted_at IS NULL")?.query_row(params![tenant.as_str(), req.computer_dns_name],
             |r| r.get(0),
         )
         .optional()?;
     let (id, reinstalled) = match existing {
         Some(id) => {
             // A re-install of the same computer: same sensor, new credential.
-            tx.execute(
-                "UPDATE sensor_agents SET credential_hash = ?3, last_config_pull = NULL, update_state = 'idle' \
-                 WHERE tenant_id = ?1 AND sensor_id = ?2",
-                params![tenant.as_str(), id, credential_hash],
+            tx.prepare_cached("UPDATE sensor_agents SET credential_hash = ?3, last_config_pull = NULL, update_state = 'idle' \
+                 WHERE tenant_id = ?1 AND sensor_id = ?2")?.execute(params![tenant.as_str(), id, credential_hash],
             )?;
-            tx.execute(
-                "UPDATE sensors SET version = ?3 WHERE tenant_id = ?1 AND id = ?2",
-                params![tenant.as_str(), id, req.version],
-            )?;
+            tx.prepare_cached("UPDATE sensors SET version = ?3 WHERE tenant_id = ?1 AND id = ?2")?
+                .execute(params![tenant.as_str(), id, req.version])?;
             (SensorId::new(id), true)
         }
         None => {
             // A computer enrolled before and then deleted starts over as a new sensor.
-            tx.execute(
+            tx.prepare_cached(
                 "DELETE FROM sensor_agents WHERE tenant_id = ?1 AND computer_dns_name = ?2",
-                params![tenant.as_str(), req.computer_dns_name],
-            )?;
+            )?
+            .execute(params![tenant.as_str(), req.computer_dns_name])?;
             let (host, domain) = split_fqdn(&req.computer_dns_name);
             let sensor = Sensor {
                 id: SensorId::generate(),
@@ -193,10 +173,8 @@ pub fn enroll(
                 version: req.version.clone(),
             };
             sensors::insert(tx, tenant, &sensor)?;
-            tx.execute(
-                "INSERT INTO sensor_agents (tenant_id, sensor_id, computer_dns_name, credential_hash, enrolled_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![tenant.as_str(), sensor.id.as_str(), req.computer_dns_name, credential_hash, ts(&now)],
+            tx.prepare_cached("INSERT INTO sensor_agents (tenant_id, sensor_id, computer_dns_name, credential_hash, enrolled_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![tenant.as_str(), sensor.id.as_str(), req.computer_dns_name, credential_hash, ts(&now)],
             )?;
             (sensor.id, false)
         }
@@ -247,12 +225,13 @@ pub fn check_in(
     policy: &FleetPolicy,
 ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
     let row: Option<(String, Option<String>, i64)> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT credential_hash, deleted_at, desired_settings_version FROM sensor_agents \
              WHERE tenant_id = ?1 AND sensor_id = ?2",
-            params![tenant.as_str(), sensor.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        )?
+        .query_row(params![tenant.as_str(), sensor.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
     let Some((hash, deleted_at, desired)) = row else {
         return Ok(Err(AgentRefusal::BadCredential));
@@ -273,13 +252,11 @@ pub fn check_in(
         UpdateReport::InProgress { target } => ("inProgress", Some(target.as_str())),
         UpdateReport::Failed { target } => ("failed", Some(target.as_str())),
     };
-    tx.execute(
-        "UPDATE sensor_agents SET last_seen = ?3, last_config_pull = ?3, reported_service = ?4, \
+    tx.prepare_cached("UPDATE sensor_agents SET last_seen = ?3, last_config_pull = ?3, reported_service = ?4, \
          applied_settings_version = MIN(?5, desired_settings_version), \
          update_state = ?6, update_target = ?7, \
          update_since = CASE WHEN update_state = ?6 AND update_since IS NOT NULL THEN update_since ELSE ?3 END, \
-         reported_issues = ?8 WHERE tenant_id = ?1 AND sensor_id = ?2",
-        params![
+         reported_issues = ?8 WHERE tenant_id = ?1 AND sensor_id = ?2")?.execute(params![
             tenant.as_str(),
             sensor.as_str(),
             ts(&now),
@@ -362,14 +339,12 @@ pub fn tombstone(
     sensor: &SensorId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE sensor_agents SET deleted_at = ?3 WHERE tenant_id = ?1 AND sensor_id = ?2",
-        params![tenant.as_str(), sensor.as_str(), ts(&now)],
-    )?;
-    tx.execute(
-        "DELETE FROM agent_issues WHERE tenant_id = ?1 AND sensor_id = ?2",
-        params![tenant.as_str(), sensor.as_str()],
-    )?;
+    )?
+    .execute(params![tenant.as_str(), sensor.as_str(), ts(&now)])?;
+    tx.prepare_cached("DELETE FROM agent_issues WHERE tenant_id = ?1 AND sensor_id = ?2")?
+        .execute(params![tenant.as_str(), sensor.as_str()])?;
     Ok(())
 }
 
@@ -379,11 +354,11 @@ pub fn settings_changed(
     tenant: &TenantId,
     sensor: &SensorId,
 ) -> Result<(), StoreError> {
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE sensor_agents SET desired_settings_version = desired_settings_version + 1 \
          WHERE tenant_id = ?1 AND sensor_id = ?2 AND deleted_at IS NULL",
-        params![tenant.as_str(), sensor.as_str()],
-    )?;
+    )?
+    .execute(params![tenant.as_str(), sensor.as_str()])?;
     Ok(())
 }
 
@@ -538,9 +513,7 @@ pub fn evaluate(
                 };
                 let issue = new_issue(raised, &sensor, now);
                 health_issues::insert(tx, tenant, &issue)?;
-                tx.execute(
-                    "INSERT OR REPLACE INTO agent_issues (tenant_id, sensor_id, issue_key, issue_id) VALUES (?1, ?2, ?3, ?4)",
-                    params![tenant.as_str(), id.as_str(), key, issue.id.as_str()],
+                tx.prepare_cached("INSERT OR REPLACE INTO agent_issues (tenant_id, sensor_id, issue_key, issue_id) VALUES (?1, ?2, ?3, ?4)")?.execute(params![tenant.as_str(), id.as_str(), key, issue.id.as_str()],
                 )?;
                 summary.issues_raised += 1;
             }
@@ -589,9 +562,7 @@ pub fn evaluate(
         };
         if issue.severity != wanted {
             severity_changed = true;
-            tx.execute(
-                "UPDATE health_issues SET severity = ?3, last_modified_date_time = ?4 WHERE tenant_id = ?1 AND id = ?2",
-                params![tenant.as_str(), issue.id.as_str(), wanted.as_str(), ts(&now)],
+            tx.prepare_cached("UPDATE health_issues SET severity = ?3, last_modified_date_time = ?4 WHERE tenant_id = ?1 AND id = ?2")?.execute(params![tenant.as_str(), issue.id.as_str(), wanted.as_str(), ts(&now)],
             )?;
         }
     }
@@ -687,9 +658,7 @@ pub fn publish_release(
     version: &str,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    Ok(tx.execute(
-        "INSERT INTO releases (version, published_at) VALUES (?1, ?2) ON CONFLICT (version) DO NOTHING",
-        params![version, ts(&now)],
+    Ok(tx.prepare_cached("INSERT INTO releases (version, published_at) VALUES (?1, ?2) ON CONFLICT (version) DO NOTHING")?.execute(params![version, ts(&now)],
     )? == 1)
 }
 
@@ -712,10 +681,8 @@ fn updating_in_domain(
     tenant: &TenantId,
     domain: &str,
 ) -> Result<i64, StoreError> {
-    Ok(tx.query_row(
-        "SELECT COUNT(*) FROM sensor_agents a JOIN sensors s ON s.tenant_id = a.tenant_id AND s.id = a.sensor_id \
-         WHERE a.tenant_id = ?1 AND a.update_state = 'inProgress' AND a.deleted_at IS NULL AND s.domain_name = ?2",
-        params![tenant.as_str(), domain],
+    Ok(tx.prepare_cached("SELECT COUNT(*) FROM sensor_agents a JOIN sensors s ON s.tenant_id = a.tenant_id AND s.id = a.sensor_id \
+         WHERE a.tenant_id = ?1 AND a.update_state = 'inProgress' AND a.deleted_at IS NULL AND s.domain_name = ?2")?.query_row(params![tenant.as_str(), domain],
         |r| r.get(0),
     )?)
 }
@@ -758,9 +725,7 @@ pub fn aggregate_globals(
         domains.sort();
         domains.dedup();
         let existing_id: Option<String> = tx
-            .query_row(
-                "SELECT issue_id FROM agent_issues WHERE tenant_id = ?1 AND sensor_id = ?2 AND issue_key = ?3",
-                params![tenant.as_str(), GLOBAL_OWNER, key],
+            .prepare_cached("SELECT issue_id FROM agent_issues WHERE tenant_id = ?1 AND sensor_id = ?2 AND issue_key = ?3")?.query_row(params![tenant.as_str(), GLOBAL_OWNER, key],
                 |r| r.get(0),
             )
             .optional()?;
@@ -793,9 +758,7 @@ pub fn aggregate_globals(
                     status: HealthIssueStatus::Open,
                 };
                 health_issues::insert(tx, tenant, &issue)?;
-                tx.execute(
-                    "INSERT OR REPLACE INTO agent_issues (tenant_id, sensor_id, issue_key, issue_id) VALUES (?1, ?2, ?3, ?4)",
-                    params![tenant.as_str(), GLOBAL_OWNER, key, issue.id.as_str()],
+                tx.prepare_cached("INSERT OR REPLACE INTO agent_issues (tenant_id, sensor_id, issue_key, issue_id) VALUES (?1, ?2, ?3, ?4)")?.execute(params![tenant.as_str(), GLOBAL_OWNER, key, issue.id.as_str()],
                 )?;
                 summary.issues_raised += 1;
             }
@@ -819,10 +782,8 @@ pub fn aggregate_globals(
                         .map(|n| n.to_ascii_lowercase()),
                 );
                 if issue.sensor_dns_names != fqdns || issue.domain_names != domains {
-                    tx.execute(
-                        "UPDATE health_issues SET sensor_dns_names = ?3, domain_names = ?4, description = ?5, \
-                         last_modified_date_time = ?6 WHERE tenant_id = ?1 AND id = ?2",
-                        params![
+                    tx.prepare_cached("UPDATE health_issues SET sensor_dns_names = ?3, domain_names = ?4, description = ?5, \
+                         last_modified_date_time = ?6 WHERE tenant_id = ?1 AND id = ?2")?.execute(params![
                             tenant.as_str(),
                             issue.id.as_str(),
                             super::rows::json_list(&fqdns),
@@ -831,10 +792,10 @@ pub fn aggregate_globals(
                             ts(&now)
                         ],
                     )?;
-                    tx.execute(
+                    tx.prepare_cached(
                         "DELETE FROM health_issue_sensors WHERE tenant_id = ?1 AND issue_id = ?2",
-                        params![tenant.as_str(), issue.id.as_str()],
-                    )?;
+                    )?
+                    .execute(params![tenant.as_str(), issue.id.as_str()])?;
                     let mut link = tx.prepare_cached(
                         "INSERT OR IGNORE INTO health_issue_sensors (tenant_id, sensor_fqdn, issue_id) VALUES (?1, ?2, ?3)",
                     )?;

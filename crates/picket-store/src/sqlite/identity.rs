@@ -50,21 +50,17 @@ pub fn create_tenant(
     display_name: &str,
 ) -> Result<TenantInfo, StoreError> {
     super::tenants::ensure(tx, id)?;
-    let current: String = tx.query_row(
-        "SELECT display_name FROM tenants WHERE tenant_id = ?1",
-        params![id.as_str()],
-        |r| r.get(0),
-    )?;
+    let current: String = tx
+        .prepare_cached("SELECT display_name FROM tenants WHERE tenant_id = ?1")?
+        .query_row(params![id.as_str()], |r| r.get(0))?;
     if !current.is_empty() && current != display_name && !display_name.is_empty() {
         return Err(StoreError::Conflict(format!(
             "tenant {id} exists already, named '{current}'"
         )));
     }
     if current.is_empty() {
-        tx.execute(
-            "UPDATE tenants SET display_name = ?2 WHERE tenant_id = ?1",
-            params![id.as_str(), display_name],
-        )?;
+        tx.prepare_cached("UPDATE tenants SET display_name = ?2 WHERE tenant_id = ?1")?
+            .execute(params![id.as_str(), display_name])?;
     }
     find_tenant(tx, id)?.ok_or_else(|| StoreError::Internal("tenant row vanished".into()))
 }
@@ -149,10 +145,8 @@ pub fn create_app(tx: &Transaction<'_>, app: &App) -> Result<(), StoreError> {
             app.tenant
         )));
     }
-    let inserted = tx.execute(
-        "INSERT INTO apps (tenant_id, client_id, display_name, permissions, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT DO NOTHING",
-        params![
+    let inserted = tx.prepare_cached("INSERT INTO apps (tenant_id, client_id, display_name, permissions, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT DO NOTHING")?.execute(params![
             app.tenant.as_str(),
             app.client_id,
             app.display_name,
@@ -214,18 +208,17 @@ pub fn set_app_permissions(
     client_id: &str,
     permissions: &[String],
 ) -> Result<bool, StoreError> {
-    Ok(tx.execute(
-        "UPDATE apps SET permissions = ?3 WHERE tenant_id = ?1 AND client_id = ?2",
-        params![tenant.as_str(), client_id, json(permissions)],
-    )? == 1)
+    Ok(tx
+        .prepare_cached("UPDATE apps SET permissions = ?3 WHERE tenant_id = ?1 AND client_id = ?2")?
+        .execute(params![tenant.as_str(), client_id, json(permissions)])?
+        == 1)
 }
 
 fn app_exists(c: &Connection, tenant: &TenantId, client_id: &str) -> Result<bool, StoreError> {
-    Ok(c.query_row(
+    Ok(c.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM apps WHERE tenant_id = ?1 AND client_id = ?2)",
-        params![tenant.as_str(), client_id],
-        |r| r.get(0),
-    )?)
+    )?
+    .query_row(params![tenant.as_str(), client_id], |r| r.get(0))?)
 }
 
 fn insert_secret(
@@ -234,10 +227,8 @@ fn insert_secret(
     client_id: &str,
     s: &AppSecret,
 ) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO app_secrets (tenant_id, client_id, key_id, hint, salt, hash, created_at, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
+    tx.prepare_cached("INSERT INTO app_secrets (tenant_id, client_id, key_id, hint, salt, hash, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(params![
             tenant.as_str(),
             client_id,
             s.key_id,
@@ -257,10 +248,8 @@ fn insert_certificate(
     client_id: &str,
     cert: &AppCertificate,
 ) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO app_certificates (tenant_id, client_id, key_id, thumbprint, thumbprint_sha256, \
-         certificate_pem, not_after, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
+    tx.prepare_cached("INSERT INTO app_certificates (tenant_id, client_id, key_id, thumbprint, thumbprint_sha256, \
+         certificate_pem, not_after, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(params![
             tenant.as_str(),
             client_id,
             cert.key_id,
@@ -306,14 +295,16 @@ pub fn remove_app_credential(
     client_id: &str,
     key_id: &str,
 ) -> Result<bool, StoreError> {
-    let a = tx.execute(
-        "DELETE FROM app_secrets WHERE tenant_id = ?1 AND client_id = ?2 AND key_id = ?3",
-        params![tenant.as_str(), client_id, key_id],
-    )?;
-    let b = tx.execute(
-        "DELETE FROM app_certificates WHERE tenant_id = ?1 AND client_id = ?2 AND key_id = ?3",
-        params![tenant.as_str(), client_id, key_id],
-    )?;
+    let a = tx
+        .prepare_cached(
+            "DELETE FROM app_secrets WHERE tenant_id = ?1 AND client_id = ?2 AND key_id = ?3",
+        )?
+        .execute(params![tenant.as_str(), client_id, key_id])?;
+    let b = tx
+        .prepare_cached(
+            "DELETE FROM app_certificates WHERE tenant_id = ?1 AND client_id = ?2 AND key_id = ?3",
+        )?
+        .execute(params![tenant.as_str(), client_id, key_id])?;
     Ok(a + b > 0)
 }
 
@@ -322,10 +313,10 @@ pub fn delete_app(
     tenant: &TenantId,
     client_id: &str,
 ) -> Result<bool, StoreError> {
-    Ok(tx.execute(
-        "DELETE FROM apps WHERE tenant_id = ?1 AND client_id = ?2",
-        params![tenant.as_str(), client_id],
-    )? == 1)
+    Ok(tx
+        .prepare_cached("DELETE FROM apps WHERE tenant_id = ?1 AND client_id = ?2")?
+        .execute(params![tenant.as_str(), client_id])?
+        == 1)
 }
 
 // ---- users ----
@@ -357,10 +348,8 @@ pub fn create_user(tx: &Transaction<'_>, user: &User) -> Result<(), StoreError> 
             user.user_principal_name
         )));
     }
-    tx.execute(
-        "INSERT INTO users (tenant_id, object_id, user_principal_name, display_name, roles, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+    tx.prepare_cached("INSERT INTO users (tenant_id, object_id, user_principal_name, display_name, roles, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![
             user.tenant.as_str(),
             user.object_id,
             user.user_principal_name,
@@ -394,10 +383,10 @@ pub fn set_user_roles(
     object_id: &str,
     roles: &[String],
 ) -> Result<bool, StoreError> {
-    Ok(tx.execute(
-        "UPDATE users SET roles = ?3 WHERE tenant_id = ?1 AND object_id = ?2",
-        params![tenant.as_str(), object_id, json(roles)],
-    )? == 1)
+    Ok(tx
+        .prepare_cached("UPDATE users SET roles = ?3 WHERE tenant_id = ?1 AND object_id = ?2")?
+        .execute(params![tenant.as_str(), object_id, json(roles)])?
+        == 1)
 }
 
 pub fn delete_user(
@@ -405,10 +394,10 @@ pub fn delete_user(
     tenant: &TenantId,
     object_id: &str,
 ) -> Result<bool, StoreError> {
-    Ok(tx.execute(
-        "DELETE FROM users WHERE tenant_id = ?1 AND object_id = ?2",
-        params![tenant.as_str(), object_id],
-    )? == 1)
+    Ok(tx
+        .prepare_cached("DELETE FROM users WHERE tenant_id = ?1 AND object_id = ?2")?
+        .execute(params![tenant.as_str(), object_id])?
+        == 1)
 }
 
 // ---- trusted issuers ----
@@ -425,10 +414,8 @@ fn issuer_row(r: &Row<'_>) -> rusqlite::Result<TrustedIssuer> {
 
 pub fn save_trusted_issuer(tx: &Transaction<'_>, issuer: &TrustedIssuer) -> Result<(), StoreError> {
     super::tenants::ensure(tx, &issuer.tenant)?;
-    tx.execute(
-        "INSERT INTO trusted_issuers (tenant_id, issuer, jwks_uri, audiences, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (tenant_id, issuer) DO UPDATE SET jwks_uri = excluded.jwks_uri, audiences = excluded.audiences",
-        params![
+    tx.prepare_cached("INSERT INTO trusted_issuers (tenant_id, issuer, jwks_uri, audiences, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (tenant_id, issuer) DO UPDATE SET jwks_uri = excluded.jwks_uri, audiences = excluded.audiences")?.execute(params![
             issuer.tenant.as_str(),
             issuer.issuer,
             issuer.jwks_uri,
@@ -463,10 +450,10 @@ pub fn remove_trusted_issuer(
     tenant: &TenantId,
     issuer: &str,
 ) -> Result<bool, StoreError> {
-    Ok(tx.execute(
-        "DELETE FROM trusted_issuers WHERE tenant_id = ?1 AND issuer = ?2",
-        params![tenant.as_str(), issuer],
-    )? == 1)
+    Ok(tx
+        .prepare_cached("DELETE FROM trusted_issuers WHERE tenant_id = ?1 AND issuer = ?2")?
+        .execute(params![tenant.as_str(), issuer])?
+        == 1)
 }
 
 // ---- signing keys ----
@@ -491,9 +478,7 @@ pub fn signing_keys(c: &Connection) -> Result<Vec<SigningKeyRecord>, StoreError>
 }
 
 fn insert_key(tx: &Transaction<'_>, key: &SigningKeyRecord) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO signing_keys (kid, private_pem, created_at, retired_at, remove_after) VALUES (?1, ?2, ?3, NULL, NULL)",
-        params![key.kid, key.private_pem, format_timestamp(&key.created_at)],
+    tx.prepare_cached("INSERT INTO signing_keys (kid, private_pem, created_at, retired_at, remove_after) VALUES (?1, ?2, ?3, NULL, NULL)")?.execute(params![key.kid, key.private_pem, format_timestamp(&key.created_at)],
     )?;
     Ok(())
 }
@@ -502,11 +487,9 @@ pub fn ensure_signing_key(
     tx: &Transaction<'_>,
     key: &SigningKeyRecord,
 ) -> Result<Vec<SigningKeyRecord>, StoreError> {
-    let current: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)",
-        [],
-        |r| r.get(0),
-    )?;
+    let current: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)")?
+        .query_row([], |r| r.get(0))?;
     if !current {
         insert_key(tx, key)?;
     }
@@ -519,20 +502,20 @@ pub fn rotate_signing_key(
     now: Timestamp,
     remove_after: Timestamp,
 ) -> Result<(), StoreError> {
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE signing_keys SET retired_at = ?1, remove_after = ?2 WHERE retired_at IS NULL",
-        params![format_timestamp(&now), format_timestamp(&remove_after)],
-    )?;
+    )?
+    .execute(params![
+        format_timestamp(&now),
+        format_timestamp(&remove_after)
+    ])?;
     insert_key(tx, key)
 }
 
 pub fn remove_signing_key(tx: &Transaction<'_>, kid: &str) -> Result<bool, StoreError> {
     let current: Option<i64> = tx
-        .query_row(
-            "SELECT retired_at IS NULL FROM signing_keys WHERE kid = ?1",
-            params![kid],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT retired_at IS NULL FROM signing_keys WHERE kid = ?1")?
+        .query_row(params![kid], |r| r.get(0))
         .optional()?;
     match current {
         None => Ok(false),
@@ -540,7 +523,8 @@ pub fn remove_signing_key(tx: &Transaction<'_>, kid: &str) -> Result<bool, Store
             "key {kid} is the current signing key; rotate first, then remove it"
         ))),
         Some(_) => {
-            tx.execute("DELETE FROM signing_keys WHERE kid = ?1", params![kid])?;
+            tx.prepare_cached("DELETE FROM signing_keys WHERE kid = ?1")?
+                .execute(params![kid])?;
             Ok(true)
         }
     }

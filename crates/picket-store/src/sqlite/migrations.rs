@@ -33,11 +33,9 @@ pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     )?;
-    let current: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
-    )?;
+    let current: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")?
+        .query_row([], |r| r.get(0))?;
     if let Some((latest, _, _)) = MIGRATIONS.last() {
         if current > *latest {
             return Err(StoreError::Internal(format!(
@@ -48,14 +46,14 @@ pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {
     for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
         tracing::info!(version, name, "applying migration");
         tx.execute_batch(sql)?;
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            params![
-                version,
-                name,
-                picket_domain::time::format_timestamp(&chrono::Utc::now())
-            ],
-        )?;
+        )?
+        .execute(params![
+            version,
+            name,
+            picket_domain::time::format_timestamp(&chrono::Utc::now())
+        ])?;
     }
     Ok(())
 }

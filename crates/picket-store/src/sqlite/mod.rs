@@ -155,6 +155,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "busy_timeout", 5000)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Every statement of the write paths stays prepared: parsing SQL was a quarter of the
+    // writer's time on check-ins.
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(())
 }
 

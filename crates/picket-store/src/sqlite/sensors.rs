@@ -115,17 +115,15 @@ pub fn delete(
     let Some(sensor) = find(tx, tenant, id.as_str())? else {
         return Ok(false);
     };
-    tx.execute(
-        "DELETE FROM sensors WHERE tenant_id = ?1 AND id = ?2",
-        params![tenant.as_str(), id.as_str()],
-    )?;
+    tx.prepare_cached("DELETE FROM sensors WHERE tenant_id = ?1 AND id = ?2")?
+        .execute(params![tenant.as_str(), id.as_str()])?;
     // A deleted sensor's own problems are gone with it (spec §2.4): close its open sensor issues.
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE health_issues SET status = 'closed', last_modified_date_time = ?3 \
          WHERE tenant_id = ?1 AND status = 'open' AND health_issue_type = 'sensor' AND id IN \
          (SELECT issue_id FROM health_issue_sensors WHERE tenant_id = ?1 AND sensor_fqdn = ?2)",
-        params![tenant.as_str(), sensor.fqdn(), ts(&now)],
-    )?;
+    )?
+    .execute(params![tenant.as_str(), sensor.fqdn(), ts(&now)])?;
     refresh_health(tx, tenant, Some(&[sensor.fqdn()]))?;
     super::fleet::tombstone(tx, tenant, id, now)?;
     Ok(true)

@@ -31,11 +31,9 @@ pub fn access_key(
     tenant: &TenantId,
 ) -> Result<DeploymentAccessKey, StoreError> {
     ensure(tx, tenant)?;
-    let key: String = tx.query_row(
-        "SELECT access_key FROM tenants WHERE tenant_id = ?1",
-        params![tenant.as_str()],
-        |r| r.get(0),
-    )?;
+    let key: String = tx
+        .prepare_cached("SELECT access_key FROM tenants WHERE tenant_id = ?1")?
+        .query_row(params![tenant.as_str()], |r| r.get(0))?;
     Ok(DeploymentAccessKey::new(key))
 }
 
@@ -45,10 +43,8 @@ pub fn regenerate_access_key(
 ) -> Result<DeploymentAccessKey, StoreError> {
     ensure(tx, tenant)?;
     let key = new_access_key();
-    tx.execute(
-        "UPDATE tenants SET access_key = ?2 WHERE tenant_id = ?1",
-        params![tenant.as_str(), key],
-    )?;
+    tx.prepare_cached("UPDATE tenants SET access_key = ?2 WHERE tenant_id = ?1")?
+        .execute(params![tenant.as_str(), key])?;
     Ok(DeploymentAccessKey::new(key))
 }
 
@@ -70,18 +66,14 @@ pub fn save_activation_mode(
     mode: ActivationMode,
 ) -> Result<(), StoreError> {
     ensure(tx, tenant)?;
-    tx.execute(
-        "UPDATE tenants SET activation_mode = ?2 WHERE tenant_id = ?1",
-        params![tenant.as_str(), mode.as_str()],
-    )?;
+    tx.prepare_cached("UPDATE tenants SET activation_mode = ?2 WHERE tenant_id = ?1")?
+        .execute(params![tenant.as_str(), mode.as_str()])?;
     Ok(())
 }
 
 pub fn has_data(conn: &Connection, tenant: &TenantId) -> Result<bool, StoreError> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sensors WHERE tenant_id = ?1) OR EXISTS (SELECT 1 FROM health_issues WHERE tenant_id = ?1) \
-         OR EXISTS (SELECT 1 FROM sensor_candidates WHERE tenant_id = ?1)",
-        params![tenant.as_str()],
+    Ok(conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM sensors WHERE tenant_id = ?1) OR EXISTS (SELECT 1 FROM health_issues WHERE tenant_id = ?1) \
+         OR EXISTS (SELECT 1 FROM sensor_candidates WHERE tenant_id = ?1)")?.query_row(params![tenant.as_str()],
         |r| r.get(0),
     )?)
 }

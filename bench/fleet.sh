@@ -53,9 +53,9 @@ baseline_url="$(sed -n 's/^Baseline listening on \(http:[^ ]*\).*/\1/p' "$data/b
 enrolled=0
 for n in "${counts[@]}"; do
   add=$((n - enrolled))
-  echo "== $n sensors (enrolling $add more, then check-ins back to back for 10 s on 64 connections)"
+  echo "== $n sensors (enrolling $add more, each checks in once, then check-ins back to back for 10 s on 64 connections)"
   out="$("$bin/picket-agent" simulate --server "$base" --tenant "$tenant" --access-key "$key" \
-    --sensors "$add" --prefix "n$n-" --interval 0 --duration 10 --concurrency 64 --failure-rate 0 --baseline "$baseline_url")"
+    --sensors "$add" --prefix "n$n-" --interval 0 --duration 10 --concurrency 64 --failure-rate 0 --first-round --baseline "$baseline_url")"
   echo "$out"
   enrolled=$n
   ratio="$(echo "$out" | sed -n 's/^check-in throughput = \([0-9.]*\) x.*/\1/p')"

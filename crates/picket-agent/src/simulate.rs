@@ -40,6 +40,10 @@ pub struct SimulateArgs {
     /// Name prefix of the simulated computers.
     #[arg(long, default_value = "sim")]
     prefix: String,
+    /// Before the measured run, check every sensor in once (unmeasured, but its rate is
+    /// printed): a sensor's first check-in after enrolment does more work than the steady state.
+    #[arg(long)]
+    first_round: bool,
     /// Before the run, drive a bare handler at this URL (`picket-bench baseline-server`) the
     /// same way for the same time, and print the throughput ratio.
     #[arg(long)]
@@ -90,6 +94,11 @@ pub async fn simulate(args: SimulateArgs) -> Result<()> {
             .collect()
     };
     let duration = Duration::from_secs(args.duration);
+    let sims = if args.first_round {
+        first_round(&client, sims, &args).await?
+    } else {
+        sims
+    };
     let baseline = match &args.baseline {
         // The same client, bodies, credentials and concurrency against a bare handler first,
         // so the ratio below compares only the servers' own work.
@@ -112,6 +121,41 @@ pub async fn simulate(args: SimulateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Every sensor checks in once, on `--concurrency` tasks; the answers are applied.
+async fn first_round(client: &Client, sims: Vec<Sim>, args: &SimulateArgs) -> Result<Vec<Sim>> {
+    let started = Instant::now();
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
+    let stats = Arc::new(Stats::default());
+    let mut tasks = Vec::with_capacity(sims.len());
+    for mut sim in sims {
+        let permit = semaphore.clone().acquire_owned().await?;
+        let (client, stats) = (client.clone(), stats.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = permit;
+            let answer = client.check_in(&sim.id, &sim.report).await;
+            match answer {
+                Ok(a) => apply(&mut sim, &a.command, a.desired_settings_version, &stats),
+                Err(_) => {
+                    stats.errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            sim
+        }));
+    }
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await?);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "first check-ins: {} in {secs:.2} s = {:.0}/s; errors {}",
+        out.len(),
+        out.len() as f64 / secs.max(1e-9),
+        stats.errors.load(Ordering::Relaxed)
+    );
+    Ok(out)
 }
 
 /// What one load run measured.

@@ -6,12 +6,23 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// What an agent keeps between runs (the credential is a secret: the file is owner-only).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Identity {
     pub tenant_id: String,
     pub sensor_id: String,
     pub credential: String,
+}
+
+/// Never prints the credential.
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("tenant_id", &self.tenant_id)
+            .field("sensor_id", &self.sensor_id)
+            .field("credential", &"<redacted>")
+            .finish()
+    }
 }
 
 /// The sensor's own state, as it reports it.

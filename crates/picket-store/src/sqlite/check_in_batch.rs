@@ -41,6 +41,7 @@ impl CheckInBatcher {
     /// Starts the batch writer on the current tokio runtime.
     pub fn spawn(pool: Pool) -> Self {
         let (queue, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 16);
+        spawn_checkpointer(pool.clone(), queue.downgrade());
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut jobs = vec![first];
@@ -66,6 +67,36 @@ impl CheckInBatcher {
             .await
             .map_err(|_| StoreError::Unavailable("the check-in writer stopped".into()))?
     }
+}
+
+/// How often the WAL is checkpointed into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`] on a connection of its
+/// own, so that commits (check-ins above all) never pay for a checkpoint. PASSIVE never waits
+/// for readers or the writer. Ends with the store (when the batcher's queue is gone).
+fn spawn_checkpointer(pool: Pool, alive: mpsc::WeakSender<Job>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if alive.upgrade().is_none() {
+                return;
+            }
+            let Ok(conn) = pool.get().await else {
+                continue;
+            };
+            let done = conn
+                .interact(|c| {
+                    c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0))
+                })
+                .await;
+            if let Ok(Err(e)) = done {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+    });
 }
 
 fn one(c: &Connection, j: &Request) -> Outcome {

@@ -963,14 +963,21 @@ async fn paging_collects_every_sensor_of_a_2500_sensor_tenant() {
         .map(|n| json!({"id": format!("s-{n:05}"), "displayName": format!("DC{n}"), "domainName": "big.test", "sensorType": "domainControllerIntegrated", "version": "2.239.1.1"}))
         .collect();
     let fixture = dir.path().join("big.json");
-    std::fs::write(&fixture, json!({ "sensors": sensors }).to_string()).expect("write");
+    let candidates: Vec<Value> = (0..120)
+        .map(|n| json!({"computerDnsName": format!("dc{n}.new.test"), "senseClientVersion": "10.8780.27711.1000"}))
+        .collect();
+    std::fs::write(
+        &fixture,
+        json!({ "sensors": sensors, "sensorCandidates": candidates }).to_string(),
+    )
+    .expect("write");
     let seeded = picket(
         &d,
         &["seed", fixture.to_str().expect("utf8"), "--tenant", TENANT],
     );
     assert!(seeded.contains("2500 sensors"), "{seeded}");
     let server = Server::start(&d, &[]);
-    let token = support::token(&d, TENANT, &["SecurityIdentitiesSensors.Read.All"]);
+    let token = support::token(&d, TENANT, &["SecurityIdentitiesSensors.ReadWrite.All"]);
     let env = [
         ("PICKET_TOKEN", token.as_str()),
         ("PICKET_ENDPOINT", server.base.as_str()),
@@ -1008,6 +1015,41 @@ async fn paging_collects_every_sensor_of_a_2500_sensor_tenant() {
     .await
     .json();
     assert_eq!(json.as_array().map(Vec::len), Some(2500));
+
+    // 120 candidates go in three activate calls (the progress bar stays hidden without a terminal).
+    let activated = cli(
+        &home,
+        &["candidates", "activate", "--all", "--yes", "-o", "jsonl"],
+        &env,
+    )
+    .await;
+    assert_eq!(activated.code, 0, "{}", activated.stderr);
+    assert!(
+        activated.stderr.is_empty(),
+        "no progress bar in a pipe: {}",
+        activated.stderr
+    );
+    let ids: Value = serde_json::from_str(activated.stdout.trim()).expect("json");
+    assert_eq!(ids["activated"].as_array().map(Vec::len), Some(120));
+    assert_eq!(
+        cli(&home, &["candidates", "list"], &env).await.ok().trim(),
+        "No items."
+    );
+    let all = cli(
+        &home,
+        &["sensors", "list", "-o", "jsonl", "--top", "1000"],
+        &env,
+    )
+    .await
+    .lines();
+    assert_eq!(all.len(), 2620);
+    assert_eq!(
+        cli(&home, &["candidates", "activate", "--all", "--yes"], &env)
+            .await
+            .ok()
+            .trim(),
+        "No candidates are waiting."
+    );
 }
 
 /// One request as the stand-in saw it.
@@ -1024,6 +1066,7 @@ struct StandIn {
     seen: Arc<Mutex<Vec<Seen>>>,
     base: Arc<Mutex<String>>,
     polls: Arc<Mutex<u32>>,
+    unavailable_once: Arc<Mutex<bool>>,
 }
 
 /// Microsoft Graph and Entra ID as far as the CLI needs them, answering like the real services.
@@ -1083,7 +1126,11 @@ async fn stand_in(
         ("PATCH", "/beta/security/identities/sensors/dc1") => ok(sensor("dc1", "healthy")),
         ("DELETE", "/beta/security/identities/sensors/dc1") => StatusCode::NO_CONTENT.into_response(),
         ("PATCH", "/beta/security/identities/healthIssues/i-1") => ok(json!({"id": "i-1", "status": "suppressed"})),
+        ("GET", "/beta/security/identities/healthIssues") if !std::mem::replace(&mut *s.unavailable_once.lock().expect("lock"), true) => {
+            (StatusCode::SERVICE_UNAVAILABLE, [("retry-after", "1")], axum::Json(json!({"error": {"code": "ServiceUnavailable", "message": "try later"}}))).into_response()
+        }
         ("GET", "/beta/security/identities/healthIssues") => ok(json!({"value": []})),
+        ("POST", "/short.example/oauth2/v2.0/token") => ok(json!({"token_type": "Bearer", "expires_in": 200, "access_token": "graph-token"})),
         ("GET", "/beta/security/identities/sensorCandidates") => ok(json!({"value": [
             {"id": "c-1", "computerDnsName": "dc8.contoso.com"}, {"id": "c-2", "computerDnsName": "web1.contoso.com"}, {"id": "c-3", "computerDnsName": "dc9.contoso.com"}
         ]})),
@@ -1149,7 +1196,7 @@ async fn the_same_commands_reach_microsoft_graph_with_exactly_what_the_sdks_send
         .ok();
     run(&["sensors", "delete", "dc1", "--yes"]).await.ok();
     run(&["health-issues", "suppress", "i-1"]).await.ok();
-    run(&[
+    let retried = run(&[
         "health-issues",
         "list",
         "--status",
@@ -1159,8 +1206,15 @@ async fn the_same_commands_reach_microsoft_graph_with_exactly_what_the_sdks_send
         "--domain",
         "o'hare.com",
     ])
-    .await
-    .ok();
+    .await;
+    assert_eq!(retried.code, 0, "{}", retried.stderr);
+    assert!(
+        retried
+            .stderr
+            .contains("503 from the server; retrying in 1.0 s"),
+        "{}",
+        retried.stderr
+    );
     let activated = run(&[
         "candidates",
         "activate",
@@ -1199,6 +1253,8 @@ async fn the_same_commands_reach_microsoft_graph_with_exactly_what_the_sdks_send
             expect("PATCH", "/beta/security/identities/sensors/dc1", r#"{"settings":{"description":"DC1 rack 4"}}"#),
             expect("DELETE", "/beta/security/identities/sensors/dc1", ""),
             expect("PATCH", "/beta/security/identities/healthIssues/i-1", r#"{"status":"suppressed"}"#),
+            expect("GET", "/beta/security/identities/healthIssues?$filter=status%20eq%20%27open%27%20and%20sensorDNSNames%2Fany%28x%3Ax%20eq%20%27dc1.contoso.com%27%29%20and%20domainNames%2Fany%28x%3Ax%20eq%20%27o%27%27hare.com%27%29", ""),
+            // Again after the 503's Retry-After.
             expect("GET", "/beta/security/identities/healthIssues?$filter=status%20eq%20%27open%27%20and%20sensorDNSNames%2Fany%28x%3Ax%20eq%20%27dc1.contoso.com%27%29%20and%20domainNames%2Fany%28x%3Ax%20eq%20%27o%27%27hare.com%27%29", ""),
             expect("GET", "/beta/security/identities/sensorCandidates?$top=1000", ""),
             expect("POST", "/beta/security/identities/sensorCandidates/microsoft.graph.security.activate", r#"{"serverIds":["c-1","c-3"]}"#),
@@ -1253,6 +1309,29 @@ async fn the_same_commands_reach_microsoft_graph_with_exactly_what_the_sdks_send
         Some("application/x-www-form-urlencoded")
     );
 
+    // A token with less than five minutes left is not reused: each run asks for a new one.
+    state.seen.lock().expect("lock").clear();
+    let short = [
+        ("PICKET_GRAPH_URL", base.as_str()),
+        ("AZURE_AUTHORITY_HOST", base.as_str()),
+        ("AZURE_TENANT_ID", "short.example"),
+        ("AZURE_CLIENT_ID", "c"),
+        ("AZURE_CLIENT_SECRET", "s"),
+    ];
+    for _ in 0..2 {
+        let r = cli(&home, &["access-key", "show", "--profile", "short"], &short).await;
+        assert_eq!(r.code, 2, "no such profile file: {}", r.stderr);
+        cli(&home, &["access-key", "show"], &short).await.ok();
+    }
+    let token_calls = state
+        .seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|s| s.target == "/short.example/oauth2/v2.0/token")
+        .count();
+    assert_eq!(token_calls, 2);
+
     // The device code flow: the code is shown, the token endpoint polled until sign-in.
     state.seen.lock().expect("lock").clear();
     let signed_in = cli(
@@ -1301,4 +1380,110 @@ async fn the_same_commands_reach_microsoft_graph_with_exactly_what_the_sdks_send
         cached.contains("refresh-1"),
         "the refresh token is kept for renewal"
     );
+}
+
+/// Runs `picket ARGS` on a pseudo-terminal (util-linux `script`), typing `keys` after `after`.
+#[cfg(unix)]
+async fn on_terminal(
+    home: &Path,
+    args: &str,
+    env: &[(&str, &str)],
+    keys: Option<(std::time::Duration, &[u8])>,
+) -> Option<Run> {
+    use tokio::io::AsyncWriteExt;
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: no /usr/bin/script to make a terminal");
+        return None;
+    }
+    let mut cmd = tokio::process::Command::new("/usr/bin/script");
+    cmd.args([
+        "-qfec",
+        &format!("stty cols 200 rows 40 2>/dev/null; exec {BIN} {args}"),
+        "/dev/null",
+    ])
+    .env("XDG_CONFIG_HOME", home.join("config"))
+    .env("XDG_CACHE_HOME", home.join("cache"))
+    .env("TERM", "xterm-256color")
+    .env_remove("NO_COLOR")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("script runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    if let Some((after, bytes)) = keys {
+        tokio::time::sleep(after).await;
+        stdin.write_all(bytes).await.expect("type");
+        stdin.flush().await.expect("flush");
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("finishes")
+        .expect("output");
+    drop(stdin);
+    Some(Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_terminal_gets_colour_and_watch_gives_it_back_on_ctrl_c() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let server = Server::start(&dir.path().join("data"), &["--demo"]);
+    let token = demo_token(&server);
+    let env = [
+        ("PICKET_TOKEN", token.as_str()),
+        ("PICKET_ENDPOINT", server.base.as_str()),
+    ];
+    let Some(coloured) = on_terminal(&home, "sensors list", &env, None).await else {
+        return;
+    };
+    assert_eq!(coloured.code, 0, "{}", coloured.stdout);
+    assert!(
+        coloured.stdout.contains("\x1b[") && coloured.stdout.contains("notHealthyHigh"),
+        "{}",
+        coloured.stdout
+    );
+    let mut plain_env = env.to_vec();
+    plain_env.push(("NO_COLOR", "1"));
+    let plain = on_terminal(&home, "sensors list", &plain_env, None)
+        .await
+        .expect("ran");
+    assert!(
+        plain.stdout.contains("notHealthyHigh") && !plain.stdout.contains("\x1b["),
+        "{}",
+        plain.stdout
+    );
+
+    // Live view: alternate screen and hidden cursor, redrawn each second, restored on Ctrl-C.
+    let watched = on_terminal(
+        &home,
+        "watch sensors --interval 1",
+        &env,
+        Some((std::time::Duration::from_millis(2500), b"\x03")),
+    )
+    .await
+    .expect("ran");
+    assert_eq!(
+        watched.code, 0,
+        "Ctrl-C ends the view cleanly: {}",
+        watched.stdout
+    );
+    let out = &watched.stdout;
+    let entered = out
+        .find("\x1b[?1049h")
+        .expect("enters the alternate screen");
+    let left = out
+        .rfind("\x1b[?1049l")
+        .expect("leaves the alternate screen");
+    let shown = out.rfind("\x1b[?25h").expect("shows the cursor again");
+    assert!(entered < left && out.contains("\x1b[?25l"));
+    assert!(shown < left || shown > entered);
+    assert!(out.matches("12 sensors at").count() >= 2, "redrawn: {out}");
 }

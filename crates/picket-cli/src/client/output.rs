@@ -128,10 +128,16 @@ pub fn table(columns: &[Column], rows: &[Vec<String>], colour: bool) -> String {
 fn build_table(columns: &[Column], rows: &[Vec<String>], colour: bool) -> Table {
     let mut t = Table::new();
     t.load_preset(presets::NOTHING);
-    if std::io::stdout().is_terminal() {
-        t.set_content_arrangement(ContentArrangement::Dynamic);
-    } else {
-        t.set_content_arrangement(ContentArrangement::Disabled);
+    // Fit a terminal of a known, usable width; otherwise (a pipe, a file, a pseudo-terminal
+    // without a size) never wrap, since one character per line helps nobody.
+    match terminal_width() {
+        Some(width) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+            t.set_width(width);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
     }
     if colour {
         t.enforce_styling();
@@ -150,6 +156,16 @@ fn build_table(columns: &[Column], rows: &[Vec<String>], colour: bool) -> Table 
         c.set_padding((0, 2));
     }
     t
+}
+
+fn terminal_width() -> Option<u16> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    crossterm::terminal::size()
+        .ok()
+        .map(|(w, _)| w)
+        .filter(|w| *w >= 40)
 }
 
 pub fn row(item: &Value, columns: &[Column]) -> Vec<String> {

@@ -264,6 +264,32 @@ async fn every_command_and_format_against_the_demo_tenant() {
     );
     let nothing = run(&["sensors", "update", "b3c1b5fc-828c-45fa-a1e1-000000000003"]).await;
     assert_eq!(nothing.code, 2, "{}", nothing.stderr);
+    assert_eq!(
+        run(&["sensors", "show", " "]).await.code,
+        2,
+        "an empty id is a usage error"
+    );
+    let versioned = format!("{}/v1.0", server.base);
+    let v1 = cli(
+        &home,
+        &[
+            "sensors",
+            "list",
+            "--endpoint",
+            &versioned,
+            "-o",
+            "jsonl",
+            "--max",
+            "1",
+        ],
+        &env,
+    )
+    .await
+    .lines();
+    assert!(
+        v1[0].get("serviceStatus").is_none(),
+        "the endpoint named v1.0"
+    );
     let unasked = run(&["sensors", "delete", "b3c1b5fc-828c-45fa-a1e1-000000000011"]).await;
     assert_eq!(
         unasked.code, 2,

@@ -225,7 +225,7 @@ impl TokenSource {
         Ok(CachedToken {
             key,
             access_token: answer.access_token,
-            expires_at: now() + lifetime,
+            expires_at: now().saturating_add(lifetime),
             refresh_token: answer.refresh_token,
         })
     }
@@ -299,7 +299,7 @@ impl TokenSource {
             });
         eprintln!("{message}");
         let mut interval = start["interval"].as_u64().unwrap_or(5).clamp(1, 60);
-        let deadline = now() + start["expires_in"].as_u64().unwrap_or(900);
+        let deadline = now().saturating_add(start["expires_in"].as_u64().unwrap_or(900));
         let token_url = token_url(authority, tenant);
         let form = vec![
             (
@@ -324,7 +324,7 @@ impl TokenSource {
             let error: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             match error["error"].as_str() {
                 Some("authorization_pending") => {}
-                Some("slow_down") => interval += 5,
+                Some("slow_down") => interval = (interval + 5).min(60),
                 _ => return Err(ClientError::Auth(token_error(status, &body))),
             }
         }

@@ -45,7 +45,7 @@ pub async fn run(
             return Ok(());
         }
         HealthIssuesCommand::Show { id } => {
-            let issue = graph.get_json(&format!("{base}/{}", segment(&id))).await?;
+            let issue = graph.get_json(&format!("{base}/{}", segment(&id)?)).await?;
             return output::print_object(&issue, format, COLUMNS);
         }
         HealthIssuesCommand::Close { ids } => (ids, "closed"),
@@ -58,7 +58,7 @@ pub async fn run(
         let updated = graph
             .send_json(
                 Method::PATCH,
-                &format!("{base}/{}", segment(&id)),
+                &format!("{base}/{}", segment(&id)?),
                 Some(&body),
             )
             .await?;

@@ -104,7 +104,8 @@ pub async fn send_with_retries(
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let text = headers.get("retry-after")?.to_str().ok()?.trim();
     if let Ok(secs) = text.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        // A value too large for a Duration is as good as "too long to wait".
+        return Duration::try_from_secs_f64(secs).ok();
     }
     let at = chrono::DateTime::parse_from_rfc2822(text).ok()?;
     let delta = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
@@ -317,8 +318,10 @@ mod tests {
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().expect("header"),
         );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
-        h.insert("retry-after", "soon".parse().expect("header"));
-        assert_eq!(retry_after(&h), None);
+        for odd in ["soon", "1e30", "-1", "NaN"] {
+            h.insert("retry-after", odd.parse().expect("header"));
+            assert_eq!(retry_after(&h), None, "{odd}");
+        }
     }
 
     #[test]

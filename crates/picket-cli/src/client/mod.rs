@@ -150,7 +150,12 @@ pub(crate) fn confirm(question: &str, yes: bool) -> Result<bool, ClientError> {
     ))
 }
 
-/// An id as a path segment: quotes and slashes cannot change the path.
-pub(crate) fn segment(id: &str) -> String {
-    http::encode(id)
+/// An id as a path segment: quotes and slashes cannot change the path, and an empty id
+/// cannot turn a read of one entity into a read of the collection.
+pub(crate) fn segment(id: &str) -> Result<String, ClientError> {
+    let id = id.trim();
+    if id.is_empty() {
+        return Err(ClientError::usage("an id cannot be empty"));
+    }
+    Ok(http::encode(id))
 }

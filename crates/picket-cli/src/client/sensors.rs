@@ -40,7 +40,7 @@ pub async fn run(graph: &Graph, format: Format, cmd: SensorsCommand) -> Result<(
             print_list(graph, url, args.list.max, format, COLUMNS).await?;
         }
         SensorsCommand::Show { id, issues } => {
-            let mut path = format!("{base}/{}", segment(&id));
+            let mut path = format!("{base}/{}", segment(&id)?);
             if issues {
                 path.push_str("?$expand=healthIssues");
             }
@@ -69,7 +69,7 @@ pub async fn run(graph: &Graph, format: Format, cmd: SensorsCommand) -> Result<(
         }
         SensorsCommand::Update(args) => {
             let body = update_body(&args)?;
-            let path = format!("{base}/{}", segment(&args.id));
+            let path = format!("{base}/{}", segment(&args.id)?);
             let updated = graph.send_json(Method::PATCH, &path, Some(&body)).await?;
             match updated {
                 Some(s) => output::print_object(&s, format, COLUMNS)?,
@@ -87,7 +87,7 @@ pub async fn run(graph: &Graph, format: Format, cmd: SensorsCommand) -> Result<(
             }
             for id in ids {
                 graph
-                    .send_json(Method::DELETE, &format!("{base}/{}", segment(&id)), None)
+                    .send_json(Method::DELETE, &format!("{base}/{}", segment(&id)?), None)
                     .await?;
                 println!("deleted sensor {id}");
             }

@@ -192,7 +192,18 @@ impl ConnectArgs {
         } else {
             (endpoint, true)
         };
-        let host = check_url(&host, "--endpoint")?;
+        let mut host = check_url(&host, "--endpoint")?;
+        // A version root given as the endpoint (…/beta, …/v1.0) names the version too.
+        let mut api = api;
+        for version in ["beta", "v1.0"] {
+            if let Some(base) = host.strip_suffix(&format!("/{version}")) {
+                if self.api.is_none() && p.api.is_none() {
+                    api = version;
+                }
+                host = base.to_string();
+                break;
+            }
+        }
         let authority = match pick(&self.authority, &p.authority, "AZURE_AUTHORITY_HOST") {
             Some(a) => Some(check_url(&a, "--authority")?),
             // Picket's token service is on its HTTPS listener, usually the endpoint itself.
@@ -413,6 +424,27 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_version_root_as_endpoint_names_the_version() {
+        let t = |endpoint: &str, api: Option<&str>| {
+            resolve(
+                ConnectArgs {
+                    endpoint: Some(endpoint.into()),
+                    api: api.map(str::to_string),
+                    token: Some("t".into()),
+                    ..Default::default()
+                },
+                Profile::default(),
+                &[],
+            )
+            .expect("resolves")
+            .root
+        };
+        assert_eq!(t("http://h:1/v1.0/", None), "http://h:1/v1.0");
+        assert_eq!(t("http://h:1/beta", Some("v1.0")), "http://h:1/v1.0");
+        assert_eq!(t("http://h:1", None), "http://h:1/beta");
     }
 
     #[test]

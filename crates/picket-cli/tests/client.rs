@@ -309,6 +309,44 @@ async fn every_command_and_format_against_the_demo_tenant() {
         .trim(),
         "deleted sensor b3c1b5fc-828c-45fa-a1e1-000000000011"
     );
+    // Bulk: what a status or filter selects, named in the question.
+    let none = run(&[
+        "sensors",
+        "delete",
+        "--deployment-status",
+        "unreachable",
+        "--yes",
+    ])
+    .await
+    .ok();
+    assert_eq!(none.trim(), "No sensors match.");
+    let unasked = run(&["sensors", "delete", "--filter", "displayName eq 'ENTRA1'"]).await;
+    assert_eq!(unasked.code, 2);
+    assert!(
+        unasked
+            .stderr
+            .contains("Delete 1 sensor (ENTRA1.contoso.com)?"),
+        "{}",
+        unasked.stderr
+    );
+    let bulk = run(&[
+        "sensors",
+        "delete",
+        "--filter",
+        "displayName eq 'ENTRA1'",
+        "--yes",
+    ])
+    .await
+    .ok();
+    assert_eq!(
+        bulk.trim(),
+        "deleted sensor ENTRA1.contoso.com (b3c1b5fc-828c-45fa-a1e1-000000000006)"
+    );
+    assert_eq!(
+        run(&["sensors", "delete"]).await.code,
+        2,
+        "nothing selected"
+    );
     let gone = run(&["sensors", "show", "b3c1b5fc-828c-45fa-a1e1-000000000011"]).await;
     assert_eq!(gone.code, 1);
     let line = gone.stderr.trim();
@@ -443,8 +481,8 @@ async fn every_command_and_format_against_the_demo_tenant() {
     assert_eq!(left[0]["computerDnsName"], "dc3.fabrikam.local");
     assert_eq!(
         run(&["sensors", "list", "-o", "jsonl"]).await.lines().len(),
-        13,
-        "12 - 1 deleted + 2 activated"
+        12,
+        "12 - 2 deleted + 2 activated"
     );
     let none = run(&["candidates", "activate", "--name", "nothing-*", "--yes"]).await;
     assert_eq!(none.code, 1);
@@ -534,10 +572,10 @@ async fn every_command_and_format_against_the_demo_tenant() {
         "an existing file is kept"
     );
 
-    // watch: one frame, worst health first, counts on top (13 + the candidate automated mode activated).
+    // watch: one frame, worst health first, counts on top (12 + the candidate automated mode activated).
     let frame = run(&["watch", "sensors", "--once"]).await.ok();
     let lines: Vec<&str> = frame.lines().collect();
-    assert!(lines[0].starts_with("14 sensors at "), "{frame}");
+    assert!(lines[0].starts_with("13 sensors at "), "{frame}");
     assert!(
         lines[1].starts_with("health:") && lines[1].contains("notHealthyHigh 1"),
         "{frame}"

@@ -6,11 +6,9 @@ use super::error::ClientError;
 use super::filter::FilterBuilder;
 use super::http::Graph;
 use super::output::{col, Column, Format, Kind};
-use super::{confirm, list_url, print_list, IDENTITIES};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use super::{confirm, list_url, preview, print_list, progress, IDENTITIES};
 use reqwest::Method;
 use serde_json::json;
-use std::io::IsTerminal;
 
 pub const COLUMNS: &[Column] = &[
     col("COMPUTER", "/computerDnsName", Kind::Plain),
@@ -75,34 +73,17 @@ async fn activate(
             return Ok(());
         }
     }
-    let mut preview: Vec<&str> = chosen.iter().take(8).map(|(_, n)| n.as_str()).collect();
-    let more = chosen.len().saturating_sub(preview.len());
-    let tail = if more > 0 {
-        format!(" and {more} more")
-    } else {
-        String::new()
-    };
-    if preview.is_empty() {
-        preview.push("?");
-    }
+    let names: Vec<&str> = chosen.iter().map(|(_, n)| n.as_str()).collect();
     let question = format!(
-        "Activate {} candidate{} as sensors ({}{tail})?",
+        "Activate {} candidate{} as sensors ({})?",
         chosen.len(),
         if chosen.len() == 1 { "" } else { "s" },
-        preview.join(", ")
+        preview(&names)
     );
     if !confirm(&question, args.yes)? {
         return Err(ClientError::other("cancelled; nothing activated"));
     }
-    let bar = if std::io::stderr().is_terminal() && chosen.len() > BATCH {
-        ProgressBar::with_draw_target(Some(chosen.len() as u64), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} activated ({eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = progress(chosen.len(), "activated");
     let path = format!("{base}/microsoft.graph.security.activate");
     for batch in chosen.chunks(BATCH) {
         let ids: Vec<&str> = batch.iter().map(|(i, _)| i.as_str()).collect();

@@ -84,16 +84,28 @@ pub enum SensorsCommand {
   picket sensors update ID --delayed-deployment false
   picket sensors update ID --dc-dns-names dc1.contoso.com,dc2.contoso.com   (standalone, AD FS, AD CS, Entra Connect)")]
     Update(SensorUpdateArgs),
-    /// Delete sensors (e.g. unreachable ones of removed domain controllers); asks first.
-    #[command(after_help = "Example:
-  picket sensors delete ID1 ID2 --yes")]
-    Delete {
-        #[arg(required = true)]
-        ids: Vec<String>,
-        /// Do not ask for confirmation.
-        #[arg(long, short = 'y')]
-        yes: bool,
-    },
+    /// Delete sensors by id, or every sensor a status or filter selects (e.g. the unreachable
+    /// ones of removed domain controllers); asks first.
+    #[command(after_help = "Examples:
+  picket sensors delete ID1 ID2 --yes
+  picket sensors delete --deployment-status unreachable
+  picket sensors delete --filter \"domainName eq 'old.contoso.com'\" --yes")]
+    Delete(SensorDeleteArgs),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct SensorDeleteArgs {
+    /// Sensor ids.
+    pub ids: Vec<String>,
+    /// Every sensor with this deploymentStatus; repeatable.
+    #[arg(long, value_parser = DEPLOYMENT, conflicts_with = "ids")]
+    pub deployment_status: Vec<String>,
+    /// Every sensor this OData $filter selects.
+    #[arg(long, value_name = "ODATA", conflicts_with = "ids")]
+    pub filter: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]

@@ -150,6 +150,36 @@ pub(crate) fn confirm(question: &str, yes: bool) -> Result<bool, ClientError> {
     ))
 }
 
+/// The first few names and how many more, for a confirmation question.
+pub(crate) fn preview(names: &[&str]) -> String {
+    const SHOWN: usize = 8;
+    let head = names
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    match names.len().saturating_sub(SHOWN) {
+        0 => head,
+        more => format!("{head} and {more} more"),
+    }
+}
+
+/// A progress bar on stderr for long runs at a terminal; hidden otherwise, so pipes and logs
+/// get only the results.
+pub(crate) fn progress(len: usize, done: &str) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    if !std::io::stderr().is_terminal() || len < 20 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {done} ({{eta}} left)"))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
 /// An id as a path segment: quotes and slashes cannot change the path, and an empty id
 /// cannot turn a read of one entity into a read of the collection.
 pub(crate) fn segment(id: &str) -> Result<String, ClientError> {

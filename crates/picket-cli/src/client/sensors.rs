@@ -1,12 +1,12 @@
 //! `picket sensors`: list (with health, deployment, type and domain filters), show, update
 //! settings, delete.
 
-use super::commands::{SensorListArgs, SensorUpdateArgs, SensorsCommand};
+use super::commands::{SensorDeleteArgs, SensorListArgs, SensorUpdateArgs, SensorsCommand};
 use super::error::ClientError;
 use super::filter::FilterBuilder;
 use super::http::Graph;
 use super::output::{self, col, Column, Format, Kind};
-use super::{confirm, list_url, print_list, segment, IDENTITIES};
+use super::{confirm, list_url, preview, print_list, progress, segment, IDENTITIES};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
@@ -76,23 +76,69 @@ pub async fn run(graph: &Graph, format: Format, cmd: SensorsCommand) -> Result<(
                 None => eprintln!("updated sensor {}", args.id),
             }
         }
-        SensorsCommand::Delete { ids, yes } => {
-            let question = if ids.len() == 1 {
-                format!("Delete sensor {}?", ids[0])
-            } else {
-                format!("Delete {} sensors?", ids.len())
-            };
-            if !confirm(&question, yes)? {
-                return Err(ClientError::other("cancelled; nothing deleted"));
-            }
-            for id in ids {
-                graph
-                    .send_json(Method::DELETE, &format!("{base}/{}", segment(&id)?), None)
-                    .await?;
-                println!("deleted sensor {id}");
-            }
-        }
+        SensorsCommand::Delete(args) => delete(graph, &base, args).await?,
     }
+    Ok(())
+}
+
+/// Deletes the sensors named, or those the status and filter select, after one confirmation.
+async fn delete(graph: &Graph, base: &str, args: SensorDeleteArgs) -> Result<(), ClientError> {
+    // (id, what to call it)
+    let chosen: Vec<(String, String)> = if args.ids.is_empty() {
+        let mut f = FilterBuilder::default();
+        f.any_eq("deploymentStatus", &args.deployment_status)
+            .raw(args.filter.as_deref());
+        let Some(filter) = f.build() else {
+            return Err(ClientError::usage(
+                "name sensors to delete: ids, --deployment-status or --filter",
+            ));
+        };
+        let url = list_url(graph, base, Some(filter), Some(1000), &[]);
+        let found = graph.collect(url, None).await?;
+        let chosen: Vec<(String, String)> = found
+            .iter()
+            .filter_map(|s| {
+                let id = s["id"].as_str()?;
+                let name = format!(
+                    "{}.{}",
+                    s["displayName"].as_str().unwrap_or("?"),
+                    s["domainName"].as_str().unwrap_or("?")
+                );
+                Some((id.to_string(), name))
+            })
+            .collect();
+        if chosen.is_empty() {
+            println!("No sensors match.");
+            return Ok(());
+        }
+        chosen
+    } else {
+        args.ids.iter().map(|i| (i.clone(), i.clone())).collect()
+    };
+    let names: Vec<&str> = chosen.iter().map(|(_, n)| n.as_str()).collect();
+    let question = format!(
+        "Delete {} sensor{} ({})?",
+        chosen.len(),
+        if chosen.len() == 1 { "" } else { "s" },
+        preview(&names)
+    );
+    if !confirm(&question, args.yes)? {
+        return Err(ClientError::other("cancelled; nothing deleted"));
+    }
+    let bar = progress(chosen.len(), "deleted");
+    for (id, name) in &chosen {
+        let path = format!("{base}/{}", segment(id)?);
+        graph.send_json(Method::DELETE, &path, None).await?;
+        bar.suspend(|| {
+            if id == name {
+                println!("deleted sensor {id}");
+            } else {
+                println!("deleted sensor {name} ({id})");
+            }
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
     Ok(())
 }
 

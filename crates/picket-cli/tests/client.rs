@@ -362,6 +362,31 @@ async fn every_command_and_format_against_the_demo_tenant() {
         .await
         .lines();
     assert!(!open.is_empty() && open.iter().all(|i| i["status"] == "open"));
+    let counted = run(&[
+        "health-issues",
+        "list",
+        "--status",
+        "open",
+        "--count",
+        "-o",
+        "json",
+    ])
+    .await
+    .json();
+    assert_eq!(counted, json!({ "count": open.len() }));
+    assert_eq!(
+        run(&["sensors", "list", "--count", "--type", "adfsIntegrated"])
+            .await
+            .ok()
+            .trim(),
+        "1"
+    );
+    assert_eq!(
+        run(&["sensors", "list", "--count", "--max", "2"])
+            .await
+            .code,
+        2
+    );
     let high = run(&[
         "health-issues",
         "list",
@@ -456,6 +481,16 @@ async fn every_command_and_format_against_the_demo_tenant() {
         Some("computerDnsName,senseClientVersion,lastSeenDateTime,id")
     );
     assert_eq!(csv.lines().count(), 4);
+    let one = run(&[
+        "candidates",
+        "show",
+        "c0633ebb-8cfb-f17a-0b9e-000000000002",
+        "-o",
+        "json",
+    ])
+    .await
+    .json();
+    assert_eq!(one["computerDnsName"], "dc3.fabrikam.local");
     let unasked = run(&["candidates", "activate", "--name", "DC4.*"]).await;
     assert_eq!(unasked.code, 2, "{}", unasked.stderr);
     assert!(

@@ -6,7 +6,7 @@ use super::error::ClientError;
 use super::filter::FilterBuilder;
 use super::http::Graph;
 use super::output::{col, Column, Format, Kind};
-use super::{confirm, list_url, preview, print_list, progress, IDENTITIES};
+use super::{confirm, list, list_url, preview, progress, segment, IDENTITIES};
 use reqwest::Method;
 use serde_json::json;
 
@@ -26,9 +26,11 @@ pub async fn run(graph: &Graph, format: Format, cmd: CandidatesCommand) -> Resul
         CandidatesCommand::List(args) => {
             let mut f = FilterBuilder::default();
             f.raw(args.filter.as_deref());
-            let url = list_url(graph, &base, f.build(), args.top, &[]);
-            print_list(graph, url, args.max, format, COLUMNS).await?;
-            Ok(())
+            list(graph, &base, f.build(), &args, format, COLUMNS).await
+        }
+        CandidatesCommand::Show { id } => {
+            let candidate = graph.get_json(&format!("{base}/{}", segment(&id)?)).await?;
+            super::output::print_object(&candidate, format, COLUMNS)
         }
         CandidatesCommand::Activate(args) => activate(graph, format, &base, args).await,
     }

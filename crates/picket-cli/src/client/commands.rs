@@ -17,6 +17,9 @@ pub struct ListArgs {
     /// Stop after N items.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max: Option<u64>,
+    /// Print only how many items match ($count).
+    #[arg(long, conflicts_with_all = ["top", "max"])]
+    pub count: bool,
 }
 
 pub const HEALTH: [&str; 4] = [
@@ -240,6 +243,10 @@ pub enum CandidatesCommand {
   picket candidates list
   picket candidates list --filter \"senseClientVersion eq '10.8780.27711.1000'\"")]
     List(ListArgs),
+    /// Show one candidate.
+    #[command(after_help = "Example:
+  picket candidates show c0633ebb-8cfb-f17a-0b9e-83aa661f53a3 -o json")]
+    Show { id: String },
     /// Activate candidates as unified (3.x) sensors, by id, by DNS name pattern, or all; asks first.
     #[command(after_help = "Examples:
   picket candidates activate c0633ebb-8cfb-f17a-0b9e-83aa661f53a3

@@ -6,7 +6,7 @@ use super::error::ClientError;
 use super::filter::FilterBuilder;
 use super::http::Graph;
 use super::output::{self, col, Column, Format, Kind};
-use super::{list_url, print_list, segment, IDENTITIES};
+use super::{list, segment, IDENTITIES};
 use reqwest::Method;
 use serde_json::json;
 
@@ -40,8 +40,7 @@ pub async fn run(
     let base = format!("{IDENTITIES}/healthIssues");
     let (ids, status) = match cmd {
         HealthIssuesCommand::List(args) => {
-            let url = list_url(graph, &base, filter(&args), args.list.top, &[]);
-            print_list(graph, url, args.list.max, format, COLUMNS).await?;
+            list(graph, &base, filter(&args), &args.list, format, COLUMNS).await?;
             return Ok(());
         }
         HealthIssuesCommand::Show { id } => {

@@ -113,6 +113,34 @@ pub(crate) fn list_url(
     }
 }
 
+/// A list command: every page written as it arrives, or with `--count` only the total.
+pub(crate) async fn list(
+    graph: &Graph,
+    path: &str,
+    filter: Option<String>,
+    args: &ListArgs,
+    format: Format,
+    columns: &'static [output::Column],
+) -> Result<(), ClientError> {
+    if args.count {
+        // $count=true with the smallest page: the total is in @odata.count (spec §3.5).
+        let url = list_url(graph, path, filter, Some(1), &[("$count", "true".into())]);
+        let (_, body) = graph.call(reqwest::Method::GET, &url, None).await?;
+        let count = http::parse_json(&body)?["@odata.count"]
+            .as_u64()
+            .ok_or_else(|| ClientError::other("the server did not answer with @odata.count"))?;
+        match format {
+            Format::Json | Format::Jsonl => println!("{}", serde_json::json!({ "count": count })),
+            Format::Csv => println!("count\n{count}"),
+            Format::Table => println!("{count}"),
+        }
+        return Ok(());
+    }
+    let url = list_url(graph, path, filter, args.top, &[]);
+    print_list(graph, url, args.max, format, columns).await?;
+    Ok(())
+}
+
 /// Writes a list with `columns` as its pages arrive.
 pub(crate) async fn print_list(
     graph: &Graph,

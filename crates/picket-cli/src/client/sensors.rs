@@ -6,7 +6,7 @@ use super::error::ClientError;
 use super::filter::FilterBuilder;
 use super::http::Graph;
 use super::output::{self, col, Column, Format, Kind};
-use super::{confirm, list_url, preview, print_list, progress, segment, IDENTITIES};
+use super::{confirm, list, list_url, preview, progress, segment, IDENTITIES};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
@@ -36,8 +36,7 @@ pub async fn run(graph: &Graph, format: Format, cmd: SensorsCommand) -> Result<(
     let base = format!("{IDENTITIES}/sensors");
     match cmd {
         SensorsCommand::List(args) => {
-            let url = list_url(graph, &base, filter(&args), args.list.top, &[]);
-            print_list(graph, url, args.list.max, format, COLUMNS).await?;
+            list(graph, &base, filter(&args), &args.list, format, COLUMNS).await?;
         }
         SensorsCommand::Show { id, issues } => {
             let mut path = format!("{base}/{}", segment(&id)?);

@@ -113,16 +113,16 @@ pub struct SensorDeleteArgs {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct SensorListArgs {
-    /// healthStatus; repeatable.
+    /// Only sensors with this healthStatus; repeatable.
     #[arg(long, value_parser = HEALTH)]
     pub health: Vec<String>,
-    /// deploymentStatus; repeatable.
+    /// Only sensors with this deploymentStatus; repeatable.
     #[arg(long, value_parser = DEPLOYMENT)]
     pub deployment_status: Vec<String>,
-    /// sensorType; repeatable.
+    /// Only sensors of this sensorType; repeatable.
     #[arg(long = "type", value_parser = SENSOR_TYPES)]
     pub sensor_type: Vec<String>,
-    /// domainName (exact); repeatable.
+    /// Only sensors of this domainName (exact); repeatable.
     #[arg(long)]
     pub domain: Vec<String>,
     #[command(flatten)]
@@ -203,13 +203,13 @@ pub enum HealthIssuesCommand {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct IssueListArgs {
-    /// status; repeatable.
+    /// Only issues with this status; repeatable.
     #[arg(long, value_parser = ["open", "closed", "suppressed"])]
     pub status: Vec<String>,
-    /// severity; repeatable.
+    /// Only issues of this severity; repeatable.
     #[arg(long, value_parser = ["low", "medium", "high"])]
     pub severity: Vec<String>,
-    /// healthIssueType.
+    /// Only issues of this healthIssueType; repeatable.
     #[arg(long = "type", value_parser = ["sensor", "global"])]
     pub issue_type: Vec<String>,
     /// A sensor's DNS name, or its short name (DC1 matches DC1.<any domain>); repeatable.

@@ -22,6 +22,7 @@ pub enum Format {
 }
 
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
+#[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// Output format.
     #[arg(long, short = 'o', global = true, value_enum, default_value = "table")]

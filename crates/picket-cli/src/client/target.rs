@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 /// Connection flags, accepted after any client subcommand.
 #[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Connection and sign-in")]
 pub struct ConnectArgs {
     /// Profile from profiles.toml ($XDG_CONFIG_HOME/picket or ~/.config/picket) [env: PICKET_PROFILE].
     #[arg(long, global = true, value_name = "NAME")]

@@ -40,6 +40,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Seed the benchmark tenant into DIR (for `picket serve --data-dir DIR`) and print a
+    /// token for it on stdout; used by bench/cli.sh.
+    Seed {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        sensors: u32,
+        /// Seed of the fixture.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Internal: the bare axum server the bench compares against (started by the bench itself).
     BaselineServer {
         /// Body answered at /entity.
@@ -82,6 +93,7 @@ struct RunArgs {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Some(Command::Seed { dir, sensors, seed }) => seed_only(&dir, sensors, seed).await,
         Some(Command::BaselineServer {
             entity,
             list,
@@ -100,6 +112,20 @@ async fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         ExitCode::FAILURE
     })
+}
+
+async fn seed_only(dir: &Path, sensors: u32, rng_seed: u64) -> Result<ExitCode> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let seeded = seed::seed(dir, usize::try_from(sensors)?, rng_seed).await?;
+    eprintln!(
+        "seeded {sensors} sensors and {} health issues into tenant {} in {:.2} s (serve with --issuer {})",
+        seeded.issues,
+        seed::TENANT,
+        seeded.store_time.as_secs_f64(),
+        seed::ISSUER
+    );
+    println!("{}", seeded.token);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One measured scenario: where it sends requests and which row it is compared with.

@@ -45,6 +45,34 @@ pub struct TenantArg {
     pub store: StoreArgs,
 }
 
+/// The tenant and store for `issuers add/remove`, whose `--issuer` names the trusted issuer:
+/// the store's own `--issuer` flag would clash with it, and these commands do not sign.
+#[derive(clap::Args)]
+pub struct IssuerTenantArg {
+    /// Tenant id (GUID).
+    #[arg(long, env = "PICKET_TENANT")]
+    pub tenant: String,
+    /// Directory for the embedded database and the issuer's signing key.
+    #[arg(long, env = "PICKET_DATA_DIR", default_value = "./picket-data")]
+    pub data_dir: PathBuf,
+    /// Database URL: sqlite://PATH (default: DATA_DIR/picket.db).
+    #[arg(long, env = "PICKET_DATABASE_URL")]
+    pub database: Option<String>,
+}
+
+impl IssuerTenantArg {
+    fn tenant_arg(&self) -> TenantArg {
+        TenantArg {
+            tenant: self.tenant.clone(),
+            store: StoreArgs {
+                data_dir: self.data_dir.clone(),
+                database: self.database.clone(),
+                issuer: crate::config::DEFAULT_ISSUER.to_string(),
+            },
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub enum AppsCommand {
     /// Register an app; prints its client id and a one-time client secret (or registers --cert).
@@ -181,7 +209,7 @@ pub enum IssuersCommand {
         #[arg(long = "audience")]
         audiences: Vec<String>,
         #[command(flatten)]
-        t: TenantArg,
+        t: IssuerTenantArg,
     },
     List {
         #[arg(long)]
@@ -193,7 +221,7 @@ pub enum IssuersCommand {
         #[arg(long)]
         issuer: String,
         #[command(flatten)]
-        t: TenantArg,
+        t: IssuerTenantArg,
     },
 }
 
@@ -734,7 +762,7 @@ pub async fn issuers(cmd: IssuersCommand) -> Result<()> {
             audiences,
             t,
         } => {
-            let (store, tenant) = tenant_store(&t).await?;
+            let (store, tenant) = tenant_store(&t.tenant_arg()).await?;
             let jwks_uri = match (jwks_uri, discover) {
                 (Some(uri), _) => uri,
                 (None, _) => picket_auth::JwksCache::new(Default::default())
@@ -774,7 +802,7 @@ pub async fn issuers(cmd: IssuersCommand) -> Result<()> {
             }
         }
         IssuersCommand::Remove { issuer, t } => {
-            let (store, tenant) = tenant_store(&t).await?;
+            let (store, tenant) = tenant_store(&t.tenant_arg()).await?;
             if !store.remove_trusted_issuer(&tenant, &issuer).await? {
                 bail!("tenant {tenant} does not trust {issuer}");
             }

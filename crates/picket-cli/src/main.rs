@@ -1,6 +1,8 @@
 //! `picket`: runs the server, manages tenants, apps, users, keys and trusted issuers, mints
-//! tokens from the built-in issuer, seeds fixtures and reads the audit log.
+//! tokens from the built-in issuer, seeds fixtures and reads the audit log; and, as a client,
+//! manages sensors through the Graph API of Microsoft Graph or a Picket server.
 
+mod client;
 mod config;
 mod identity;
 
@@ -23,7 +25,16 @@ use std::sync::Arc;
 #[command(
     name = "picket",
     version,
-    about = "A self-hosted control plane for identity-threat sensors, speaking the Microsoft Graph API of Defender for Identity sensor management"
+    about = "A self-hosted control plane for identity-threat sensors, speaking the Microsoft Graph API of Defender for Identity sensor management",
+    after_help = "Client commands (sensors, health-issues, candidates, activation, access-key, package, watch) \
+talk to Microsoft Graph (--endpoint graph, the default) or a Picket server (--endpoint URL).
+Exit codes: 0 ok, 1 API error, 2 usage, 3 sign-in.
+
+Examples:
+  picket serve --demo
+  export PICKET_TOKEN=…; picket sensors list --endpoint http://127.0.0.1:8080
+  picket health-issues list --status open --severity high --profile prod
+  picket watch sensors --interval 10"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -69,6 +80,24 @@ enum Command {
     /// The classic sensor release catalogue: publishing a version rolls it out.
     #[command(subcommand)]
     Releases(ReleasesCommand),
+    /// Client: list, show, update and delete sensors.
+    Sensors(client::SensorsArgs),
+    /// Client: list, show, close, suppress and reopen health issues.
+    HealthIssues(client::HealthIssuesArgs),
+    /// Client: list sensor candidates and activate them.
+    Candidates(client::CandidatesArgs),
+    /// Client: show or set the candidate activation mode (manual, automated).
+    Activation(client::ActivationArgs),
+    /// Client: show or regenerate the deployment access key.
+    AccessKey(client::AccessKeyArgs),
+    /// Client: show or download the classic sensor package.
+    Package(client::PackageArgs),
+    /// Client: a live view of the fleet.
+    Watch(client::WatchArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: picket completions bash > /etc/bash_completion.d/picket
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Subcommand)]
@@ -312,7 +341,31 @@ async fn main() {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let result = match cli.command {
+    let client_command = match cli.command {
+        Command::Sensors(a) => Some(client::ClientCommand::Sensors(a)),
+        Command::HealthIssues(a) => Some(client::ClientCommand::HealthIssues(a)),
+        Command::Candidates(a) => Some(client::ClientCommand::Candidates(a)),
+        Command::Activation(a) => Some(client::ClientCommand::Activation(a)),
+        Command::AccessKey(a) => Some(client::ClientCommand::AccessKey(a)),
+        Command::Package(a) => Some(client::ClientCommand::Package(a)),
+        Command::Watch(a) => Some(client::ClientCommand::Watch(a)),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "picket", &mut std::io::stdout());
+            return;
+        }
+        other => {
+            run_admin(other).await;
+            None
+        }
+    };
+    if let Some(c) = client_command {
+        std::process::exit(client::run(c).await);
+    }
+}
+
+async fn run_admin(command: Command) {
+    let result = match command {
         Command::Serve(args) => serve(*args).await,
         Command::Token(args) => token(args).await,
         Command::Seed(args) => seed(args).await,
@@ -326,6 +379,7 @@ async fn main() {
             advance_clock(&by, &server, &token).await
         }
         Command::Releases(cmd) => releases(cmd).await,
+        _ => Ok(()),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -43,6 +43,9 @@ impl CheckInBatcher {
         let (queue, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 16);
         spawn_checkpointer(pool.clone(), queue.downgrade());
         tokio::spawn(async move {
+            // One connection for every batch, so its page cache holds the fleet's hot pages
+            // (a pooled connection each time would split them over the whole pool).
+            let mut writer: Option<deadpool_sqlite::Object> = None;
             while let Some(first) = rx.recv().await {
                 let mut jobs = vec![first];
                 while jobs.len() < MAX_BATCH {
@@ -51,7 +54,7 @@ impl CheckInBatcher {
                         Err(_) => break,
                     }
                 }
-                run_batch(&pool, jobs).await;
+                run_batch(&pool, &mut writer, jobs).await;
             }
         });
         Self { queue }
@@ -114,15 +117,34 @@ fn one(c: &Connection, j: &Request) -> Outcome {
     Ok(out)
 }
 
-async fn run_batch(pool: &Pool, jobs: Vec<Job>) {
-    let conn = match pool.get().await {
-        Ok(c) => c,
-        Err(e) => {
-            for j in jobs {
-                let _ = j.reply.send(Err(StoreError::Unavailable(e.to_string())));
+/// Page cache of the check-in writer: enough for 100,000 sensors' rows and indexes.
+const WRITER_CACHE_KIB: i64 = 48 * 1024;
+
+async fn writer_connection(pool: &Pool) -> Result<deadpool_sqlite::Object, StoreError> {
+    let conn = pool
+        .get()
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    conn.interact(|c| c.pragma_update(None, "cache_size", -WRITER_CACHE_KIB))
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))??;
+    Ok(conn)
+}
+
+async fn run_batch(pool: &Pool, writer: &mut Option<deadpool_sqlite::Object>, jobs: Vec<Job>) {
+    if writer.is_none() {
+        match writer_connection(pool).await {
+            Ok(c) => *writer = Some(c),
+            Err(e) => {
+                for j in jobs {
+                    let _ = j.reply.send(Err(StoreError::Unavailable(e.to_string())));
+                }
+                return;
             }
-            return;
         }
+    }
+    let Some(conn) = writer.as_ref() else {
+        return;
     };
     let result = conn
         .interact(move |c| {
@@ -157,6 +179,10 @@ async fn run_batch(pool: &Pool, jobs: Vec<Job>) {
                 let _ = j.reply.send(out);
             }
         }
-        Err(e) => tracing::error!(error = %e, "check-in batch writer failed"),
+        Err(e) => {
+            // The connection's thread died with the replies: take a fresh connection next time.
+            tracing::error!(error = %e, "check-in batch writer failed");
+            *writer = None;
+        }
     }
 }

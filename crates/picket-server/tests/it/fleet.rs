@@ -207,8 +207,10 @@ async fn settings_sync_keys_deletion_and_reinstall() {
         .expect("v");
     f.check_in(&id, &credential, running(v1)).await.expect(200);
 
-    // A PATCH through Graph: syncing until the sensor acknowledges the new settings.
-    f.app
+    // A PATCH through Graph: syncing at once (in the answer and on reads), until the sensor
+    // acknowledges the new settings.
+    let patched = f
+        .app
         .patch(
             &format!("/beta/security/identities/sensors/{id}"),
             &admin(),
@@ -216,6 +218,8 @@ async fn settings_sync_keys_deletion_and_reinstall() {
         )
         .await
         .expect(200);
+    assert_eq!(patched.json["deploymentStatus"], "syncing");
+    assert_eq!(f.sensor(&id).await["deploymentStatus"], "syncing");
     let answer = f.check_in(&id, &credential, running(v1)).await.expect(200);
     let v2 = answer.json["desiredSettingsVersion"].as_u64().expect("v");
     assert_eq!(v2, v1 + 1);
@@ -649,4 +653,44 @@ async fn global_issues_aggregate_sensors_and_domains() {
     assert_eq!(after.len(), 1);
     assert_eq!(after[0]["id"], g[0]["id"]);
     assert_eq!(after[0]["status"], "closed");
+}
+
+#[tokio::test]
+async fn sweeps_look_at_silent_sensors_and_at_every_sensor_after_a_release() {
+    let f = Fleet::start().await;
+    let key = f.access_key().await;
+    let mut sensors = Vec::new();
+    for name in ["dc1.sweep.test", "dc2.sweep.test", "dc3.sweep.test"] {
+        let e = f.enroll(&key, name).await.expect(201);
+        let id = e.json["sensorId"].as_str().expect("id").to_string();
+        let credential = e.json["credential"].as_str().expect("cred").to_string();
+        f.check_in(&id, &credential, running(0)).await.expect(200);
+        sensors.push((id, credential));
+    }
+    let evaluated = |v: &Value| v["sweep"]["sensors"].as_u64();
+    // The first sweep of a store looks at every sensor.
+    assert_eq!(evaluated(&f.advance("1m").await), Some(3));
+    // Then only silent ones: none yet, 3 minutes after the last check-ins.
+    assert_eq!(evaluated(&f.advance("2m").await), Some(0));
+    // dc1 keeps checking in; dc2 and dc3 fall silent past five minutes.
+    f.check_in(&sensors[0].0, &sensors[0].1, running(1))
+        .await
+        .expect(200);
+    let swept = f.advance("3m").await;
+    assert_eq!(evaluated(&swept), Some(2), "{swept}");
+    assert_eq!(
+        f.issues(&sensors[1].0).await[0]["displayName"],
+        "Sensor stopped communicating"
+    );
+    assert!(f.issues(&sensors[0].0).await.is_empty());
+    // A published release concerns every sensor: the next sweep looks at all three.
+    f.app
+        .store
+        .publish_release("2.250.1.1", chrono::Utc::now())
+        .await
+        .expect("publish");
+    f.check_in(&sensors[0].0, &sensors[0].1, running(1))
+        .await
+        .expect(200);
+    assert_eq!(evaluated(&f.advance("10s").await), Some(3));
 }

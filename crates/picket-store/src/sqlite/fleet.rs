@@ -359,6 +359,15 @@ pub fn settings_changed(
          WHERE tenant_id = ?1 AND sensor_id = ?2 AND deleted_at IS NULL",
     )?
     .execute(params![tenant.as_str(), sensor.as_str()])?;
+    // Shown at once, not at the next evaluation: `syncing` outranks only `outdated` and
+    // `upToDate` (spec §4.2), so those two become `syncing` until the sensor acknowledges.
+    tx.prepare_cached(
+        "UPDATE sensors SET deployment_status = 'syncing' \
+         WHERE tenant_id = ?1 AND id = ?2 AND deployment_status IN ('upToDate', 'outdated') \
+         AND EXISTS (SELECT 1 FROM sensor_agents a WHERE a.tenant_id = ?1 AND a.sensor_id = ?2 \
+                     AND a.deleted_at IS NULL)",
+    )?
+    .execute(params![tenant.as_str(), sensor.as_str()])?;
     Ok(())
 }
 
@@ -651,6 +660,36 @@ pub fn all_agents(tx: &Transaction<'_>) -> Result<Vec<(TenantId, SensorId)>, Sto
         .into_iter()
         .filter_map(|(t, s)| Some((TenantId::parse(&t)?, SensorId::new(s))))
         .collect())
+}
+
+/// Enrolled sensors not heard from (or without a configuration pull) since `since`.
+pub fn silent_agents(
+    tx: &Transaction<'_>,
+    since: Timestamp,
+) -> Result<Vec<(TenantId, SensorId)>, StoreError> {
+    let rows: Vec<(String, String)> = tx
+        .prepare_cached(
+            "SELECT tenant_id, sensor_id FROM sensor_agents WHERE deleted_at IS NULL \
+             AND (COALESCE(last_seen, enrolled_at) <= ?1 OR COALESCE(last_config_pull, enrolled_at) <= ?1) \
+             ORDER BY tenant_id, sensor_id",
+        )?
+        .query_map(params![ts(&since)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(t, s)| Some((TenantId::parse(&t)?, SensorId::new(s))))
+        .collect())
+}
+
+/// Tenants with at least one enrolled sensor.
+pub fn fleet_tenants(tx: &Transaction<'_>) -> Result<Vec<TenantId>, StoreError> {
+    let rows: Vec<String> = tx
+        .prepare_cached(
+            "SELECT DISTINCT tenant_id FROM sensor_agents WHERE deleted_at IS NULL ORDER BY tenant_id",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows.iter().filter_map(|t| TenantId::parse(t)).collect())
 }
 
 pub fn publish_release(

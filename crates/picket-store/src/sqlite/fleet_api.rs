@@ -92,7 +92,20 @@ impl FleetStore for SqliteStore {
         now: Timestamp,
         policy: &FleetPolicy,
     ) -> Result<SweepSummary, StoreError> {
-        let agents = self.write(fleet::all_agents).await?;
+        let full = self.sweep_plan.full_sweep_due(now, &policy.releases);
+        let agents = if full {
+            self.write(fleet::all_agents).await?
+        } else {
+            // Sensors that check in are evaluated by their own check-ins; what time alone can
+            // change is the status of the silent ones.
+            let t = &policy.thresholds;
+            let silent_since = now
+                - t.stopped_communicating_after
+                    .min(t.disconnected_after)
+                    .min(t.start_failure_after);
+            self.write(move |tx| fleet::silent_agents(tx, silent_since))
+                .await?
+        };
         let mut total = SweepSummary::default();
         for chunk in agents.chunks(SWEEP_BATCH) {
             let (chunk, policy) = (chunk.to_vec(), policy.clone());
@@ -112,8 +125,7 @@ impl FleetStore for SqliteStore {
             total.issues_closed += part.issues_closed;
         }
         // Then each tenant's global issues, from the sensor issues just brought up to date.
-        let mut tenants: Vec<TenantId> = agents.iter().map(|(t, _)| t.clone()).collect();
-        tenants.dedup();
+        let tenants = self.write(fleet::fleet_tenants).await?;
         for tenant in tenants {
             let part = self
                 .write(move |tx| {

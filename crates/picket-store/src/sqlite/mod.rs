@@ -15,6 +15,7 @@ mod migrations;
 mod rows;
 mod seed;
 mod sensors;
+mod sweep_plan;
 mod tenants;
 
 use crate::{Catalogue, StoreError};
@@ -32,6 +33,8 @@ pub struct SqliteStore {
     catalogue: Catalogue,
     /// Group commit for agent check-ins (see `check_in_batch`).
     check_ins: check_in_batch::CheckInBatcher,
+    /// Whether the next sweep looks at every sensor or only the silent ones.
+    sweep_plan: sweep_plan::SweepPlan,
 }
 
 impl SqliteStore {
@@ -55,6 +58,7 @@ impl SqliteStore {
             pool,
             readers: ReadPool::new(path),
             catalogue,
+            sweep_plan: sweep_plan::SweepPlan::default(),
         };
         store.write(migrations::apply).await?;
         Ok(store)

@@ -102,6 +102,8 @@ pub fn save_settings(
     ])?;
     if settings != sensor.settings {
         super::fleet::settings_changed(tx, tenant, id)?;
+        // The answer shows what is stored now (`syncing` for an enrolled sensor).
+        return find(tx, tenant, id.as_str());
     }
     Ok(Some(Sensor { settings, ..sensor }))
 }

@@ -4,6 +4,7 @@
 
 mod client;
 mod config;
+mod device_codes;
 mod identity;
 
 use anyhow::{bail, Context, Result};
@@ -74,6 +75,9 @@ enum Command {
     ///
     /// Example: picket audit --tenant T --since 24h
     Audit(AuditArgs),
+    /// Approve or deny a device sign-in (the token service's device code flow).
+    #[command(subcommand)]
+    DeviceCodes(device_codes::DeviceCodesCommand),
     /// Move a `--clock manual` server's time forward (and sweep at once).
     #[command(subcommand)]
     Clock(ClockCommand),
@@ -379,6 +383,7 @@ async fn run_admin(command: Command) {
             advance_clock(&by, &server, &token).await
         }
         Command::Releases(cmd) => releases(cmd).await,
+        Command::DeviceCodes(cmd) => device_codes::run(cmd).await,
         _ => Ok(()),
     };
     if let Err(e) = result {
@@ -507,6 +512,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             token_lifetime_secs: args.token_lifetime,
             ..IdentitySettings::default()
         }),
+        device_codes: Arc::default(),
         fleet: Arc::new(FleetSettings {
             policy: std::sync::RwLock::new(picket_store::FleetPolicy {
                 thresholds: args.fleet.thresholds(),

@@ -1586,3 +1586,186 @@ async fn a_terminal_gets_colour_and_watch_gives_it_back_on_ctrl_c() {
     assert!(shown < left || shown > entered);
     assert!(out.matches("12 sensors at").count() >= 2, "redrawn: {out}");
 }
+
+/// Device code against Picket's own token service: the CLI shows a code, an administrator
+/// approves it with `picket device-codes approve`, and the waiting command goes on as the user.
+#[tokio::test]
+async fn device_code_sign_in_at_picket_goes_on_once_an_administrator_approves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().join("data");
+    let home = dir.path().join("home");
+    picket(
+        &d,
+        &["tenants", "create", "--id", TENANT, "--name", "Fabrikam"],
+    );
+    let fixture = dir.path().join("f.json");
+    std::fs::write(&fixture, r#"{"sensors": [{"id": "s-1", "displayName": "DC1", "domainName": "fabrikam.com", "sensorType": "domainControllerIntegrated", "version": "2.239.1.1"}]}"#).expect("write");
+    picket(
+        &d,
+        &["seed", fixture.to_str().expect("utf8"), "--tenant", TENANT],
+    );
+    let created = picket(
+        &d,
+        &[
+            "apps",
+            "create",
+            "--tenant",
+            TENANT,
+            "--name",
+            "console",
+            "--grant",
+            "SecurityIdentitiesSensors.Read.All",
+        ],
+    );
+    let client_id = field(&created, "client id:").to_string();
+    picket(
+        &d,
+        &[
+            "users",
+            "create",
+            "--tenant",
+            TENANT,
+            "--upn",
+            "ana@fabrikam.test",
+            "--role",
+            "Security Reader",
+        ],
+    );
+    let admin = picket(
+        &d,
+        &[
+            "token",
+            "--tenant",
+            TENANT,
+            "--scope",
+            "SecurityIdentitiesSensors.Read.All",
+            "--directory-role",
+            "Global Administrator",
+        ],
+    )
+    .trim()
+    .to_string();
+    let server = Server::start(&d, &["--tls-listen", "127.0.0.1:0"]);
+    let (https, ca) = server.https.clone().expect("https");
+
+    let mut waiting = tokio::process::Command::new(BIN)
+        .args([
+            "sensors",
+            "list",
+            "-o",
+            "jsonl",
+            "--endpoint",
+            &https,
+            "--ca-file",
+            &ca,
+            "--tenant",
+            TENANT,
+            "--client-id",
+            &client_id,
+            "--device-code",
+        ])
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("HOME", &home)
+        .env_remove("PICKET_TOKEN")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("picket runs");
+    // The code is in the message on stderr.
+    let stderr = waiting.stderr.take().expect("stderr");
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stderr));
+    let message = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("a message in time")
+        .expect("stderr readable")
+        .expect("a line");
+    assert!(
+        message.contains(&format!("{https}/{TENANT}/devicelogin")),
+        "{message}"
+    );
+    let code = message
+        .split_whitespace()
+        .map(|w| w.trim_end_matches('.'))
+        .find(|w| w.len() == 9 && w.as_bytes()[4] == b'-')
+        .unwrap_or_else(|| panic!("no code in: {message}"))
+        .to_string();
+
+    // Someone who is not a Global Administrator cannot approve it.
+    let reader = picket(
+        &d,
+        &[
+            "token",
+            "--tenant",
+            TENANT,
+            "--scope",
+            "SecurityIdentitiesSensors.Read.All",
+            "--directory-role",
+            "Security Reader",
+        ],
+    )
+    .trim()
+    .to_string();
+    let refused = cli(
+        &home,
+        &[
+            "device-codes",
+            "approve",
+            &code,
+            "--user",
+            "ana@fabrikam.test",
+            "--server",
+            &server.base,
+            "--token",
+            &reader,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("403"), "{}", refused.stderr);
+
+    let approved = cli(
+        &home,
+        &[
+            "device-codes",
+            "approve",
+            &code,
+            "--user",
+            "ana@fabrikam.test",
+            "--server",
+            &https,
+            "--ca-file",
+            &ca,
+            "--token",
+            &admin,
+        ],
+        &[],
+    )
+    .await
+    .ok();
+    assert!(
+        approved.contains("ana@fabrikam.test") && approved.contains(&client_id),
+        "{approved}"
+    );
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        waiting.wait_with_output(),
+    )
+    .await
+    .expect("the command finishes after approval")
+    .expect("output");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let listed: Vec<Value> = String::from_utf8(out.stdout)
+        .expect("utf8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(ids(&listed), ["s-1"]);
+}

@@ -22,7 +22,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-/// Why an agent or admin call was refused: `{"error": {"code", "message"}}` with its status.
+/// Why an agent or admin call was refused: Graph's envelope (`{"error": {"code", "message",
+/// "innerError"}}`) with its status.
 #[derive(Debug)]
 pub struct AgentError {
     status: StatusCode,
@@ -32,11 +33,22 @@ pub struct AgentError {
 
 impl IntoResponse for AgentError {
     fn into_response(self) -> Response {
+        let request_id = uuid::Uuid::new_v4().to_string();
         let mut r = (
             self.status,
-            axum::Json(json!({"error": {"code": self.code, "message": self.message}})),
+            axum::Json(json!({"error": {
+                "code": self.code,
+                "message": self.message,
+                "innerError": {
+                    "date": picket_domain::time::format_error_date(&chrono::Utc::now()),
+                    "request-id": request_id,
+                },
+            }})),
         )
             .into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&request_id) {
+            r.headers_mut().insert("request-id", v);
+        }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             r.headers_mut()
                 .insert("Retry-After", axum::http::HeaderValue::from_static("5"));
@@ -45,7 +57,11 @@ impl IntoResponse for AgentError {
     }
 }
 
-fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> AgentError {
+pub(crate) fn error(
+    status: StatusCode,
+    code: &'static str,
+    message: impl Into<String>,
+) -> AgentError {
     AgentError {
         status,
         code,

@@ -4,6 +4,7 @@
 use crate::agent_api;
 use crate::batch;
 use crate::context::{ApiVersion, RequestIds};
+use crate::device_login;
 use crate::dispatch::{execute, GraphRequest};
 use crate::error::ApiError;
 use crate::response::{Body as GraphBody, GraphResponse, JSON_CONTENT_TYPE};
@@ -28,6 +29,13 @@ pub fn router(state: AppState) -> Router {
         .route("/{tenant}/discovery/v2.0/keys", get(sts::jwks))
         .route("/{tenant}/discovery/keys", get(sts::jwks))
         .route("/{tenant}/oauth2/v2.0/token", post(sts::token))
+        .route(
+            "/{tenant}/oauth2/v2.0/devicecode",
+            post(device_login::start),
+        )
+        .route("/{tenant}/devicelogin", get(device_login::page))
+        .route("/admin/v1/deviceCodes/approve", post(device_login::approve))
+        .route("/admin/v1/deviceCodes/deny", post(device_login::deny))
         .route("/agent/v1/enroll", post(agent_api::enroll))
         .route(
             "/agent/v1/candidates/report",

@@ -8,6 +8,8 @@ mod body;
 mod collection;
 pub mod context;
 pub mod demo;
+pub mod device_code;
+mod device_login;
 mod dispatch;
 pub mod error;
 pub mod fixture;

@@ -87,4 +87,6 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     pub identity: Arc<IdentitySettings>,
     pub fleet: Arc<FleetSettings>,
+    /// Device sign-ins waiting for approval (see `device_code`).
+    pub device_codes: Arc<crate::device_code::DeviceCodes>,
 }

@@ -1,9 +1,11 @@
 //! The token service, shaped like Microsoft Entra ID's v2.0 endpoints so MSAL and
 //! azure-identity work against it unchanged: OpenID discovery, the JWKS, and the
-//! client-credentials grant with a client secret or a certificate-signed client assertion.
+//! client-credentials grant with a client secret or a certificate-signed client assertion, and
+//! the device code grant (`device_login`).
 //! Failures answer Entra's OAuth error JSON with its AADSTS codes.
 
 use crate::audit;
+use crate::device_login;
 use crate::http::request_base;
 use crate::state::AppState;
 use crate::throttle::Class;
@@ -18,7 +20,7 @@ use picket_domain::TenantId;
 use serde_json::json;
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const MAX_FORM_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_FORM_BYTES: usize = 64 * 1024;
 
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`
 pub async fn openid_configuration(
@@ -35,6 +37,7 @@ pub async fn openid_configuration(
     let t = tenant.as_str();
     let body = json!({
         "token_endpoint": format!("{base}/{t}/oauth2/v2.0/token"),
+        "device_authorization_endpoint": format!("{base}/{t}/oauth2/v2.0/devicecode"),
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
         "jwks_uri": format!("{base}/{t}/discovery/v2.0/keys"),
         "response_modes_supported": ["query", "fragment", "form_post"],
@@ -173,12 +176,12 @@ async fn issue(
             "The request body must contain the following parameter: 'grant_type'.",
         )
     })?;
-    if grant != "client_credentials" {
+    if grant != "client_credentials" && grant != device_login::GRANT_TYPE {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             70003,
-            format!("The app requested an unsupported grant type '{grant}'. Picket's token service issues tokens for the client_credentials grant; delegated tokens come from 'picket token --user'."),
+            format!("The app requested an unsupported grant type '{grant}'. Picket's token service issues tokens for the client_credentials and device_code grants."),
         ));
     }
     if client_id.is_empty() {
@@ -187,6 +190,17 @@ async fn issue(
             "The request body must contain the following parameter: 'client_id'.",
         ));
     }
+    if grant == device_login::GRANT_TYPE {
+        // A public client: the device code is the proof, polled at most every few seconds
+        // (the token bucket is per app, like every token request).
+        if let Err(t) = state
+            .throttle
+            .check(tenant.as_str(), client_id, Class::Token)
+        {
+            return Err(OAuthError::throttled(t.retry_after_secs));
+        }
+        return device_login::redeem(state, tenant, form, client_id).await;
+    }
     if let Err(t) = state
         .throttle
         .check(tenant.as_str(), client_id, Class::Token)
@@ -194,19 +208,7 @@ async fn issue(
         return Err(OAuthError::throttled(t.retry_after_secs));
     }
     check_scope(form.get("scope"), tenant)?;
-    let app = state
-        .store
-        .find_app(tenant, client_id)
-        .await
-        .map_err(|_| OAuthError::unavailable())?
-        .ok_or_else(|| {
-            OAuthError::new(
-                StatusCode::BAD_REQUEST,
-                "unauthorized_client",
-                700016,
-                format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."),
-            )
-        })?;
+    let app = find_app(state, tenant, client_id).await?;
     authenticate(&app, form, basic, base, tenant, now)?;
     let roles: Vec<String> = app
         .permissions
@@ -238,6 +240,27 @@ async fn issue(
         "ext_expires_in": lifetime,
         "access_token": token.token,
     }))
+}
+
+/// A registered app of the tenant, or Entra's AADSTS700016.
+pub(crate) async fn find_app(
+    state: &AppState,
+    tenant: &TenantId,
+    client_id: &str,
+) -> Result<App, OAuthError> {
+    state
+        .store
+        .find_app(tenant, client_id)
+        .await
+        .map_err(|_| OAuthError::unavailable())?
+        .ok_or_else(|| {
+            OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                700016,
+                format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."),
+            )
+        })
 }
 
 /// Client credentials need `{resource}/.default` for Microsoft Graph.
@@ -332,7 +355,7 @@ fn authenticate(
 
 const AADSTS_BAD_ASSERTION_TYPE: u32 = 50027;
 
-async fn known_tenant(state: &AppState, text: &str) -> Result<TenantId, OAuthError> {
+pub(crate) async fn known_tenant(state: &AppState, text: &str) -> Result<TenantId, OAuthError> {
     let not_found = || {
         OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -351,7 +374,7 @@ async fn known_tenant(state: &AppState, text: &str) -> Result<TenantId, OAuthErr
 
 /// Entra's OAuth error: `error`, `error_description` starting `AADSTS{code}:`, and the ids.
 #[derive(Debug)]
-struct OAuthError {
+pub(crate) struct OAuthError {
     status: StatusCode,
     error: &'static str,
     code: u32,
@@ -360,7 +383,12 @@ struct OAuthError {
 }
 
 impl OAuthError {
-    fn new(status: StatusCode, error: &'static str, code: u32, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        error: &'static str,
+        code: u32,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             error,
@@ -369,10 +397,10 @@ impl OAuthError {
             retry_after: None,
         }
     }
-    fn invalid_request(code: u32, message: &str) -> Self {
+    pub(crate) fn invalid_request(code: u32, message: &str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", code, message)
     }
-    fn unavailable() -> Self {
+    pub(crate) fn unavailable() -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "temporarily_unavailable",
@@ -382,7 +410,7 @@ impl OAuthError {
         e.retry_after = Some(1);
         e
     }
-    fn throttled(retry_after: u64) -> Self {
+    pub(crate) fn throttled(retry_after: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "temporarily_unavailable",
@@ -393,7 +421,7 @@ impl OAuthError {
         e
     }
 
-    fn into_response(self, ids: &Ids) -> Response {
+    pub(crate) fn into_response(self, ids: &Ids) -> Response {
         let now = chrono::Utc::now();
         let stamp = now.format("%Y-%m-%d %H:%M:%SZ").to_string();
         let body = json!({
@@ -418,13 +446,13 @@ impl OAuthError {
 }
 
 /// Entra's trace id (ours) and correlation id (the client's `client-request-id`, else ours).
-struct Ids {
+pub(crate) struct Ids {
     trace_id: String,
     correlation_id: String,
 }
 
 impl Ids {
-    fn new(headers: &HeaderMap) -> Self {
+    pub(crate) fn new(headers: &HeaderMap) -> Self {
         let trace_id = uuid::Uuid::new_v4().to_string();
         let correlation_id = headers
             .get("client-request-id")
@@ -439,7 +467,7 @@ impl Ids {
     }
 }
 
-fn json_response(status: StatusCode, body: &serde_json::Value, ids: &Ids) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value, ids: &Ids) -> Response {
     let mut r = (status, body.to_string()).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -478,13 +506,13 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 }
 
 /// A form body; a repeated parameter is refused by keeping the first (as Entra does).
-struct Form(Vec<(String, String)>);
+pub(crate) struct Form(Vec<(String, String)>);
 
 impl Form {
-    fn parse(body: &[u8]) -> Self {
+    pub(crate) fn parse(body: &[u8]) -> Self {
         Self(form_urlencoded::parse(body).into_owned().collect())
     }
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)

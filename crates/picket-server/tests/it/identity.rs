@@ -18,7 +18,11 @@ fn tenant(id: &str) -> TenantId {
 }
 
 /// Registers tenant A (named) and an app with a secret; returns (client id, secret).
-async fn register_app(app: &TestApp, grants: &[&str], expires_in: Duration) -> (String, String) {
+pub(crate) async fn register_app(
+    app: &TestApp,
+    grants: &[&str],
+    expires_in: Duration,
+) -> (String, String) {
     let t = tenant(TENANT_A);
     app.store
         .create_tenant(&t, "Contoso")
@@ -42,7 +46,7 @@ async fn register_app(app: &TestApp, grants: &[&str], expires_in: Duration) -> (
     (client_id, secret)
 }
 
-async fn token_request(app: &TestApp, tenant: &str, form: &[(&str, &str)]) -> Resp {
+pub(crate) async fn token_request(app: &TestApp, tenant: &str, form: &[(&str, &str)]) -> Resp {
     let body = form
         .iter()
         .map(|(k, v)| format!("{k}={}", enc(v)))
@@ -69,7 +73,7 @@ fn client_credentials<'a>(client_id: &'a str, secret: &'a str) -> Vec<(&'a str, 
 
 /// Asserts Entra's OAuth error shape and returns its description.
 #[track_caller]
-fn assert_oauth_error(resp: &Resp, status: u16, error: &str, code: u64) -> String {
+pub(crate) fn assert_oauth_error(resp: &Resp, status: u16, error: &str, code: u64) -> String {
     assert_eq!(resp.status, status, "{}", resp.text);
     assert_eq!(resp.json["error"], error, "{}", resp.text);
     assert_eq!(resp.json["error_codes"], json!([code]), "{}", resp.text);

@@ -1,0 +1,388 @@
+//! HTTP side of the device code flow (registry in `device_code`):
+//! - `POST /{tenant}/oauth2/v2.0/devicecode` — Entra's device authorization endpoint;
+//! - the `urn:ietf:params:oauth:grant-type:device_code` grant of the token endpoint;
+//! - `GET /{tenant}/devicelogin` — the verification page, which says how to get approved;
+//! - `POST /admin/v1/deviceCodes/{approve,deny}` — a Global Administrator of the tenant decides.
+
+use crate::device_code::{DecideError, Poll, INTERVAL_SECS, LIFETIME_SECS};
+use crate::http::request_base;
+use crate::state::{wall_clock_secs, AppState};
+use crate::sts::{find_app, json_response, known_tenant, Form, Ids, OAuthError, MAX_FORM_BYTES};
+use crate::throttle::Class;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use picket_auth::{DirectoryRole, Permission, Principal, TokenRequest, GRAPH_AUDIENCES};
+use picket_domain::identity::App;
+use picket_domain::TenantId;
+use serde::Deserialize;
+use serde_json::json;
+
+pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// OpenID scopes a client may add; they grant nothing at Graph.
+const OPENID_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "email"];
+
+/// `POST /{tenant}/oauth2/v2.0/devicecode`
+pub async fn start(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    request: Request,
+) -> Response {
+    let ids = Ids::new(request.headers());
+    let base = request_base(&state, request.headers(), request.extensions());
+    let body = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await;
+    let tenant = match known_tenant(&state, &tenant).await {
+        Ok(t) => t,
+        Err(e) => return e.into_response(&ids),
+    };
+    let Ok(body) = body else {
+        return OAuthError::invalid_request(900144, "The request body is too large.")
+            .into_response(&ids);
+    };
+    let form = Form::parse(&body);
+    match issue_code(&state, &tenant, &form, &base).await {
+        Ok(answer) => json_response(StatusCode::OK, &answer, &ids),
+        Err(e) => e.into_response(&ids),
+    }
+}
+
+async fn issue_code(
+    state: &AppState,
+    tenant: &TenantId,
+    form: &Form,
+    base: &str,
+) -> Result<serde_json::Value, OAuthError> {
+    let client_id = form.get("client_id").unwrap_or_default();
+    if client_id.is_empty() {
+        return Err(OAuthError::invalid_request(
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+        ));
+    }
+    if let Err(t) = state
+        .throttle
+        .check(tenant.as_str(), client_id, Class::Token)
+    {
+        return Err(OAuthError::throttled(t.retry_after_secs));
+    }
+    let app = find_app(state, tenant, client_id).await?;
+    let scopes = delegated_scopes(form.get("scope"), &app)?;
+    let (device_code, user_code) = state
+        .device_codes
+        .start(tenant, client_id, scopes, wall_clock_secs())
+        .ok_or_else(OAuthError::unavailable)?;
+    let verification_uri = format!("{base}/{tenant}/devicelogin");
+    Ok(json!({
+        "user_code": user_code,
+        "device_code": device_code,
+        "verification_uri": verification_uri,
+        "expires_in": LIFETIME_SECS,
+        "interval": INTERVAL_SECS,
+        "message": format!("To sign in, open {verification_uri} and ask an administrator of the tenant to approve the code {user_code}."),
+    }))
+}
+
+/// The Graph permissions a user's token will carry: `.default` is every permission granted to
+/// the app; a named one must be among them (Picket's grant stands for consent).
+fn delegated_scopes(scope: Option<&str>, app: &App) -> Result<Vec<String>, OAuthError> {
+    let granted = || {
+        app.permissions
+            .iter()
+            .filter(|p| Permission::from_name(p).is_some())
+            .cloned()
+    };
+    let invalid = |item: &str| {
+        OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            70011,
+            format!("The provided value for the input parameter 'scope' is not valid. The scope {item} is not valid."),
+        )
+    };
+    let mut out: Vec<String> = Vec::new();
+    for item in scope.unwrap_or_default().split_whitespace() {
+        if OPENID_SCOPES.iter().any(|s| s.eq_ignore_ascii_case(item)) {
+            continue;
+        }
+        let (resource, name) = match item.rsplit_once('/') {
+            Some((r, n)) => (Some(r), n),
+            None => (None, item),
+        };
+        if let Some(r) = resource {
+            if !GRAPH_AUDIENCES.iter().any(|a| a.eq_ignore_ascii_case(r)) {
+                return Err(invalid(item));
+            }
+        }
+        if name == ".default" {
+            out.extend(granted());
+            continue;
+        }
+        let Some(permission) = Permission::from_name(name) else {
+            return Err(invalid(item));
+        };
+        if !granted().any(|g| g == permission.name()) {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                65001,
+                format!("The user or administrator has not consented to use the application with ID '{}' for '{name}'. Grant it with 'picket apps grant'.", app.client_id),
+            ));
+        }
+        out.push(permission.name().to_string());
+    }
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        return Err(OAuthError::invalid_request(
+            900144,
+            "The request body must contain the following parameter: 'scope' (a Microsoft Graph permission).",
+        ));
+    }
+    Ok(out)
+}
+
+/// The token endpoint's answer to a device code poll.
+pub async fn redeem(
+    state: &AppState,
+    tenant: &TenantId,
+    form: &Form,
+    client_id: &str,
+) -> Result<serde_json::Value, OAuthError> {
+    let device_code = form.get("device_code").unwrap_or_default();
+    if device_code.is_empty() {
+        return Err(OAuthError::invalid_request(
+            900144,
+            "The request body must contain the following parameter: 'device_code'.",
+        ));
+    }
+    let failure = |error: &'static str, code: u32, message: &str| {
+        OAuthError::new(StatusCode::BAD_REQUEST, error, code, message)
+    };
+    let (user, scopes) =
+        match state
+            .device_codes
+            .poll(tenant, client_id, device_code, wall_clock_secs())
+        {
+            Poll::Approved { user, scopes } => (user, scopes),
+            Poll::Pending => {
+                return Err(failure(
+                    "authorization_pending",
+                    70016,
+                    "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+                ))
+            }
+            Poll::Denied => {
+                return Err(failure(
+                    "authorization_declined",
+                    70000,
+                    "The sign-in was declined by an administrator.",
+                ))
+            }
+            Poll::Expired => {
+                return Err(failure(
+                    "expired_token",
+                    70019,
+                    "Verification code expired. Request a new one.",
+                ))
+            }
+            Poll::Unknown => {
+                return Err(failure(
+                    "bad_verification_code",
+                    70000,
+                    "The device code is not valid for this client.",
+                ))
+            }
+        };
+    let key = state
+        .verifier
+        .keys()
+        .signer()
+        .ok_or_else(OAuthError::unavailable)?;
+    let lifetime = state.identity.token_lifetime_secs;
+    let request = TokenRequest {
+        tenant: tenant.as_str().to_string(),
+        scopes: scopes.clone(),
+        user: Some(user.object_id.clone()),
+        app_id: Some(client_id.to_string()),
+        wids: user.roles.clone(),
+        lifetime_secs: lifetime,
+        ..Default::default()
+    };
+    let token = key.issue(state.verifier.issuer_base(), &request, wall_clock_secs());
+    Ok(json!({
+        "token_type": "Bearer",
+        "scope": scopes
+            .iter()
+            .map(|s| format!("https://graph.microsoft.com/{s}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": token.token,
+    }))
+}
+
+/// `GET /{tenant}/devicelogin`: what to do with the code (there is no password to type here).
+pub async fn page(State(state): State<AppState>, Path(tenant): Path<String>) -> Response {
+    let Some(tenant) = TenantId::parse(&tenant) else {
+        return (StatusCode::NOT_FOUND, "Unknown tenant").into_response();
+    };
+    if !matches!(state.store.find_tenant(&tenant).await, Ok(Some(_))) {
+        return (StatusCode::NOT_FOUND, "Unknown tenant").into_response();
+    }
+    let mut r = Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Picket sign-in</title></head>\
+         <body><h1>Sign in to Picket</h1><p>Picket keeps no passwords: an administrator of tenant \
+         <code>{tenant}</code> approves device sign-ins for registered users:</p>\
+         <pre>picket device-codes approve CODE --user you@example.test --server URL --token ADMIN_TOKEN</pre>\
+         <p>The application that showed you the code continues on its own once it is approved.</p></body></html>"
+    ))
+    .into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct DecideBody {
+    user_code: String,
+    #[serde(default)]
+    user_principal_name: Option<String>,
+}
+
+/// `POST /admin/v1/deviceCodes/approve` `{"userCode", "userPrincipalName"}`
+pub async fn approve(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    decide(&state, &headers, &body, true).await
+}
+
+/// `POST /admin/v1/deviceCodes/deny` `{"userCode"}`
+pub async fn deny(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    decide(&state, &headers, &body, false).await
+}
+
+fn graph_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
+    crate::agent_api::error(status, code, message).into_response()
+}
+
+async fn decide(state: &AppState, headers: &HeaderMap, body: &[u8], approve: bool) -> Response {
+    let caller = match state
+        .verifier
+        .verify_header(
+            headers.get("authorization").and_then(|v| v.to_str().ok()),
+            wall_clock_secs(),
+        )
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            return graph_error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                e.to_string(),
+            )
+        }
+    };
+    // Approving signs a user in: only a signed-in Global Administrator of the tenant may.
+    let admin = matches!(caller.principal, Principal::User { .. })
+        && caller.roles.contains(&DirectoryRole::GlobalAdministrator);
+    if !admin {
+        return graph_error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "Deciding a device sign-in needs a delegated token of a Global Administrator of the tenant",
+        );
+    }
+    let body: DecideBody = match serde_json::from_slice(body) {
+        Ok(b) => b,
+        Err(e) => {
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                format!("Invalid body: {e}"),
+            )
+        }
+    };
+    let tenant = caller.tenant.clone();
+    let now = wall_clock_secs();
+    let user = if approve {
+        let Some(upn) = body
+            .user_principal_name
+            .as_deref()
+            .filter(|u| !u.is_empty())
+        else {
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "'userPrincipalName' names the user who signs in",
+            );
+        };
+        match state.store.find_user(&tenant, upn).await {
+            Ok(Some(u)) => Some(u),
+            Ok(None) => {
+                return graph_error(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    format!("No user '{upn}' in this tenant"),
+                )
+            }
+            Err(_) => {
+                return graph_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "The store is unavailable",
+                )
+            }
+        }
+    } else {
+        None
+    };
+    let upn = user.as_ref().map(|u| u.user_principal_name.clone());
+    match state
+        .device_codes
+        .decide(&tenant, &body.user_code, user, now)
+    {
+        Ok(request) => {
+            let entry = picket_store::NewAuditEntry {
+                time: chrono::Utc::now(),
+                tenant: tenant.clone(),
+                actor: caller.actor(),
+                operation: if approve {
+                    "approveDeviceCode"
+                } else {
+                    "denyDeviceCode"
+                }
+                .into(),
+                target: format!("app:{}", request.client_id),
+                result: "200".into(),
+                request_id: uuid::Uuid::new_v4().to_string(),
+                detail: upn.as_ref().map(|u| format!("user: {u}")),
+            };
+            crate::audit::record(state, &entry).await;
+            (
+                StatusCode::OK,
+                axum::Json(json!({
+                    "userCode": request.user_code,
+                    "clientId": request.client_id,
+                    "scopes": request.scopes,
+                    "decision": if approve { "approved" } else { "denied" },
+                    "userPrincipalName": upn,
+                })),
+            )
+                .into_response()
+        }
+        Err(e @ DecideError::Unknown(_)) => {
+            graph_error(StatusCode::NOT_FOUND, "NotFound", e.to_string())
+        }
+        Err(e) => graph_error(StatusCode::CONFLICT, "Conflict", e.to_string()),
+    }
+}

@@ -10,18 +10,21 @@ throttling.
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import subprocess
 import time
+import uuid
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
-from azure.identity import CertificateCredential, ClientSecretCredential
+from azure.identity import CertificateCredential, ClientSecretCredential, DeviceCodeCredential
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from conftest import FIXTURE, TENANT, PicketServer
+from conftest import FIXTURE, TENANT, PicketServer, StaticTokenCredential
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 READ_WRITE = "SecurityIdentitiesSensors.ReadWrite.All"
@@ -195,3 +198,41 @@ async def test_sdk_retry_handler_recovers_from_throttling(api):
         assert elapsed >= 0.9, f"no Retry-After wait happened ({elapsed:.2f}s)"
     finally:
         server.stop()
+
+
+def approve_device_code(server: PicketServer, user_code: str, upn: str) -> str:
+    """`picket device-codes approve` with a Global Administrator's token, as an operator would."""
+    admin = server.cli("token", "--tenant", TENANT, "--scope", READ_WRITE,
+                       "--directory-role", "Global Administrator").strip().splitlines()[-1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PICKET_")}
+    out = subprocess.run([str(server.binary), "device-codes", "approve", user_code, "--user", upn,
+                          "--server", server.base, "--token", admin],
+                         capture_output=True, text=True, env=env, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+async def test_device_code_credential_signs_a_user_in_once_an_administrator_approves(api, tls_server):
+    """azure-identity's DeviceCodeCredential (MSAL's device flow) against Picket's token service."""
+    ensure_tenant(tls_server)
+    client_id, _ = create_app(tls_server, READ_WRITE)
+    upn = f"dev-{uuid.uuid4().hex[:8]}@contoso.test"
+    tls_server.cli("users", "create", "--tenant", TENANT, "--upn", upn, "--role", "Security Reader")
+    prompts = []
+
+    def prompt(verification_uri, user_code, expires_on):
+        prompts.append((verification_uri, user_code, expires_on))
+        assert upn in approve_device_code(tls_server, user_code, upn)
+
+    credential = DeviceCodeCredential(client_id, tenant_id=TENANT, authority=tls_server.https_base,
+                                      disable_instance_discovery=True, prompt_callback=prompt, timeout=60)
+    scope = f"https://graph.microsoft.com/{READ_WRITE}"
+    record = credential.authenticate(scopes=[scope])
+    assert record.username == upn and record.tenant_id == TENANT, record
+    assert prompts[0][0] == f"{tls_server.https_base}/{TENANT}/devicelogin"
+    assert re.fullmatch(r"[A-Z]{4}-[A-Z]{4}", prompts[0][1]), prompts
+    # The signed-in user's token drives the SDK: her role reads, and the read works.
+    token = credential.get_token(scope)
+    client = graph_client(api, tls_server, StaticTokenCredential(token.token))
+    sensors = await client.security.identities.sensors.get()
+    assert len(sensors.value) > 0

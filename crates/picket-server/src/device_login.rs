@@ -148,6 +148,7 @@ pub async fn redeem(
     tenant: &TenantId,
     form: &Form,
     client_id: &str,
+    base: &str,
 ) -> Result<serde_json::Value, OAuthError> {
     let device_code = form.get("device_code").unwrap_or_default();
     if device_code.is_empty() {
@@ -209,8 +210,30 @@ pub async fn redeem(
         lifetime_secs: lifetime,
         ..Default::default()
     };
-    let token = key.issue(state.verifier.issuer_base(), &request, wall_clock_secs());
+    let now = wall_clock_secs();
+    let token = key.issue(state.verifier.issuer_base(), &request, now);
+    // OpenID Connect: who signed in, for the client (MSAL builds its account from these).
+    let id_token = key.sign_claims(&json!({
+        "aud": client_id,
+        "iss": format!("{base}/{tenant}/v2.0"),
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "sub": user.object_id,
+        "oid": user.object_id,
+        "tid": tenant.as_str(),
+        "preferred_username": user.user_principal_name,
+        "name": user.display_name,
+        "ver": "2.0",
+    }));
+    let client_info = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(json!({"uid": user.object_id, "utid": tenant.as_str()}).to_string())
+    };
     Ok(json!({
+        "id_token": id_token,
+        "client_info": client_info,
         "token_type": "Bearer",
         "scope": scopes
             .iter()

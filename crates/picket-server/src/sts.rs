@@ -199,7 +199,7 @@ async fn issue(
         {
             return Err(OAuthError::throttled(t.retry_after_secs));
         }
-        return device_login::redeem(state, tenant, form, client_id).await;
+        return device_login::redeem(state, tenant, form, client_id, base).await;
     }
     if let Err(t) = state
         .throttle

@@ -184,6 +184,20 @@ async fn a_device_sign_in_is_approved_by_an_administrator_and_redeemed_once() {
         token.json["scope"],
         format!("https://graph.microsoft.com/{READ}")
     );
+    // An OpenID Connect ID token names who signed in, for this client.
+    let id_token = token.json["id_token"].as_str().expect("id_token");
+    let claims: Value = {
+        use base64::Engine;
+        let payload = id_token.split('.').nth(1).expect("payload");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url");
+        serde_json::from_slice(&bytes).expect("claims")
+    };
+    assert_eq!(claims["aud"], client_id.as_str());
+    assert_eq!(claims["preferred_username"], "ana@contoso.test");
+    assert_eq!(claims["oid"], ana.object_id.as_str());
+    assert_eq!(claims["iss"], format!("{}/{TENANT_A}/v2.0", app.base));
     let access = token.json["access_token"].as_str().expect("access_token");
     app.get("/beta/security/identities/sensors", access)
         .await

@@ -53,9 +53,9 @@ baseline_url="$(sed -n 's/^Baseline listening on \(http:[^ ]*\).*/\1/p' "$data/b
 enrolled=0
 for n in "${counts[@]}"; do
   add=$((n - enrolled))
-  echo "== $n sensors (enrolling $add more, each checks in once, then check-ins back to back for 10 s on 64 connections)"
+  echo "== $n sensors (enrolling $add more, each checks in once, then check-ins back to back on 64 connections: 5 slices of 4 s alternating bare handler and Picket)"
   out="$("$bin/picket-agent" simulate --server "$base" --tenant "$tenant" --access-key "$key" \
-    --sensors "$add" --prefix "n$n-" --interval 0 --duration 10 --concurrency 64 --failure-rate 0 --first-round --baseline "$baseline_url")"
+    --sensors "$add" --prefix "n$n-" --interval 0 --duration 20 --concurrency 64 --failure-rate 0 --first-round --baseline "$baseline_url")"
   echo "$out"
   enrolled=$n
   ratio="$(echo "$out" | sed -n 's/^check-in throughput = \([0-9.]*\) x.*/\1/p')"
@@ -64,4 +64,15 @@ for n in "${counts[@]}"; do
   awk -v r="$ratio" -v p="$p99" -v m="$rss" -v n="$n" 'BEGIN {
     printf "  %d sensors: check-ins %.2f x bare handler (target >= 0.5: %s); p99 %.2f ms (target <= 20 ms: %s); server peak RSS %.1f MB (target <= 300 MB: %s)\n",
       n, r, (r >= 0.5 ? "PASS" : "MISS"), p, (p <= 20 ? "PASS" : "MISS"), m / 1000, (m / 1000 <= 300 ? "PASS" : "MISS") }'
+done
+
+echo "== sweeps over $enrolled enrolled sensors (picket clock advance: a full sweep, then the silent ones only)"
+for what in "first sweep (every sensor)" "next sweep (silent sensors only)" "after a release (every sensor)"; do
+  if [ "$what" = "after a release (every sensor)" ]; then
+    "$bin/picket" releases publish 2.250.18300.1 --data-dir "$data" > /dev/null
+  fi
+  start=$(date +%s.%N)
+  out="$("$bin/picket" clock advance 1s --server "$base" --token "$token")"
+  end=$(date +%s.%N)
+  awk -v s="$start" -v e="$end" -v w="$what" -v o="$out" 'BEGIN { printf "  %-34s %7.2f s  (%s)\n", w, e - s, o }'
 done

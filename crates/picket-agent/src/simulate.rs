@@ -99,18 +99,24 @@ pub async fn simulate(args: SimulateArgs) -> Result<()> {
     } else {
         sims
     };
-    let baseline = match &args.baseline {
-        // The same client, bodies, credentials and concurrency against a bare handler first,
-        // so the ratio below compares only the servers' own work.
+    let (run, baseline) = match &args.baseline {
+        // The same client, bodies, credentials and concurrency against a bare handler, in
+        // alternating slices of the window, so both see the same machine (it is shared and
+        // noisy) and the ratio compares only the servers' own work.
         Some(url) => {
-            let copies = shared(sims.clone());
-            let run = drive(&client.with_server(url), copies, &args, duration).await?;
-            println!("baseline {}", run.summary());
-            Some(run)
+            let (base_client, base_sims, sims) =
+                (client.with_server(url), shared(sims.clone()), shared(sims));
+            let slice = duration / BASELINE_SLICES;
+            let (mut base, mut run) = (Run::empty()?, Run::empty()?);
+            for _ in 0..BASELINE_SLICES {
+                base.add(drive(&base_client, base_sims.clone(), &args, slice).await?)?;
+                run.add(drive(&client, sims.clone(), &args, slice).await?)?;
+            }
+            println!("baseline {}", base.summary());
+            (run, Some(base))
         }
-        None => None,
+        None => (drive(&client, shared(sims), &args, duration).await?, None),
     };
-    let run = drive(&client, shared(sims), &args, duration).await?;
     println!("{}", run.summary());
     if let Some(base) = baseline {
         println!(
@@ -165,7 +171,32 @@ struct Run {
     secs: f64,
 }
 
+/// With `--baseline`, the window is cut into this many slices, alternating bare handler and Picket.
+const BASELINE_SLICES: u32 = 5;
+
 impl Run {
+    fn empty() -> Result<Self> {
+        Ok(Self {
+            stats: Stats::default(),
+            latency: Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?,
+            secs: 0.0,
+        })
+    }
+
+    fn add(&mut self, other: Run) -> Result<()> {
+        for (mine, theirs) in [
+            (&self.stats.ok, &other.stats.ok),
+            (&self.stats.errors, &other.stats.errors),
+            (&self.stats.updates, &other.stats.updates),
+            (&self.stats.stops, &other.stats.stops),
+        ] {
+            mine.fetch_add(theirs.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        self.latency.add(&other.latency)?;
+        self.secs += other.secs;
+        Ok(())
+    }
+
     fn rate(&self) -> f64 {
         self.stats.ok.load(Ordering::Relaxed) as f64 / self.secs.max(1e-9)
     }

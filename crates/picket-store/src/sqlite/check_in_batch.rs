@@ -39,9 +39,9 @@ pub struct CheckInBatcher {
 
 impl CheckInBatcher {
     /// Starts the batch writer on the current tokio runtime.
-    pub fn spawn(pool: Pool) -> Self {
+    pub fn spawn(pool: Pool, path: &std::path::Path) -> Self {
         let (queue, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 16);
-        spawn_checkpointer(pool.clone(), queue.downgrade());
+        spawn_checkpointer(path.to_path_buf(), queue.downgrade());
         tokio::spawn(async move {
             // One connection for every batch, so its page cache holds the fleet's hot pages
             // (a pooled connection each time would split them over the whole pool).
@@ -77,29 +77,35 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`] on a connection of its
 /// own, so that commits (check-ins above all) never pay for a checkpoint. PASSIVE never waits
-/// for readers or the writer. Ends with the store (when the batcher's queue is gone).
-fn spawn_checkpointer(pool: Pool, alive: mpsc::WeakSender<Job>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if alive.upgrade().is_none() {
-                return;
-            }
-            let Ok(conn) = pool.get().await else {
-                continue;
+/// for readers or the writer. A plain thread, not a pooled connection on the runtime: it ends
+/// with the store (when the batcher's queue is gone) and never holds up a runtime's shutdown.
+fn spawn_checkpointer(path: std::path::PathBuf, alive: mpsc::WeakSender<Job>) {
+    let spawned = std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            let conn = match Connection::open(&path) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "no WAL checkpointer: cannot open the database");
+                    return;
+                }
             };
-            let done = conn
-                .interact(|c| {
-                    c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0))
-                })
-                .await;
-            if let Ok(Err(e)) = done {
-                tracing::warn!(error = %e, "WAL checkpoint failed");
+            let _ = conn.pragma_update(None, "busy_timeout", 1000);
+            loop {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                if alive.upgrade().is_none() {
+                    return;
+                }
+                if let Err(e) =
+                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0))
+                {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
             }
-        }
-    });
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no WAL checkpointer thread");
+    }
 }
 
 fn one(c: &Connection, j: &Request) -> Outcome {

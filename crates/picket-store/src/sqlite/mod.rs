@@ -54,7 +54,7 @@ impl SqliteStore {
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
         let store = Self {
-            check_ins: check_in_batch::CheckInBatcher::spawn(pool.clone()),
+            check_ins: check_in_batch::CheckInBatcher::spawn(pool.clone(), path),
             pool,
             readers: ReadPool::new(path),
             catalogue,

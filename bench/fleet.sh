@@ -2,7 +2,7 @@
 # Check-in benchmark: `picket-agent simulate` against a release `picket serve`, at 10,000 and
 # 100,000 simulated sensors. In the same run, the same simulator (same client, bodies,
 # credentials, concurrency) first drives the bare axum handler of the Graph API benchmark
-# (`picket-bench baseline-server`) answering a captured check-in, so the ratio compares only the
+# (`picket-bench baseline-server`) answering a captured check-in, in alternating slices, so the ratio compares only the
 # servers' own work. Prints check-ins/s, p99, the ratio to the bare handler and the server's RSS.
 #   bash bench/fleet.sh [SENSOR_COUNTS…]   (default: 10000 100000)
 set -euo pipefail

@@ -694,3 +694,72 @@ async fn sweeps_look_at_silent_sensors_and_at_every_sensor_after_a_release() {
         .expect(200);
     assert_eq!(evaluated(&f.advance("10s").await), Some(3));
 }
+
+#[tokio::test]
+async fn repeated_check_ins_are_heartbeats_that_still_see_every_change() {
+    let f = Fleet::start().await;
+    let key = f.access_key().await;
+    let e = f.enroll(&key, "dc1.heartbeat.test").await.expect(201);
+    let id = e.json["sensorId"].as_str().expect("id").to_string();
+    let cred = e.json["credential"].as_str().expect("cred").to_string();
+    let v = f.check_in(&id, &cred, running(0)).await.json["desiredSettingsVersion"]
+        .as_u64()
+        .expect("v");
+    f.check_in(&id, &cred, running(v)).await.expect(200);
+    assert_eq!(f.sensor(&id).await["deploymentStatus"], "upToDate");
+
+    // A heartbeat 20 s later counts as being heard from: 4 min 50 s after it (5 min 10 s after
+    // the last full check-in) the sensor has not stopped communicating.
+    f.advance("20s").await;
+    let beat = f.check_in(&id, &cred, running(v)).await.expect(200);
+    assert_eq!(beat.json["command"]["type"], "none");
+    assert_eq!(beat.json["deploymentStatus"], "upToDate");
+    f.advance("290s").await;
+    assert!(f.issues(&id).await.is_empty(), "{:?}", f.issues(&id).await);
+    f.advance("20s").await;
+    assert_eq!(
+        f.issues(&id).await[0]["displayName"],
+        "Sensor stopped communicating"
+    );
+    // Back: a full check-in closes the issue; the next one is a heartbeat again.
+    f.check_in(&id, &cred, running(v)).await.expect(200);
+    assert_eq!(f.issues(&id).await[0]["status"], "closed");
+    f.check_in(&id, &cred, running(v)).await.expect(200);
+
+    // Every change reaches the very next check-in: settings,
+    f.app
+        .patch(
+            &format!("/beta/security/identities/sensors/{id}"),
+            &admin(),
+            json!({"settings": {"description": "rack 9"}}),
+        )
+        .await
+        .expect(200);
+    let a = f.check_in(&id, &cred, running(v)).await.expect(200);
+    assert_eq!(a.json["desiredSettingsVersion"], v + 1);
+    assert_eq!(a.json["settings"]["description"], "rack 9");
+    f.check_in(&id, &cred, running(v + 1)).await.expect(200);
+    f.check_in(&id, &cred, running(v + 1)).await.expect(200);
+    // a release to roll out,
+    f.app
+        .store
+        .publish_release("2.250.1.1", chrono::Utc::now())
+        .await
+        .expect("publish");
+    f.advance("1s").await;
+    let a = f.check_in(&id, &cred, running(v + 1)).await.expect(200);
+    assert_eq!(
+        a.json["command"],
+        json!({"type": "update", "version": "2.250.1.1"})
+    );
+    // a wrong credential, and the sensor's deletion.
+    f.check_in(&id, "not-the-credential", running(v + 1))
+        .await
+        .expect(401);
+    f.app
+        .delete(&format!("/beta/security/identities/sensors/{id}"), &admin())
+        .await
+        .expect(204);
+    let a = f.check_in(&id, &cred, running(v + 1)).await.expect(200);
+    assert_eq!(a.json["command"]["type"], "stop");
+}

@@ -41,7 +41,8 @@ impl CheckInBatcher {
     /// Starts the batch writer on the current tokio runtime.
     pub fn spawn(pool: Pool, path: &std::path::Path) -> Self {
         let (queue, mut rx) = mpsc::channel::<Job>(MAX_BATCH * 16);
-        spawn_checkpointer(path.to_path_buf(), queue.downgrade());
+        let wal_frames = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        spawn_checkpointer(path.to_path_buf(), queue.downgrade(), wal_frames.clone());
         tokio::spawn(async move {
             // One connection for every batch, so its page cache holds the fleet's hot pages
             // (a pooled connection each time would split them over the whole pool).
@@ -54,7 +55,12 @@ impl CheckInBatcher {
                         Err(_) => break,
                     }
                 }
-                run_batch(&pool, &mut writer, jobs).await;
+                let truncate =
+                    wal_frames.load(std::sync::atomic::Ordering::Relaxed) > WAL_RESET_FRAMES;
+                if truncate {
+                    wal_frames.store(0, std::sync::atomic::Ordering::Relaxed);
+                }
+                run_batch(&pool, &mut writer, jobs, truncate).await;
             }
         });
         Self { queue }
@@ -72,6 +78,9 @@ impl CheckInBatcher {
     }
 }
 
+/// A WAL longer than this (~64 MB of 4 KiB pages) is truncated at the next checkpoint.
+const WAL_RESET_FRAMES: i64 = 16_384;
+
 /// How often the WAL is checkpointed into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -79,7 +88,11 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// own, so that commits (check-ins above all) never pay for a checkpoint. PASSIVE never waits
 /// for readers or the writer. A plain thread, not a pooled connection on the runtime: it ends
 /// with the store (when the batcher's queue is gone) and never holds up a runtime's shutdown.
-fn spawn_checkpointer(path: std::path::PathBuf, alive: mpsc::WeakSender<Job>) {
+fn spawn_checkpointer(
+    path: std::path::PathBuf,
+    alive: mpsc::WeakSender<Job>,
+    wal_frames: std::sync::Arc<std::sync::atomic::AtomicI64>,
+) {
     let spawned = std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
@@ -96,10 +109,12 @@ fn spawn_checkpointer(path: std::path::PathBuf, alive: mpsc::WeakSender<Job>) {
                 if alive.upgrade().is_none() {
                     return;
                 }
-                if let Err(e) =
-                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0))
-                {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                // (busy, frames in the WAL, frames copied back). Readers that never pause keep
+                // the WAL from starting over; its length tells the batch writer when to
+                // truncate it (`run_batch`), which only the writer can do without starving.
+                match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1)) {
+                    Ok(frames) => wal_frames.store(frames, std::sync::atomic::Ordering::Relaxed),
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
                 }
             }
         });
@@ -124,7 +139,7 @@ fn one(c: &Connection, j: &Request) -> Outcome {
 }
 
 /// Page cache of the check-in writer: enough for 100,000 sensors' rows and indexes.
-const WRITER_CACHE_KIB: i64 = 48 * 1024;
+const WRITER_CACHE_KIB: i64 = 32 * 1024;
 
 async fn writer_connection(pool: &Pool) -> Result<deadpool_sqlite::Object, StoreError> {
     let conn = pool
@@ -137,7 +152,12 @@ async fn writer_connection(pool: &Pool) -> Result<deadpool_sqlite::Object, Store
     Ok(conn)
 }
 
-async fn run_batch(pool: &Pool, writer: &mut Option<deadpool_sqlite::Object>, jobs: Vec<Job>) {
+async fn run_batch(
+    pool: &Pool,
+    writer: &mut Option<deadpool_sqlite::Object>,
+    jobs: Vec<Job>,
+    truncate_wal: bool,
+) {
     if writer.is_none() {
         match writer_connection(pool).await {
             Ok(c) => *writer = Some(c),
@@ -183,6 +203,20 @@ async fn run_batch(pool: &Pool, writer: &mut Option<deadpool_sqlite::Object>, jo
         Ok((jobs, outs)) => {
             for (j, out) in jobs.into_iter().zip(outs) {
                 let _ = j.reply.send(out);
+            }
+            if truncate_wal {
+                // Once the batch is answered, on the connection that writes: waits for readers
+                // of older snapshots (a few ms), copies the WAL back and truncates it.
+                let done = conn
+                    .interact(|c| {
+                        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                            r.get::<_, i64>(0)
+                        })
+                    })
+                    .await;
+                if let Ok(Err(e)) = done {
+                    tracing::warn!(error = %e, "WAL truncation failed");
+                }
             }
         }
         Err(e) => {

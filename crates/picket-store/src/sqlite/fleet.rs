@@ -12,7 +12,7 @@ use picket_domain::fleet::{derive, Observed, UpdateState};
 use picket_domain::time::{parse_timestamp, Timestamp};
 use picket_domain::*;
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(super) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -188,7 +188,7 @@ pub fn enroll(
     }))
 }
 
-fn host_issues_json(issues: &[HostIssue]) -> String {
+pub(super) fn host_issues_json(issues: &[HostIssue]) -> String {
     let items: Vec<serde_json::Value> = issues
         .iter()
         .map(|i| {

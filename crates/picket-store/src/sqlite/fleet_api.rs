@@ -75,7 +75,24 @@ impl FleetStore for SqliteStore {
         now: Timestamp,
         policy: &FleetPolicy,
     ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
-        self.check_ins
+        if self.heartbeats.recently_evaluated(tenant, sensor, now) {
+            let (t, s, h, r, p) = (
+                tenant.clone(),
+                sensor.clone(),
+                credential_hash.to_string(),
+                report.clone(),
+                policy.clone(),
+            );
+            let quiet = self
+                .read(move |c| super::heartbeat::quiet_answer(c, &t, &s, &h, &r, &p))
+                .await?;
+            if let Some(answer) = quiet {
+                self.heartbeats.seen(tenant, sensor, now);
+                return Ok(Ok(answer));
+            }
+        }
+        let outcome = self
+            .check_ins
             .check_in(super::check_in_batch::Request {
                 tenant: tenant.clone(),
                 sensor: sensor.clone(),
@@ -84,7 +101,11 @@ impl FleetStore for SqliteStore {
                 now,
                 policy: policy.clone(),
             })
-            .await
+            .await;
+        if let Ok(Ok(_)) = &outcome {
+            self.heartbeats.evaluated(tenant, sensor, now);
+        }
+        outcome
     }
 
     async fn sweep(
@@ -92,6 +113,8 @@ impl FleetStore for SqliteStore {
         now: Timestamp,
         policy: &FleetPolicy,
     ) -> Result<SweepSummary, StoreError> {
+        // Heard-from times first, so silence is judged on the truth.
+        super::write_heartbeats(&self.pool, &self.heartbeats).await?;
         let full = self.sweep_plan.full_sweep_due(now, &policy.releases);
         let agents = if full {
             self.write(fleet::all_agents).await?

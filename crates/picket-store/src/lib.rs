@@ -9,6 +9,8 @@ pub mod identity;
 pub mod odata_sql;
 pub mod postgres;
 pub mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use error::StoreError;
 pub use fixture::{Fixture, SeedSummary};

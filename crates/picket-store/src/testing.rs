@@ -117,8 +117,12 @@ impl Drop for TestDatabase {
                     return;
                 };
                 tokio::spawn(connection);
+                // Never wait long: a connection of the test's own (stopped) runtime might
+                // still hold a lock, and then the schema is left for `DROP SCHEMA` by hand.
                 let _ = client
-                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .batch_execute(&format!(
+                        "SET lock_timeout = '2s'; DROP SCHEMA IF EXISTS {schema} CASCADE"
+                    ))
                     .await;
             });
         });

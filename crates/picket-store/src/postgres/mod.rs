@@ -189,9 +189,8 @@ impl PostgresStore {
     {
         let mut client = self.client().await?;
         let tx = client.build_transaction().read_only(true).start().await?;
-        let value = f(&tx, &args).await?;
-        tx.commit().await?;
-        Ok(value)
+        let result = f(&tx, &args).await;
+        finish(tx, result).await
     }
 
     /// Runs `f` in a transaction that first locks `scope`, committing only when it returns
@@ -222,10 +221,11 @@ impl PostgresStore {
     {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        self.lock(&tx, scope).await?;
-        let value = f(&tx, args).await?;
-        tx.commit().await?;
-        Ok(value)
+        let result = match self.lock(&tx, scope).await {
+            Ok(()) => f(&tx, args).await,
+            Err(e) => Err(e),
+        };
+        finish(tx, result).await
     }
 
     async fn lock(&self, tx: &Tx<'_>, scope: &Scope<'_>) -> Result<(), StoreError> {
@@ -268,6 +268,21 @@ impl PostgresStore {
 
     fn catalogue(&self) -> &Catalogue {
         &self.catalogue
+    }
+}
+
+/// Commits on `Ok`; rolls back on `Err` before the connection goes back to the pool (dropping
+/// a transaction also rolls it back, but only once the connection task next runs).
+async fn finish<T>(tx: Tx<'_>, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    match result {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
+        }
     }
 }
 

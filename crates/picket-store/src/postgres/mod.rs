@@ -45,8 +45,8 @@ const MAX_ATTEMPTS: u32 = 5;
 /// Marks the errors worth retrying (SQLSTATE 40001, 40P01).
 const RETRYABLE: &str = "transaction conflict, retry";
 
-/// Where and how to connect.
-#[derive(Debug, Clone)]
+/// Where and how to connect. `Debug` leaves out the URL, which may hold a password.
+#[derive(Clone)]
 pub struct PostgresConfig {
     /// `postgres://user@host:port/database` (libpq URL or key=value form).
     pub url: String,
@@ -58,7 +58,36 @@ pub struct PostgresConfig {
     pub schema: Option<String>,
 }
 
+impl std::fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresConfig")
+            .field("database", &self.describe())
+            .field("pool_size", &self.pool_size)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
 impl PostgresConfig {
+    /// The database, host and port, without user or password: for messages and logs.
+    pub fn describe(&self) -> String {
+        let Ok(pg) = tokio_postgres::Config::from_str(&self.url) else {
+            return "PostgreSQL database (invalid URL)".into();
+        };
+        let host = match pg.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+            #[cfg(unix)]
+            Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+            None => "localhost".into(),
+        };
+        let port = pg.get_ports().first().copied().unwrap_or(5432);
+        format!(
+            "PostgreSQL database '{}' on {host}:{port}",
+            pg.get_dbname().unwrap_or("")
+        )
+    }
+
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -102,8 +131,9 @@ impl PostgresStore {
         let mut pg = tokio_postgres::Config::from_str(&config.url)
             .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
         let mut options = pg.get_options().unwrap_or_default().to_string();
+        // Notices ("already exists, skipping") are not worth a log line each.
         options.push_str(&format!(
-            " -c statement_timeout={}",
+            " -c statement_timeout={} -c client_min_messages=warning",
             config.statement_timeout.as_millis().max(1)
         ));
         if let Some(schema) = &config.schema {

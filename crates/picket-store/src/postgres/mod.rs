@@ -211,14 +211,21 @@ impl PostgresStore {
             .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
-    /// Runs `f` in a read-only transaction (one snapshot for every statement of the call).
+    /// Runs `f` in a read-only transaction.
     async fn read<A, T, F>(&self, args: A, f: F) -> Result<T, StoreError>
     where
         A: Sync,
         F: for<'c> Fn(&'c Tx<'_>, &'c A) -> BoxFuture<'c, Result<T, StoreError>>,
     {
         let mut client = self.client().await?;
-        let tx = client.build_transaction().read_only(true).start().await?;
+        // REPEATABLE READ: one snapshot for every statement (an app and its secrets agree);
+        // read-only transactions never fail to serialize.
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
         let result = f(&tx, &args).await;
         finish(tx, result).await
     }

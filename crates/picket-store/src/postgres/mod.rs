@@ -190,20 +190,6 @@ impl PostgresStore {
         Ok(store)
     }
 
-    /// Drops the store's own schema and everything in it (tests clean up with this).
-    pub async fn drop_schema(&self) -> Result<(), StoreError> {
-        if valid_schema(&self.lock_namespace) {
-            let client = self.client().await?;
-            client
-                .batch_execute(&format!(
-                    "DROP SCHEMA IF EXISTS {} CASCADE",
-                    self.lock_namespace
-                ))
-                .await?;
-        }
-        Ok(())
-    }
-
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool
             .get()

@@ -417,6 +417,44 @@ async fn concurrent_activations_make_exactly_one_sensor() {
     assert_eq!(store.count_sensors(&t, &q).await.expect("count"), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_patches_never_lose_a_field() {
+    use picket_domain::rules::SettingsPatch;
+    let (_dir, store) = store().await;
+    let t = tenant(A);
+    store.seed(&t, &fixture()).await.expect("seed");
+    let id = SensorId::new("s1");
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let (store, t, id) = (store.clone(), t.clone(), id.clone());
+            let patch = if i % 2 == 0 {
+                SettingsPatch {
+                    description: Some(Some(format!("edited by {i}"))),
+                    ..SettingsPatch::default()
+                }
+            } else {
+                SettingsPatch {
+                    is_delayed_deployment_enabled: Some(true),
+                    ..SettingsPatch::default()
+                }
+            };
+            tokio::spawn(async move { store.save_sensor_settings(&t, &id, &patch).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("join").expect("patch").expect("sensor");
+    }
+    let s = store.find_sensor(&t, &id).await.expect("find").expect("s1");
+    assert!(s.settings.is_delayed_deployment_enabled, "{s:?}");
+    assert!(
+        s.settings
+            .description
+            .as_deref()
+            .is_some_and(|d| d.starts_with("edited by")),
+        "{s:?}"
+    );
+}
+
 #[tokio::test]
 async fn deleting_a_sensor_closes_its_sensor_issues() {
     let (_dir, store) = store().await;

@@ -401,3 +401,91 @@ impl ToSql for SqlValue {
 
     tokio_postgres::types::to_sql_checked!();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    const A: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
+    const B: &str = "11111111-2222-3333-4444-555555555555";
+
+    /// Locks tenant `first`'s row, waits for the other writer to lock its own, then wants
+    /// `second`'s: the two deadlock once, PostgreSQL cancels one, and it runs again.
+    async fn cross_lock(
+        tx: &Tx<'_>,
+        (first, second, barrier, waited, attempts): &(
+            &str,
+            &str,
+            &tokio::sync::Barrier,
+            &AtomicBool,
+            &AtomicUsize,
+        ),
+    ) -> Result<(), StoreError> {
+        attempts.fetch_add(1, Ordering::SeqCst);
+        let lock = "SELECT tenant_id FROM tenants WHERE tenant_id = $1 FOR UPDATE";
+        query(tx, lock, &[first]).await?;
+        if !waited.swap(true, Ordering::SeqCst) {
+            barrier.wait().await;
+        }
+        query(tx, lock, &[second]).await?;
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn deadlocked_writers_are_retried() {
+        let Some(url) = std::env::var("PICKET_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            return; // Needs PostgreSQL; the integration suite says once that it was skipped.
+        };
+        let schema = format!("t_retry_{:08x}", rand::random::<u32>());
+        let config = PostgresConfig {
+            schema: Some(schema.clone()),
+            ..PostgresConfig::new(url)
+        };
+        let catalogue = Catalogue {
+            unified_sensor_version: "3.1.0.0".into(),
+        };
+        let store = PostgresStore::open(&config, catalogue).await.expect("open");
+        let (a, b) = (
+            TenantId::parse(A).expect("guid"),
+            TenantId::parse(B).expect("guid"),
+        );
+        for t in [&a, &b] {
+            store
+                .write(Scope::Tenant(t), t, |tx, t| {
+                    Box::pin(tenants::ensure(tx, t))
+                })
+                .await
+                .expect("tenant");
+        }
+        let barrier = tokio::sync::Barrier::new(2);
+        let (waited_a, waited_b) = (AtomicBool::new(false), AtomicBool::new(false));
+        let attempts = AtomicUsize::new(0);
+        let one = store.write(
+            Scope::Tenant(&a),
+            (A, B, &barrier, &waited_a, &attempts),
+            |tx, args| Box::pin(cross_lock(tx, args)),
+        );
+        let two = store.write(
+            Scope::Tenant(&b),
+            (B, A, &barrier, &waited_b, &attempts),
+            |tx, args| Box::pin(cross_lock(tx, args)),
+        );
+        let (one, two) = tokio::join!(one, two);
+        let client = store.client().await.expect("client");
+        client
+            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .expect("drop schema");
+        one.expect("first writer");
+        two.expect("second writer");
+        assert_eq!(
+            attempts.load(Ordering::SeqCst),
+            3,
+            "one of the two ran again"
+        );
+    }
+}

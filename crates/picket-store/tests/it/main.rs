@@ -9,6 +9,7 @@ use picket_store::testing::TestDatabase;
 use picket_store::{Catalogue, Fixture, IssueScope, PageRequest, Store, StoreError};
 use std::sync::Arc;
 
+mod engines;
 mod identity;
 mod schema;
 

@@ -264,17 +264,20 @@ impl PostgresStore {
                 .await?;
             }
             Scope::Tenants(tenants) => {
-                let keys: Vec<String> =
+                // One at a time in sorted order, so two multi-tenant writers never wait on
+                // each other in a cycle.
+                let mut keys: Vec<String> =
                     tenants.iter().map(|t| format!("{ns}:tenant:{t}")).collect();
-                // Taken in key order, so two multi-tenant writers never wait on each other in
-                // a cycle.
-                execute(
-                    tx,
-                    "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(t, 0) AS k \
-                     FROM unnest($1::text[]) AS t ORDER BY k) AS keys",
-                    &[&keys],
-                )
-                .await?;
+                keys.sort();
+                keys.dedup();
+                for key in &keys {
+                    execute(
+                        tx,
+                        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                        &[key],
+                    )
+                    .await?;
+                }
             }
             Scope::Installation => {
                 let key = format!("{ns}:installation");

@@ -30,6 +30,8 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
 ];
 
 pub(super) async fn apply(tx: &Tx<'_>, namespace: &str) -> Result<(), StoreError> {
+    // A migration may rewrite a large table: the per-statement limit does not apply here.
+    tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
     let key = format!("{namespace}:migrations");
     execute(
         tx,

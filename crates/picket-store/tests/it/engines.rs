@@ -2,9 +2,13 @@
 //! the same `$filter`/`$orderby`/paging give the same ids in the same order, so pages and
 //! `@odata.nextLink`s do not depend on the engine.
 
-use super::{catalogue, query, sensor, tenant, A};
+use super::{candidate, catalogue, issue, query, sensor, tenant, ts, A};
+use picket_domain::*;
+use picket_odata::{parse_query, validate_query, ValidatedQuery};
 use picket_store::testing::{note_postgres_skipped, postgres_url};
-use picket_store::{Fixture, PageRequest, PostgresConfig, PostgresStore, SqliteStore, Store};
+use picket_store::{
+    Fixture, IssueScope, PageRequest, PostgresConfig, PostgresStore, SqliteStore, Store,
+};
 
 /// Names that sort differently under a careless collation: case, punctuation, digits, spaces.
 fn tricky_fixture() -> Fixture {
@@ -12,7 +16,7 @@ fn tricky_fixture() -> Fixture {
         "DC1", "dc2", "Dc-3", "dc_4", "DC 5", "dc.6", "Zeta", "alpha", "50%off", "dc10", "DC1",
         "_under", "~tilde", "Alpha",
     ];
-    let sensors = names
+    let sensors: Vec<Sensor> = names
         .iter()
         .enumerate()
         .map(|(i, name)| {
@@ -41,13 +45,62 @@ fn tricky_fixture() -> Fixture {
             s
         })
         .collect();
+    let fqdns: Vec<String> = sensors.iter().map(Sensor::fqdn).collect();
+    let candidates = [
+        "b.contoso.com",
+        "A.contoso.com",
+        "a-1.contoso.com",
+        "_x.contoso.com",
+        "Z9",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, dns)| candidate(&format!("c{i}"), dns))
+    .collect();
+    let health_issues = (0..12)
+        .map(|i| {
+            use HealthIssueSeverity::*;
+            use HealthIssueStatus::*;
+            let mut h = issue(
+                &format!("h{i:02}"),
+                [Low, Medium, High][i % 3],
+                [Open, Closed, Suppressed, Open][i % 4],
+                &[&fqdns[i % fqdns.len()], &fqdns[(i + 5) % fqdns.len()]],
+            );
+            h.created_date_time = ts(&format!("2024-02-{:02}T00:00:00Z", 1 + i % 4));
+            h.display_name = format!("{} issue", names[(i * 7) % names.len()]);
+            h.domain_names = vec![if i % 2 == 0 {
+                "Contoso.com"
+            } else {
+                "fabrikam.local"
+            }
+            .into()];
+            h.issue_type_id = format!("{}", 1000 + i % 5);
+            h
+        })
+        .collect();
     Fixture {
         activation_mode: None,
         sensors,
-        candidates: vec![],
-        health_issues: vec![],
+        candidates,
+        health_issues,
     }
 }
+
+fn issue_query(q: &str) -> ValidatedQuery {
+    let schema = picket_domain::schema::health_issue_schema();
+    validate_query(&parse_query(q).expect("parses"), schema).expect("valid")
+}
+
+fn candidate_query(q: &str) -> ValidatedQuery {
+    let schema = picket_domain::schema::candidate_schema();
+    validate_query(&parse_query(q).expect("parses"), schema).expect("valid")
+}
+
+const PAGES: [PageRequest; 2] = [
+    PageRequest { skip: 0, size: 100 },
+    PageRequest { skip: 3, size: 4 },
+];
 
 #[tokio::test]
 async fn both_engines_filter_order_and_page_alike() {
@@ -101,16 +154,69 @@ async fn both_engines_filter_order_and_page_alike() {
     ];
     for case in cases {
         let q = query(case);
-        for page in [
-            PageRequest { skip: 0, size: 100 },
-            PageRequest { skip: 3, size: 4 },
-        ] {
+        for page in PAGES {
             let mut seen = Vec::new();
             for store in [&sqlite as &dyn Store, &postgres] {
                 let p = store.list_sensors(&t, &q, page).await.expect("list");
                 let ids: Vec<String> = p.items.iter().map(|s| s.id.to_string()).collect();
                 let count = store.count_sensors(&t, &q).await.expect("count");
                 seen.push((ids, p.has_more, count));
+            }
+            assert_eq!(seen[0], seen[1], "{case} {page:?}: SQLite, then PostgreSQL");
+        }
+    }
+    let issue_cases = [
+        "",
+        "$orderby=displayName",
+        "$orderby=severity desc,createdDateTime",
+        "$filter=status eq 'open'",
+        "$filter=sensorDNSNames/any(n: n eq 'dc1')",
+        "$filter=domainNames/any(d: endswith(d,'.COM'))",
+        "$filter=startswith(displayName,'dc') and severity ne 'low'",
+        "$filter=issueTypeId eq '1002' or contains(displayName,'_')",
+    ];
+    for case in issue_cases {
+        let q = issue_query(case);
+        for scope in [IssueScope::Tenant, IssueScope::Sensor(SensorId::new("s00"))] {
+            for page in PAGES {
+                let mut seen = Vec::new();
+                for store in [&sqlite as &dyn Store, &postgres] {
+                    let p = store
+                        .list_health_issues(&t, &scope, &q, page)
+                        .await
+                        .expect("list");
+                    let ids: Vec<String> = p.items.iter().map(|h| h.id.to_string()).collect();
+                    let count = store
+                        .count_health_issues(&t, &scope, &q)
+                        .await
+                        .expect("count");
+                    let sensors = store
+                        .find_sensor(&t, &SensorId::new("s00"))
+                        .await
+                        .expect("find")
+                        .map(|s| (s.health_status, s.open_health_issues_count));
+                    seen.push((ids, p.has_more, count, sensors));
+                }
+                assert_eq!(
+                    seen[0], seen[1],
+                    "{case} {scope:?} {page:?}: SQLite, then PostgreSQL"
+                );
+            }
+        }
+    }
+    for case in [
+        "",
+        "$orderby=computerDnsName desc",
+        "$filter=startswith(computerDnsName,'a')",
+        "$filter=computerDnsName eq 'B.CONTOSO.COM'",
+    ] {
+        let q = candidate_query(case);
+        for page in PAGES {
+            let mut seen = Vec::new();
+            for store in [&sqlite as &dyn Store, &postgres] {
+                let p = store.list_candidates(&t, &q, page).await.expect("list");
+                let ids: Vec<String> = p.items.iter().map(|c| c.id.to_string()).collect();
+                seen.push((ids, p.has_more));
             }
             assert_eq!(seen[0], seen[1], "{case} {page:?}: SQLite, then PostgreSQL");
         }

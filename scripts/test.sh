@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, every Rust test (unit, integration, CLI), and
-# Microsoft's own Graph SDKs (Python) against a real Picket server.
+# Microsoft's own Graph SDKs (Python) against a real Picket server. With
+# PICKET_TEST_DATABASE_URL set (e.g. postgres://root@127.0.0.1:5432/test), the store and server
+# suites run on PostgreSQL in the workspace run, then once more on SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +12,10 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+if [ -n "${PICKET_TEST_DATABASE_URL:-}" ]; then
+    echo "== cargo test: store and server suites on SQLite (the run above used PostgreSQL)"
+    PICKET_TEST_DATABASE_URL= cargo test -p picket-store -p picket-server --test it
+fi
 echo "== SDK compatibility (msgraph-beta-sdk, msgraph-sdk)"
 cargo build -p picket-cli --quiet
 PICKET_BIN="$PWD/target/debug/picket" bash tests/sdk/run.sh

@@ -1,7 +1,9 @@
 //! Where state lives: the data directory, the database URL, and the token issuer.
 
 use anyhow::{bail, Result};
+use picket_store::PostgresConfig;
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub const DEFAULT_ISSUER: &str = "https://sts.picket.local";
 
@@ -10,9 +12,18 @@ pub struct StoreArgs {
     /// Directory for the embedded database and the issuer's signing key.
     #[arg(long, env = "PICKET_DATA_DIR", default_value = "./picket-data")]
     pub data_dir: PathBuf,
-    /// Database URL: sqlite://PATH (default: DATA_DIR/picket.db).
+    /// Database URL: sqlite://PATH (default: DATA_DIR/picket.db) or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (replicas may share it).
     #[arg(long, env = "PICKET_DATABASE_URL")]
     pub database: Option<String>,
+    /// PostgreSQL only: connections in the pool.
+    #[arg(long, env = "PICKET_DATABASE_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_pool_size: u32,
+    /// PostgreSQL only: statements running longer are cancelled (e.g. 500ms, 5s, 1m).
+    #[arg(long, env = "PICKET_DATABASE_STATEMENT_TIMEOUT", default_value = "5s",
+          value_parser = parse_timeout)]
+    pub database_statement_timeout: Duration,
     /// Issuer base URL; tokens carry iss = ISSUER/{tenant}/.
     #[arg(long, env = "PICKET_ISSUER", default_value = DEFAULT_ISSUER)]
     pub issuer: String,
@@ -20,6 +31,29 @@ pub struct StoreArgs {
 
 pub enum Database {
     Sqlite(PathBuf),
+    Postgres(PostgresConfig),
+}
+
+/// `500ms`, `5s`, `1m`.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like 500ms, 5s or 1m"))?;
+    let timeout = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        _ => return Err(format!("unknown unit in '{text}': use ms, s or m")),
+    };
+    if timeout.is_zero() {
+        return Err("the statement timeout must be positive".into());
+    }
+    Ok(timeout)
 }
 
 impl StoreArgs {
@@ -37,8 +71,12 @@ impl StoreArgs {
             return Ok(Database::Sqlite(PathBuf::from(path)));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            bail!("PostgreSQL is not supported by this build yet; use sqlite://PATH");
+            return Ok(Database::Postgres(PostgresConfig {
+                pool_size: self.database_pool_size as usize,
+                statement_timeout: self.database_statement_timeout,
+                ..PostgresConfig::new(url.clone())
+            }));
         }
-        bail!("unsupported database URL '{url}': expected sqlite://PATH");
+        bail!("unsupported database URL: expected sqlite://PATH or postgres://USER@HOST/DATABASE");
     }
 }

@@ -55,9 +55,18 @@ pub struct IssuerTenantArg {
     /// Directory for the embedded database and the issuer's signing key.
     #[arg(long, env = "PICKET_DATA_DIR", default_value = "./picket-data")]
     pub data_dir: PathBuf,
-    /// Database URL: sqlite://PATH (default: DATA_DIR/picket.db).
+    /// Database URL: sqlite://PATH (default: DATA_DIR/picket.db) or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
     #[arg(long, env = "PICKET_DATABASE_URL")]
     pub database: Option<String>,
+    /// PostgreSQL only: connections in the pool.
+    #[arg(long, env = "PICKET_DATABASE_POOL_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_pool_size: u32,
+    /// PostgreSQL only: statements running longer are cancelled (e.g. 500ms, 5s, 1m).
+    #[arg(long, env = "PICKET_DATABASE_STATEMENT_TIMEOUT", default_value = "5s",
+          value_parser = crate::config::parse_timeout)]
+    pub database_statement_timeout: std::time::Duration,
 }
 
 impl IssuerTenantArg {
@@ -67,6 +76,8 @@ impl IssuerTenantArg {
             store: StoreArgs {
                 data_dir: self.data_dir.clone(),
                 database: self.database.clone(),
+                database_pool_size: self.database_pool_size,
+                database_statement_timeout: self.database_statement_timeout,
                 issuer: crate::config::DEFAULT_ISSUER.to_string(),
             },
         }

@@ -17,7 +17,7 @@ use picket_domain::{DeploymentPackage, TenantId};
 use picket_server::demo::{demo_fixture, DEMO_TENANT};
 use picket_server::throttle::{parse_limit, Rate, Throttle, ThrottleSettings};
 use picket_server::{ApiSettings, AppState, FleetSettings, IdentitySettings};
-use picket_store::{Catalogue, SqliteStore, Store};
+use picket_store::{Catalogue, PostgresStore, SqliteStore, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -416,6 +416,12 @@ async fn open_store_with(args: &StoreArgs, unified_sensor_version: &str) -> Resu
             let store = SqliteStore::open(&path, catalogue)
                 .await
                 .with_context(|| format!("cannot open {}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+        Database::Postgres(config) => {
+            let store = PostgresStore::open(&config, catalogue)
+                .await
+                .with_context(|| format!("cannot open {}", config.describe()))?;
             Ok(Arc::new(store))
         }
     }

@@ -1,17 +1,22 @@
 //! Picket's storage. Handlers talk to the [`Store`] trait in domain terms; engines (SQLite
-//! today) turn validated OData queries into parameterised SQL. Only this crate knows SQL.
+//! embedded, PostgreSQL for replicas) turn validated OData queries into parameterised SQL. Only this crate knows SQL.
 
+mod columns;
 mod error;
 mod fixture;
 pub mod fleet;
 pub mod identity;
 pub mod odata_sql;
+pub mod postgres;
 pub mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use error::StoreError;
 pub use fixture::{Fixture, SeedSummary};
 pub use fleet::{FleetPolicy, FleetStore};
 pub use identity::{AuditQuery, IdentityStore, NewAuditEntry};
+pub use postgres::{PostgresConfig, PostgresStore};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

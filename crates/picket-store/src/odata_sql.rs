@@ -1,7 +1,9 @@
 //! Validated OData (`$filter`, `$orderby`) to SQL. User values only ever become bound
 //! parameters; the SQL text is built from our own column names and operators alone.
-//! Columns holding text are declared `COLLATE NOCASE`, so comparisons are case-insensitive
-//! as in Graph.
+//! Two dialects: SQLite (`?` placeholders, `json_each`, text columns declared `COLLATE NOCASE`)
+//! and PostgreSQL (`$n` placeholders, `jsonb_array_elements_text`, and `lower()` on both sides
+//! of case-insensitive columns, which are declared `COLLATE "C"` so `lower()` folds ASCII only
+//! and orders bytewise, exactly as SQLite's NOCASE does).
 
 use picket_odata::{CmpOp, Expr, LambdaKind, Literal, Operand, OrderBy, StrFunc};
 
@@ -17,6 +19,8 @@ pub enum SqlValue {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
     Scalar,
+    /// Text compared and ordered case-insensitively (SQLite: declared `COLLATE NOCASE`).
+    NoCase,
     /// 0/1 integer.
     Bool,
     /// A JSON array of strings.
@@ -49,17 +53,53 @@ pub struct SqlFragment {
     pub params: Vec<SqlValue>,
 }
 
+/// The SQL dialect to emit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    /// `first_param` is the number of parameters bound before this fragment, so its
+    /// placeholders start at `$first_param + 1`.
+    Postgres {
+        first_param: usize,
+    },
+}
+
+/// The SQLite WHERE fragment for a validated `$filter`.
 pub fn filter_sql(expr: &Expr, columns: &[Column]) -> Result<SqlFragment, UnmappedProperty> {
+    filter_sql_for(expr, columns, Dialect::Sqlite)
+}
+
+pub fn filter_sql_for(
+    expr: &Expr,
+    columns: &[Column],
+    dialect: Dialect,
+) -> Result<SqlFragment, UnmappedProperty> {
     let mut out = SqlFragment::default();
-    write_expr(expr, columns, None, &mut out)?;
+    let mut w = Writer {
+        columns,
+        dialect,
+        out: &mut out,
+    };
+    w.expr(expr, None)?;
     Ok(out)
 }
 
-/// `ORDER BY` terms for `$orderby`, with `id` appended so paging is stable.
+/// `ORDER BY` terms for `$orderby` (SQLite), with `id` appended so paging is stable.
 pub fn order_sql(
     order: &[OrderBy],
     columns: &[Column],
     default: &str,
+) -> Result<String, UnmappedProperty> {
+    order_sql_for(order, columns, default, Dialect::Sqlite)
+}
+
+/// `ORDER BY` terms in either dialect. PostgreSQL sorts NULLs last ascending where SQLite
+/// sorts them first, so its terms say where NULLs go.
+pub fn order_sql_for(
+    order: &[OrderBy],
+    columns: &[Column],
+    default: &str,
+    dialect: Dialect,
 ) -> Result<String, UnmappedProperty> {
     if order.is_empty() {
         return Ok(default.to_string());
@@ -67,11 +107,25 @@ pub fn order_sql(
     let mut terms = Vec::with_capacity(order.len() + 1);
     for o in order {
         let c = lookup(columns, o.property)?;
-        terms.push(format!(
-            "{} {}",
-            c.column,
-            if o.descending { "DESC" } else { "ASC" }
-        ));
+        let term = match (dialect, c.kind) {
+            (Dialect::Sqlite, _) => {
+                format!("{} {}", c.column, if o.descending { "DESC" } else { "ASC" })
+            }
+            (Dialect::Postgres { .. }, kind) => {
+                let column = if kind == ColumnKind::NoCase {
+                    format!("lower({})", c.column)
+                } else {
+                    c.column.to_string()
+                };
+                let dir = if o.descending {
+                    "DESC NULLS LAST"
+                } else {
+                    "ASC NULLS FIRST"
+                };
+                format!("{column} {dir}")
+            }
+        };
+        terms.push(term);
     }
     if !order.iter().any(|o| o.property == "id") {
         terms.push("id ASC".into());
@@ -96,8 +150,8 @@ fn operand_sql<'a>(
             let c = lookup(columns, p)?;
             Ok((c.column, c.kind))
         }
-        // Inside a lambda: the json_each value, compared case-insensitively like other text.
-        Operand::LambdaItem => Ok((item.unwrap_or("NULL"), ColumnKind::Scalar)),
+        // Inside a lambda: the array element, compared case-insensitively like other text.
+        Operand::LambdaItem => Ok((item.unwrap_or("NULL"), ColumnKind::NoCase)),
     }
 }
 
@@ -123,95 +177,159 @@ fn like_pattern(func: StrFunc, value: &str) -> String {
     }
 }
 
-fn write_expr(
-    expr: &Expr,
-    columns: &[Column],
-    item: Option<&str>,
-    out: &mut SqlFragment,
-) -> Result<(), UnmappedProperty> {
-    match expr {
-        Expr::And(a, b) | Expr::Or(a, b) => {
-            out.sql.push('(');
-            write_expr(a, columns, item, out)?;
-            out.sql.push_str(if matches!(expr, Expr::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            });
-            write_expr(b, columns, item, out)?;
-            out.sql.push(')');
-        }
-        Expr::Not(inner) => {
-            out.sql.push_str("NOT (");
-            write_expr(inner, columns, item, out)?;
-            out.sql.push(')');
-        }
-        Expr::Compare { left, op, right } => {
-            let (column, _) = operand_sql(left, columns, item)?;
-            let collate = if item.is_some() {
-                " COLLATE NOCASE"
-            } else {
-                ""
-            };
-            // `IS`/`IS NOT` are null-safe, so `not (description eq 'x')` keeps rows without a
-            // description, as OData's null semantics require. Ordering comparisons on NULL are
-            // false, never NULL, via COALESCE.
-            match op {
-                CmpOp::Eq => out.sql.push_str(&format!("({column}{collate} IS ?)")),
-                CmpOp::Ne => out.sql.push_str(&format!("({column}{collate} IS NOT ?)")),
-                _ => {
-                    let sym = match op {
-                        CmpOp::Gt => ">",
-                        CmpOp::Ge => ">=",
-                        CmpOp::Lt => "<",
-                        _ => "<=",
-                    };
-                    out.sql
-                        .push_str(&format!("COALESCE({column}{collate} {sym} ?, 0)"));
-                }
+struct Writer<'a> {
+    columns: &'a [Column],
+    dialect: Dialect,
+    out: &'a mut SqlFragment,
+}
+
+impl Writer<'_> {
+    /// Binds a value and returns its placeholder.
+    fn bind(&mut self, value: SqlValue) -> String {
+        self.out.params.push(value);
+        match self.dialect {
+            Dialect::Sqlite => "?".into(),
+            Dialect::Postgres { first_param } => {
+                format!("${}", first_param + self.out.params.len())
             }
-            out.params.push(literal_value(right));
-        }
-        Expr::Call { func, arg, value } => {
-            let (column, _) = operand_sql(arg, columns, item)?;
-            out.sql
-                .push_str(&format!("COALESCE({column} LIKE ? ESCAPE '\\', 0)"));
-            out.params.push(SqlValue::Text(like_pattern(*func, value)));
-        }
-        Expr::Lambda {
-            kind,
-            collection,
-            body,
-        } => {
-            let c = lookup(columns, collection)?;
-            match (kind, body) {
-                (_, None) => out
-                    .sql
-                    .push_str(&format!("(json_array_length({}) > 0)", c.column)),
-                (LambdaKind::Any, Some(body)) => {
-                    out.sql.push_str(&format!(
-                        "EXISTS (SELECT 1 FROM json_each({}) WHERE ",
-                        c.column
-                    ));
-                    write_expr(body, columns, Some("json_each.value"), out)?;
-                    out.sql.push(')');
-                }
-                (LambdaKind::All, Some(body)) => {
-                    out.sql.push_str(&format!(
-                        "NOT EXISTS (SELECT 1 FROM json_each({}) WHERE NOT COALESCE(",
-                        c.column
-                    ));
-                    write_expr(body, columns, Some("json_each.value"), out)?;
-                    out.sql.push_str(", 0))");
-                }
-            }
-        }
-        Expr::BoolProperty(p) => {
-            let c = lookup(columns, p)?;
-            out.sql.push_str(&format!("({} = 1)", c.column));
         }
     }
-    Ok(())
+
+    fn pg(&self) -> bool {
+        matches!(self.dialect, Dialect::Postgres { .. })
+    }
+
+    /// A column (and a placeholder) as compared: PostgreSQL lower-cases both sides of
+    /// case-insensitive text; in SQLite the column's NOCASE collation does it.
+    fn side(&self, column: &str, kind: ColumnKind, lambda_item: bool) -> String {
+        match (self.pg(), kind) {
+            (true, ColumnKind::NoCase) => format!("lower({column})"),
+            (false, _) if lambda_item => format!("{column} COLLATE NOCASE"),
+            _ => column.to_string(),
+        }
+    }
+
+    fn param_side(&self, placeholder: String, kind: ColumnKind) -> String {
+        if self.pg() && kind == ColumnKind::NoCase {
+            format!("lower({placeholder}::text COLLATE \"C\")")
+        } else {
+            placeholder
+        }
+    }
+
+    fn expr(&mut self, expr: &Expr, item: Option<&str>) -> Result<(), UnmappedProperty> {
+        let no = if self.pg() { "false" } else { "0" };
+        match expr {
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                self.out.sql.push('(');
+                self.expr(a, item)?;
+                self.out.sql.push_str(if matches!(expr, Expr::And(..)) {
+                    " AND "
+                } else {
+                    " OR "
+                });
+                self.expr(b, item)?;
+                self.out.sql.push(')');
+            }
+            Expr::Not(inner) => {
+                self.out.sql.push_str("NOT (");
+                self.expr(inner, item)?;
+                self.out.sql.push(')');
+            }
+            Expr::Compare { left, op, right } => {
+                let (column, kind) = operand_sql(left, self.columns, item)?;
+                let is_item = matches!(left, Operand::LambdaItem);
+                let lhs = self.side(column, kind, is_item);
+                let placeholder = self.bind(literal_value(right));
+                let rhs = self.param_side(placeholder, kind);
+                // `IS`/`IS NOT` (PostgreSQL: `IS [NOT] DISTINCT FROM`) are null-safe, so
+                // `not (description eq 'x')` keeps rows without a description, as OData's null
+                // semantics require. Ordering comparisons on NULL are false, never NULL, via
+                // COALESCE.
+                let (is, is_not) = if self.pg() {
+                    ("IS NOT DISTINCT FROM", "IS DISTINCT FROM")
+                } else {
+                    ("IS", "IS NOT")
+                };
+                let sql = match op {
+                    CmpOp::Eq => format!("({lhs} {is} {rhs})"),
+                    CmpOp::Ne => format!("({lhs} {is_not} {rhs})"),
+                    _ => {
+                        let sym = match op {
+                            CmpOp::Gt => ">",
+                            CmpOp::Ge => ">=",
+                            CmpOp::Lt => "<",
+                            _ => "<=",
+                        };
+                        format!("COALESCE({lhs} {sym} {rhs}, {no})")
+                    }
+                };
+                self.out.sql.push_str(&sql);
+            }
+            Expr::Call { func, arg, value } => {
+                let (column, _) = operand_sql(arg, self.columns, item)?;
+                let placeholder = self.bind(SqlValue::Text(like_pattern(*func, value)));
+                // SQLite's LIKE ignores ASCII case; PostgreSQL's does not (and ILIKE would fold
+                // more than ASCII), so both sides are lower-cased there.
+                let sql = if self.pg() {
+                    format!(
+                        "COALESCE(lower({column}) LIKE {} ESCAPE '\\', {no})",
+                        self.param_side(placeholder, ColumnKind::NoCase)
+                    )
+                } else {
+                    format!("COALESCE({column} LIKE {placeholder} ESCAPE '\\', {no})")
+                };
+                self.out.sql.push_str(&sql);
+            }
+            Expr::Lambda {
+                kind,
+                collection,
+                body,
+            } => {
+                let c = lookup(self.columns, collection)?;
+                let (elements, element) = if self.pg() {
+                    (
+                        format!(
+                            "jsonb_array_elements_text({}::jsonb) AS json_each(value)",
+                            c.column
+                        ),
+                        "(json_each.value COLLATE \"C\")",
+                    )
+                } else {
+                    (format!("json_each({})", c.column), "json_each.value")
+                };
+                match (kind, body) {
+                    (_, None) => {
+                        let sql = if self.pg() {
+                            format!("(jsonb_array_length({}::jsonb) > 0)", c.column)
+                        } else {
+                            format!("(json_array_length({}) > 0)", c.column)
+                        };
+                        self.out.sql.push_str(&sql);
+                    }
+                    (LambdaKind::Any, Some(body)) => {
+                        self.out
+                            .sql
+                            .push_str(&format!("EXISTS (SELECT 1 FROM {elements} WHERE "));
+                        self.expr(body, Some(element))?;
+                        self.out.sql.push(')');
+                    }
+                    (LambdaKind::All, Some(body)) => {
+                        self.out.sql.push_str(&format!(
+                            "NOT EXISTS (SELECT 1 FROM {elements} WHERE NOT COALESCE("
+                        ));
+                        self.expr(body, Some(element))?;
+                        self.out.sql.push_str(&format!(", {no}))"));
+                    }
+                }
+            }
+            Expr::BoolProperty(p) => {
+                let c = lookup(self.columns, p)?;
+                self.out.sql.push_str(&format!("({} = 1)", c.column));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -220,6 +338,8 @@ mod tests {
 
     const COLUMNS: &[Column] = &[
         col("status", "status", ColumnKind::Scalar),
+        col("displayName", "display_name", ColumnKind::NoCase),
+        col("openHealthIssuesCount", "open_count", ColumnKind::Scalar),
         col("domainNames", "domain_names", ColumnKind::JsonList),
         col(
             "settings/isDelayedDeploymentEnabled",
@@ -276,5 +396,134 @@ mod tests {
             vec![SqlValue::Text("'; DROP TABLE x; --".into())],
         );
         assert!(filter_sql(&Expr::BoolProperty("nope".into()), COLUMNS).is_err());
+    }
+
+    fn check_pg(expr: Expr, first_param: usize, sql: &str, params: Vec<SqlValue>) {
+        let f = filter_sql_for(&expr, COLUMNS, Dialect::Postgres { first_param }).expect("mapped");
+        assert_eq!(f.sql, sql);
+        assert_eq!(f.params, params);
+    }
+
+    fn name_eq(v: &str) -> Expr {
+        Expr::Compare {
+            left: Operand::Property("displayName".into()),
+            op: CmpOp::Eq,
+            right: Literal::String(v.into()),
+        }
+    }
+
+    #[test]
+    fn postgres_translations() {
+        check_pg(
+            Expr::And(
+                Box::new(name_eq("DC1")),
+                Box::new(Expr::Compare {
+                    left: Operand::Property("openHealthIssuesCount".into()),
+                    op: CmpOp::Gt,
+                    right: Literal::Int(2),
+                }),
+            ),
+            1,
+            "((lower(display_name) IS NOT DISTINCT FROM lower($2::text COLLATE \"C\")) AND COALESCE(open_count > $3, false))",
+            vec![SqlValue::Text("DC1".into()), SqlValue::Int(2)],
+        );
+        check_pg(
+            Expr::Not(Box::new(Expr::Compare {
+                left: Operand::Property("status".into()),
+                op: CmpOp::Ne,
+                right: Literal::Null,
+            })),
+            0,
+            "NOT ((status IS DISTINCT FROM $1))",
+            vec![SqlValue::Null],
+        );
+        check_pg(
+            Expr::Call {
+                func: StrFunc::StartsWith,
+                arg: Operand::Property("status".into()),
+                value: "Op_".into(),
+            },
+            0,
+            "COALESCE(lower(status) LIKE lower($1::text COLLATE \"C\") ESCAPE '\\', false)",
+            vec![SqlValue::Text("Op\\_%".into())],
+        );
+        check_pg(
+            Expr::Lambda {
+                kind: LambdaKind::All,
+                collection: "domainNames".into(),
+                body: Some(Box::new(Expr::Compare {
+                    left: Operand::LambdaItem,
+                    op: CmpOp::Eq,
+                    right: Literal::String("Contoso.com".into()),
+                })),
+            },
+            0,
+            "NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(domain_names::jsonb) AS json_each(value) WHERE NOT COALESCE((lower((json_each.value COLLATE \"C\")) IS NOT DISTINCT FROM lower($1::text COLLATE \"C\")), false))",
+            vec![SqlValue::Text("Contoso.com".into())],
+        );
+        check_pg(
+            Expr::Lambda {
+                kind: LambdaKind::Any,
+                collection: "domainNames".into(),
+                body: None,
+            },
+            0,
+            "(jsonb_array_length(domain_names::jsonb) > 0)",
+            vec![],
+        );
+        check_pg(
+            Expr::BoolProperty("settings/isDelayedDeploymentEnabled".into()),
+            0,
+            "(is_delayed = 1)",
+            vec![],
+        );
+        // User text never reaches the SQL text, in either dialect.
+        check_pg(
+            name_eq("'; DROP TABLE x; --"),
+            0,
+            "(lower(display_name) IS NOT DISTINCT FROM lower($1::text COLLATE \"C\"))",
+            vec![SqlValue::Text("'; DROP TABLE x; --".into())],
+        );
+    }
+
+    #[test]
+    fn sqlite_lambda_items_ignore_case() {
+        check(
+            Expr::Lambda {
+                kind: LambdaKind::Any,
+                collection: "domainNames".into(),
+                body: Some(Box::new(Expr::Compare {
+                    left: Operand::LambdaItem,
+                    op: CmpOp::Eq,
+                    right: Literal::String("x".into()),
+                })),
+            },
+            "EXISTS (SELECT 1 FROM json_each(domain_names) WHERE (json_each.value COLLATE NOCASE IS ?))",
+            vec![SqlValue::Text("x".into())],
+        );
+    }
+
+    #[test]
+    fn orders_in_both_dialects() {
+        let order = [
+            OrderBy {
+                property: "displayName",
+                descending: true,
+            },
+            OrderBy {
+                property: "status",
+                descending: false,
+            },
+        ];
+        assert_eq!(
+            order_sql(&order, COLUMNS, "x").expect("mapped"),
+            "display_name DESC, status ASC, id ASC"
+        );
+        assert_eq!(
+            order_sql_for(&order, COLUMNS, "x", Dialect::Postgres { first_param: 0 })
+                .expect("mapped"),
+            "lower(display_name) DESC NULLS LAST, status ASC NULLS FIRST, id ASC"
+        );
+        assert_eq!(order_sql(&[], COLUMNS, "x").expect("mapped"), "x");
     }
 }

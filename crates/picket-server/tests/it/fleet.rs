@@ -3,7 +3,6 @@
 
 use crate::support::*;
 use picket_domain::time::ManualClock;
-use picket_store::FleetStore;
 use serde_json::{json, Value};
 use std::sync::Arc;
 

@@ -9,7 +9,7 @@ use picket_auth::{DirectoryRole, SigningKey, TokenRequest};
 use picket_domain::identity::{App, TrustedIssuer};
 use picket_domain::TenantId;
 use picket_server::throttle::{parse_limit, ThrottleSettings};
-use picket_store::{AuditQuery, IdentityStore};
+use picket_store::AuditQuery;
 use serde_json::json;
 use std::sync::Arc;
 

@@ -1,4 +1,5 @@
-//! The harness: a real Picket server on `127.0.0.1:0` over a fresh SQLite file, tokens from a
+//! The harness: a real Picket server on `127.0.0.1:0` over a fresh store (a SQLite file, or a
+//! PostgreSQL schema of its own when `PICKET_TEST_DATABASE_URL` is set), tokens from a
 //! signing key made once per test process, a standard fixture with known ids, and helpers that
 //! check Graph's response conventions.
 
@@ -7,7 +8,8 @@ use picket_domain::time::{ManualClock, SystemClock};
 use picket_domain::{DeploymentPackage, TenantId};
 use picket_server::throttle::{Throttle, ThrottleSettings};
 use picket_server::{ApiSettings, AppState, FleetSettings, IdentitySettings};
-use picket_store::{Catalogue, Fixture, SqliteStore, Store};
+use picket_store::testing::TestDatabase;
+use picket_store::{Catalogue, Fixture, Store};
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use std::sync::{Arc, OnceLock};
@@ -185,12 +187,13 @@ impl Resp {
 pub struct TestApp {
     /// `http://127.0.0.1:{port}`.
     pub base: String,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     /// The server's own state (for reloading keys and issuers as `serve` does periodically).
     pub state: AppState,
     client: reqwest::Client,
     _shutdown: tokio::sync::oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
+    /// Dropped last: the server and store stop before their database goes.
+    _db: TestDatabase,
 }
 
 pub struct TestAppBuilder {
@@ -225,15 +228,11 @@ impl TestAppBuilder {
     }
 
     pub async fn start(self) -> TestApp {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let db = TestDatabase::new().expect("test database");
         let catalogue = Catalogue {
             unified_sensor_version: UNIFIED_VERSION.into(),
         };
-        let store = Arc::new(
-            SqliteStore::open(&dir.path().join("picket.db"), catalogue)
-                .await
-                .expect("open store"),
-        );
+        let store = db.open(catalogue).await.expect("open store");
         let verifier = Arc::new(TokenVerifier::new(
             Arc::new(KeyRing::new(vec![signing_key()])),
             ISSUER,
@@ -280,7 +279,7 @@ impl TestAppBuilder {
             state,
             client: reqwest::Client::builder().build().expect("client"),
             _shutdown: tx,
-            _dir: dir,
+            _db: db,
         };
         for (tenant, fixture) in self.seeds {
             app.seed(&tenant, &fixture).await;

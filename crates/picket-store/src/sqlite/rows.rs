@@ -1,69 +1,10 @@
 //! Row ↔ entity mapping and the column maps that OData properties resolve through.
 
-use crate::odata_sql::{col, Column, ColumnKind::*, SqlValue};
+pub use crate::columns::*;
+use crate::odata_sql::SqlValue;
 use deadpool_sqlite::rusqlite::{self, types::Value, Row};
 use picket_domain::time::{format_timestamp, parse_timestamp, Timestamp};
 use picket_domain::*;
-
-pub const SENSOR_COLUMNS: &[Column] = &[
-    col("id", "id", Scalar),
-    col("createdDateTime", "created_date_time", Scalar),
-    col("deploymentStatus", "deployment_status", Scalar),
-    col("displayName", "display_name", Scalar),
-    col("domainName", "domain_name", Scalar),
-    col("healthStatus", "health_status", Scalar),
-    col("openHealthIssuesCount", "open_health_issues_count", Scalar),
-    col("sensorType", "sensor_type", Scalar),
-    col("serviceStatus", "service_status", Scalar),
-    col("version", "version", Scalar),
-    col("settings/description", "description", Scalar),
-    col(
-        "settings/domainControllerDnsNames",
-        "dc_dns_names",
-        JsonList,
-    ),
-    col("settings/isDelayedDeploymentEnabled", "is_delayed", Bool),
-];
-
-pub const SENSOR_SELECT: &str = "id, created_date_time, deployment_status, display_name, domain_name, \
-    health_status, open_health_issues_count, sensor_type, service_status, description, dc_dns_names, \
-    is_delayed, version";
-
-pub const ISSUE_COLUMNS: &[Column] = &[
-    col("id", "id", Scalar),
-    col("additionalInformation", "additional_information", JsonList),
-    col("createdDateTime", "created_date_time", Scalar),
-    col("description", "description", Scalar),
-    col("displayName", "display_name", Scalar),
-    col("domainNames", "domain_names", JsonList),
-    col("healthIssueType", "health_issue_type", Scalar),
-    col("issueTypeId", "issue_type_id", Scalar),
-    col("lastModifiedDateTime", "last_modified_date_time", Scalar),
-    col("recommendations", "recommendations", JsonList),
-    col(
-        "recommendedActionCommands",
-        "recommended_action_commands",
-        JsonList,
-    ),
-    col("sensorDNSNames", "sensor_dns_names", JsonList),
-    col("severity", "severity", Scalar),
-    col("status", "status", Scalar),
-];
-
-pub const ISSUE_SELECT: &str =
-    "id, additional_information, created_date_time, description, display_name, \
-    domain_names, health_issue_type, issue_type_id, last_modified_date_time, recommendations, \
-    recommended_action_commands, sensor_dns_names, severity, status";
-
-pub const CANDIDATE_COLUMNS: &[Column] = &[
-    col("id", "id", Scalar),
-    col("computerDnsName", "computer_dns_name", Scalar),
-    col("lastSeenDateTime", "last_seen_date_time", Scalar),
-    col("senseClientVersion", "sense_client_version", Scalar),
-];
-
-pub const CANDIDATE_SELECT: &str =
-    "id, computer_dns_name, last_seen_date_time, sense_client_version";
 
 pub fn to_sql(v: &SqlValue) -> Value {
     match v {

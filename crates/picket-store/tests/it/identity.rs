@@ -1,9 +1,9 @@
 //! The identity tables through `IdentityStore`: apps and credentials, users, trusted issuers,
 //! signing keys and the audit log, including after a reopen (restart).
 
-use super::{store, tenant, ts, A, B};
+use super::{catalogue, store, tenant, ts, A, B};
 use picket_domain::identity::*;
-use picket_store::{AuditQuery, IdentityStore, NewAuditEntry, SqliteStore, StoreError};
+use picket_store::{AuditQuery, NewAuditEntry, StoreError};
 
 fn app(tenant_id: &str, client_id: &str) -> App {
     App {
@@ -164,14 +164,7 @@ async fn signing_keys_rotate_and_survive_a_restart() {
         Err(StoreError::Conflict(_))
     ));
     drop(s);
-    let reopened = SqliteStore::open(
-        &dir.path().join("picket.db"),
-        picket_store::Catalogue {
-            unified_sensor_version: "3.1.0.0".into(),
-        },
-    )
-    .await
-    .expect("reopen");
+    let reopened = dir.open(catalogue()).await.expect("reopen");
     let keys = reopened.signing_keys().await.expect("keys");
     assert_eq!(keys[0].kid, "k3");
     assert_eq!(keys[0].retired_at, None);

@@ -1,26 +1,32 @@
-//! The SQLite store through its `Store` trait, on fresh database files: seeding, derived
+//! The store through its `Store` trait, on a fresh database each (a SQLite file, or a
+//! PostgreSQL schema of its own when `PICKET_TEST_DATABASE_URL` is set): seeding, derived
 //! health, filters, activation (also under concurrency), access keys, tenant isolation.
 
 use picket_domain::time::{parse_timestamp, Timestamp};
 use picket_domain::*;
 use picket_odata::{parse_query, validate_query, ValidatedQuery};
-use picket_store::{Catalogue, Fixture, IssueScope, PageRequest, SqliteStore, Store, StoreError};
+use picket_store::testing::TestDatabase;
+use picket_store::{Catalogue, Fixture, IssueScope, PageRequest, Store, StoreError};
 use std::sync::Arc;
 
+mod engines;
 mod identity;
+mod schema;
 
 const A: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
 const B: &str = "11111111-2222-3333-4444-555555555555";
 
-async fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let catalogue = Catalogue {
+fn catalogue() -> Catalogue {
+    Catalogue {
         unified_sensor_version: "3.1.0.0".into(),
-    };
-    let store = SqliteStore::open(&dir.path().join("picket.db"), catalogue)
-        .await
-        .expect("open");
-    (dir, Arc::new(store))
+    }
+}
+
+/// A store on a fresh database; the database goes when the first value is dropped.
+async fn store() -> (TestDatabase, Arc<dyn Store>) {
+    let db = TestDatabase::new().expect("test database");
+    let store = db.open(catalogue()).await.expect("open");
+    (db, store)
 }
 
 fn tenant(t: &str) -> TenantId {
@@ -110,7 +116,7 @@ fn fixture() -> Fixture {
     }
 }
 
-async fn health(store: &SqliteStore, t: &TenantId, id: &str) -> (SensorHealthStatus, i64) {
+async fn health(store: &dyn Store, t: &TenantId, id: &str) -> (SensorHealthStatus, i64) {
     let s = store
         .find_sensor(t, &SensorId::new(id))
         .await
@@ -125,15 +131,15 @@ async fn seeding_derives_health_from_open_issues_only() {
     let t = tenant(A);
     store.seed(&t, &fixture()).await.expect("seed");
     assert_eq!(
-        health(&store, &t, "s1").await,
+        health(store.as_ref(), &t, "s1").await,
         (SensorHealthStatus::NotHealthyHigh, 2)
     );
     assert_eq!(
-        health(&store, &t, "s2").await,
+        health(store.as_ref(), &t, "s2").await,
         (SensorHealthStatus::NotHealthyLow, 1)
     );
     assert_eq!(
-        health(&store, &t, "s3").await,
+        health(store.as_ref(), &t, "s3").await,
         (SensorHealthStatus::Healthy, 0)
     );
     // Closing the high issue lowers DC1 to its remaining low one; reopening restores it.
@@ -148,7 +154,7 @@ async fn seeding_derives_health_from_open_issues_only() {
         .await
         .expect("save");
     assert_eq!(
-        health(&store, &t, "s1").await,
+        health(store.as_ref(), &t, "s1").await,
         (SensorHealthStatus::NotHealthyLow, 1)
     );
     store
@@ -156,7 +162,7 @@ async fn seeding_derives_health_from_open_issues_only() {
         .await
         .expect("save");
     assert_eq!(
-        health(&store, &t, "s2").await,
+        health(store.as_ref(), &t, "s2").await,
         (SensorHealthStatus::NotHealthyHigh, 2)
     );
     let issues = store
@@ -412,6 +418,44 @@ async fn concurrent_activations_make_exactly_one_sensor() {
     assert_eq!(store.count_sensors(&t, &q).await.expect("count"), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_patches_never_lose_a_field() {
+    use picket_domain::rules::SettingsPatch;
+    let (_dir, store) = store().await;
+    let t = tenant(A);
+    store.seed(&t, &fixture()).await.expect("seed");
+    let id = SensorId::new("s1");
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let (store, t, id) = (store.clone(), t.clone(), id.clone());
+            let patch = if i % 2 == 0 {
+                SettingsPatch {
+                    description: Some(Some(format!("edited by {i}"))),
+                    ..SettingsPatch::default()
+                }
+            } else {
+                SettingsPatch {
+                    is_delayed_deployment_enabled: Some(true),
+                    ..SettingsPatch::default()
+                }
+            };
+            tokio::spawn(async move { store.save_sensor_settings(&t, &id, &patch).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("join").expect("patch").expect("sensor");
+    }
+    let s = store.find_sensor(&t, &id).await.expect("find").expect("s1");
+    assert!(s.settings.is_delayed_deployment_enabled, "{s:?}");
+    assert!(
+        s.settings
+            .description
+            .as_deref()
+            .is_some_and(|d| d.starts_with("edited by")),
+        "{s:?}"
+    );
+}
+
 #[tokio::test]
 async fn deleting_a_sensor_closes_its_sensor_issues() {
     let (_dir, store) = store().await;
@@ -430,26 +474,21 @@ async fn deleting_a_sensor_closes_its_sensor_issues() {
     assert_eq!(h1.last_modified_date_time, ts("2024-02-01T00:00:00Z"));
     // h2 also names DC1 and stays open, so DC2 keeps its low issue.
     assert_eq!(
-        health(&store, &t, "s2").await,
+        health(store.as_ref(), &t, "s2").await,
         (SensorHealthStatus::NotHealthyLow, 1)
     );
 }
 
 #[tokio::test]
 async fn data_survives_reopening() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("picket.db");
-    let catalogue = Catalogue {
-        unified_sensor_version: "3.1.0.0".into(),
-    };
+    let db = TestDatabase::new().expect("test database");
     let t = tenant(A);
     {
-        let store = SqliteStore::open(&path, catalogue.clone())
-            .await
-            .expect("open");
+        let store = db.open(catalogue()).await.expect("open");
         store.seed(&t, &fixture()).await.expect("seed");
     }
-    let store = SqliteStore::open(&path, catalogue)
+    let store = db
+        .open(catalogue())
         .await
         .expect("reopen applies no migration twice");
     assert_eq!(

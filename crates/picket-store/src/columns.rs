@@ -1,0 +1,64 @@
+//! The column maps OData properties resolve through, and the select lists the engines read
+//! entities with. Shared by both engines: the logical schema is the same.
+
+use crate::odata_sql::{col, Column, ColumnKind::*};
+
+pub const SENSOR_COLUMNS: &[Column] = &[
+    col("id", "id", Scalar),
+    col("createdDateTime", "created_date_time", Scalar),
+    col("deploymentStatus", "deployment_status", Scalar),
+    col("displayName", "display_name", NoCase),
+    col("domainName", "domain_name", NoCase),
+    col("healthStatus", "health_status", Scalar),
+    col("openHealthIssuesCount", "open_health_issues_count", Scalar),
+    col("sensorType", "sensor_type", Scalar),
+    col("serviceStatus", "service_status", Scalar),
+    col("version", "version", NoCase),
+    col("settings/description", "description", NoCase),
+    col(
+        "settings/domainControllerDnsNames",
+        "dc_dns_names",
+        JsonList,
+    ),
+    col("settings/isDelayedDeploymentEnabled", "is_delayed", Bool),
+];
+
+pub const SENSOR_SELECT: &str = "id, created_date_time, deployment_status, display_name, domain_name, \
+    health_status, open_health_issues_count, sensor_type, service_status, description, dc_dns_names, \
+    is_delayed, version";
+
+pub const ISSUE_COLUMNS: &[Column] = &[
+    col("id", "id", Scalar),
+    col("additionalInformation", "additional_information", JsonList),
+    col("createdDateTime", "created_date_time", Scalar),
+    col("description", "description", NoCase),
+    col("displayName", "display_name", NoCase),
+    col("domainNames", "domain_names", JsonList),
+    col("healthIssueType", "health_issue_type", Scalar),
+    col("issueTypeId", "issue_type_id", NoCase),
+    col("lastModifiedDateTime", "last_modified_date_time", Scalar),
+    col("recommendations", "recommendations", JsonList),
+    col(
+        "recommendedActionCommands",
+        "recommended_action_commands",
+        JsonList,
+    ),
+    col("sensorDNSNames", "sensor_dns_names", JsonList),
+    col("severity", "severity", Scalar),
+    col("status", "status", Scalar),
+];
+
+pub const ISSUE_SELECT: &str =
+    "id, additional_information, created_date_time, description, display_name, \
+    domain_names, health_issue_type, issue_type_id, last_modified_date_time, recommendations, \
+    recommended_action_commands, sensor_dns_names, severity, status";
+
+pub const CANDIDATE_COLUMNS: &[Column] = &[
+    col("id", "id", Scalar),
+    col("computerDnsName", "computer_dns_name", NoCase),
+    col("lastSeenDateTime", "last_seen_date_time", Scalar),
+    col("senseClientVersion", "sense_client_version", NoCase),
+];
+
+pub const CANDIDATE_SELECT: &str =
+    "id, computer_dns_name, last_seen_date_time, sense_client_version";

@@ -1,0 +1,944 @@
+//! Fleet rows: enrolment, check-ins, and evaluation of one sensor by the domain's status engine
+//! and health rules, applied in the caller's transaction (as `sqlite/fleet.rs`).
+
+use super::health::refresh_health;
+use super::rows::ts;
+use super::{execute, health_issues, query, query_one, query_opt, sensors, Tx};
+use crate::fleet::*;
+use crate::StoreError;
+use picket_domain::fleet::health_rules::{self, Change, Rule, StoredIssue};
+use picket_domain::fleet::{derive, Observed, UpdateState};
+use picket_domain::time::{parse_timestamp, Timestamp};
+use picket_domain::*;
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// `dc1.contoso.com` → (`dc1`, `contoso.com`).
+fn split_fqdn(fqdn: &str) -> (String, String) {
+    let fqdn = fqdn.trim().trim_end_matches('.');
+    match fqdn.split_once('.') {
+        Some((host, domain)) => (host.to_string(), domain.to_ascii_lowercase()),
+        None => (fqdn.to_string(), String::new()),
+    }
+}
+
+/// The first column of an optional row, as text.
+async fn text_opt(
+    tx: &Tx<'_>,
+    sql: &str,
+    params: &[super::Param<'_>],
+) -> Result<Option<String>, StoreError> {
+    Ok(query_opt(tx, sql, params)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?)
+}
+
+async fn access_key_matches(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    access_key: &str,
+) -> Result<bool, StoreError> {
+    let known = text_opt(
+        tx,
+        "SELECT access_key FROM tenants WHERE tenant_id = $1",
+        &[&tenant.as_str()],
+    )
+    .await?;
+    // Compared in constant time; an unknown tenant looks the same as a wrong key.
+    Ok(known.is_some_and(|k| constant_time_eq(&k, access_key)))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn report_candidate(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    access_key: &str,
+    computer: &str,
+    sense_version: &str,
+    credential_hash: &str,
+    unified_version: &str,
+    now: Timestamp,
+) -> Result<Result<CandidateOutcome, AgentRefusal>, StoreError> {
+    if !access_key_matches(tx, tenant, access_key).await? {
+        return Ok(Err(AgentRefusal::BadAccessKey));
+    }
+    let computer = computer.trim().trim_end_matches('.').to_ascii_lowercase();
+    // Already a sensor with an agent: activated before, credential handed out before.
+    let enrolled = text_opt(
+        tx,
+        "SELECT sensor_id FROM sensor_agents WHERE tenant_id = $1 AND lower(computer_dns_name) = lower($2) \
+         AND deleted_at IS NULL",
+        &[&tenant.as_str(), &computer],
+    )
+    .await?;
+    if let Some(id) = enrolled {
+        return Ok(Ok(CandidateOutcome::Activated {
+            sensor: SensorId::new(id),
+            credential_issued: false,
+        }));
+    }
+    let waiting = text_opt(
+        tx,
+        "SELECT id FROM sensor_candidates WHERE tenant_id = $1 AND lower(computer_dns_name) = lower($2)",
+        &[&tenant.as_str(), &computer],
+    )
+    .await?;
+    let activated_sensor = text_opt(
+        tx,
+        "SELECT id FROM sensors WHERE tenant_id = $1 AND fqdn = $2",
+        &[&tenant.as_str(), &computer],
+    )
+    .await?;
+    let candidate_id = match (waiting, &activated_sensor) {
+        (Some(id), _) => {
+            execute(
+                tx,
+                "UPDATE sensor_candidates SET last_seen_date_time = $3, sense_client_version = $4 \
+                 WHERE tenant_id = $1 AND id = $2",
+                &[&tenant.as_str(), &id, &ts(&now), &sense_version],
+            )
+            .await?;
+            Some(CandidateId::new(id))
+        }
+        (None, Some(_)) => None,
+        (None, None) => {
+            let candidate = SensorCandidate {
+                id: CandidateId::generate(),
+                computer_dns_name: computer.clone(),
+                last_seen_date_time: now,
+                sense_client_version: sense_version.to_string(),
+            };
+            super::candidates::insert(tx, tenant, &candidate).await?;
+            Some(candidate.id)
+        }
+    };
+    let mut sensor_id = activated_sensor.map(SensorId::new);
+    if let Some(candidate) = &candidate_id {
+        // Automated mode activates a candidate the moment it arrives (spec §4.5).
+        if super::tenants::activation_mode(tx, tenant).await? == ActivationMode::Automated {
+            let outcome = super::candidates::activate(
+                tx,
+                tenant,
+                std::slice::from_ref(candidate),
+                unified_version,
+                now,
+            )
+            .await?;
+            sensor_id = outcome.activated.into_iter().next();
+        }
+    }
+    match sensor_id {
+        Some(id) => {
+            execute(
+                tx,
+                "INSERT INTO sensor_agents (tenant_id, sensor_id, computer_dns_name, credential_hash, enrolled_at) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (tenant_id, sensor_id) DO UPDATE SET computer_dns_name = excluded.computer_dns_name, \
+                 credential_hash = excluded.credential_hash, enrolled_at = excluded.enrolled_at, deleted_at = NULL, \
+                 last_seen = NULL, last_config_pull = NULL",
+                &[&tenant.as_str(), &id.as_str(), &computer, &credential_hash, &ts(&now)],
+            )
+            .await?;
+            Ok(Ok(CandidateOutcome::Activated {
+                sensor: id,
+                credential_issued: true,
+            }))
+        }
+        None => Ok(Ok(CandidateOutcome::Waiting {
+            candidate: candidate_id.unwrap_or_else(CandidateId::generate),
+        })),
+    }
+}
+
+pub async fn enroll(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    access_key: &str,
+    req: &EnrollRequest,
+    credential_hash: &str,
+    now: Timestamp,
+    policy: &FleetPolicy,
+) -> Result<Result<Enrolled, AgentRefusal>, StoreError> {
+    if !access_key_matches(tx, tenant, access_key).await? {
+        return Ok(Err(AgentRefusal::BadAccessKey));
+    }
+    let existing = text_opt(
+        tx,
+        "SELECT sensor_id FROM sensor_agents WHERE tenant_id = $1 AND lower(computer_dns_name) = lower($2) \
+         AND deleted_at IS NULL",
+        &[&tenant.as_str(), &req.computer_dns_name],
+    )
+    .await?;
+    let (id, reinstalled) = match existing {
+        Some(id) => {
+            // A re-install of the same computer: same sensor, new credential.
+            execute(
+                tx,
+                "UPDATE sensor_agents SET credential_hash = $3, last_config_pull = NULL, update_state = 'idle' \
+                 WHERE tenant_id = $1 AND sensor_id = $2",
+                &[&tenant.as_str(), &id, &credential_hash],
+            )
+            .await?;
+            execute(
+                tx,
+                "UPDATE sensors SET version = $3 WHERE tenant_id = $1 AND id = $2",
+                &[&tenant.as_str(), &id, &req.version],
+            )
+            .await?;
+            (SensorId::new(id), true)
+        }
+        None => {
+            // A computer enrolled before and then deleted starts over as a new sensor.
+            execute(
+                tx,
+                "DELETE FROM sensor_agents WHERE tenant_id = $1 AND lower(computer_dns_name) = lower($2)",
+                &[&tenant.as_str(), &req.computer_dns_name],
+            )
+            .await?;
+            let (host, domain) = split_fqdn(&req.computer_dns_name);
+            let sensor = Sensor {
+                id: SensorId::generate(),
+                created_date_time: now,
+                deployment_status: DeploymentStatus::Syncing,
+                display_name: host,
+                domain_name: domain,
+                health_status: SensorHealthStatus::Healthy,
+                open_health_issues_count: 0,
+                sensor_type: req.sensor_type,
+                service_status: ServiceStatus::Starting,
+                settings: SensorSettings::default(),
+                version: req.version.clone(),
+            };
+            sensors::insert(tx, tenant, &sensor).await?;
+            execute(
+                tx,
+                "INSERT INTO sensor_agents (tenant_id, sensor_id, computer_dns_name, credential_hash, enrolled_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &tenant.as_str(),
+                    &sensor.id.as_str(),
+                    &req.computer_dns_name,
+                    &credential_hash,
+                    &ts(&now),
+                ],
+            )
+            .await?;
+            (sensor.id, false)
+        }
+    };
+    evaluate(tx, tenant, &id, now, policy, &mut SweepSummary::default()).await?;
+    let sensor = sensors::find(tx, tenant, id.as_str())
+        .await?
+        .ok_or_else(|| StoreError::Internal("enrolled sensor vanished".into()))?;
+    Ok(Ok(Enrolled {
+        sensor,
+        reinstalled,
+    }))
+}
+
+fn host_issues_json(issues: &[HostIssue]) -> String {
+    let items: Vec<serde_json::Value> = issues
+        .iter()
+        .map(|i| {
+            serde_json::json!({"issueTypeId": i.issue_type_id, "displayName": i.display_name, "severity": i.severity.as_str()})
+        })
+        .collect();
+    serde_json::Value::Array(items).to_string()
+}
+
+fn host_issues_from_json(text: &str) -> Vec<HostIssue> {
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(text)
+    else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|v| {
+            Some(HostIssue {
+                issue_type_id: v.get("issueTypeId")?.as_str()?.to_string(),
+                display_name: v.get("displayName")?.as_str()?.to_string(),
+                severity: HealthIssueSeverity::parse(v.get("severity")?.as_str()?)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn check_in(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    sensor: &SensorId,
+    credential_hash: &str,
+    report: &CheckInReport,
+    now: Timestamp,
+    policy: &FleetPolicy,
+) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
+    let row = query_opt(
+        tx,
+        "SELECT credential_hash, deleted_at, desired_settings_version FROM sensor_agents \
+         WHERE tenant_id = $1 AND sensor_id = $2",
+        &[&tenant.as_str(), &sensor.as_str()],
+    )
+    .await?;
+    let Some(row) = row else {
+        return Ok(Err(AgentRefusal::BadCredential));
+    };
+    let (hash, deleted_at, desired): (String, Option<String>, i64) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    if !constant_time_eq(&hash, credential_hash) {
+        return Ok(Err(AgentRefusal::BadCredential));
+    }
+    if deleted_at.is_some() {
+        // The only thing a deleted sensor's credential still gets: the order to stop.
+        return Ok(Ok(CheckInAnswer {
+            sensor: None,
+            desired_settings_version: desired.max(0) as u64,
+            command: AgentCommand::Stop,
+        }));
+    }
+    let (state, target) = match &report.update {
+        UpdateReport::Idle => ("idle", None),
+        UpdateReport::InProgress { target } => ("inProgress", Some(target.as_str())),
+        UpdateReport::Failed { target } => ("failed", Some(target.as_str())),
+    };
+    execute(
+        tx,
+        "UPDATE sensor_agents SET last_seen = $3, last_config_pull = $3, reported_service = $4, \
+         applied_settings_version = LEAST($5, desired_settings_version), \
+         update_state = $6, update_target = $7, \
+         update_since = CASE WHEN update_state = $6 AND update_since IS NOT NULL THEN update_since ELSE $3 END, \
+         reported_issues = $8 WHERE tenant_id = $1 AND sensor_id = $2",
+        &[
+            &tenant.as_str(),
+            &sensor.as_str(),
+            &ts(&now),
+            &report.service_status.as_str(),
+            &i64::try_from(report.applied_settings_version).unwrap_or(i64::MAX),
+            &state,
+            &target,
+            &host_issues_json(&report.host_issues),
+        ],
+    )
+    .await?;
+    execute(
+        tx,
+        "UPDATE sensors SET version = $3 WHERE tenant_id = $1 AND id = $2 AND version != $3",
+        &[&tenant.as_str(), &sensor.as_str(), &report.version],
+    )
+    .await?;
+    let current = evaluate(
+        tx,
+        tenant,
+        sensor,
+        now,
+        policy,
+        &mut SweepSummary::default(),
+    )
+    .await?;
+    let command = match &current {
+        Some(s) => rollout_command(tx, tenant, s, &report.update, now, policy).await?,
+        None => AgentCommand::None,
+    };
+    Ok(Ok(CheckInAnswer {
+        sensor: current,
+        desired_settings_version: desired.max(0) as u64,
+        command,
+    }))
+}
+
+/// Whether this sensor should install the latest release now (spec §4.7): classic sensors
+/// only; not while updating; not again after the same release failed; the delayed ring 72 h
+/// after publication; at most `policy.rollout_per_domain` updating at once per domain.
+async fn rollout_command(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    sensor: &Sensor,
+    update: &UpdateReport,
+    now: Timestamp,
+    policy: &FleetPolicy,
+) -> Result<AgentCommand, StoreError> {
+    use picket_domain::fleet::releases::{compare_versions, delayed_ring_wait};
+    let Some(latest) = policy.releases.latest() else {
+        return Ok(AgentCommand::None);
+    };
+    let newer = compare_versions(latest, &sensor.version).is_gt();
+    let failed_same = matches!(update, UpdateReport::Failed { target } if compare_versions(target, latest).is_eq());
+    if sensor.major_version() >= 3
+        || !newer
+        || failed_same
+        || matches!(update, UpdateReport::InProgress { .. })
+    {
+        return Ok(AgentCommand::None);
+    }
+    if sensor.settings.is_delayed_deployment_enabled {
+        let due = policy
+            .releases
+            .published_at(latest)
+            .is_none_or(|t| now >= t + delayed_ring_wait());
+        if !due {
+            return Ok(AgentCommand::None);
+        }
+    }
+    if updating_in_domain(tx, tenant, &sensor.domain_name).await?
+        >= i64::from(policy.rollout_per_domain)
+    {
+        return Ok(AgentCommand::None);
+    }
+    Ok(AgentCommand::Update {
+        version: latest.to_string(),
+    })
+}
+
+/// Marks a deleted sensor's agent so its next check-in is told to stop.
+pub async fn tombstone(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    sensor: &SensorId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    execute(
+        tx,
+        "UPDATE sensor_agents SET deleted_at = $3 WHERE tenant_id = $1 AND sensor_id = $2",
+        &[&tenant.as_str(), &sensor.as_str(), &ts(&now)],
+    )
+    .await?;
+    execute(
+        tx,
+        "DELETE FROM agent_issues WHERE tenant_id = $1 AND sensor_id = $2",
+        &[&tenant.as_str(), &sensor.as_str()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Settings changed through the Graph API: the sensor must pull and acknowledge them.
+pub async fn settings_changed(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    sensor: &SensorId,
+) -> Result<(), StoreError> {
+    execute(
+        tx,
+        "UPDATE sensor_agents SET desired_settings_version = desired_settings_version + 1 \
+         WHERE tenant_id = $1 AND sensor_id = $2 AND deleted_at IS NULL",
+        &[&tenant.as_str(), &sensor.as_str()],
+    )
+    .await?;
+    Ok(())
+}
+
+fn opt_ts(text: Option<String>) -> Option<Timestamp> {
+    text.as_deref().and_then(parse_timestamp)
+}
+
+struct AgentRow {
+    enrolled_at: Timestamp,
+    last_seen: Option<Timestamp>,
+    last_config_pull: Option<Timestamp>,
+    reported_service: Option<ServiceStatus>,
+    desired: u64,
+    applied: u64,
+    update: UpdateState,
+    host_issues: Vec<HostIssue>,
+    dc_exists: bool,
+}
+
+async fn load_agent(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    sensor: &SensorId,
+) -> Result<Option<AgentRow>, StoreError> {
+    let Some(r) = query_opt(
+        tx,
+        "SELECT enrolled_at, last_seen, last_config_pull, reported_service, desired_settings_version, \
+         applied_settings_version, update_state, update_target, update_since, reported_issues, dc_exists \
+         FROM sensor_agents WHERE tenant_id = $1 AND sensor_id = $2 AND deleted_at IS NULL",
+        &[&tenant.as_str(), &sensor.as_str()],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let enrolled: String = r.try_get(0)?;
+    let state: String = r.try_get(6)?;
+    let target: Option<String> = r.try_get(7)?;
+    let since = opt_ts(r.try_get(8)?);
+    let at = since.unwrap_or_else(|| parse_timestamp(&enrolled).unwrap_or_default());
+    let update = match (state.as_str(), target) {
+        ("inProgress", Some(target)) => UpdateState::InProgress { target, since: at },
+        ("failed", Some(target)) => UpdateState::Failed { target, at },
+        _ => UpdateState::Idle,
+    };
+    let reported: Option<String> = r.try_get(3)?;
+    let issues: String = r.try_get(9)?;
+    Ok(Some(AgentRow {
+        enrolled_at: parse_timestamp(&enrolled).unwrap_or_default(),
+        last_seen: opt_ts(r.try_get(1)?),
+        last_config_pull: opt_ts(r.try_get(2)?),
+        reported_service: reported.as_deref().and_then(ServiceStatus::parse),
+        desired: r.try_get::<_, i64>(4)?.max(0) as u64,
+        applied: r.try_get::<_, i64>(5)?.max(0) as u64,
+        update,
+        host_issues: host_issues_from_json(&issues),
+        dc_exists: r.try_get::<_, i64>(10)? != 0,
+    }))
+}
+
+/// What Picket raises: its own rules, and what the sensor reported about its host.
+#[derive(Debug, Clone, PartialEq)]
+enum Raised {
+    Rule(Rule),
+    Host(HostIssue),
+}
+
+impl Raised {
+    fn key(&self) -> String {
+        match self {
+            Raised::Rule(r) => format!("rule:{}", r.issue_type_id()),
+            Raised::Host(h) => format!("host:{}", h.issue_type_id),
+        }
+    }
+}
+
+/// Brings one sensor's statuses and Picket-raised issues up to date at `now`.
+pub async fn evaluate(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    id: &SensorId,
+    now: Timestamp,
+    policy: &FleetPolicy,
+    summary: &mut SweepSummary,
+) -> Result<Option<Sensor>, StoreError> {
+    let (Some(sensor), Some(agent)) = (
+        sensors::find(tx, tenant, id.as_str()).await?,
+        load_agent(tx, tenant, id).await?,
+    ) else {
+        return Ok(None);
+    };
+    let issues_before = (
+        summary.issues_raised,
+        summary.issues_reopened,
+        summary.issues_closed,
+    );
+    let mut severity_changed = false;
+    summary.sensors += 1;
+    let observed = Observed {
+        sensor_type: sensor.sensor_type,
+        version: sensor.version.clone(),
+        enrolled_at: agent.enrolled_at,
+        last_seen: agent.last_seen,
+        last_config_pull: agent.last_config_pull,
+        reported_service: agent.reported_service,
+        desired_settings_version: agent.desired,
+        applied_settings_version: agent.applied,
+        update: agent.update.clone(),
+        dc_exists: agent.dc_exists,
+        has_dc_list: !sensor.settings.domain_controller_dns_names.is_empty(),
+    };
+    let t = &policy.thresholds;
+    let derived = derive(&observed, &policy.releases, now, t);
+    if derived.deployment_status != sensor.deployment_status
+        || derived.service_status != sensor.service_status
+    {
+        summary.status_changes += 1;
+        execute(
+            tx,
+            "UPDATE sensors SET deployment_status = $3, service_status = $4 WHERE tenant_id = $1 AND id = $2",
+            &[
+                &tenant.as_str(),
+                &id.as_str(),
+                &derived.deployment_status.as_str(),
+                &derived.service_status.as_str(),
+            ],
+        )
+        .await?;
+    }
+
+    let silent = observed.silent_for(now, t.stopped_communicating_after);
+    let mut present: Vec<Raised> = health_rules::conditions(&observed, &policy.releases, now, t)
+        .into_iter()
+        .map(Raised::Rule)
+        .collect();
+    if !silent && observed.dc_exists {
+        present.extend(agent.host_issues.iter().cloned().map(Raised::Host));
+    }
+    let stored = stored_issues(tx, tenant, id).await?;
+    let mut keys: Vec<String> = present.iter().map(Raised::key).collect();
+    if silent {
+        // Nothing can be learned about a silent sensor: its other issues stay as they are.
+        for (key, issue) in &stored {
+            if issue.status != HealthIssueStatus::Closed && !keys.contains(key) {
+                keys.push(key.clone());
+            }
+        }
+    }
+    let views: Vec<StoredIssue<String>> = stored
+        .iter()
+        .map(|(key, issue)| StoredIssue {
+            key: key.clone(),
+            status: issue.status,
+            last_modified: issue.last_modified_date_time,
+        })
+        .collect();
+    let fqdn = sensor.fqdn();
+    for change in health_rules::reconcile(&views, &keys, now) {
+        match change {
+            Change::Raise(key) => {
+                let Some(raised) = present.iter().find(|p| p.key() == key) else {
+                    continue;
+                };
+                let issue = new_issue(raised, &sensor, now);
+                health_issues::insert(tx, tenant, &issue).await?;
+                record_agent_issue(tx, tenant, id.as_str(), &key, issue.id.as_str()).await?;
+                summary.issues_raised += 1;
+            }
+            Change::Reopen(key) => {
+                if let Some((_, issue)) = stored.iter().find(|(k, _)| *k == key) {
+                    health_issues::save_status(tx, tenant, &issue.id, HealthIssueStatus::Open, now)
+                        .await?;
+                    summary.issues_reopened += 1;
+                }
+            }
+            Change::Close(key) => {
+                if let Some((_, issue)) = stored.iter().find(|(k, _)| *k == key) {
+                    health_issues::save_status(
+                        tx,
+                        tenant,
+                        &issue.id,
+                        HealthIssueStatus::Closed,
+                        now,
+                    )
+                    .await?;
+                    summary.issues_closed += 1;
+                }
+            }
+        }
+    }
+    // A sensor silent long enough to be disconnected makes its issue high (the fleet's most
+    // urgent kind); it returns to medium if the sensor is heard again before the issue closes.
+    // Read again when silent: the issue may have been raised just now.
+    let current = if silent {
+        stored_issues(tx, tenant, id).await?
+    } else {
+        stored
+    };
+    if let Some((_, issue)) = current
+        .iter()
+        .find(|(k, _)| *k == Raised::Rule(Rule::StoppedCommunicating).key())
+    {
+        let wanted = if derived.deployment_status == DeploymentStatus::Disconnected {
+            HealthIssueSeverity::High
+        } else {
+            HealthIssueSeverity::Medium
+        };
+        if issue.severity != wanted {
+            severity_changed = true;
+            execute(
+                tx,
+                "UPDATE health_issues SET severity = $3, last_modified_date_time = $4 WHERE tenant_id = $1 AND id = $2",
+                &[&tenant.as_str(), &issue.id.as_str(), &wanted.as_str(), &ts(&now)],
+            )
+            .await?;
+        }
+    }
+    // Health follows issues only: refreshed when one of this sensor's issues changed.
+    let issues_changed = issues_before
+        != (
+            summary.issues_raised,
+            summary.issues_reopened,
+            summary.issues_closed,
+        );
+    if issues_changed || severity_changed {
+        refresh_health(tx, tenant, Some(&[fqdn])).await?;
+        return sensors::find(tx, tenant, id.as_str()).await;
+    }
+    Ok(Some(Sensor {
+        deployment_status: derived.deployment_status,
+        service_status: derived.service_status,
+        ..sensor
+    }))
+}
+
+async fn stored_issues(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    id: &SensorId,
+) -> Result<Vec<(String, HealthIssue)>, StoreError> {
+    let links: Vec<(String, String)> = query(
+        tx,
+        "SELECT issue_key, issue_id FROM agent_issues WHERE tenant_id = $1 AND sensor_id = $2",
+        &[&tenant.as_str(), &id.as_str()],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect::<Result<_, StoreError>>()?;
+    let mut out = Vec::with_capacity(links.len());
+    for (key, issue_id) in links {
+        if let Some(issue) =
+            health_issues::find(tx, tenant, &crate::IssueScope::Tenant, &issue_id).await?
+        {
+            out.push((key, issue));
+        }
+    }
+    Ok(out)
+}
+
+/// Which issue a sensor's (or the tenant's global) issue key stands for now.
+async fn record_agent_issue(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    owner: &str,
+    key: &str,
+    issue: &str,
+) -> Result<(), StoreError> {
+    execute(
+        tx,
+        "INSERT INTO agent_issues (tenant_id, sensor_id, issue_key, issue_id) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, sensor_id, issue_key) DO UPDATE SET issue_id = excluded.issue_id",
+        &[&tenant.as_str(), &owner, &key, &issue],
+    )
+    .await?;
+    Ok(())
+}
+
+fn new_issue(raised: &Raised, sensor: &Sensor, now: Timestamp) -> HealthIssue {
+    let fqdn = sensor.fqdn();
+    let (type_id, name, severity, recommendation) = match raised {
+        Raised::Rule(r) => (
+            r.issue_type_id().to_string(),
+            r.display_name().to_string(),
+            r.severity(),
+            r.recommendation().to_string(),
+        ),
+        Raised::Host(h) => (
+            h.issue_type_id.clone(),
+            h.display_name.clone(),
+            h.severity,
+            "Follow the guidance for this health issue on the sensor's server".to_string(),
+        ),
+    };
+    HealthIssue {
+        id: HealthIssueId::generate(),
+        additional_information: vec![],
+        created_date_time: now,
+        description: format!("{name} on {fqdn}"),
+        display_name: name,
+        domain_names: vec![sensor.domain_name.clone()],
+        health_issue_type: HealthIssueType::Sensor,
+        issue_type_id: type_id,
+        last_modified_date_time: now,
+        recommendations: vec![recommendation],
+        recommended_action_commands: vec![],
+        sensor_dns_names: vec![fqdn],
+        severity,
+        status: HealthIssueStatus::Open,
+    }
+}
+
+/// Every enrolled sensor of every tenant (the sweep is operator-level background work).
+pub async fn all_agents(tx: &Tx<'_>) -> Result<Vec<(TenantId, SensorId)>, StoreError> {
+    let rows = query(
+        tx,
+        "SELECT tenant_id, sensor_id FROM sensor_agents WHERE deleted_at IS NULL ORDER BY tenant_id, sensor_id",
+        &[],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (t, s): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        if let Some(t) = TenantId::parse(&t) {
+            out.push((t, SensorId::new(s)));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn publish_release(
+    tx: &Tx<'_>,
+    version: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    Ok(execute(
+        tx,
+        "INSERT INTO releases (version, published_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING",
+        &[&version, &ts(&now)],
+    )
+    .await?
+        == 1)
+}
+
+pub async fn releases(tx: &Tx<'_>) -> Result<Vec<(String, Timestamp)>, StoreError> {
+    let rows = query(tx, "SELECT version, published_at FROM releases", &[]).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (v, t): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        if let Some(t) = parse_timestamp(&t) {
+            out.push((v, t));
+        }
+    }
+    out.sort_by(|a, b| picket_domain::fleet::releases::compare_versions(&a.0, &b.0));
+    Ok(out)
+}
+
+/// Sensors of a domain updating right now (the rollout admits a bounded number at a time).
+async fn updating_in_domain(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    domain: &str,
+) -> Result<i64, StoreError> {
+    Ok(query_one(
+        tx,
+        "SELECT COUNT(*) FROM sensor_agents a JOIN sensors s ON s.tenant_id = a.tenant_id AND s.id = a.sensor_id \
+         WHERE a.tenant_id = $1 AND a.update_state = 'inProgress' AND a.deleted_at IS NULL \
+         AND lower(s.domain_name) = lower($2)",
+        &[&tenant.as_str(), &domain],
+    )
+    .await?
+    .try_get(0)?)
+}
+
+/// Sensor issues that also stand as one global issue per tenant (spec §4.4 "sensor + global"):
+/// it lists every sensor and domain that has the sensor issue open.
+const GLOBAL_KEYS: [(&str, &str, &str); 1] = [(
+    "rule:2003",
+    "Sensors outdated",
+    "Update these sensors to the latest release (getDeploymentPackageUri)",
+)];
+
+/// The `sensor_id` under which a tenant's global issues are recorded in `agent_issues`.
+const GLOBAL_OWNER: &str = "*";
+
+/// Raises, updates, reopens or closes the tenant's global issues from its open sensor issues.
+pub async fn aggregate_globals(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    now: Timestamp,
+    summary: &mut SweepSummary,
+) -> Result<(), StoreError> {
+    for (key, name, recommendation) in GLOBAL_KEYS {
+        let members: Vec<(String, String)> = query(
+            tx,
+            "SELECT s.fqdn, s.domain_name FROM agent_issues a \
+             JOIN health_issues h ON h.tenant_id = a.tenant_id AND h.id = a.issue_id \
+             JOIN sensors s ON s.tenant_id = a.tenant_id AND s.id = a.sensor_id \
+             WHERE a.tenant_id = $1 AND a.issue_key = $2 AND h.status = 'open' ORDER BY s.fqdn",
+            &[&tenant.as_str(), &key],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, StoreError>>()?;
+        let fqdns: Vec<String> = members.iter().map(|(f, _)| f.clone()).collect();
+        let mut domains: Vec<String> = members
+            .iter()
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .collect();
+        domains.sort();
+        domains.dedup();
+        let existing_id = text_opt(
+            tx,
+            "SELECT issue_id FROM agent_issues WHERE tenant_id = $1 AND sensor_id = $2 AND issue_key = $3",
+            &[&tenant.as_str(), &GLOBAL_OWNER, &key],
+        )
+        .await?;
+        let existing = match &existing_id {
+            Some(id) => health_issues::find(tx, tenant, &crate::IssueScope::Tenant, id).await?,
+            None => None,
+        };
+        let mut touched: Vec<String> = fqdns.clone();
+        match (existing, fqdns.is_empty()) {
+            (None, true) => continue,
+            (None, false) => {
+                let issue = HealthIssue {
+                    id: HealthIssueId::generate(),
+                    additional_information: vec![],
+                    created_date_time: now,
+                    description: format!(
+                        "{name}: {} sensor(s) in {} domain(s)",
+                        fqdns.len(),
+                        domains.len()
+                    ),
+                    display_name: name.to_string(),
+                    domain_names: domains.clone(),
+                    health_issue_type: HealthIssueType::Global,
+                    issue_type_id: key.trim_start_matches("rule:").to_string(),
+                    last_modified_date_time: now,
+                    recommendations: vec![recommendation.to_string()],
+                    recommended_action_commands: vec![],
+                    sensor_dns_names: fqdns.clone(),
+                    severity: HealthIssueSeverity::Medium,
+                    status: HealthIssueStatus::Open,
+                };
+                health_issues::insert(tx, tenant, &issue).await?;
+                record_agent_issue(tx, tenant, GLOBAL_OWNER, key, issue.id.as_str()).await?;
+                summary.issues_raised += 1;
+            }
+            (Some(issue), true) => {
+                if issue.status != HealthIssueStatus::Closed {
+                    health_issues::save_status(
+                        tx,
+                        tenant,
+                        &issue.id,
+                        HealthIssueStatus::Closed,
+                        now,
+                    )
+                    .await?;
+                    summary.issues_closed += 1;
+                }
+            }
+            (Some(issue), false) => {
+                touched.extend(
+                    issue
+                        .sensor_dns_names
+                        .iter()
+                        .map(|n| n.to_ascii_lowercase()),
+                );
+                if issue.sensor_dns_names != fqdns || issue.domain_names != domains {
+                    execute(
+                        tx,
+                        "UPDATE health_issues SET sensor_dns_names = $3, domain_names = $4, description = $5, \
+                         last_modified_date_time = $6 WHERE tenant_id = $1 AND id = $2",
+                        &[
+                            &tenant.as_str(),
+                            &issue.id.as_str(),
+                            &super::rows::json_list(&fqdns),
+                            &super::rows::json_list(&domains),
+                            &format!(
+                                "{name}: {} sensor(s) in {} domain(s)",
+                                fqdns.len(),
+                                domains.len()
+                            ),
+                            &ts(&now),
+                        ],
+                    )
+                    .await?;
+                    execute(
+                        tx,
+                        "DELETE FROM health_issue_sensors WHERE tenant_id = $1 AND issue_id = $2",
+                        &[&tenant.as_str(), &issue.id.as_str()],
+                    )
+                    .await?;
+                    for f in &fqdns {
+                        health_issues::link(tx, tenant, f, issue.id.as_str()).await?;
+                    }
+                }
+                if issue.status == HealthIssueStatus::Closed {
+                    health_issues::save_status(tx, tenant, &issue.id, HealthIssueStatus::Open, now)
+                        .await?;
+                    summary.issues_reopened += 1;
+                }
+            }
+        }
+        touched.sort();
+        touched.dedup();
+        refresh_health(tx, tenant, Some(&touched)).await?;
+    }
+    Ok(())
+}

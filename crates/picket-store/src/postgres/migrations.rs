@@ -1,0 +1,73 @@
+//! Schema migrations for PostgreSQL: the same numbers and names as the SQLite tree, embedded
+//! and applied in order at open under an advisory lock (replicas starting together apply each
+//! once), each recorded in `schema_migrations`.
+
+use super::{execute, query_one, Tx};
+use crate::StoreError;
+
+/// (number, name, SQL), matching `sqlite::MIGRATIONS` one for one.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "identity",
+        include_str!("../../migrations/postgres/0002_identity.sql"),
+    ),
+    (
+        3,
+        "fleet",
+        include_str!("../../migrations/postgres/0003_fleet.sql"),
+    ),
+    (
+        4,
+        "releases",
+        include_str!("../../migrations/postgres/0004_releases.sql"),
+    ),
+];
+
+pub(super) async fn apply(tx: &Tx<'_>, namespace: &str) -> Result<(), StoreError> {
+    // A migration may rewrite a large table: the per-statement limit does not apply here.
+    tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
+    let key = format!("{namespace}:migrations");
+    execute(
+        tx,
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[&key],
+    )
+    .await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .await?;
+    let current: i64 = query_one(
+        tx,
+        "SELECT COALESCE(MAX(version), 0)::bigint FROM schema_migrations",
+        &[],
+    )
+    .await?
+    .try_get(0)?;
+    if let Some((latest, _, _)) = MIGRATIONS.last() {
+        if current > *latest {
+            return Err(StoreError::Internal(format!(
+                "database schema version {current} is newer than this build knows ({latest}); upgrade picket"
+            )));
+        }
+    }
+    for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
+        tracing::info!(version, name, "applying migration");
+        tx.batch_execute(sql).await?;
+        let applied_at = picket_domain::time::format_timestamp(&chrono::Utc::now());
+        execute(
+            tx,
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            &[version, name, &applied_at],
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,494 @@
+//! The PostgreSQL engine, for several replicas sharing one database: a connection pool,
+//! migrations applied at open, reads in read-only transactions and writes in transactions that
+//! first take an advisory lock on their tenant (or on the installation), so the writes of one
+//! tenant run one at a time across every replica, as SQLite's IMMEDIATE transactions do in one
+//! process. Serialization failures and deadlocks are retried a bounded number of times.
+
+mod api;
+mod candidates;
+mod fleet;
+mod fleet_api;
+mod health;
+mod health_issues;
+mod identity;
+mod identity_api;
+mod listing;
+mod migrations;
+mod rows;
+mod seed;
+mod sensors;
+mod tenants;
+
+use crate::odata_sql::SqlValue;
+use crate::{Catalogue, StoreError};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use picket_domain::TenantId;
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::time::Duration;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{IsNull, ToSql, Type};
+use tokio_postgres::{NoTls, Row};
+
+pub use migrations::MIGRATIONS;
+
+/// A transaction: every store function reads and writes through one.
+pub(super) type Tx<'t> = deadpool_postgres::Transaction<'t>;
+/// A bound parameter.
+pub(super) type Param<'a> = &'a (dyn ToSql + Sync);
+pub(super) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How often a transaction that lost a serialization conflict or a deadlock is tried in all.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// Marks the errors worth retrying (SQLSTATE 40001, 40P01).
+const RETRYABLE: &str = "transaction conflict, retry";
+
+/// Where and how to connect. `Debug` leaves out the URL, which may hold a password.
+#[derive(Clone)]
+pub struct PostgresConfig {
+    /// `postgres://user@host:port/database` (libpq URL or key=value form).
+    pub url: String,
+    pub pool_size: usize,
+    /// Statements running longer are cancelled (the call fails as unavailable).
+    pub statement_timeout: Duration,
+    /// Work in this schema (created when missing) instead of the user's search path; tests
+    /// give each case a schema of its own.
+    pub schema: Option<String>,
+}
+
+impl std::fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresConfig")
+            .field("database", &self.describe())
+            .field("pool_size", &self.pool_size)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+impl PostgresConfig {
+    /// The database, host and port, without user or password: for messages and logs.
+    pub fn describe(&self) -> String {
+        let Ok(pg) = tokio_postgres::Config::from_str(&self.url) else {
+            return "PostgreSQL database (invalid URL)".into();
+        };
+        let host = match pg.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+            #[cfg(unix)]
+            Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+            None => "localhost".into(),
+        };
+        let port = pg.get_ports().first().copied().unwrap_or(5432);
+        format!(
+            "PostgreSQL database '{}' on {host}:{port}",
+            pg.get_dbname().unwrap_or("")
+        )
+    }
+
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            pool_size: 16,
+            statement_timeout: Duration::from_secs(5),
+            schema: None,
+        }
+    }
+}
+
+pub struct PostgresStore {
+    pool: Pool,
+    catalogue: Catalogue,
+    /// Prefix of advisory-lock keys: stores in different schemas of one database do not
+    /// wait for each other.
+    lock_namespace: String,
+}
+
+/// What a write transaction locks before it runs.
+pub(super) enum Scope<'a> {
+    /// One tenant's rows (every tenant-scoped write).
+    Tenant(&'a TenantId),
+    /// Several tenants' rows, locked in one order so two sweeps never deadlock.
+    Tenants(Vec<String>),
+    /// Installation-wide rows (signing keys, releases).
+    Installation,
+}
+
+fn valid_schema(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit()
+}
+
+impl PostgresStore {
+    /// Connects, creates the schema if one is named, and brings it up to date.
+    pub async fn open(config: &PostgresConfig, catalogue: Catalogue) -> Result<Self, StoreError> {
+        let mut pg = tokio_postgres::Config::from_str(&config.url)
+            .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
+        let mut options = pg.get_options().unwrap_or_default().to_string();
+        // Notices ("already exists, skipping") are not worth a log line each.
+        options.push_str(&format!(
+            " -c statement_timeout={} -c client_min_messages=warning",
+            config.statement_timeout.as_millis().max(1)
+        ));
+        if let Some(schema) = &config.schema {
+            if !valid_schema(schema) {
+                return Err(StoreError::Internal(format!(
+                    "invalid schema name '{schema}': use lower-case letters, digits and _"
+                )));
+            }
+            options.push_str(&format!(" -c search_path={schema}"));
+        }
+        pg.options(options.trim());
+        if pg.get_application_name().is_none() {
+            pg.application_name("picket");
+        }
+        let manager = Manager::from_config(
+            pg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let store = Self {
+            pool,
+            catalogue,
+            lock_namespace: config.schema.clone().unwrap_or_default(),
+        };
+        {
+            let mut client = store.client().await?;
+            if let Some(schema) = &config.schema {
+                // Checked by `valid_schema`: an identifier of our own shape, never quoted text.
+                client
+                    .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                    .await
+                    .or_else(|e| {
+                        // Two stores opening the same new schema at once: one wins the race.
+                        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                            Ok(())
+                        } else {
+                            Err(e)
+                        }
+                    })?;
+            }
+            let tx = client.transaction().await?;
+            migrations::apply(&tx, &store.lock_namespace).await?;
+            tx.commit().await?;
+        }
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Runs `f` in a read-only transaction.
+    async fn read<A, T, F>(&self, args: A, f: F) -> Result<T, StoreError>
+    where
+        A: Sync,
+        F: for<'c> Fn(&'c Tx<'_>, &'c A) -> BoxFuture<'c, Result<T, StoreError>>,
+    {
+        let mut client = self.client().await?;
+        // REPEATABLE READ: one snapshot for every statement (an app and its secrets agree);
+        // read-only transactions never fail to serialize.
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let result = f(&tx, &args).await;
+        finish(tx, result).await
+    }
+
+    /// Runs `f` in a transaction that first locks `scope`, committing only when it returns
+    /// `Ok`; a serialization failure or deadlock runs it again, at most [`MAX_ATTEMPTS`] times.
+    /// Dropping the call midway drops the transaction, which rolls it back.
+    async fn write<A, T, F>(&self, scope: Scope<'_>, args: A, f: F) -> Result<T, StoreError>
+    where
+        A: Sync,
+        F: for<'c> Fn(&'c Tx<'_>, &'c A) -> BoxFuture<'c, Result<T, StoreError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match self.write_once(&scope, &args, &f).await {
+                Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
+                    tracing::debug!(attempt, error = %e, "retrying a write transaction");
+                    tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn write_once<A, T, F>(&self, scope: &Scope<'_>, args: &A, f: &F) -> Result<T, StoreError>
+    where
+        A: Sync,
+        F: for<'c> Fn(&'c Tx<'_>, &'c A) -> BoxFuture<'c, Result<T, StoreError>>,
+    {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let result = match self.lock(&tx, scope).await {
+            Ok(()) => f(&tx, args).await,
+            Err(e) => Err(e),
+        };
+        finish(tx, result).await
+    }
+
+    async fn lock(&self, tx: &Tx<'_>, scope: &Scope<'_>) -> Result<(), StoreError> {
+        let ns = self.lock_namespace.as_str();
+        match scope {
+            Scope::Tenant(t) => {
+                let key = format!("{ns}:tenant:{t}");
+                execute(
+                    tx,
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                    &[&key],
+                )
+                .await?;
+            }
+            Scope::Tenants(tenants) => {
+                // One at a time in sorted order, so two multi-tenant writers never wait on
+                // each other in a cycle.
+                let mut keys: Vec<String> =
+                    tenants.iter().map(|t| format!("{ns}:tenant:{t}")).collect();
+                keys.sort();
+                keys.dedup();
+                for key in &keys {
+                    execute(
+                        tx,
+                        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                        &[key],
+                    )
+                    .await?;
+                }
+            }
+            Scope::Installation => {
+                let key = format!("{ns}:installation");
+                execute(
+                    tx,
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                    &[&key],
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+}
+
+/// Commits on `Ok`; rolls back on `Err` before the connection goes back to the pool (dropping
+/// a transaction also rolls it back, but only once the connection task next runs).
+async fn finish<T>(tx: Tx<'_>, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    match result {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+fn is_retryable(e: &StoreError) -> bool {
+    matches!(e, StoreError::Unavailable(m) if m.starts_with(RETRYABLE))
+}
+
+/// Runs a statement of our own (prepared once per connection).
+pub(super) async fn execute(
+    tx: &Tx<'_>,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<u64, StoreError> {
+    let stmt = tx.prepare_cached(sql).await?;
+    Ok(tx.execute(&stmt, params).await?)
+}
+
+pub(super) async fn query(
+    tx: &Tx<'_>,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<Vec<Row>, StoreError> {
+    let stmt = tx.prepare_cached(sql).await?;
+    Ok(tx.query(&stmt, params).await?)
+}
+
+pub(super) async fn query_opt(
+    tx: &Tx<'_>,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<Option<Row>, StoreError> {
+    let stmt = tx.prepare_cached(sql).await?;
+    Ok(tx.query_opt(&stmt, params).await?)
+}
+
+pub(super) async fn query_one(
+    tx: &Tx<'_>,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<Row, StoreError> {
+    let stmt = tx.prepare_cached(sql).await?;
+    Ok(tx.query_one(&stmt, params).await?)
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.code() {
+            Some(code)
+                if *code == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *code == SqlState::T_R_DEADLOCK_DETECTED =>
+            {
+                StoreError::Unavailable(format!("{RETRYABLE}: {e}"))
+            }
+            // A statement timeout, or the server shutting down.
+            Some(code)
+                if *code == SqlState::QUERY_CANCELED
+                    || *code == SqlState::ADMIN_SHUTDOWN
+                    || *code == SqlState::CANNOT_CONNECT_NOW
+                    || *code == SqlState::TOO_MANY_CONNECTIONS =>
+            {
+                StoreError::Unavailable(e.to_string())
+            }
+            Some(_) => StoreError::Internal(e.to_string()),
+            // No SQLSTATE: the connection failed or closed.
+            None => StoreError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+/// OData values bind to whatever type PostgreSQL inferred for their placeholder: the filter
+/// was validated against the schema, so a number meets a number column and text a text one.
+impl ToSql for SqlValue {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            SqlValue::Null => Ok(IsNull::Yes),
+            SqlValue::Text(s) => s.as_str().to_sql(ty, out),
+            SqlValue::Int(i) => match *ty {
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => i.to_string().as_str().to_sql(ty, out),
+                _ => i.to_sql(ty, out),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    const A: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
+    const B: &str = "11111111-2222-3333-4444-555555555555";
+
+    /// Locks tenant `first`'s row, waits for the other writer to lock its own, then wants
+    /// `second`'s: the two deadlock once, PostgreSQL cancels one, and it runs again.
+    async fn cross_lock(
+        tx: &Tx<'_>,
+        (first, second, barrier, waited, attempts): &(
+            &str,
+            &str,
+            &tokio::sync::Barrier,
+            &AtomicBool,
+            &AtomicUsize,
+        ),
+    ) -> Result<(), StoreError> {
+        attempts.fetch_add(1, Ordering::SeqCst);
+        let lock = "SELECT tenant_id FROM tenants WHERE tenant_id = $1 FOR UPDATE";
+        query(tx, lock, &[first]).await?;
+        if !waited.swap(true, Ordering::SeqCst) {
+            barrier.wait().await;
+        }
+        query(tx, lock, &[second]).await?;
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn deadlocked_writers_are_retried() {
+        let Some(url) = std::env::var("PICKET_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            return; // Needs PostgreSQL; the integration suite says once that it was skipped.
+        };
+        let schema = format!("t_retry_{:08x}", rand::random::<u32>());
+        let config = PostgresConfig {
+            schema: Some(schema.clone()),
+            ..PostgresConfig::new(url)
+        };
+        let catalogue = Catalogue {
+            unified_sensor_version: "3.1.0.0".into(),
+        };
+        let store = PostgresStore::open(&config, catalogue).await.expect("open");
+        let (a, b) = (
+            TenantId::parse(A).expect("guid"),
+            TenantId::parse(B).expect("guid"),
+        );
+        for t in [&a, &b] {
+            store
+                .write(Scope::Tenant(t), t, |tx, t| {
+                    Box::pin(tenants::ensure(tx, t))
+                })
+                .await
+                .expect("tenant");
+        }
+        let barrier = tokio::sync::Barrier::new(2);
+        let (waited_a, waited_b) = (AtomicBool::new(false), AtomicBool::new(false));
+        let attempts = AtomicUsize::new(0);
+        let one = store.write(
+            Scope::Tenant(&a),
+            (A, B, &barrier, &waited_a, &attempts),
+            |tx, args| Box::pin(cross_lock(tx, args)),
+        );
+        let two = store.write(
+            Scope::Tenant(&b),
+            (B, A, &barrier, &waited_b, &attempts),
+            |tx, args| Box::pin(cross_lock(tx, args)),
+        );
+        let (one, two) = tokio::join!(one, two);
+        let client = store.client().await.expect("client");
+        client
+            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .expect("drop schema");
+        one.expect("first writer");
+        two.expect("second writer");
+        assert_eq!(
+            attempts.load(Ordering::SeqCst),
+            3,
+            "one of the two ran again"
+        );
+    }
+}

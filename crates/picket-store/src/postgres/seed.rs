@@ -1,0 +1,32 @@
+//! Loading a fixture: everything in one transaction, so a conflict leaves the tenant untouched.
+
+use super::{candidates, health::refresh_health, health_issues, sensors, tenants, Tx};
+use crate::{Fixture, SeedSummary, StoreError};
+use picket_domain::TenantId;
+
+pub async fn seed(
+    tx: &Tx<'_>,
+    tenant: &TenantId,
+    fixture: &Fixture,
+) -> Result<SeedSummary, StoreError> {
+    tenants::ensure(tx, tenant).await?;
+    if let Some(mode) = fixture.activation_mode {
+        tenants::save_activation_mode(tx, tenant, mode).await?;
+    }
+    for s in &fixture.sensors {
+        sensors::insert(tx, tenant, s).await?;
+    }
+    for c in &fixture.candidates {
+        candidates::insert(tx, tenant, c).await?;
+    }
+    for h in &fixture.health_issues {
+        health_issues::insert(tx, tenant, h).await?;
+    }
+    // Derived health is recomputed from the issues, whatever the fixture claimed.
+    refresh_health(tx, tenant, None).await?;
+    Ok(SeedSummary {
+        sensors: fixture.sensors.len(),
+        candidates: fixture.candidates.len(),
+        health_issues: fixture.health_issues.len(),
+    })
+}

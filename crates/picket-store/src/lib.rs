@@ -9,6 +9,7 @@ pub mod identity;
 pub mod odata_sql;
 pub mod postgres;
 pub mod sqlite;
+mod sweep_plan;
 #[cfg(feature = "test-support")]
 pub mod testing;
 

@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use picket_auth::DirectoryRole;
 use picket_domain::identity::User;
 use picket_domain::TenantId;
-use picket_store::{AuditQuery, IdentityStore};
+use picket_store::AuditQuery;
 use serde_json::{json, Value};
 
 const READ: &str = "SecurityIdentitiesSensors.Read.All";

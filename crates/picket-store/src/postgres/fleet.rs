@@ -430,6 +430,16 @@ pub async fn settings_changed(
         &[&tenant.as_str(), &sensor.as_str()],
     )
     .await?;
+    // Shown at once, as on SQLite: `syncing` outranks only `outdated` and `upToDate`.
+    execute(
+        tx,
+        "UPDATE sensors SET deployment_status = 'syncing' \
+         WHERE tenant_id = $1 AND id = $2 AND deployment_status IN ('upToDate', 'outdated') \
+         AND EXISTS (SELECT 1 FROM sensor_agents a WHERE a.tenant_id = $1 AND a.sensor_id = $2 \
+                     AND a.deleted_at IS NULL)",
+        &[&tenant.as_str(), &sensor.as_str()],
+    )
+    .await?;
     Ok(())
 }
 
@@ -755,6 +765,47 @@ pub async fn all_agents(tx: &Tx<'_>) -> Result<Vec<(TenantId, SensorId)>, StoreE
         let (t, s): (String, String) = (r.try_get(0)?, r.try_get(1)?);
         if let Some(t) = TenantId::parse(&t) {
             out.push((t, SensorId::new(s)));
+        }
+    }
+    Ok(out)
+}
+
+/// Enrolled sensors not heard from (or without a configuration pull) since `since`.
+pub async fn silent_agents(
+    tx: &Tx<'_>,
+    since: Timestamp,
+) -> Result<Vec<(TenantId, SensorId)>, StoreError> {
+    let rows = query(
+        tx,
+        "SELECT tenant_id, sensor_id FROM sensor_agents WHERE deleted_at IS NULL \
+         AND (COALESCE(last_seen, enrolled_at) <= $1 OR COALESCE(last_config_pull, enrolled_at) <= $1) \
+         ORDER BY tenant_id, sensor_id",
+        &[&ts(&since)],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (t, s): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        if let Some(t) = TenantId::parse(&t) {
+            out.push((t, SensorId::new(s)));
+        }
+    }
+    Ok(out)
+}
+
+/// Tenants with at least one enrolled sensor.
+pub async fn fleet_tenants(tx: &Tx<'_>) -> Result<Vec<TenantId>, StoreError> {
+    let rows = query(
+        tx,
+        "SELECT DISTINCT tenant_id FROM sensor_agents WHERE deleted_at IS NULL ORDER BY tenant_id",
+        &[],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let t: String = r.try_get(0)?;
+        if let Some(t) = TenantId::parse(&t) {
+            out.push(t);
         }
     }
     Ok(out)

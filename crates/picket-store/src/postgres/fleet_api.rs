@@ -97,9 +97,21 @@ impl FleetStore for PostgresStore {
         now: Timestamp,
         policy: &FleetPolicy,
     ) -> Result<SweepSummary, StoreError> {
-        let agents = self
-            .read((), |tx, ()| Box::pin(fleet::all_agents(tx)))
-            .await?;
+        let agents = if self.sweep_plan.full_sweep_due(now, &policy.releases) {
+            self.read((), |tx, ()| Box::pin(fleet::all_agents(tx)))
+                .await?
+        } else {
+            // As on SQLite: check-ins evaluate their own sensors; time changes the silent ones.
+            let t = &policy.thresholds;
+            let since = now
+                - t.stopped_communicating_after
+                    .min(t.disconnected_after)
+                    .min(t.start_failure_after);
+            self.read(since, |tx, since| {
+                Box::pin(fleet::silent_agents(tx, *since))
+            })
+            .await?
+        };
         let mut total = SweepSummary::default();
         for chunk in agents.chunks(SWEEP_BATCH) {
             let mut tenants: Vec<String> = chunk.iter().map(|(t, _)| t.to_string()).collect();
@@ -126,8 +138,9 @@ impl FleetStore for PostgresStore {
             total.issues_closed += part.issues_closed;
         }
         // Then each tenant's global issues, from the sensor issues just brought up to date.
-        let mut tenants: Vec<TenantId> = agents.iter().map(|(t, _)| t.clone()).collect();
-        tenants.dedup();
+        let tenants = self
+            .read((), |tx, ()| Box::pin(fleet::fleet_tenants(tx)))
+            .await?;
         for tenant in &tenants {
             let part = self
                 .write(Scope::Tenant(tenant), tenant, |tx, t| {

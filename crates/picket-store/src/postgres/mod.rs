@@ -104,6 +104,8 @@ pub struct PostgresStore {
     /// Prefix of advisory-lock keys: stores in different schemas of one database do not
     /// wait for each other.
     lock_namespace: String,
+    /// Whether the next sweep looks at every sensor or only the silent ones.
+    sweep_plan: crate::sweep_plan::SweepPlan,
 }
 
 /// What a write transaction locks before it runs.
@@ -166,6 +168,7 @@ impl PostgresStore {
             pool,
             catalogue,
             lock_namespace: config.schema.clone().unwrap_or_default(),
+            sweep_plan: crate::sweep_plan::SweepPlan::default(),
         };
         {
             let mut client = store.client().await?;

@@ -106,6 +106,8 @@ pub async fn save_settings(
     .await?;
     if settings != sensor.settings {
         super::fleet::settings_changed(tx, tenant, id).await?;
+        // The answer shows what is stored now (`syncing` for an enrolled sensor).
+        return find(tx, tenant, id.as_str()).await;
     }
     Ok(Some(Sensor { settings, ..sensor }))
 }

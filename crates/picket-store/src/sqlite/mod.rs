@@ -16,7 +16,6 @@ mod migrations;
 mod rows;
 mod seed;
 mod sensors;
-mod sweep_plan;
 mod tenants;
 
 use crate::{Catalogue, StoreError};
@@ -35,7 +34,7 @@ pub struct SqliteStore {
     /// Group commit for agent check-ins (see `check_in_batch`).
     check_ins: check_in_batch::CheckInBatcher,
     /// Whether the next sweep looks at every sensor or only the silent ones.
-    sweep_plan: sweep_plan::SweepPlan,
+    sweep_plan: crate::sweep_plan::SweepPlan,
     /// Check-ins that only say "still here" (see `heartbeat`).
     heartbeats: std::sync::Arc<heartbeat::Heartbeats>,
 }
@@ -61,7 +60,7 @@ impl SqliteStore {
             pool,
             readers: ReadPool::new(path),
             catalogue,
-            sweep_plan: sweep_plan::SweepPlan::default(),
+            sweep_plan: crate::sweep_plan::SweepPlan::default(),
             heartbeats: std::sync::Arc::default(),
         };
         spawn_heartbeat_writer(

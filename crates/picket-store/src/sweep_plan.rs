@@ -2,7 +2,8 @@
 //! so between check-ins only time can change its statuses, and time changes nothing before the
 //! shortest silence threshold. A sweep therefore looks only at the silent sensors, except when
 //! something that concerns every sensor changed (the release catalogue: `outdated`) or when
-//! the last full sweep is [`FULL_SWEEP_EVERY`] old (a safety net, in the store's clock time).
+//! the last full sweep is [`full_sweep_every`] old (a safety net, in the store's clock time).
+//! Each engine (and each replica) keeps its own plan; a replica's first sweep is a full one.
 
 use picket_domain::fleet::releases::ReleaseCatalogue;
 use picket_domain::time::Timestamp;

@@ -75,6 +75,13 @@ enum Command {
     ///
     /// Example: picket audit --tenant T --since 24h
     Audit(AuditArgs),
+    /// Apply the database migrations (a PostgreSQL database is never migrated by `serve`).
+    ///
+    /// Example: picket migrate --database postgres://picket@db.internal:5432/picket
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Approve or deny a device sign-in (the token service's device code flow).
     #[command(subcommand)]
     DeviceCodes(device_codes::DeviceCodesCommand),
@@ -384,6 +391,7 @@ async fn run_admin(command: Command) {
         }
         Command::Releases(cmd) => releases(cmd).await,
         Command::DeviceCodes(cmd) => device_codes::run(cmd).await,
+        Command::Migrate { store } => migrate(&store).await,
         _ => Ok(()),
     };
     if let Err(e) = result {
@@ -419,12 +427,39 @@ async fn open_store_with(args: &StoreArgs, unified_sensor_version: &str) -> Resu
             Ok(Arc::new(store))
         }
         Database::Postgres(config) => {
-            let store = PostgresStore::open(&config, catalogue)
+            // A shared database is migrated on purpose (`picket migrate`), never as a side
+            // effect of a replica starting.
+            let store = PostgresStore::open_current(&config, catalogue)
                 .await
                 .with_context(|| format!("cannot open {}", config.describe()))?;
             Ok(Arc::new(store))
         }
     }
+}
+
+async fn migrate(args: &StoreArgs) -> Result<()> {
+    let catalogue = Catalogue {
+        unified_sensor_version: DEFAULT_UNIFIED_SENSOR_VERSION.to_string(),
+    };
+    match args.database()? {
+        Database::Sqlite(_) => {
+            // SQLite belongs to one process: it is brought up to date whenever it is opened.
+            open_store(args).await?;
+            let latest = picket_store::sqlite::MIGRATIONS.last().map_or(0, |m| m.0);
+            println!("SQLite schema at version {latest}");
+        }
+        Database::Postgres(config) => {
+            let (_, applied) = PostgresStore::migrate(&config, catalogue)
+                .await
+                .with_context(|| format!("cannot migrate {}", config.describe()))?;
+            let latest = picket_store::postgres::MIGRATIONS.last().map_or(0, |m| m.0);
+            println!(
+                "PostgreSQL schema at version {latest} ({applied} migration{} applied)",
+                if applied == 1 { "" } else { "s" }
+            );
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn parse_tenant(text: &str) -> Result<TenantId> {

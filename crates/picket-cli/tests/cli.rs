@@ -210,6 +210,33 @@ async fn store_commands_and_serve_work_on_postgres() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
 
+    // One migration behind: `serve` (and every store command) refuses and names the command
+    // that fixes it; `picket migrate` applies what is missing.
+    let behind = Command::new("psql")
+        .arg(&url)
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
+        .arg("DELETE FROM schema_migrations WHERE version = 4; DROP TABLE releases;")
+        .status()
+        .expect("psql runs");
+    assert!(behind.success());
+    let refused = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(d)
+        .env("PICKET_DATABASE_URL", &url)
+        .env("PICKET_LOG", "warn")
+        .output()
+        .expect("picket runs");
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        why.contains("version 3") && why.contains("picket migrate"),
+        "{why}"
+    );
+    let migrated = picket_on(&url, d, &["migrate"]);
+    assert!(migrated.contains("(1 migration applied)"), "{migrated}");
+    let again = picket_on(&url, d, &["migrate"]);
+    assert!(again.contains("(0 migrations applied)"), "{again}");
+
     picket_on(
         &url,
         d,

@@ -103,7 +103,9 @@ impl From<StoreError> for ApiError {
             StoreError::UnknownCandidates(_) | StoreError::Conflict(_) => {
                 ApiError::BadRequest(e.to_string())
             }
-            StoreError::Unavailable(m) => ApiError::ServiceUnavailable(m),
+            StoreError::Unavailable(m) | StoreError::SchemaBehind(m) => {
+                ApiError::ServiceUnavailable(m)
+            }
             StoreError::Internal(m) => ApiError::Internal(m),
         }
     }

@@ -16,6 +16,9 @@ pub enum StoreError {
     /// The database cannot be reached or is busy (503).
     #[error("The store is unavailable: {0}")]
     Unavailable(String),
+    /// The database schema is older than this build; `picket migrate` brings it up to date.
+    #[error("{0}")]
+    SchemaBehind(String),
     /// Anything else the engine reported (500, logged).
     #[error("Store failure: {0}")]
     Internal(String),

@@ -29,7 +29,13 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
-pub(super) async fn apply(tx: &Tx<'_>, namespace: &str) -> Result<(), StoreError> {
+/// Brings the schema up to date (`apply_missing`), or only checks that it is (`serve` does not
+/// migrate a shared database by itself: `picket migrate` does). Returns how many it applied.
+pub(super) async fn apply(
+    tx: &Tx<'_>,
+    namespace: &str,
+    apply_missing: bool,
+) -> Result<usize, StoreError> {
     // A migration may rewrite a large table: the per-statement limit does not apply here.
     tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
     let key = format!("{namespace}:migrations");
@@ -58,7 +64,15 @@ pub(super) async fn apply(tx: &Tx<'_>, namespace: &str) -> Result<(), StoreError
             )));
         }
     }
-    for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
+    let missing: Vec<_> = MIGRATIONS.iter().filter(|(v, _, _)| *v > current).collect();
+    if !apply_missing && !missing.is_empty() {
+        let latest = MIGRATIONS.last().map_or(0, |m| m.0);
+        return Err(StoreError::SchemaBehind(format!(
+            "the PostgreSQL schema is at version {current} and this picket needs {latest}: run 'picket migrate --database URL' first"
+        )));
+    }
+    let applied = missing.len();
+    for (version, name, sql) in missing {
         tracing::info!(version, name, "applying migration");
         tx.batch_execute(sql).await?;
         let applied_at = picket_domain::time::format_timestamp(&chrono::Utc::now());
@@ -69,5 +83,5 @@ pub(super) async fn apply(tx: &Tx<'_>, namespace: &str) -> Result<(), StoreError
         )
         .await?;
     }
-    Ok(())
+    Ok(applied)
 }

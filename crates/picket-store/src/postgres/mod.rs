@@ -130,6 +130,30 @@ fn valid_schema(name: &str) -> bool {
 impl PostgresStore {
     /// Connects, creates the schema if one is named, and brings it up to date.
     pub async fn open(config: &PostgresConfig, catalogue: Catalogue) -> Result<Self, StoreError> {
+        Ok(Self::open_with(config, catalogue, true).await?.0)
+    }
+
+    /// Connects and refuses a schema that is behind this build (`StoreError::SchemaBehind`).
+    pub async fn open_current(
+        config: &PostgresConfig,
+        catalogue: Catalogue,
+    ) -> Result<Self, StoreError> {
+        Ok(Self::open_with(config, catalogue, false).await?.0)
+    }
+
+    /// `picket migrate`: applies what is missing; returns the store and how many it applied.
+    pub async fn migrate(
+        config: &PostgresConfig,
+        catalogue: Catalogue,
+    ) -> Result<(Self, usize), StoreError> {
+        Self::open_with(config, catalogue, true).await
+    }
+
+    async fn open_with(
+        config: &PostgresConfig,
+        catalogue: Catalogue,
+        apply_missing: bool,
+    ) -> Result<(Self, usize), StoreError> {
         let mut pg = tokio_postgres::Config::from_str(&config.url)
             .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
         let mut options = pg.get_options().unwrap_or_default().to_string();
@@ -170,7 +194,7 @@ impl PostgresStore {
             lock_namespace: config.schema.clone().unwrap_or_default(),
             sweep_plan: crate::sweep_plan::SweepPlan::default(),
         };
-        {
+        let applied = {
             let mut client = store.client().await?;
             if let Some(schema) = &config.schema {
                 // Checked by `valid_schema`: an identifier of our own shape, never quoted text.
@@ -187,10 +211,11 @@ impl PostgresStore {
                     })?;
             }
             let tx = client.transaction().await?;
-            migrations::apply(&tx, &store.lock_namespace).await?;
+            let applied = migrations::apply(&tx, &store.lock_namespace, apply_missing).await?;
             tx.commit().await?;
-        }
-        Ok(store)
+            applied
+        };
+        Ok((store, applied))
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {

@@ -82,6 +82,22 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Copy a whole SQLite installation (every tenant) into PostgreSQL, then check the counts.
+    ///
+    /// The target is migrated first; one that already holds rows is refused unless
+    /// --into-non-empty. Example:
+    /// picket migrate-data --from sqlite://./picket-data/picket.db --to postgres://picket@db.internal/picket
+    MigrateData {
+        /// sqlite://PATH of the installation to copy.
+        #[arg(long)]
+        from: String,
+        /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE to copy into.
+        #[arg(long)]
+        to: String,
+        /// Copy into a database that already holds rows (rows with the same key are kept).
+        #[arg(long)]
+        into_non_empty: bool,
+    },
     /// Approve or deny a device sign-in (the token service's device code flow).
     #[command(subcommand)]
     DeviceCodes(device_codes::DeviceCodesCommand),
@@ -392,6 +408,11 @@ async fn run_admin(command: Command) {
         Command::Releases(cmd) => releases(cmd).await,
         Command::DeviceCodes(cmd) => device_codes::run(cmd).await,
         Command::Migrate { store } => migrate(&store).await,
+        Command::MigrateData {
+            from,
+            to,
+            into_non_empty,
+        } => migrate_data(&from, &to, into_non_empty).await,
         _ => Ok(()),
     };
     if let Err(e) = result {
@@ -435,6 +456,51 @@ async fn open_store_with(args: &StoreArgs, unified_sensor_version: &str) -> Resu
             Ok(Arc::new(store))
         }
     }
+}
+
+/// A store URL given on its own (not through `--database`).
+fn database_url(url: &str) -> Result<Database> {
+    StoreArgs {
+        data_dir: PathBuf::from("."),
+        database: Some(url.to_string()),
+        database_pool_size: 4,
+        database_statement_timeout: std::time::Duration::from_secs(30),
+        issuer: config::DEFAULT_ISSUER.to_string(),
+    }
+    .database()
+}
+
+async fn migrate_data(from: &str, to: &str, into_non_empty: bool) -> Result<()> {
+    let (Database::Sqlite(source), Database::Postgres(target)) =
+        (database_url(from)?, database_url(to)?)
+    else {
+        bail!("migrate-data copies from sqlite://PATH to postgres://…");
+    };
+    if !source.exists() {
+        bail!("{} does not exist", source.display());
+    }
+    let catalogue = Catalogue {
+        unified_sensor_version: DEFAULT_UNIFIED_SENSOR_VERSION.to_string(),
+    };
+    let copied =
+        picket_store::postgres::sqlite_to_postgres(&source, &target, catalogue, into_non_empty)
+            .await
+            .with_context(|| format!("cannot copy into {}", target.describe()))?;
+    let mut total = 0;
+    for t in &copied {
+        println!(
+            "{:<24} {:>9} rows copied, {:>9} in the target",
+            t.table, t.source_rows, t.target_rows
+        );
+        total += t.source_rows;
+    }
+    println!(
+        "copied {total} rows of {} tables from {} into {}; counts verified",
+        copied.len(),
+        source.display(),
+        target.describe()
+    );
+    Ok(())
 }
 
 async fn migrate(args: &StoreArgs) -> Result<()> {

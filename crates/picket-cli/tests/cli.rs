@@ -606,3 +606,173 @@ fn bad_serve_and_identity_arguments_are_refused_clearly() {
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory role"));
 }
+
+#[tokio::test]
+async fn migrate_data_copies_a_sqlite_installation_into_postgres() {
+    use picket_store::testing::TestDatabase;
+    let db = TestDatabase::new().expect("test database");
+    let Some(config) = db.postgres_config() else {
+        return; // SQLite only: the note says the PostgreSQL runs were skipped.
+    };
+    // The target schema exists and is migrated, but holds no rows.
+    drop(
+        db.open(picket_store::Catalogue {
+            unified_sensor_version: "3.1.25311.1".into(),
+        })
+        .await
+        .expect("open"),
+    );
+    let schema = config.schema.clone().expect("schema");
+    let sep = if config.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{sep}options=-c%20search_path%3D{schema}", config.url);
+
+    // A SQLite installation with two tenants, an app, a user, a release and a signing key.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().join("sqlite");
+    picket(
+        &d,
+        &[
+            "tenants",
+            "create",
+            "--id",
+            OTHER_TENANT,
+            "--name",
+            "Contoso",
+        ],
+    );
+    picket(
+        &d,
+        &[
+            "tenants",
+            "create",
+            "--id",
+            DEMO_TENANT,
+            "--name",
+            "Fabrikam",
+        ],
+    );
+    let fixture = dir.path().join("f.json");
+    // More sensors than one INSERT carries (200 rows), so the copy crosses batch boundaries.
+    let sensors: Vec<serde_json::Value> = (0..450)
+        .map(|i| serde_json::json!({"id": format!("s-{i:03}"), "displayName": format!("DC{i:03}"),
+            "domainName": "contoso.com", "sensorType": "domainControllerIntegrated", "version": "2.239.1.1"}))
+        .collect();
+    let body = serde_json::json!({"sensors": sensors, "healthIssues": [{"displayName": "Sensor stopped communicating",
+        "healthIssueType": "sensor", "severity": "medium", "status": "open", "sensorDNSNames": ["DC001.contoso.com"]}]});
+    std::fs::write(&fixture, body.to_string()).expect("write");
+    picket(
+        &d,
+        &[
+            "seed",
+            fixture.to_str().expect("utf8"),
+            "--tenant",
+            OTHER_TENANT,
+        ],
+    );
+    picket(
+        &d,
+        &["apps", "create", "--tenant", OTHER_TENANT, "--name", "soar"],
+    );
+    picket(
+        &d,
+        &[
+            "users",
+            "create",
+            "--tenant",
+            DEMO_TENANT,
+            "--upn",
+            "ana@fabrikam.test",
+            "--role",
+            "Security Reader",
+        ],
+    );
+    picket(&d, &["releases", "publish", "2.240.18200.1"]);
+    let token = picket(
+        &d,
+        &[
+            "token",
+            "--tenant",
+            OTHER_TENANT,
+            "--role",
+            "SecurityIdentitiesSensors.Read.All",
+            "--role",
+            "SecurityIdentitiesHealth.Read.All",
+        ],
+    )
+    .trim()
+    .to_string();
+
+    let from = format!("sqlite://{}", d.join("picket.db").display());
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("PICKET_LOG", "warn")
+            .output()
+            .expect("picket runs")
+    };
+    let copied = run(&["migrate-data", "--from", &from, "--to", &url]);
+    let out = String::from_utf8_lossy(&copied.stdout).to_string();
+    assert!(
+        copied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&copied.stderr)
+    );
+    assert!(out.contains("counts verified"), "{out}");
+    let sensors_line = out
+        .lines()
+        .find(|l| l.starts_with("sensors "))
+        .expect("sensors line");
+    assert!(sensors_line.contains(" 450 rows copied"), "{sensors_line}");
+
+    // The copy serves the same answers, to a token of the original installation's key.
+    let pg_dir = dir.path().join("pg");
+    let server = Server::start(&pg_dir, &["--database", &url]);
+    let (status, listed) = get(
+        &server.base,
+        "/beta/security/identities/sensors?$orderby=displayName&$top=1000",
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let names: Vec<&str> = listed["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .filter_map(|s| s["displayName"].as_str())
+        .collect();
+    assert_eq!(names.len(), 450);
+    assert_eq!((names[0], names[449]), ("DC000", "DC449"));
+    assert_eq!(listed["value"][1]["healthStatus"], "notHealthyMedium");
+    assert_eq!(listed["value"][2]["healthStatus"], "healthy");
+    let (status, issues) = get(
+        &server.base,
+        "/beta/security/identities/healthIssues",
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200, "{issues}");
+    assert_eq!(issues["value"].as_array().map(Vec::len), Some(1));
+    drop(server);
+
+    // A target that holds rows is refused, and nothing changes; told otherwise, it is topped up.
+    let again = run(&["migrate-data", "--from", &from, "--to", &url]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let forced = run(&[
+        "migrate-data",
+        "--from",
+        &from,
+        "--to",
+        &url,
+        "--into-non-empty",
+    ]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+}

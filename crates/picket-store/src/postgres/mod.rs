@@ -6,6 +6,7 @@
 
 mod api;
 mod candidates;
+mod copy;
 mod fleet;
 mod fleet_api;
 mod health;
@@ -31,6 +32,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::{NoTls, Row};
 
+pub use copy::{sqlite_to_postgres, CopiedTable};
 pub use migrations::MIGRATIONS;
 
 /// A transaction: every store function reads and writes through one.

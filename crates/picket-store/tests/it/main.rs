@@ -419,6 +419,45 @@ async fn concurrent_activations_make_exactly_one_sensor() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_key_regenerations_leave_exactly_one_valid_key() {
+    let (_dir, store) = store().await;
+    let t = tenant(A);
+    let before = store.deployment_access_key(&t).await.expect("key");
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, t) = (store.clone(), t.clone());
+            tokio::spawn(async move { store.regenerate_deployment_access_key(&t).await })
+        })
+        .collect();
+    let mut issued = Vec::new();
+    for task in tasks {
+        issued.push(
+            task.await
+                .expect("join")
+                .expect("regenerate")
+                .expose()
+                .to_string(),
+        );
+    }
+    let mut distinct = issued.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        8,
+        "every regeneration made a key of its own"
+    );
+    assert!(!issued.contains(&before.expose().to_string()));
+    // The one that stands is one of those handed out; the others (and the first) are gone.
+    let now = store.deployment_access_key(&t).await.expect("key");
+    assert_eq!(
+        issued.iter().filter(|k| k.as_str() == now.expose()).count(),
+        1,
+        "exactly one of the regenerated keys is valid"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_patches_never_lose_a_field() {
     use picket_domain::rules::SettingsPatch;
     let (_dir, store) = store().await;

@@ -196,17 +196,9 @@ fn picket_on(database: &str, data_dir: &Path, args: &[&str]) -> String {
 async fn store_commands_and_serve_work_on_postgres() {
     use picket_store::testing::TestDatabase;
     let db = TestDatabase::new().expect("test database");
-    let Some(config) = db.postgres_config() else {
+    let Some(url) = postgres_schema_url(&db).await else {
         return; // SQLite only: the note says the PostgreSQL runs were skipped.
     };
-    let catalogue = || picket_store::Catalogue {
-        unified_sensor_version: "3.1.25311.1".into(),
-    };
-    // Makes the test's schema; the commands below reach it through the URL's options.
-    drop(db.open(catalogue()).await.expect("open"));
-    let schema = config.schema.clone().expect("schema");
-    let sep = if config.url.contains('?') { '&' } else { '?' };
-    let url = format!("{}{sep}options=-c%20search_path%3D{schema}", config.url);
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
 
@@ -304,7 +296,12 @@ async fn store_commands_and_serve_work_on_postgres() {
         "case-insensitive order, as on SQLite"
     );
     // The same rows, seen through the store in the test's schema.
-    let store = db.open(catalogue()).await.expect("reopen");
+    let store = db
+        .open(picket_store::Catalogue {
+            unified_sensor_version: "3.1.25311.1".into(),
+        })
+        .await
+        .expect("reopen");
     assert_eq!(store.list_tenants().await.expect("tenants").len(), 1);
     assert!(picket_on(&url, d, &["keys", "list"]).lines().count() >= 1);
 }
@@ -611,20 +608,10 @@ fn bad_serve_and_identity_arguments_are_refused_clearly() {
 async fn migrate_data_copies_a_sqlite_installation_into_postgres() {
     use picket_store::testing::TestDatabase;
     let db = TestDatabase::new().expect("test database");
-    let Some(config) = db.postgres_config() else {
+    // The target schema exists and is migrated, but holds no rows.
+    let Some(url) = postgres_schema_url(&db).await else {
         return; // SQLite only: the note says the PostgreSQL runs were skipped.
     };
-    // The target schema exists and is migrated, but holds no rows.
-    drop(
-        db.open(picket_store::Catalogue {
-            unified_sensor_version: "3.1.25311.1".into(),
-        })
-        .await
-        .expect("open"),
-    );
-    let schema = config.schema.clone().expect("schema");
-    let sep = if config.url.contains('?') { '&' } else { '?' };
-    let url = format!("{}{sep}options=-c%20search_path%3D{schema}", config.url);
 
     // A SQLite installation with two tenants, an app, a user, a release and a signing key.
     let dir = tempfile::tempdir().expect("tempdir");

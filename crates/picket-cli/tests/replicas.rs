@@ -82,20 +82,10 @@ struct Enrolled {
 async fn two_replicas_share_one_truth_and_survive_one_dying() {
     use picket_store::testing::TestDatabase;
     let db = TestDatabase::new().expect("test database");
-    let Some(config) = db.postgres_config() else {
+    // A migrated schema of this test's own; the replicas reach it through the URL's options.
+    let Some(url) = postgres_schema_url(&db).await else {
         return; // SQLite only: the note says the PostgreSQL runs were skipped.
     };
-    // Makes and migrates the test's schema; the replicas reach it through the URL's options.
-    drop(
-        db.open(picket_store::Catalogue {
-            unified_sensor_version: "3.1.25311.1".into(),
-        })
-        .await
-        .expect("open"),
-    );
-    let schema = config.schema.clone().expect("schema");
-    let sep = if config.url.contains('?') { '&' } else { '?' };
-    let url = format!("{}{sep}options=-c%20search_path%3D{schema}", config.url);
     let dir = tempfile::tempdir().expect("tempdir");
     let (da, db_dir) = (dir.path().join("a"), dir.path().join("b"));
     picket_on(

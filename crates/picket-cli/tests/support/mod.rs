@@ -150,3 +150,23 @@ pub fn field<'a>(text: &'a str, label: &str) -> &'a str {
         .next()
         .expect("value")
 }
+
+/// A migrated PostgreSQL schema of the test's own, as a URL whose options select it (so the
+/// `picket` commands reach it as a replica would); `None` without `PICKET_TEST_DATABASE_URL`
+/// (the skip note is printed). The schema lives as long as `db`.
+pub async fn postgres_schema_url(db: &picket_store::testing::TestDatabase) -> Option<String> {
+    let config = db.postgres_config()?;
+    drop(
+        db.open(picket_store::Catalogue {
+            unified_sensor_version: "3.1.25311.1".into(),
+        })
+        .await
+        .expect("open the test schema"),
+    );
+    let schema = config.schema.clone().expect("schema");
+    let sep = if config.url.contains('?') { '&' } else { '?' };
+    Some(format!(
+        "{}{sep}options=-c%20search_path%3D{schema}",
+        config.url
+    ))
+}

@@ -69,6 +69,10 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
+    /// Serve from this (empty) PostgreSQL database instead: the seeded SQLite store is copied
+    /// into it with `picket migrate-data` first.
+    #[arg(long)]
+    database: Option<String>,
     /// Sensors to seed.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(100..=1_000_000))]
     sensors: u32,
@@ -184,11 +188,27 @@ async fn bench(args: RunArgs) -> Result<ExitCode> {
         seeded.build_time.as_secs_f64()
     );
 
-    let picket = procs::Server::spawn(
-        "picket",
-        picket_command(&picket_bin, dir),
-        &dir.join("picket.log"),
-    )?;
+    let mut command = picket_command(&picket_bin, dir);
+    if let Some(url) = &args.database {
+        let started = std::time::Instant::now();
+        let from = format!("sqlite://{}", dir.join("picket.db").display());
+        let copied = Process::new(&picket_bin)
+            .args(["migrate-data", "--from", &from, "--to", url])
+            .env("PICKET_LOG", "warn")
+            .output()
+            .context("cannot run picket migrate-data")?;
+        anyhow::ensure!(
+            copied.status.success(),
+            "picket migrate-data failed: {}",
+            String::from_utf8_lossy(&copied.stderr)
+        );
+        println!(
+            "copied into PostgreSQL in {:.2} s; serving from there",
+            started.elapsed().as_secs_f64()
+        );
+        command.args(["--database", url]);
+    }
+    let picket = procs::Server::spawn("picket", command, &dir.join("picket.log"))?;
     let idle = procs::memory(picket.pid())?;
     println!(
         "picket (pid {}) listening on http://{}",

@@ -25,18 +25,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-new_schema() {  # prints a URL selecting a fresh schema
+# These set globals (not `$(…)`, whose subshell would lose what cleanup must stop and drop).
+new_schema() {  # sets $url to a URL selecting a fresh schema
   local s="picket_bench_$$_${#schemas[@]}"
   psql "$pg" -q -c "CREATE SCHEMA $s" > /dev/null
   schemas+=("$s")
-  echo "${pg}?options=-c%20search_path%3D${s}"
+  url="${pg}?options=-c%20search_path%3D${s}"
 }
 
 echo "== 1. Graph API reads, $sensors sensors: SQLite"
 "$bin/picket-bench" --sensors "$sensors" --duration 5 --warmup 1 > "$work/sqlite.txt"
 cat "$work/sqlite.txt"
 echo "== 1. Graph API reads, $sensors sensors: PostgreSQL"
-"$bin/picket-bench" --sensors "$sensors" --duration 5 --warmup 1 --database "$(new_schema)" > "$work/postgres.txt"
+new_schema
+"$bin/picket-bench" --sensors "$sensors" --duration 5 --warmup 1 --database "$url" > "$work/postgres.txt"
 cat "$work/postgres.txt"
 rate() { awk -v s="$2" '$1 == s && $2 ~ /^[0-9]+$/ {print $5}' "$1"; }
 p99() { awk -v s="$2" '$1 == s && $2 ~ /^[0-9]+$/ {print $7}' "$1"; }
@@ -46,14 +48,14 @@ for s in picket-get picket-list; do
     printf "  %-11s SQLite %8d req/s (p99 %6.2f ms)  PostgreSQL %8d req/s (p99 %6.2f ms)  PostgreSQL/SQLite %.2f (target >= 0.5)\n", s, a, pa, b, pb, b / a }'
 done
 
-serve() {  # serve NAME ARGS…: starts picket, prints its base URL
+serve() {  # serve NAME ARGS…: starts picket, sets $base to its URL
   local name="$1"; shift
   "$bin/picket" serve --listen 127.0.0.1:0 --data-dir "$work/$name" --clock manual \
     --throttle-app-reads off --throttle-app-writes off --throttle-tenant-reads off --throttle-tenant-writes off \
     "$@" > "$work/$name.out" 2> "$work/$name.err" &
   pids+=($!)
   for _ in $(seq 1 200); do grep -q "^Picket listening on http://" "$work/$name.out" 2>/dev/null && break; sleep 0.1; done
-  sed -n 's/^Picket listening on \(http:[^ ]*\).*/\1/p' "$work/$name.out"
+  base="$(sed -n 's/^Picket listening on \(http:[^ ]*\).*/\1/p' "$work/$name.out")"
 }
 access_key() {  # access_key BASE TOKEN
   curl -fsS -H "Authorization: Bearer $2" "$1/v1.0/security/identities/sensors/getDeploymentAccessKey()" \
@@ -67,23 +69,25 @@ simulate() {  # simulate BASE TENANT KEY SENSORS PREFIX: shows its output on std
 }
 
 echo "== 2. check-ins, $fleet sensors, 10 s back to back on 64 connections per simulator"
-base="$(serve sqlite --demo)"
+serve sqlite --demo
 token="$(sed -n 's/^export PICKET_TOKEN=//p' "$work/sqlite.out")"
 tenant="$(sed -n 's/^Demo tenant: //p' "$work/sqlite.out")"
 echo "-- SQLite"
 sqlite_rate="$(simulate "$base" "$tenant" "$(access_key "$base" "$token")" "$fleet" s-)"
 
-url="$(new_schema)"
+new_schema
 "$bin/picket" migrate --database "$url" --data-dir "$work/pg1" > /dev/null
-base="$(serve pg1 --demo --database "$url")"
+serve pg1 --demo --database "$url"
 token="$(sed -n 's/^export PICKET_TOKEN=//p' "$work/pg1.out")"
 echo "-- PostgreSQL, one replica"
 pg1_rate="$(simulate "$base" "$tenant" "$(access_key "$base" "$token")" "$fleet" p-)"
 
-url="$(new_schema)"
+new_schema
 "$bin/picket" migrate --database "$url" --data-dir "$work/pg2a" > /dev/null
-base_a="$(serve pg2a --demo --database "$url")"
-base_b="$(serve pg2b --database "$url")"
+serve pg2a --demo --database "$url"
+base_a="$base"
+serve pg2b --database "$url"
+base_b="$base"
 token="$(sed -n 's/^export PICKET_TOKEN=//p' "$work/pg2a.out")"
 key="$(access_key "$base_a" "$token")"
 half=$((fleet / 2))

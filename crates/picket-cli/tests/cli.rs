@@ -175,22 +175,6 @@ fn refuses_unsupported_databases_and_bad_tenants() {
 }
 
 /// Runs `picket ARGS` with the store at `database`, asserting success; returns stdout.
-fn picket_on(database: &str, data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("PICKET_DATABASE_URL", database)
-        .env("PICKET_LOG", "warn")
-        .output()
-        .expect("picket runs");
-    assert!(
-        out.status.success(),
-        "picket {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
-}
 
 #[tokio::test]
 async fn store_commands_and_serve_work_on_postgres() {

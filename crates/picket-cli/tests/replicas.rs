@@ -7,8 +7,6 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,23 +15,6 @@ use support::*;
 const TENANT: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
 const SENSORS: usize = 24;
 const G: &str = "/v1.0/security/identities";
-
-fn picket_on(database: &str, data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("PICKET_DATABASE_URL", database)
-        .env("PICKET_LOG", "warn")
-        .output()
-        .expect("picket runs");
-    assert!(
-        out.status.success(),
-        "picket {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
-}
 
 /// The test's load balancer: request `n` goes to replica `n % 2`, and to the other one when
 /// that one does not answer.

@@ -170,3 +170,21 @@ pub async fn postgres_schema_url(db: &picket_store::testing::TestDatabase) -> Op
         config.url
     ))
 }
+
+/// Runs `picket ARGS --data-dir DIR` on the store at `database`, asserting success; returns stdout.
+pub fn picket_on(database: &str, data_dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("PICKET_DATABASE_URL", database)
+        .env("PICKET_LOG", "warn")
+        .output()
+        .expect("picket runs");
+    assert!(
+        out.status.success(),
+        "picket {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf8")
+}

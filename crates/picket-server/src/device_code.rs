@@ -86,6 +86,11 @@ fn digest(device_code: &str) -> String {
         .collect()
 }
 
+/// `BCDFGHJK` as users read it: `BCDF-GHJK`.
+fn display_code(code: &str) -> String {
+    format!("{}-{}", &code[..4], &code[4..])
+}
+
 fn normalize_user_code(text: &str) -> String {
     text.chars()
         .filter(|c| c.is_ascii_alphanumeric())
@@ -132,10 +137,7 @@ impl DeviceCodes {
                 decision: Decision::Waiting,
             },
         );
-        Some((
-            device_code,
-            format!("{}-{}", &user_code[..4], &user_code[4..]),
-        ))
+        Some((device_code, display_code(&user_code)))
     }
 
     /// The token endpoint's poll; an approved code is redeemed once.
@@ -171,33 +173,6 @@ impl DeviceCodes {
         }
     }
 
-    /// The waiting request behind a user code of this tenant.
-    pub fn describe(
-        &self,
-        tenant: &TenantId,
-        user_code: &str,
-        now: u64,
-    ) -> Result<Request, DecideError> {
-        let wanted = normalize_user_code(user_code);
-        let map = self
-            .by_device
-            .lock()
-            .map_err(|_| DecideError::Unknown(wanted.clone()))?;
-        let p = map
-            .values()
-            .find(|p| &p.tenant == tenant && p.user_code == wanted)
-            .ok_or_else(|| DecideError::Unknown(user_code.to_string()))?;
-        if p.expires_at <= now {
-            return Err(DecideError::Expired(user_code.to_string()));
-        }
-        Ok(Request {
-            client_id: p.client_id.clone(),
-            scopes: p.scopes.clone(),
-            user_code: format!("{}-{}", &p.user_code[..4], &p.user_code[4..]),
-            expires_at: p.expires_at,
-        })
-    }
-
     /// Approves (`Some(user)`) or denies (`None`) a waiting code of this tenant, once.
     pub fn decide(
         &self,
@@ -228,7 +203,7 @@ impl DeviceCodes {
         Ok(Request {
             client_id: p.client_id.clone(),
             scopes: p.scopes.clone(),
-            user_code: format!("{}-{}", &p.user_code[..4], &p.user_code[4..]),
+            user_code: display_code(&p.user_code),
             expires_at: p.expires_at,
         })
     }

@@ -165,3 +165,23 @@ pub trait FleetStore: Send + Sync {
     async fn sweep(&self, now: Timestamp, policy: &FleetPolicy)
         -> Result<SweepSummary, StoreError>;
 }
+
+/// Compares secrets (credential hashes, access keys) without stopping at the first difference.
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// How both engines store an agent's reported host issues (compared as text by heartbeats).
+pub(crate) fn host_issues_json(issues: &[HostIssue]) -> String {
+    let items: Vec<serde_json::Value> = issues
+        .iter()
+        .map(|i| {
+            serde_json::json!({"issueTypeId": i.issue_type_id, "displayName": i.display_name, "severity": i.severity.as_str()})
+        })
+        .collect();
+    serde_json::Value::Array(items).to_string()
+}

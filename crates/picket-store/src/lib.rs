@@ -5,6 +5,7 @@ mod columns;
 mod error;
 mod fixture;
 pub mod fleet;
+pub mod heartbeats;
 pub mod identity;
 pub mod odata_sql;
 pub mod postgres;

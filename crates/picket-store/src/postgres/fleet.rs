@@ -11,14 +11,6 @@ use picket_domain::fleet::{derive, Observed, UpdateState};
 use picket_domain::time::{parse_timestamp, Timestamp};
 use picket_domain::*;
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// `dc1.contoso.com` → (`dc1`, `contoso.com`).
 fn split_fqdn(fqdn: &str) -> (String, String) {
     let fqdn = fqdn.trim().trim_end_matches('.');
@@ -243,16 +235,6 @@ pub async fn enroll(
     }))
 }
 
-fn host_issues_json(issues: &[HostIssue]) -> String {
-    let items: Vec<serde_json::Value> = issues
-        .iter()
-        .map(|i| {
-            serde_json::json!({"issueTypeId": i.issue_type_id, "displayName": i.display_name, "severity": i.severity.as_str()})
-        })
-        .collect();
-    serde_json::Value::Array(items).to_string()
-}
-
 fn host_issues_from_json(text: &str) -> Vec<HostIssue> {
     let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(text)
     else {
@@ -385,6 +367,14 @@ async fn rollout_command(
             return Ok(AgentCommand::None);
         }
     }
+    // Check-ins of one tenant run side by side: the count and the decision are made one
+    // domain at a time.
+    execute(
+        tx,
+        "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':rollout:' || $1 || ':' || lower($2), 0))",
+        &[&tenant.as_str(), &sensor.domain_name],
+    )
+    .await?;
     if updating_in_domain(tx, tenant, &sensor.domain_name).await?
         >= i64::from(policy.rollout_per_domain)
     {

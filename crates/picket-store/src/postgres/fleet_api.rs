@@ -1,8 +1,9 @@
-//! [`FleetStore`] for PostgreSQL: every agent call is one write transaction holding its
-//! tenant's lock, so a check-in, the statuses it changes and the issues it raises or closes
-//! commit together or not at all. Check-ins go one transaction each (no group commit yet).
+//! [`FleetStore`] for PostgreSQL: every agent call is one write transaction, so a check-in, the
+//! statuses it changes and the issues it raises or closes commit together or not at all.
+//! Enrolments hold their tenant's lock; check-ins hold only their sensor's (beside the other
+//! check-ins of the tenant), and most of them are heartbeats answered from a read.
 
-use super::{fleet, PostgresStore, Scope};
+use super::{fleet, heartbeat, PostgresStore, Scope};
 use crate::fleet::*;
 use crate::StoreError;
 use async_trait::async_trait;
@@ -82,14 +83,33 @@ impl FleetStore for PostgresStore {
         now: Timestamp,
         policy: &FleetPolicy,
     ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
-        self.write(
-            Scope::Tenant(tenant),
-            (tenant, sensor, credential_hash, report, policy),
-            |tx, (t, s, hash, report, policy)| {
-                Box::pin(fleet::check_in(tx, t, s, hash, report, now, policy))
-            },
-        )
-        .await
+        if self.heartbeats.recently_evaluated(tenant, sensor, now) {
+            let quiet = self
+                .read(
+                    (tenant, sensor, credential_hash, report, policy),
+                    |tx, (t, s, hash, report, policy)| {
+                        Box::pin(heartbeat::quiet_answer(tx, t, s, hash, report, policy))
+                    },
+                )
+                .await?;
+            if let Some(answer) = quiet {
+                self.heartbeats.seen(tenant, sensor, now);
+                return Ok(Ok(answer));
+            }
+        }
+        let outcome = self
+            .write(
+                Scope::Sensor(tenant, sensor),
+                (tenant, sensor, credential_hash, report, policy),
+                |tx, (t, s, hash, report, policy)| {
+                    Box::pin(fleet::check_in(tx, t, s, hash, report, now, policy))
+                },
+            )
+            .await;
+        if let Ok(Ok(_)) = &outcome {
+            self.heartbeats.evaluated(tenant, sensor, now);
+        }
+        outcome
     }
 
     async fn sweep(
@@ -97,6 +117,8 @@ impl FleetStore for PostgresStore {
         now: Timestamp,
         policy: &FleetPolicy,
     ) -> Result<SweepSummary, StoreError> {
+        // This replica's heard-from times first, so silence is judged on the truth.
+        self.write_heartbeats().await?;
         let agents = if self.sweep_plan.full_sweep_due(now, &policy.releases) {
             self.read((), |tx, ()| Box::pin(fleet::all_agents(tx)))
                 .await?

@@ -11,6 +11,7 @@ mod fleet;
 mod fleet_api;
 mod health;
 mod health_issues;
+mod heartbeat;
 mod identity;
 mod identity_api;
 mod listing;
@@ -108,12 +109,18 @@ pub struct PostgresStore {
     lock_namespace: String,
     /// Whether the next sweep looks at every sensor or only the silent ones.
     sweep_plan: crate::sweep_plan::SweepPlan,
+    /// This replica's check-ins that only said "still here" (see `crate::heartbeats`).
+    heartbeats: std::sync::Arc<crate::heartbeats::Heartbeats>,
 }
 
 /// What a write transaction locks before it runs.
 pub(super) enum Scope<'a> {
-    /// One tenant's rows (every tenant-scoped write).
+    /// One tenant's rows (every tenant-scoped write but check-ins).
     Tenant(&'a TenantId),
+    /// One sensor's rows: a check-in. It shares its tenant's lock with the other check-ins
+    /// (so check-ins of different sensors run side by side) and excludes every [`Scope::Tenant`]
+    /// writer, then locks the sensor alone.
+    Sensor(&'a TenantId, &'a picket_domain::SensorId),
     /// Several tenants' rows, locked in one order so two sweeps never deadlock.
     Tenants(Vec<String>),
     /// Installation-wide rows (signing keys, releases).
@@ -195,6 +202,7 @@ impl PostgresStore {
             catalogue,
             lock_namespace: config.schema.clone().unwrap_or_default(),
             sweep_plan: crate::sweep_plan::SweepPlan::default(),
+            heartbeats: std::sync::Arc::default(),
         };
         let applied = {
             let mut client = store.client().await?;
@@ -217,7 +225,22 @@ impl PostgresStore {
             tx.commit().await?;
             applied
         };
+        let pool = store.pool.clone();
+        crate::heartbeats::spawn_writer(
+            std::sync::Arc::downgrade(&store.heartbeats),
+            move |heartbeats| {
+                let pool = pool.clone();
+                async move { write_heartbeats(&pool, &heartbeats).await }
+            },
+        );
         Ok((store, applied))
+    }
+
+    /// Writes what this replica's heartbeats heard, in one transaction that does not wait for
+    /// its commit to reach disk (a crash may lose one flush, which the heartbeats accept);
+    /// on failure the times wait for the next flush.
+    async fn write_heartbeats(&self) -> Result<(), StoreError> {
+        write_heartbeats(&self.pool, &self.heartbeats).await
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
@@ -284,6 +307,17 @@ impl PostgresStore {
     async fn lock(&self, tx: &Tx<'_>, scope: &Scope<'_>) -> Result<(), StoreError> {
         let ns = self.lock_namespace.as_str();
         match scope {
+            Scope::Sensor(t, sensor) => {
+                let tenant = format!("{ns}:tenant:{t}");
+                let sensor = format!("{ns}:sensor:{t}:{sensor}");
+                execute(
+                    tx,
+                    "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0)), \
+                     pg_advisory_xact_lock(hashtextextended($2, 0))",
+                    &[&tenant, &sensor],
+                )
+                .await?;
+            }
             Scope::Tenant(t) => {
                 let key = format!("{ns}:tenant:{t}");
                 execute(
@@ -325,6 +359,32 @@ impl PostgresStore {
     fn catalogue(&self) -> &Catalogue {
         &self.catalogue
     }
+}
+
+async fn write_heartbeats(
+    pool: &Pool,
+    heartbeats: &crate::heartbeats::Heartbeats,
+) -> Result<(), StoreError> {
+    let mut items = heartbeats.take_pending();
+    if items.is_empty() {
+        return Ok(());
+    }
+    let written = async {
+        let mut client = pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let tx = client.transaction().await?;
+        tx.batch_execute("SET LOCAL synchronous_commit = off")
+            .await?;
+        let result = heartbeat::write_seen(&tx, &mut items).await;
+        finish(tx, result).await
+    }
+    .await;
+    if written.is_err() {
+        heartbeats.restore(items);
+    }
+    written.map(|_| ())
 }
 
 /// Commits on `Ok`; rolls back on `Err` before the connection goes back to the pool (dropping

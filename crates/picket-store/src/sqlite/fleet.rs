@@ -12,14 +12,6 @@ use picket_domain::fleet::{derive, Observed, UpdateState};
 use picket_domain::time::{parse_timestamp, Timestamp};
 use picket_domain::*;
 
-pub(super) fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// `dc1.contoso.com` → (`dc1`, `contoso.com`).
 fn split_fqdn(fqdn: &str) -> (String, String) {
     let fqdn = fqdn.trim().trim_end_matches('.');
@@ -186,16 +178,6 @@ pub fn enroll(
         sensor,
         reinstalled,
     }))
-}
-
-pub(super) fn host_issues_json(issues: &[HostIssue]) -> String {
-    let items: Vec<serde_json::Value> = issues
-        .iter()
-        .map(|i| {
-            serde_json::json!({"issueTypeId": i.issue_type_id, "displayName": i.display_name, "severity": i.severity.as_str()})
-        })
-        .collect();
-    serde_json::Value::Array(items).to_string()
 }
 
 fn host_issues_from_json(text: &str) -> Vec<HostIssue> {

@@ -36,7 +36,7 @@ pub struct SqliteStore {
     /// Whether the next sweep looks at every sensor or only the silent ones.
     sweep_plan: crate::sweep_plan::SweepPlan,
     /// Check-ins that only say "still here" (see `heartbeat`).
-    heartbeats: std::sync::Arc<heartbeat::Heartbeats>,
+    heartbeats: std::sync::Arc<crate::heartbeats::Heartbeats>,
 }
 
 impl SqliteStore {
@@ -63,9 +63,13 @@ impl SqliteStore {
             sweep_plan: crate::sweep_plan::SweepPlan::default(),
             heartbeats: std::sync::Arc::default(),
         };
-        spawn_heartbeat_writer(
-            store.pool.clone(),
+        let pool = store.pool.clone();
+        crate::heartbeats::spawn_writer(
             std::sync::Arc::downgrade(&store.heartbeats),
+            move |heartbeats| {
+                let pool = pool.clone();
+                async move { write_heartbeats(&pool, &heartbeats).await }
+            },
         );
         store.write(migrations::apply).await?;
         Ok(store)
@@ -112,45 +116,41 @@ impl SqliteStore {
     }
 }
 
-/// Writes the heartbeats' heard-from times every `heartbeat::FLUSH_EVERY`, until the store is
-/// dropped.
-fn spawn_heartbeat_writer(pool: Pool, heartbeats: std::sync::Weak<heartbeat::Heartbeats>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(heartbeat::FLUSH_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(heartbeats) = heartbeats.upgrade() else {
-                return;
-            };
-            if let Err(e) = write_heartbeats(&pool, &heartbeats).await {
-                tracing::warn!(error = %e, "cannot write heard-from times");
-            }
-        }
-    });
-}
-
-/// Writes what the heartbeats heard, in one transaction (nothing when nothing is pending).
+/// Writes what the heartbeats heard, in one transaction (nothing when nothing is pending); on
+/// failure they wait for the next flush.
 async fn write_heartbeats(
     pool: &Pool,
-    heartbeats: &heartbeat::Heartbeats,
+    heartbeats: &crate::heartbeats::Heartbeats,
 ) -> Result<(), StoreError> {
     let items = heartbeats.take_pending();
     if items.is_empty() {
         return Ok(());
     }
-    let conn = pool
-        .get()
+    let conn = match pool.get().await {
+        Ok(conn) => conn,
+        Err(e) => {
+            heartbeats.restore(items);
+            return Err(StoreError::Unavailable(e.to_string()));
+        }
+    };
+    let written = conn
+        .interact(move |c| {
+            let result = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(StoreError::from)
+                .and_then(|tx| {
+                    heartbeat::write_seen(&tx, &items)?;
+                    tx.commit()?;
+                    Ok(())
+                });
+            result.map_err(|e| (e, items))
+        })
         .await
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    conn.interact(move |c| {
-        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        heartbeat::write_seen(&tx, &items)?;
-        tx.commit()?;
-        Ok::<(), StoreError>(())
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    written.map_err(|(e, items)| {
+        heartbeats.restore(items);
+        e
     })
-    .await
-    .map_err(|e| StoreError::Internal(e.to_string()))?
 }
 
 /// Read-only connections, checked out and returned without leaving the calling thread.

@@ -10,6 +10,7 @@ use picket_store::{Catalogue, Fixture, IssueScope, PageRequest, Store, StoreErro
 use std::sync::Arc;
 
 mod engines;
+mod heartbeats;
 mod identity;
 mod schema;
 

@@ -500,15 +500,26 @@ pub async fn advance_clock(
 }
 
 /// Sweeps every `interval` of wall time, so statuses follow silence without any request.
+/// Replicas on one database take turns: each round is claimed in the store first, and a
+/// replica that loses the claim skips it.
 pub fn spawn_sweeper(
     state: AppState,
     interval: std::time::Duration,
 ) -> tokio::task::JoinHandle<()> {
+    let holder = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            match state.store.claim_sweep(&holder, interval).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot claim a fleet sweep");
+                    continue;
+                }
+            }
             let now = state.clock.now();
             match state.store.sweep(now, &state.fleet.policy()).await {
                 Ok(s)

@@ -164,6 +164,26 @@ pub trait FleetStore: Send + Sync {
     /// work): statuses that changed because time passed, issues to raise, reopen or close.
     async fn sweep(&self, now: Timestamp, policy: &FleetPolicy)
         -> Result<SweepSummary, StoreError>;
+
+    /// Claims the next round of the periodic sweep for `holder`: true when no process on this
+    /// database (no replica, on PostgreSQL) started a round less than [`claim_gap`]`(every)`
+    /// ago, by the database's clock. Replicas sweeping on a timer thus take turns, each round
+    /// run once; when the one that claimed a round dies, the next claim after `every` goes to
+    /// whichever replica is up.
+    async fn claim_sweep(
+        &self,
+        holder: &str,
+        every: std::time::Duration,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The job name under which sweep rounds are claimed.
+pub(crate) const SWEEP_JOB: &str = "fleet-sweep";
+
+/// How long after a round started the next may be claimed: a little less than the timer's
+/// period, so a replica's own next tick, a few milliseconds early, still gets its turn.
+pub fn claim_gap(every: std::time::Duration) -> std::time::Duration {
+    every.mul_f64(0.8)
 }
 
 /// Compares secrets (credential hashes, access keys) without stopping at the first difference.

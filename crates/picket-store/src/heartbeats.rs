@@ -1,5 +1,5 @@
 //! Heartbeats: most check-ins repeat the sensor's previous report. When the stored state says
-//! nothing can come of one — same report, settings acknowledged, `upToDate`, no release to roll
+//! nothing can come of one — same report, settings acknowledged, a settled status, no release to roll
 //! out to it, fully evaluated less than [`reevaluate_after`] ago by this process — each engine
 //! answers it from a read, and only its `last_seen` is kept, in memory, to be written for many
 //! sensors at once every [`FLUSH_EVERY`] and before every sweep.
@@ -114,6 +114,7 @@ where
 }
 
 /// An agent's stored state, as far as a heartbeat depends on it.
+#[derive(Debug, Clone)]
 pub struct StoredAgent {
     pub credential_hash: String,
     pub deleted: bool,
@@ -123,6 +124,17 @@ pub struct StoredAgent {
     pub update_state: String,
     /// As [`host_issues_json`] writes them.
     pub reported_issues: String,
+}
+
+/// The statuses a repeated report derives again while time stands nearly still: every other
+/// one depends on silence, an update under way or settings not yet acknowledged. (A role
+/// server without its DC list stays `notConfigured` until a PATCH, which the settings versions
+/// show; `outdated` changes with a release, which the first sweep after it evaluates in full.)
+fn settled(status: DeploymentStatus) -> bool {
+    matches!(
+        status,
+        DeploymentStatus::UpToDate | DeploymentStatus::NotConfigured | DeploymentStatus::Outdated
+    )
 }
 
 /// The answer to a check-in that changes nothing but `last_seen`; `None` when anything differs
@@ -147,7 +159,7 @@ pub fn quiet_answer(
     });
     if !repeated
         || stored.version != report.version
-        || stored.deployment_status != DeploymentStatus::UpToDate
+        || !settled(stored.deployment_status)
         || stored.service_status != report.service_status
         || rollout_due
     {
@@ -193,5 +205,82 @@ mod tests {
         hb.restore(vec![(t.clone(), s.clone(), at(7))]);
         assert_eq!(hb.pending_len(), 1);
         assert_eq!(hb.take_pending(), vec![(t.clone(), s.clone(), at(9))]);
+    }
+
+    fn sensor(status: DeploymentStatus, version: &str) -> Sensor {
+        Sensor {
+            id: SensorId::new("s-1"),
+            created_date_time: at(0),
+            deployment_status: status,
+            display_name: "dc1".into(),
+            domain_name: "contoso.com".into(),
+            health_status: picket_domain::SensorHealthStatus::Healthy,
+            open_health_issues_count: 0,
+            sensor_type: picket_domain::SensorType::AdfsIntegrated,
+            service_status: picket_domain::ServiceStatus::Running,
+            settings: picket_domain::SensorSettings::default(),
+            version: version.into(),
+        }
+    }
+
+    #[test]
+    fn only_a_repeated_report_of_a_settled_sensor_is_a_heartbeat() {
+        let agent = StoredAgent {
+            credential_hash: "h".into(),
+            deleted: false,
+            desired_settings_version: 2,
+            applied_settings_version: 2,
+            reported_service: Some("running".into()),
+            update_state: "idle".into(),
+            reported_issues: "[]".into(),
+        };
+        let report = CheckInReport {
+            service_status: picket_domain::ServiceStatus::Running,
+            version: "2.239.1.1".into(),
+            applied_settings_version: 2,
+            update: UpdateReport::Idle,
+            host_issues: vec![],
+        };
+        let policy = FleetPolicy::default();
+        let quiet = |agent: &StoredAgent, status, report: &CheckInReport| {
+            quiet_answer(agent, sensor(status, "2.239.1.1"), "h", report, &policy).is_some()
+        };
+        for settled in [
+            DeploymentStatus::UpToDate,
+            DeploymentStatus::NotConfigured,
+            DeploymentStatus::Outdated,
+        ] {
+            assert!(quiet(&agent, settled, &report), "{settled:?}");
+        }
+        for moving in [
+            DeploymentStatus::Syncing,
+            DeploymentStatus::Disconnected,
+            DeploymentStatus::Updating,
+            DeploymentStatus::StartFailure,
+        ] {
+            assert!(!quiet(&agent, moving, &report), "{moving:?}");
+        }
+        let up = DeploymentStatus::UpToDate;
+        let wrong_hash = StoredAgent {
+            credential_hash: "other".into(),
+            ..agent.clone()
+        };
+        assert!(!quiet(&wrong_hash, up, &report), "a wrong credential");
+        let deleted = StoredAgent {
+            deleted: true,
+            ..agent.clone()
+        };
+        assert!(!quiet(&deleted, up, &report), "a deleted sensor");
+        let pending = StoredAgent {
+            desired_settings_version: 3,
+            ..agent.clone()
+        };
+        assert!(!quiet(&pending, up, &report), "settings to send");
+        let mut stopped = report.clone();
+        stopped.service_status = picket_domain::ServiceStatus::Stopped;
+        assert!(!quiet(&agent, up, &stopped), "a new service state");
+        let mut newer = report.clone();
+        newer.version = "2.240.1.1".into();
+        assert!(!quiet(&agent, up, &newer), "a new version");
     }
 }

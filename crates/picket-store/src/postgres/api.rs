@@ -16,7 +16,7 @@ impl Store for PostgresStore {
         query: &ValidatedQuery,
         page: PageRequest,
     ) -> Result<Page<Sensor>, StoreError> {
-        self.read((tenant, query), |tx, (t, q)| {
+        self.read_one((tenant, query), |tx, (t, q)| {
             Box::pin(sensors::list(tx, t, q, page))
         })
         .await
@@ -26,7 +26,7 @@ impl Store for PostgresStore {
         tenant: &TenantId,
         query: &ValidatedQuery,
     ) -> Result<u64, StoreError> {
-        self.read((tenant, query), |tx, (t, q)| {
+        self.read_one((tenant, query), |tx, (t, q)| {
             Box::pin(sensors::count(tx, t, q))
         })
         .await
@@ -36,7 +36,7 @@ impl Store for PostgresStore {
         tenant: &TenantId,
         id: &SensorId,
     ) -> Result<Option<Sensor>, StoreError> {
-        self.read((tenant, id), |tx, (t, id)| {
+        self.read_one((tenant, id), |tx, (t, id)| {
             Box::pin(sensors::find(tx, t, id.as_str()))
         })
         .await
@@ -73,7 +73,7 @@ impl Store for PostgresStore {
         query: &ValidatedQuery,
         page: PageRequest,
     ) -> Result<Page<HealthIssue>, StoreError> {
-        self.read((tenant, scope, query), |tx, (t, s, q)| {
+        self.read_one((tenant, scope, query), |tx, (t, s, q)| {
             Box::pin(health_issues::list(tx, t, s, q, page))
         })
         .await
@@ -84,7 +84,7 @@ impl Store for PostgresStore {
         scope: &IssueScope,
         query: &ValidatedQuery,
     ) -> Result<u64, StoreError> {
-        self.read((tenant, scope, query), |tx, (t, s, q)| {
+        self.read_one((tenant, scope, query), |tx, (t, s, q)| {
             Box::pin(health_issues::count(tx, t, s, q))
         })
         .await
@@ -95,7 +95,7 @@ impl Store for PostgresStore {
         scope: &IssueScope,
         id: &HealthIssueId,
     ) -> Result<Option<HealthIssue>, StoreError> {
-        self.read((tenant, scope, id), |tx, (t, s, id)| {
+        self.read_one((tenant, scope, id), |tx, (t, s, id)| {
             Box::pin(health_issues::find(tx, t, s, id.as_str()))
         })
         .await
@@ -129,7 +129,7 @@ impl Store for PostgresStore {
         query: &ValidatedQuery,
         page: PageRequest,
     ) -> Result<Page<SensorCandidate>, StoreError> {
-        self.read((tenant, query), |tx, (t, q)| {
+        self.read_one((tenant, query), |tx, (t, q)| {
             Box::pin(candidates::list(tx, t, q, page))
         })
         .await
@@ -139,7 +139,7 @@ impl Store for PostgresStore {
         tenant: &TenantId,
         query: &ValidatedQuery,
     ) -> Result<u64, StoreError> {
-        self.read((tenant, query), |tx, (t, q)| {
+        self.read_one((tenant, query), |tx, (t, q)| {
             Box::pin(candidates::count(tx, t, q))
         })
         .await
@@ -149,7 +149,7 @@ impl Store for PostgresStore {
         tenant: &TenantId,
         id: &CandidateId,
     ) -> Result<Option<SensorCandidate>, StoreError> {
-        self.read((tenant, id), |tx, (t, id)| {
+        self.read_one((tenant, id), |tx, (t, id)| {
             Box::pin(candidates::find(tx, t, id.as_str()))
         })
         .await

@@ -5,6 +5,7 @@ use super::listing::Listing;
 use super::rows::{candidate_from_row, ts, CANDIDATE_COLUMNS, CANDIDATE_SELECT};
 use super::{execute, query, query_opt, sensors, Tx};
 use crate::{Activation, Page, PageRequest, StoreError};
+use deadpool_postgres::GenericClient;
 use picket_domain::rules::sensor_from_candidate;
 use picket_domain::time::Timestamp;
 use picket_domain::*;
@@ -22,8 +23,8 @@ fn listing<'a>(tenant: &'a TenantId, query: &'a ValidatedQuery) -> Listing<'a> {
     }
 }
 
-pub async fn list(
-    tx: &Tx<'_>,
+pub async fn list<C: GenericClient>(
+    tx: &C,
     tenant: &TenantId,
     query: &ValidatedQuery,
     page: PageRequest,
@@ -33,16 +34,16 @@ pub async fn list(
         .await
 }
 
-pub async fn count(
-    tx: &Tx<'_>,
+pub async fn count<C: GenericClient>(
+    tx: &C,
     tenant: &TenantId,
     query: &ValidatedQuery,
 ) -> Result<u64, StoreError> {
     listing(tenant, query).count(tx).await
 }
 
-pub async fn find(
-    tx: &Tx<'_>,
+pub async fn find<C: GenericClient>(
+    tx: &C,
     tenant: &TenantId,
     id: &str,
 ) -> Result<Option<SensorCandidate>, StoreError> {

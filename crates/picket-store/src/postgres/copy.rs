@@ -90,6 +90,12 @@ pub async fn sqlite_to_postgres(
     }
     tx.commit().await?;
     source.execute_batch("COMMIT")?;
+    // Fresh statistics for the planner at once, rather than whenever autovacuum gets to it.
+    for entry in &report {
+        client
+            .batch_execute(&format!("ANALYZE {}", entry.table))
+            .await?;
+    }
     Ok(report)
 }
 

@@ -815,6 +815,26 @@ pub async fn publish_release(
         == 1)
 }
 
+/// Claims a round of `job` for `holder` when the last round started at least `gap_ms` ago
+/// by the database's clock (one statement: of two replicas claiming at once, one wins).
+pub async fn claim_job(
+    tx: &Tx<'_>,
+    job: &str,
+    holder: &str,
+    gap_ms: i64,
+) -> Result<bool, StoreError> {
+    Ok(query_opt(
+        tx,
+        "INSERT INTO background_runs (job, started_ms, holder) \
+         VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint, $2) \
+         ON CONFLICT (job) DO UPDATE SET started_ms = EXCLUDED.started_ms, holder = EXCLUDED.holder \
+         WHERE background_runs.started_ms <= EXCLUDED.started_ms - $3 RETURNING holder",
+        &[&job, &holder, &gap_ms],
+    )
+    .await?
+    .is_some())
+}
+
 pub async fn releases(tx: &Tx<'_>) -> Result<Vec<(String, Timestamp)>, StoreError> {
     let rows = query(tx, "SELECT version, published_at FROM releases", &[]).await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -85,7 +85,7 @@ impl FleetStore for PostgresStore {
     ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
         if self.heartbeats.recently_evaluated(tenant, sensor, now) {
             let quiet = self
-                .read(
+                .read_one(
                     (tenant, sensor, credential_hash, report, policy),
                     |tx, (t, s, hash, report, policy)| {
                         Box::pin(heartbeat::quiet_answer(tx, t, s, hash, report, policy))
@@ -178,5 +178,17 @@ impl FleetStore for PostgresStore {
             total.issues_closed += part.issues_closed;
         }
         Ok(total)
+    }
+
+    async fn claim_sweep(
+        &self,
+        holder: &str,
+        every: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        let gap = i64::try_from(claim_gap(every).as_millis()).unwrap_or(i64::MAX);
+        self.write(Scope::Installation, (holder, gap), |tx, (holder, gap)| {
+            Box::pin(fleet::claim_job(tx, SWEEP_JOB, holder, *gap))
+        })
+        .await
     }
 }

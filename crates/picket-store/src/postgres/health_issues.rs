@@ -6,6 +6,7 @@ use super::rows::{issue_from_row, json_list, ts, ISSUE_COLUMNS, ISSUE_SELECT};
 use super::{execute, Param, Tx};
 use crate::odata_sql::SqlValue;
 use crate::{IssueScope, Page, PageRequest, StoreError};
+use deadpool_postgres::GenericClient;
 use picket_domain::time::Timestamp;
 use picket_domain::*;
 use picket_odata::ValidatedQuery;
@@ -30,8 +31,8 @@ fn listing<'a>(tenant: &'a TenantId, scope: &IssueScope, query: &'a ValidatedQue
     }
 }
 
-pub async fn list(
-    tx: &Tx<'_>,
+pub async fn list<C: GenericClient>(
+    tx: &C,
     tenant: &TenantId,
     scope: &IssueScope,
     query: &ValidatedQuery,
@@ -42,8 +43,8 @@ pub async fn list(
         .await
 }
 
-pub async fn count(
-    tx: &Tx<'_>,
+pub async fn count<C: GenericClient>(
+    tx: &C,
     tenant: &TenantId,
     scope: &IssueScope,
     query: &ValidatedQuery,
@@ -51,8 +52,8 @@ pub async fn count(
     listing(tenant, scope, query).count(tx).await
 }
 
-pub async fn find(
-    tx: &Tx<'_>,
+pub async fn find<C: GenericClient>(
+    tx: &C,
     tenant: &TenantId,
     scope: &IssueScope,
     id: &str,

@@ -8,13 +8,14 @@ use super::{execute, query_opt, Tx};
 use crate::fleet::{CheckInAnswer, CheckInReport, FleetPolicy};
 use crate::heartbeats::{self, StoredAgent};
 use crate::StoreError;
+use deadpool_postgres::GenericClient;
 use picket_domain::time::Timestamp;
 use picket_domain::{SensorId, TenantId};
 
 /// The answer to a check-in that changes nothing but `last_seen` (see
 /// [`heartbeats::quiet_answer`]): the agent and its sensor in one snapshot.
-pub async fn quiet_answer(
-    tx: &Tx<'_>,
+pub async fn quiet_answer<C: GenericClient>(
+    tx: &C,
     tenant: &TenantId,
     sensor: &SensorId,
     credential_hash: &str,

@@ -2,9 +2,10 @@
 //! validated `$filter`, an order that ends in `id` (stable pages), and LIMIT/OFFSET, with one
 //! row more than the page to tell whether another page exists.
 
-use super::{Param, Tx};
+use super::Param;
 use crate::odata_sql::{filter_sql_for, order_sql_for, Column, Dialect, SqlValue};
 use crate::{Page, PageRequest, StoreError};
+use deadpool_postgres::GenericClient;
 use picket_odata::ValidatedQuery;
 use tokio_postgres::Row;
 
@@ -45,9 +46,9 @@ impl Listing<'_> {
         Ok((sql, params))
     }
 
-    pub async fn page<T>(
+    pub async fn page<T, C: GenericClient>(
         &self,
-        tx: &Tx<'_>,
+        tx: &C,
         page: PageRequest,
         map: fn(&Row) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError> {
@@ -79,7 +80,7 @@ impl Listing<'_> {
         Ok(Page { items, has_more })
     }
 
-    pub async fn count(&self, tx: &Tx<'_>) -> Result<u64, StoreError> {
+    pub async fn count<C: GenericClient>(&self, tx: &C) -> Result<u64, StoreError> {
         let (where_sql, params) = self.where_clause()?;
         let sql = format!("SELECT COUNT(*) FROM {} WHERE {}", self.table, where_sql);
         let refs: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();

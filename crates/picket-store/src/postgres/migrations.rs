@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "releases",
         include_str!("../../migrations/postgres/0004_releases.sql"),
     ),
+    (
+        5,
+        "background_runs",
+        include_str!("../../migrations/postgres/0005_background_runs.sql"),
+    ),
 ];
 
 /// Brings the schema up to date (`apply_missing`), or only checks that it is (`serve` does not

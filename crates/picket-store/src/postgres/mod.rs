@@ -23,7 +23,7 @@ mod tenants;
 
 use crate::odata_sql::SqlValue;
 use crate::{Catalogue, StoreError};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use picket_domain::TenantId;
 use std::future::Future;
 use std::pin::Pin;
@@ -36,8 +36,10 @@ use tokio_postgres::{NoTls, Row};
 pub use copy::{sqlite_to_postgres, CopiedTable};
 pub use migrations::MIGRATIONS;
 
-/// A transaction: every store function reads and writes through one.
+/// A transaction: every store function that writes, or reads more than once, runs in one.
 pub(super) type Tx<'t> = deadpool_postgres::Transaction<'t>;
+/// A pooled connection outside any transaction, for reads of one statement.
+pub(super) type Client = deadpool_postgres::Client;
 /// A bound parameter.
 pub(super) type Param<'a> = &'a (dyn ToSql + Sync);
 pub(super) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -166,9 +168,12 @@ impl PostgresStore {
         let mut pg = tokio_postgres::Config::from_str(&config.url)
             .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
         let mut options = pg.get_options().unwrap_or_default().to_string();
-        // Notices ("already exists, skipping") are not worth a log line each.
+        // Notices ("already exists, skipping") are not worth a log line each. Statements are
+        // prepared once per connection, but planned on every run: a generic plan is made once,
+        // from the statistics of the moment, and a table that was empty then (a new install,
+        // a fleet enrolling) keeps plans that scan a whole tenant once it holds thousands.
         options.push_str(&format!(
-            " -c statement_timeout={} -c client_min_messages=warning",
+            " -c statement_timeout={} -c client_min_messages=warning -c plan_cache_mode=force_custom_plan",
             config.statement_timeout.as_millis().max(1)
         ));
         if let Some(schema) = &config.schema {
@@ -267,6 +272,18 @@ impl PostgresStore {
             .await?;
         let result = f(&tx, &args).await;
         finish(tx, result).await
+    }
+
+    /// Runs `f`, a read of one statement, on a connection outside any transaction: one
+    /// statement sees one snapshot by itself, and BEGIN and COMMIT would be two more round
+    /// trips, as many as the read itself.
+    async fn read_one<A, T, F>(&self, args: A, f: F) -> Result<T, StoreError>
+    where
+        A: Sync,
+        F: for<'c> Fn(&'c Client, &'c A) -> BoxFuture<'c, Result<T, StoreError>>,
+    {
+        let client = self.client().await?;
+        f(&client, &args).await
     }
 
     /// Runs `f` in a transaction that first locks `scope`, committing only when it returns
@@ -407,40 +424,40 @@ fn is_retryable(e: &StoreError) -> bool {
 }
 
 /// Runs a statement of our own (prepared once per connection).
-pub(super) async fn execute(
-    tx: &Tx<'_>,
+pub(super) async fn execute<C: GenericClient>(
+    c: &C,
     sql: &str,
     params: &[Param<'_>],
 ) -> Result<u64, StoreError> {
-    let stmt = tx.prepare_cached(sql).await?;
-    Ok(tx.execute(&stmt, params).await?)
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.execute(&stmt, params).await?)
 }
 
-pub(super) async fn query(
-    tx: &Tx<'_>,
+pub(super) async fn query<C: GenericClient>(
+    c: &C,
     sql: &str,
     params: &[Param<'_>],
 ) -> Result<Vec<Row>, StoreError> {
-    let stmt = tx.prepare_cached(sql).await?;
-    Ok(tx.query(&stmt, params).await?)
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.query(&stmt, params).await?)
 }
 
-pub(super) async fn query_opt(
-    tx: &Tx<'_>,
+pub(super) async fn query_opt<C: GenericClient>(
+    c: &C,
     sql: &str,
     params: &[Param<'_>],
 ) -> Result<Option<Row>, StoreError> {
-    let stmt = tx.prepare_cached(sql).await?;
-    Ok(tx.query_opt(&stmt, params).await?)
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.query_opt(&stmt, params).await?)
 }
 
-pub(super) async fn query_one(
-    tx: &Tx<'_>,
+pub(super) async fn query_one<C: GenericClient>(
+    c: &C,
     sql: &str,
     params: &[Param<'_>],
 ) -> Result<Row, StoreError> {
-    let stmt = tx.prepare_cached(sql).await?;
-    Ok(tx.query_one(&stmt, params).await?)
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.query_one(&stmt, params).await?)
 }
 
 impl From<tokio_postgres::Error> for StoreError {

@@ -5,6 +5,7 @@ use super::listing::Listing;
 use super::rows::{json_list, sensor_from_row, ts, SENSOR_COLUMNS, SENSOR_SELECT};
 use super::{execute, query_opt, Tx};
 use crate::{Page, PageRequest, StoreError};
+use deadpool_postgres::GenericClient;
 use picket_domain::rules::{apply_settings_patch, SettingsPatch};
 use picket_domain::time::Timestamp;
 use picket_domain::*;
@@ -22,8 +23,8 @@ fn listing<'a>(tenant: &'a TenantId, query: &'a ValidatedQuery) -> Listing<'a> {
     }
 }
 
-pub async fn list(
-    tx: &Tx<'_>,
+pub async fn list<C: GenericClient>(
+    tx: &C,
     tenant: &TenantId,
     query: &ValidatedQuery,
     page: PageRequest,
@@ -31,15 +32,19 @@ pub async fn list(
     listing(tenant, query).page(tx, page, sensor_from_row).await
 }
 
-pub async fn count(
-    tx: &Tx<'_>,
+pub async fn count<C: GenericClient>(
+    tx: &C,
     tenant: &TenantId,
     query: &ValidatedQuery,
 ) -> Result<u64, StoreError> {
     listing(tenant, query).count(tx).await
 }
 
-pub async fn find(tx: &Tx<'_>, tenant: &TenantId, id: &str) -> Result<Option<Sensor>, StoreError> {
+pub async fn find<C: GenericClient>(
+    tx: &C,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<Option<Sensor>, StoreError> {
     let sql = format!("SELECT {SENSOR_SELECT} FROM sensors WHERE tenant_id = $1 AND id = $2");
     query_opt(tx, &sql, &[&tenant.as_str(), &id])
         .await?

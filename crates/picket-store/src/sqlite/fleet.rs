@@ -683,6 +683,26 @@ pub fn publish_release(
     )? == 1)
 }
 
+/// Claims a round of `job` for `holder` when the last round started at least `gap_ms` before
+/// `now_ms` (one statement in a write transaction: of two processes claiming at once, one wins).
+pub fn claim_job(
+    tx: &Transaction<'_>,
+    job: &str,
+    holder: &str,
+    now_ms: i64,
+    gap_ms: i64,
+) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "INSERT INTO background_runs (job, started_ms, holder) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (job) DO UPDATE SET started_ms = excluded.started_ms, holder = excluded.holder \
+             WHERE background_runs.started_ms <= excluded.started_ms - ?4 RETURNING holder",
+        )?
+        .query_row(params![job, now_ms, holder, gap_ms], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 pub fn releases(c: &Connection) -> Result<Vec<(String, Timestamp)>, StoreError> {
     let rows: Vec<(String, String)> = c
         .prepare_cached("SELECT version, published_at FROM releases")?

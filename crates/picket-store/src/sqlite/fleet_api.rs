@@ -163,4 +163,19 @@ impl FleetStore for SqliteStore {
         }
         Ok(total)
     }
+
+    async fn claim_sweep(
+        &self,
+        holder: &str,
+        every: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        let gap = i64::try_from(claim_gap(every).as_millis()).unwrap_or(i64::MAX);
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let holder = holder.to_string();
+        self.write(move |tx| fleet::claim_job(tx, SWEEP_JOB, &holder, now_ms, gap))
+            .await
+    }
 }

@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "releases",
         include_str!("../../migrations/sqlite/0004_releases.sql"),
     ),
+    (
+        5,
+        "background_runs",
+        include_str!("../../migrations/sqlite/0005_background_runs.sql"),
+    ),
 ];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {

@@ -13,6 +13,7 @@ mod engines;
 mod heartbeats;
 mod identity;
 mod schema;
+mod sweeps;
 
 const A: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
 const B: &str = "11111111-2222-3333-4444-555555555555";

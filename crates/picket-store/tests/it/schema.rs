@@ -8,8 +8,13 @@ use picket_store::{PostgresConfig, PostgresStore};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Tables without a tenant: one issuer signs for every tenant, a release is published for all,
-/// and the migrations table is the engine's own.
-const INSTALLATION_WIDE: [&str; 3] = ["signing_keys", "releases", "schema_migrations"];
+/// a sweep round covers every tenant, and the migrations table is the engine's own.
+const INSTALLATION_WIDE: [&str; 4] = [
+    "signing_keys",
+    "releases",
+    "background_runs",
+    "schema_migrations",
+];
 
 type Columns = BTreeMap<String, BTreeSet<String>>;
 

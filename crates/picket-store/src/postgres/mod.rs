@@ -168,13 +168,10 @@ impl PostgresStore {
         let mut pg = tokio_postgres::Config::from_str(&config.url)
             .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
         let mut options = pg.get_options().unwrap_or_default().to_string();
-        // Notices ("already exists, skipping") are not worth a log line each. Statements are
-        // prepared once per connection, but planned on every run: a generic plan is made once,
-        // from the statistics of the moment, and a table that was empty then (a new install,
-        // a fleet enrolling) keeps plans that scan a whole tenant once it holds thousands.
+        // Notices ("already exists, skipping") are not worth a log line each.
         options.push_str(&format!(
-            " -c statement_timeout={} -c client_min_messages=warning -c plan_cache_mode=force_custom_plan",
-            config.statement_timeout.as_millis().max(1)
+            " -c statement_timeout={} -c client_min_messages=warning",
+            config.statement_timeout.as_millis().max(1),
         ));
         if let Some(schema) = &config.schema {
             if !valid_schema(schema) {
@@ -321,55 +318,55 @@ impl PostgresStore {
         finish(tx, result).await
     }
 
+    /// Takes the scope's advisory locks, and has the transaction plan its statements on every
+    /// run (`plan_cache_mode`, set in the same round trip): a generic plan is made once per
+    /// connection from the statistics of that moment, and a write made when a table was empty
+    /// (a new install, a fleet enrolling) keeps a plan that scans a whole tenant once it holds
+    /// thousands of rows. Reads keep generic plans: their statements are key lookups, or
+    /// listings that are planned each time anyway.
     async fn lock(&self, tx: &Tx<'_>, scope: &Scope<'_>) -> Result<(), StoreError> {
+        const CUSTOM_PLANS: &str = "set_config('plan_cache_mode', 'force_custom_plan', true)";
         let ns = self.lock_namespace.as_str();
-        match scope {
-            Scope::Sensor(t, sensor) => {
-                let tenant = format!("{ns}:tenant:{t}");
-                let sensor = format!("{ns}:sensor:{t}:{sensor}");
-                execute(
-                    tx,
-                    "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0)), \
-                     pg_advisory_xact_lock(hashtextextended($2, 0))",
-                    &[&tenant, &sensor],
-                )
-                .await?;
-            }
-            Scope::Tenant(t) => {
-                let key = format!("{ns}:tenant:{t}");
-                execute(
-                    tx,
-                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                    &[&key],
-                )
-                .await?;
-            }
+        let (sql, keys): (String, Vec<String>) = match scope {
+            Scope::Sensor(t, sensor) => (
+                format!(
+                    "SELECT {CUSTOM_PLANS}, pg_advisory_xact_lock_shared(hashtextextended($1, 0)), \
+                     pg_advisory_xact_lock(hashtextextended($2, 0))"
+                ),
+                vec![
+                    format!("{ns}:tenant:{t}"),
+                    format!("{ns}:sensor:{t}:{sensor}"),
+                ],
+            ),
+            Scope::Tenant(t) => (
+                format!("SELECT {CUSTOM_PLANS}, pg_advisory_xact_lock(hashtextextended($1, 0))"),
+                vec![format!("{ns}:tenant:{t}")],
+            ),
             Scope::Tenants(tenants) => {
-                // One at a time in sorted order, so two multi-tenant writers never wait on
-                // each other in a cycle.
+                // Taken in sorted order (unnest keeps the array's order), so two multi-tenant
+                // writers never wait on each other in a cycle.
                 let mut keys: Vec<String> =
                     tenants.iter().map(|t| format!("{ns}:tenant:{t}")).collect();
                 keys.sort();
                 keys.dedup();
-                for key in &keys {
-                    execute(
-                        tx,
-                        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                        &[key],
-                    )
-                    .await?;
-                }
-            }
-            Scope::Installation => {
-                let key = format!("{ns}:installation");
                 execute(
                     tx,
-                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                    &[&key],
+                    &format!(
+                        "SELECT {CUSTOM_PLANS}, (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) \
+                         FROM unnest($1::text[]) AS u(k))"
+                    ),
+                    &[&keys],
                 )
                 .await?;
+                return Ok(());
             }
-        }
+            Scope::Installation => (
+                format!("SELECT {CUSTOM_PLANS}, pg_advisory_xact_lock(hashtextextended($1, 0))"),
+                vec![format!("{ns}:installation")],
+            ),
+        };
+        let params: Vec<Param<'_>> = keys.iter().map(|k| k as Param<'_>).collect();
+        execute(tx, &sql, &params).await?;
         Ok(())
     }
 

@@ -56,7 +56,8 @@ pub struct IssuerTenantArg {
     #[arg(long, env = "PICKET_DATA_DIR", default_value = "./picket-data")]
     pub data_dir: PathBuf,
     /// Database URL: sqlite://PATH (default: DATA_DIR/picket.db) or
-    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=CA.pem]
+    /// (sslmode as in libpq: disable, prefer (default), require, verify-ca, verify-full).
     #[arg(long, env = "PICKET_DATABASE_URL")]
     pub database: Option<String>,
     /// PostgreSQL only: connections in the pool.

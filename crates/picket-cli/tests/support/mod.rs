@@ -171,16 +171,21 @@ pub async fn postgres_schema_url(db: &picket_store::testing::TestDatabase) -> Op
     ))
 }
 
-/// Runs `picket ARGS --data-dir DIR` on the store at `database`, asserting success; returns stdout.
-pub fn picket_on(database: &str, data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
+/// Runs `picket ARGS --data-dir DIR` on the store at `database`.
+pub fn picket_output_on(database: &str, data_dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)
         .env("PICKET_DATABASE_URL", database)
         .env("PICKET_LOG", "warn")
         .output()
-        .expect("picket runs");
+        .expect("picket runs")
+}
+
+/// Runs `picket ARGS --data-dir DIR` on the store at `database`, asserting success; returns stdout.
+pub fn picket_on(database: &str, data_dir: &Path, args: &[&str]) -> String {
+    let out = picket_output_on(database, data_dir, args);
     assert!(
         out.status.success(),
         "picket {args:?}: {}",

@@ -84,14 +84,15 @@ impl FleetStore for PostgresStore {
         policy: &FleetPolicy,
     ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
         if self.heartbeats.recently_evaluated(tenant, sensor, now) {
-            let quiet = self
-                .read_one(
-                    (tenant, sensor, credential_hash, report, policy),
-                    |tx, (t, s, hash, report, policy)| {
-                        Box::pin(heartbeat::quiet_answer(tx, t, s, hash, report, policy))
-                    },
-                )
-                .await?;
+            let quiet = heartbeat::quiet_answer(
+                &self.quiet_reads,
+                tenant,
+                sensor,
+                credential_hash,
+                report,
+                policy,
+            )
+            .await?;
             if let Some(answer) = quiet {
                 self.heartbeats.seen(tenant, sensor, now);
                 return Ok(Ok(answer));

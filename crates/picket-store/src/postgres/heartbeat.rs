@@ -1,51 +1,139 @@
-//! Heartbeats on PostgreSQL (see [`crate::heartbeats`]): the quiet answer in one statement, and
-//! the heard-from times of every sensor this replica heard since the last flush in one `UPDATE`.
+//! Heartbeats on PostgreSQL (see [`crate::heartbeats`]): the quiet answers of check-ins that
+//! arrive together read in one statement, and the heard-from times of every sensor this
+//! replica heard since the last flush written in one `UPDATE`.
 //! Each replica keeps its own pending times, so what one replica's crash can lose is bounded by
 //! its own flush interval.
 
 use super::rows::{sensor_from_row, ts, SENSOR_SELECT};
-use super::{execute, query_opt, Tx};
+use super::{execute, query, Tx};
 use crate::fleet::{CheckInAnswer, CheckInReport, FleetPolicy};
 use crate::heartbeats::{self, StoredAgent};
 use crate::StoreError;
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::Pool;
 use picket_domain::time::Timestamp;
-use picket_domain::{SensorId, TenantId};
+use picket_domain::{Sensor, SensorId, TenantId};
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
+
+/// How many heartbeat lookups one statement answers at most.
+const LOOKUPS_PER_READ: usize = 256;
+
+type Lookup = (
+    TenantId,
+    SensorId,
+    oneshot::Sender<Result<Option<(StoredAgent, Sensor)>, StoreError>>,
+);
+
+/// Heartbeat lookups, batched: check-ins arriving together are read in one statement (the
+/// agents and their sensors by key, one snapshot), so a busy replica spends one round trip and
+/// one plan on many heartbeats instead of one each. A lookup waits only for the read already
+/// under way, never for a timer.
+#[derive(Clone)]
+pub struct QuietReads {
+    queue: mpsc::UnboundedSender<Lookup>,
+}
+
+impl QuietReads {
+    /// Starts the reader; it stops when the store (every sender) is dropped.
+    pub fn spawn(pool: Pool) -> Self {
+        let (queue, mut incoming) = mpsc::unbounded_channel::<Lookup>();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(LOOKUPS_PER_READ);
+            while incoming.recv_many(&mut batch, LOOKUPS_PER_READ).await > 0 {
+                let lookups = std::mem::take(&mut batch);
+                let keys: Vec<(&TenantId, &SensorId)> =
+                    lookups.iter().map(|(t, s, _)| (t, s)).collect();
+                match read_many(&pool, &keys).await {
+                    Ok(mut found) => {
+                        for (t, s, reply) in lookups {
+                            let _ = reply.send(Ok(found.remove(&(t, s))));
+                        }
+                    }
+                    Err(e) => {
+                        let message = e.to_string();
+                        for (_, _, reply) in lookups {
+                            let _ = reply.send(Err(StoreError::Unavailable(message.clone())));
+                        }
+                    }
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    /// The agent's stored state and its sensor, if both exist.
+    pub async fn lookup(
+        &self,
+        tenant: &TenantId,
+        sensor: &SensorId,
+    ) -> Result<Option<(StoredAgent, Sensor)>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((tenant.clone(), sensor.clone(), reply))
+            .map_err(|_| StoreError::Unavailable("the heartbeat reader has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the heartbeat reader has stopped".into()))?
+    }
+}
+
+async fn read_many(
+    pool: &Pool,
+    keys: &[(&TenantId, &SensorId)],
+) -> Result<HashMap<(TenantId, SensorId), (StoredAgent, Sensor)>, StoreError> {
+    let tenants: Vec<&str> = keys.iter().map(|(t, _)| t.as_str()).collect();
+    let sensors: Vec<&str> = keys.iter().map(|(_, s)| s.as_str()).collect();
+    // The sensor's select list first, where `sensor_from_row` reads it by position; the
+    // agent's columns after it under names of their own.
+    let sql = format!(
+        "SELECT {SENSOR_SELECT}, a.a_tenant, a.a_hash, a.a_deleted, a.a_desired, a.a_applied, \
+         a.a_service, a.a_update, a.a_issues FROM sensors JOIN \
+         (SELECT tenant_id AS a_tenant, sensor_id AS a_sensor, credential_hash AS a_hash, \
+          deleted_at IS NOT NULL AS a_deleted, desired_settings_version AS a_desired, \
+          applied_settings_version AS a_applied, reported_service AS a_service, \
+          update_state AS a_update, reported_issues AS a_issues FROM sensor_agents \
+          WHERE (tenant_id, sensor_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))) AS a \
+         ON sensors.tenant_id = a.a_tenant AND sensors.id = a.a_sensor"
+    );
+    let client = pool
+        .get()
+        .await
+        .map_err(|e| StoreError::Unavailable(super::with_causes(&e)))?;
+    let rows = query(&client, &sql, &[&tenants, &sensors]).await?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let agent = StoredAgent {
+            credential_hash: row.try_get("a_hash")?,
+            deleted: row.try_get("a_deleted")?,
+            desired_settings_version: row.try_get("a_desired")?,
+            applied_settings_version: row.try_get("a_applied")?,
+            reported_service: row.try_get("a_service")?,
+            update_state: row.try_get("a_update")?,
+            reported_issues: row.try_get("a_issues")?,
+        };
+        let tenant: String = row.try_get("a_tenant")?;
+        let Some(tenant) = TenantId::parse(&tenant) else {
+            continue;
+        };
+        let sensor = sensor_from_row(&row)?;
+        found.insert((tenant, sensor.id.clone()), (agent, sensor));
+    }
+    Ok(found)
+}
 
 /// The answer to a check-in that changes nothing but `last_seen` (see
-/// [`heartbeats::quiet_answer`]): the agent and its sensor in one snapshot.
-pub async fn quiet_answer<C: GenericClient>(
-    tx: &C,
+/// [`heartbeats::quiet_answer`]), from a batched read.
+pub async fn quiet_answer(
+    reads: &QuietReads,
     tenant: &TenantId,
     sensor: &SensorId,
     credential_hash: &str,
     report: &CheckInReport,
     policy: &FleetPolicy,
 ) -> Result<Option<CheckInAnswer>, StoreError> {
-    // The agent's columns come last, under names of their own, after the sensor's select list
-    // that `sensor_from_row` reads by position.
-    let sql = format!(
-        "SELECT {SENSOR_SELECT}, a.a_hash, a.a_deleted, a.a_desired, a.a_applied, a.a_service, \
-         a.a_update, a.a_issues FROM sensors, \
-         (SELECT credential_hash AS a_hash, deleted_at IS NOT NULL AS a_deleted, \
-          desired_settings_version AS a_desired, applied_settings_version AS a_applied, \
-          reported_service AS a_service, update_state AS a_update, reported_issues AS a_issues \
-          FROM sensor_agents WHERE tenant_id = $1 AND sensor_id = $2) AS a \
-         WHERE sensors.tenant_id = $1 AND sensors.id = $2"
-    );
-    let Some(row) = query_opt(tx, &sql, &[&tenant.as_str(), &sensor.as_str()]).await? else {
+    let Some((agent, stored)) = reads.lookup(tenant, sensor).await? else {
         return Ok(None);
     };
-    let agent = StoredAgent {
-        credential_hash: row.try_get("a_hash")?,
-        deleted: row.try_get("a_deleted")?,
-        desired_settings_version: row.try_get("a_desired")?,
-        applied_settings_version: row.try_get("a_applied")?,
-        reported_service: row.try_get("a_service")?,
-        update_state: row.try_get("a_update")?,
-        reported_issues: row.try_get("a_issues")?,
-    };
-    let stored = sensor_from_row(&row)?;
     Ok(heartbeats::quiet_answer(
         &agent,
         stored,

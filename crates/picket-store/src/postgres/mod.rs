@@ -20,6 +20,7 @@ mod rows;
 mod seed;
 mod sensors;
 mod tenants;
+mod tls;
 
 use crate::odata_sql::SqlValue;
 use crate::{Catalogue, StoreError};
@@ -31,7 +32,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::Row;
 
 pub use copy::{sqlite_to_postgres, CopiedTable};
 pub use migrations::MIGRATIONS;
@@ -53,7 +54,8 @@ const RETRYABLE: &str = "transaction conflict, retry";
 /// Where and how to connect. `Debug` leaves out the URL, which may hold a password.
 #[derive(Clone)]
 pub struct PostgresConfig {
-    /// `postgres://user@host:port/database` (libpq URL or key=value form).
+    /// `postgres://user@host:port/database` (libpq URL or key=value form); `sslmode` and
+    /// `sslrootcert` mean what they mean to libpq (see `tls`).
     pub url: String,
     pub pool_size: usize,
     /// Statements running longer are cancelled (the call fails as unavailable).
@@ -77,7 +79,10 @@ impl std::fmt::Debug for PostgresConfig {
 impl PostgresConfig {
     /// The database, host and port, without user or password: for messages and logs.
     pub fn describe(&self) -> String {
-        let Ok(pg) = tokio_postgres::Config::from_str(&self.url) else {
+        let Some(pg) = tls::split_url(&self.url)
+            .ok()
+            .and_then(|(url, _)| tokio_postgres::Config::from_str(&url).ok())
+        else {
             return "PostgreSQL database (invalid URL)".into();
         };
         let host = match pg.get_hosts().first() {
@@ -113,6 +118,8 @@ pub struct PostgresStore {
     sweep_plan: crate::sweep_plan::SweepPlan,
     /// This replica's check-ins that only said "still here" (see `crate::heartbeats`).
     heartbeats: std::sync::Arc<crate::heartbeats::Heartbeats>,
+    /// Their reads, batched.
+    quiet_reads: heartbeat::QuietReads,
 }
 
 /// What a write transaction locks before it runs.
@@ -165,7 +172,8 @@ impl PostgresStore {
         catalogue: Catalogue,
         apply_missing: bool,
     ) -> Result<(Self, usize), StoreError> {
-        let mut pg = tokio_postgres::Config::from_str(&config.url)
+        let (url, tls_settings) = tls::split_url(&config.url)?;
+        let mut pg = tokio_postgres::Config::from_str(&url)
             .map_err(|e| StoreError::Internal(format!("invalid PostgreSQL URL: {e}")))?;
         let mut options = pg.get_options().unwrap_or_default().to_string();
         // Notices ("already exists, skipping") are not worth a log line each.
@@ -187,7 +195,7 @@ impl PostgresStore {
         }
         let manager = Manager::from_config(
             pg,
-            NoTls,
+            tls::connector(&tls_settings)?,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -199,12 +207,14 @@ impl PostgresStore {
             .create_timeout(Some(Duration::from_secs(10)))
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let quiet_reads = heartbeat::QuietReads::spawn(pool.clone());
         let store = Self {
             pool,
             catalogue,
             lock_namespace: config.schema.clone().unwrap_or_default(),
             sweep_plan: crate::sweep_plan::SweepPlan::default(),
             heartbeats: std::sync::Arc::default(),
+            quiet_reads,
         };
         let applied = {
             let mut client = store.client().await?;
@@ -249,7 +259,7 @@ impl PostgresStore {
         self.pool
             .get()
             .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
+            .map_err(|e| StoreError::Unavailable(with_causes(&e)))
     }
 
     /// Runs `f` in a read-only transaction.
@@ -387,7 +397,7 @@ async fn write_heartbeats(
         let mut client = pool
             .get()
             .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(|e| StoreError::Unavailable(with_causes(&e)))?;
         let tx = client.transaction().await?;
         tx.batch_execute("SET LOCAL synchronous_commit = off")
             .await?;
@@ -399,6 +409,22 @@ async fn write_heartbeats(
         heartbeats.restore(items);
     }
     written.map(|_| ())
+}
+
+/// An error and what caused it ("error performing TLS handshake: invalid peer certificate:
+/// UnknownIssuer"): the driver's own message leaves the cause out.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Commits on `Ok`; rolls back on `Err` before the connection goes back to the pool (dropping
@@ -477,7 +503,7 @@ impl From<tokio_postgres::Error> for StoreError {
             }
             Some(_) => StoreError::Internal(e.to_string()),
             // No SQLSTATE: the connection failed or closed.
-            None => StoreError::Unavailable(e.to_string()),
+            None => StoreError::Unavailable(with_causes(&e)),
         }
     }
 }

@@ -2,7 +2,8 @@
 # The whole test suite: formatting, lints, every Rust test (unit, integration, CLI), and
 # Microsoft's own Graph SDKs (Python) against a real Picket server. With
 # PICKET_TEST_DATABASE_URL set (e.g. postgres://root@127.0.0.1:5432/test), the store and server
-# suites run on PostgreSQL in the workspace run, then once more on SQLite.
+# suites run on PostgreSQL in the workspace run, then once more on SQLite, and the SDK suite runs
+# on both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,3 +20,9 @@ fi
 echo "== SDK compatibility (msgraph-beta-sdk, msgraph-sdk)"
 cargo build -p picket-cli --quiet
 PICKET_BIN="$PWD/target/debug/picket" bash tests/sdk/run.sh
+if [ -n "${PICKET_TEST_DATABASE_URL:-}" ]; then
+    echo "== SDK compatibility on PostgreSQL (each server in a schema of its own)"
+    PICKET_SDK_DATABASE_URL="$PICKET_TEST_DATABASE_URL" PICKET_BIN="$PWD/target/debug/picket" bash tests/sdk/run.sh
+else
+    echo "NOTE: SDK compatibility on PostgreSQL skipped: PICKET_TEST_DATABASE_URL is not set"
+fi

@@ -5,6 +5,8 @@ Everything a test needs comes from here:
 * ``server`` – one Picket per test module, seeded with ``fixtures/tenant.json``; for reads only.
 * ``fresh_server`` – a new Picket per test, same fixture; for tests that change state.
 * ``paging_server`` – one Picket per module seeded with ``PAGING_SENSORS`` sensors.
+* With ``PICKET_SDK_DATABASE_URL`` set (a PostgreSQL URL), every server runs on PostgreSQL, in a
+  schema of its own that is migrated first and dropped when the server stops.
 * ``api`` – parametrised over ``beta`` and ``v1.0``: the SDK's modules for that version and a way to
   build a ``GraphServiceClient`` pointed at a server with a token minted by ``picket token``.
 
@@ -19,6 +21,7 @@ import importlib
 import inspect
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -43,6 +46,7 @@ ALL_ROLES = (
     "SecurityIdentitiesHealth.ReadWrite.All",
 )
 STARTUP_TIMEOUT = 30.0
+DATABASE_URL = os.environ.get("PICKET_SDK_DATABASE_URL", "")
 VERSIONS = ("beta", "v1.0")
 
 
@@ -71,9 +75,18 @@ class PicketServer:
         self._tokens: dict[tuple, str] = {}
         self._stdout_lines: list[str] = []
         self._stderr = open(self.data_dir / "server.log", "wb")
+        self.schema = None
+        self.database = None
+        if DATABASE_URL:
+            self.schema = "sdk_" + secrets.token_hex(6)
+            subprocess.run(["psql", DATABASE_URL, "-q", "-v", "ON_ERROR_STOP=1", "-c", f"CREATE SCHEMA {self.schema}"],
+                           check=True, capture_output=True, timeout=30)
+            sep = "&" if "?" in DATABASE_URL else "?"
+            self.database = f"{DATABASE_URL}{sep}options=-c%20search_path%3D{self.schema}"
+            self.cli("migrate")
         args = [str(self.binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir),
                 "--seed", str(seed), "--seed-tenant", tenant, *extra_args]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PICKET_")}
+        env = self._env()
         env["PICKET_LOG"] = os.environ.get("PICKET_SDK_SERVER_LOG", "warn")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr, env=env, text=True, bufsize=1)
         self.base = self._wait_ready()
@@ -115,6 +128,13 @@ class PicketServer:
         except (ValueError, OSError):
             pass
 
+    def _env(self) -> dict[str, str]:
+        """The environment for `picket` commands: none of ours, but the server's database."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PICKET_")}
+        if self.database:
+            env["PICKET_DATABASE_URL"] = self.database
+        return env
+
     def token(self, roles: Iterable[str] = ALL_ROLES, scopes: Iterable[str] = (), tenant: Optional[str] = None) -> str:
         """A bearer token from `picket token` (same data dir, hence the server's signing key)."""
         key = (tuple(roles), tuple(scopes), tenant or self.tenant)
@@ -127,8 +147,7 @@ class PicketServer:
             if key[1]:
                 # An ad-hoc signed-in user who may do everything, so only the scopes decide.
                 args += ["--directory-role", "Security Administrator"]
-            env = {k: v for k, v in os.environ.items() if not k.startswith("PICKET_")}
-            out = subprocess.run(args, check=True, capture_output=True, text=True, env=env, timeout=30)
+            out = subprocess.run(args, check=True, capture_output=True, text=True, env=self._env(), timeout=30)
             self._tokens[key] = out.stdout.strip().splitlines()[-1]
         return self._tokens[key]
 
@@ -137,9 +156,8 @@ class PicketServer:
 
     def cli(self, *args: str) -> str:
         """Runs `picket ARGS --data-dir DATA_DIR` (an identity command) and returns its stdout."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PICKET_")}
         out = subprocess.run([str(self.binary), *args, "--data-dir", str(self.data_dir)], capture_output=True,
-                             text=True, env=env, timeout=30)
+                             text=True, env=self._env(), timeout=30)
         if out.returncode != 0:
             raise RuntimeError(f"picket {' '.join(args)} failed: {out.stderr}")
         return out.stdout
@@ -158,6 +176,9 @@ class PicketServer:
             except OSError:
                 pass
         self._stderr.close()
+        if self.schema:
+            subprocess.run(["psql", DATABASE_URL, "-q", "-c", f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"],
+                           capture_output=True, timeout=30)
         if os.environ.get("PICKET_SDK_KEEP_DATA"):
             print(f"kept picket data dir {self.data_dir}")
         else:

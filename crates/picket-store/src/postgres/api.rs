@@ -36,10 +36,7 @@ impl Store for PostgresStore {
         tenant: &TenantId,
         id: &SensorId,
     ) -> Result<Option<Sensor>, StoreError> {
-        self.read_one((tenant, id), |tx, (t, id)| {
-            Box::pin(sensors::find(tx, t, id.as_str()))
-        })
-        .await
+        self.sensor_reads.get((tenant.clone(), id.clone())).await
     }
     async fn save_sensor_settings(
         &self,

@@ -4,6 +4,7 @@
 //! Each replica keeps its own pending times, so what one replica's crash can lose is bounded by
 //! its own flush interval.
 
+use super::batched::Batched;
 use super::rows::{sensor_from_row, ts, SENSOR_SELECT};
 use super::{execute, query, Tx};
 use crate::fleet::{CheckInAnswer, CheckInReport, FleetPolicy};
@@ -13,73 +14,20 @@ use deadpool_postgres::Pool;
 use picket_domain::time::Timestamp;
 use picket_domain::{Sensor, SensorId, TenantId};
 use std::collections::HashMap;
-use tokio::sync::{mpsc, oneshot};
 
-/// How many heartbeat lookups one statement answers at most.
-const LOOKUPS_PER_READ: usize = 256;
+/// Heartbeat lookups, batched (see `batched`): the agents and their sensors by key.
+pub type QuietReads = Batched<(TenantId, SensorId), (StoredAgent, Sensor)>;
 
-type Lookup = (
-    TenantId,
-    SensorId,
-    oneshot::Sender<Result<Option<(StoredAgent, Sensor)>, StoreError>>,
-);
-
-/// Heartbeat lookups, batched: check-ins arriving together are read in one statement (the
-/// agents and their sensors by key, one snapshot), so a busy replica spends one round trip and
-/// one plan on many heartbeats instead of one each. A lookup waits only for the read already
-/// under way, never for a timer.
-#[derive(Clone)]
-pub struct QuietReads {
-    queue: mpsc::UnboundedSender<Lookup>,
-}
-
-impl QuietReads {
-    /// Starts the reader; it stops when the store (every sender) is dropped.
-    pub fn spawn(pool: Pool) -> Self {
-        let (queue, mut incoming) = mpsc::unbounded_channel::<Lookup>();
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(LOOKUPS_PER_READ);
-            while incoming.recv_many(&mut batch, LOOKUPS_PER_READ).await > 0 {
-                let lookups = std::mem::take(&mut batch);
-                let keys: Vec<(&TenantId, &SensorId)> =
-                    lookups.iter().map(|(t, s, _)| (t, s)).collect();
-                match read_many(&pool, &keys).await {
-                    Ok(mut found) => {
-                        for (t, s, reply) in lookups {
-                            let _ = reply.send(Ok(found.remove(&(t, s))));
-                        }
-                    }
-                    Err(e) => {
-                        let message = e.to_string();
-                        for (_, _, reply) in lookups {
-                            let _ = reply.send(Err(StoreError::Unavailable(message.clone())));
-                        }
-                    }
-                }
-            }
-        });
-        Self { queue }
-    }
-
-    /// The agent's stored state and its sensor, if both exist.
-    pub async fn lookup(
-        &self,
-        tenant: &TenantId,
-        sensor: &SensorId,
-    ) -> Result<Option<(StoredAgent, Sensor)>, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send((tenant.clone(), sensor.clone(), reply))
-            .map_err(|_| StoreError::Unavailable("the heartbeat reader has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the heartbeat reader has stopped".into()))?
-    }
+pub fn quiet_reads(pool: Pool) -> QuietReads {
+    Batched::spawn(
+        pool,
+        |pool, keys| async move { read_many(&pool, &keys).await },
+    )
 }
 
 async fn read_many(
     pool: &Pool,
-    keys: &[(&TenantId, &SensorId)],
+    keys: &[(TenantId, SensorId)],
 ) -> Result<HashMap<(TenantId, SensorId), (StoredAgent, Sensor)>, StoreError> {
     let tenants: Vec<&str> = keys.iter().map(|(t, _)| t.as_str()).collect();
     let sensors: Vec<&str> = keys.iter().map(|(_, s)| s.as_str()).collect();
@@ -131,7 +79,7 @@ pub async fn quiet_answer(
     report: &CheckInReport,
     policy: &FleetPolicy,
 ) -> Result<Option<CheckInAnswer>, StoreError> {
-    let Some((agent, stored)) = reads.lookup(tenant, sensor).await? else {
+    let Some((agent, stored)) = reads.get((tenant.clone(), sensor.clone())).await? else {
         return Ok(None);
     };
     Ok(heartbeats::quiet_answer(

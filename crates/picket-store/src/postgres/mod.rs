@@ -5,6 +5,7 @@
 //! process. Serialization failures and deadlocks are retried a bounded number of times.
 
 mod api;
+mod batched;
 mod candidates;
 mod copy;
 mod fleet;
@@ -120,6 +121,8 @@ pub struct PostgresStore {
     heartbeats: std::sync::Arc<crate::heartbeats::Heartbeats>,
     /// Their reads, batched.
     quiet_reads: heartbeat::QuietReads,
+    /// Sensors by id, batched.
+    sensor_reads: sensors::SensorReads,
 }
 
 /// What a write transaction locks before it runs.
@@ -207,7 +210,8 @@ impl PostgresStore {
             .create_timeout(Some(Duration::from_secs(10)))
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let quiet_reads = heartbeat::QuietReads::spawn(pool.clone());
+        let quiet_reads = heartbeat::quiet_reads(pool.clone());
+        let sensor_reads = sensors::sensor_reads(pool.clone());
         let store = Self {
             pool,
             catalogue,
@@ -215,6 +219,7 @@ impl PostgresStore {
             sweep_plan: crate::sweep_plan::SweepPlan::default(),
             heartbeats: std::sync::Arc::default(),
             quiet_reads,
+            sensor_reads,
         };
         let applied = {
             let mut client = store.client().await?;

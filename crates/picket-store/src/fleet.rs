@@ -186,6 +186,11 @@ pub fn claim_gap(every: std::time::Duration) -> std::time::Duration {
     every.mul_f64(0.8)
 }
 
+/// [`claim_gap`] in milliseconds, as the engines compare it.
+pub(crate) fn claim_gap_ms(every: std::time::Duration) -> i64 {
+    i64::try_from(claim_gap(every).as_millis()).unwrap_or(i64::MAX)
+}
+
 /// Compares secrets (credential hashes, access keys) without stopping at the first difference.
 pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()

@@ -186,7 +186,7 @@ impl FleetStore for PostgresStore {
         holder: &str,
         every: std::time::Duration,
     ) -> Result<bool, StoreError> {
-        let gap = i64::try_from(claim_gap(every).as_millis()).unwrap_or(i64::MAX);
+        let gap = claim_gap_ms(every);
         self.write(Scope::Installation, (holder, gap), |tx, (holder, gap)| {
             Box::pin(fleet::claim_job(tx, SWEEP_JOB, holder, *gap))
         })

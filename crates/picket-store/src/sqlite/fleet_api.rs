@@ -169,7 +169,7 @@ impl FleetStore for SqliteStore {
         holder: &str,
         every: std::time::Duration,
     ) -> Result<bool, StoreError> {
-        let gap = i64::try_from(claim_gap(every).as_millis()).unwrap_or(i64::MAX);
+        let gap = claim_gap_ms(every);
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -36,7 +36,7 @@ impl Store for PostgresStore {
         tenant: &TenantId,
         id: &SensorId,
     ) -> Result<Option<Sensor>, StoreError> {
-        self.sensor_reads.get((tenant.clone(), id.clone())).await
+        self.sensor_reads.get(tenant, id).await
     }
     async fn save_sensor_settings(
         &self,

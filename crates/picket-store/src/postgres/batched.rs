@@ -1,54 +1,49 @@
-//! Key lookups batched: lookups that arrive together are answered by one statement (one round
-//! trip, one plan, one snapshot), so a busy replica spends one query on many `GET`s by id or
-//! heartbeats instead of one each. A lookup waits only for the read already under way, never for
-//! a timer, and a lookup made after a write was acknowledged goes into a later statement, so it
-//! sees that write.
+//! Lookups of sensors' rows by key, batched: lookups that arrive together are answered by one
+//! statement (one round trip, one plan, one snapshot), so a busy replica spends one query on many
+//! `GET`s by id or heartbeats instead of one each. A lookup waits only for the read already under
+//! way, never for a timer, and a lookup made after a write was acknowledged goes into a later
+//! statement, so it sees that write.
 
+use super::{query, with_causes};
 use crate::StoreError;
 use deadpool_postgres::Pool;
+use picket_domain::{SensorId, TenantId};
 use std::collections::HashMap;
-use std::future::Future;
-use std::hash::Hash;
 use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::Row;
 
 /// How many lookups one statement answers at most.
 const KEYS_PER_READ: usize = 256;
 
+pub type Key = (TenantId, SensorId);
 type Reply<V> = oneshot::Sender<Result<Option<V>, StoreError>>;
 
-pub struct Batched<K, V> {
-    queue: mpsc::UnboundedSender<(K, Reply<V>)>,
+/// Reads one row's key and value.
+pub type MapRow<V> = fn(&Row) -> Result<(Key, V), StoreError>;
+
+pub struct Batched<V> {
+    queue: mpsc::UnboundedSender<(Key, Reply<V>)>,
 }
 
-impl<K, V> Batched<K, V>
-where
-    K: Eq + Hash + Clone + Send + 'static,
-    V: Clone + Send + 'static,
-{
-    /// Starts the reader: `fetch` reads the rows of many keys at once (absent keys simply
-    /// missing from its map). It stops when the store (every sender) is dropped.
-    pub fn spawn<F, Fut>(pool: Pool, fetch: F) -> Self
-    where
-        F: Fn(Pool, Vec<K>) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<HashMap<K, V>, StoreError>> + Send,
-    {
-        let (queue, mut incoming) = mpsc::unbounded_channel::<(K, Reply<V>)>();
+impl<V: Clone + Send + 'static> Batched<V> {
+    /// Starts the reader. `sql` takes the keys as `$1` (tenants) and `$2` (sensor ids), two text
+    /// arrays of one length (`unnest($1::text[], $2::text[])`); keys without a row are absent.
+    /// The reader stops when the store (every sender) is dropped.
+    pub fn spawn(pool: Pool, sql: String, map: MapRow<V>) -> Self {
+        let (queue, mut incoming) = mpsc::unbounded_channel::<(Key, Reply<V>)>();
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(KEYS_PER_READ);
             while incoming.recv_many(&mut batch, KEYS_PER_READ).await > 0 {
                 let lookups = std::mem::take(&mut batch);
-                let mut keys: Vec<K> = lookups.iter().map(|(k, _)| k.clone()).collect();
-                keys.dedup();
-                match fetch(pool.clone(), keys).await {
+                match read(&pool, &sql, map, &lookups).await {
                     Ok(found) => {
                         for (key, reply) in lookups {
                             let _ = reply.send(Ok(found.get(&key).cloned()));
                         }
                     }
                     Err(e) => {
-                        let message = e.to_string();
                         for (_, reply) in lookups {
-                            let _ = reply.send(Err(StoreError::Unavailable(message.clone())));
+                            let _ = reply.send(Err(copy_error(&e)));
                         }
                     }
                 }
@@ -57,10 +52,46 @@ where
         Self { queue }
     }
 
-    pub async fn get(&self, key: K) -> Result<Option<V>, StoreError> {
+    pub async fn get(&self, tenant: &TenantId, sensor: &SensorId) -> Result<Option<V>, StoreError> {
         let stopped = || StoreError::Unavailable("the batched reader has stopped".into());
         let (reply, answer) = oneshot::channel();
-        self.queue.send((key, reply)).map_err(|_| stopped())?;
+        self.queue
+            .send(((tenant.clone(), sensor.clone()), reply))
+            .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
+}
+
+async fn read<V>(
+    pool: &Pool,
+    sql: &str,
+    map: MapRow<V>,
+    lookups: &[(Key, Reply<V>)],
+) -> Result<HashMap<Key, V>, StoreError> {
+    let tenants: Vec<&str> = lookups.iter().map(|((t, _), _)| t.as_str()).collect();
+    let sensors: Vec<&str> = lookups.iter().map(|((_, s), _)| s.as_str()).collect();
+    let client = pool
+        .get()
+        .await
+        .map_err(|e| StoreError::Unavailable(with_causes(&e)))?;
+    query(&client, sql, &[&tenants, &sensors])
+        .await?
+        .iter()
+        .map(map)
+        .collect()
+}
+
+/// The same failure for every lookup of the batch: unavailable stays 503, the rest 500.
+fn copy_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        other => StoreError::Internal(other.to_string()),
+    }
+}
+
+/// The tenant a row names, as the key's tenant.
+pub fn tenant_of(row: &Row, column: &str) -> Result<TenantId, StoreError> {
+    let text: String = row.try_get(column)?;
+    TenantId::parse(&text)
+        .ok_or_else(|| StoreError::Internal(format!("stored tenant id '{text}' is not a GUID")))
 }

@@ -4,33 +4,20 @@
 //! Each replica keeps its own pending times, so what one replica's crash can lose is bounded by
 //! its own flush interval.
 
-use super::batched::Batched;
+use super::batched::{tenant_of, Batched};
 use super::rows::{sensor_from_row, ts, SENSOR_SELECT};
-use super::{execute, query, Tx};
+use super::{execute, Tx};
 use crate::fleet::{CheckInAnswer, CheckInReport, FleetPolicy};
 use crate::heartbeats::{self, StoredAgent};
 use crate::StoreError;
 use deadpool_postgres::Pool;
 use picket_domain::time::Timestamp;
 use picket_domain::{Sensor, SensorId, TenantId};
-use std::collections::HashMap;
 
 /// Heartbeat lookups, batched (see `batched`): the agents and their sensors by key.
-pub type QuietReads = Batched<(TenantId, SensorId), (StoredAgent, Sensor)>;
+pub type QuietReads = Batched<(StoredAgent, Sensor)>;
 
 pub fn quiet_reads(pool: Pool) -> QuietReads {
-    Batched::spawn(
-        pool,
-        |pool, keys| async move { read_many(&pool, &keys).await },
-    )
-}
-
-async fn read_many(
-    pool: &Pool,
-    keys: &[(TenantId, SensorId)],
-) -> Result<HashMap<(TenantId, SensorId), (StoredAgent, Sensor)>, StoreError> {
-    let tenants: Vec<&str> = keys.iter().map(|(t, _)| t.as_str()).collect();
-    let sensors: Vec<&str> = keys.iter().map(|(_, s)| s.as_str()).collect();
     // The sensor's select list first, where `sensor_from_row` reads it by position; the
     // agent's columns after it under names of their own.
     let sql = format!(
@@ -43,13 +30,7 @@ async fn read_many(
           WHERE (tenant_id, sensor_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))) AS a \
          ON sensors.tenant_id = a.a_tenant AND sensors.id = a.a_sensor"
     );
-    let client = pool
-        .get()
-        .await
-        .map_err(|e| StoreError::Unavailable(super::with_causes(&e)))?;
-    let rows = query(&client, &sql, &[&tenants, &sensors]).await?;
-    let mut found = HashMap::with_capacity(rows.len());
-    for row in rows {
+    Batched::spawn(pool, sql, |row| {
         let agent = StoredAgent {
             credential_hash: row.try_get("a_hash")?,
             deleted: row.try_get("a_deleted")?,
@@ -59,14 +40,12 @@ async fn read_many(
             update_state: row.try_get("a_update")?,
             reported_issues: row.try_get("a_issues")?,
         };
-        let tenant: String = row.try_get("a_tenant")?;
-        let Some(tenant) = TenantId::parse(&tenant) else {
-            continue;
-        };
-        let sensor = sensor_from_row(&row)?;
-        found.insert((tenant, sensor.id.clone()), (agent, sensor));
-    }
-    Ok(found)
+        let sensor = sensor_from_row(row)?;
+        Ok((
+            (tenant_of(row, "a_tenant")?, sensor.id.clone()),
+            (agent, sensor),
+        ))
+    })
 }
 
 /// The answer to a check-in that changes nothing but `last_seen` (see
@@ -79,7 +58,7 @@ pub async fn quiet_answer(
     report: &CheckInReport,
     policy: &FleetPolicy,
 ) -> Result<Option<CheckInAnswer>, StoreError> {
-    let Some((agent, stored)) = reads.get((tenant.clone(), sensor.clone())).await? else {
+    let Some((agent, stored)) = reads.get(tenant, sensor).await? else {
         return Ok(None);
     };
     Ok(heartbeats::quiet_answer(

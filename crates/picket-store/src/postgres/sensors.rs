@@ -1,6 +1,6 @@
 //! Sensor rows: listing, lookup, settings updates under the domain rules, deletion.
 
-use super::batched::Batched;
+use super::batched::{tenant_of, Batched};
 use super::health::refresh_health;
 use super::listing::Listing;
 use super::rows::{json_list, sensor_from_row, ts, SENSOR_COLUMNS, SENSOR_SELECT};
@@ -12,7 +12,6 @@ use picket_domain::rules::{apply_settings_patch, SettingsPatch};
 use picket_domain::time::Timestamp;
 use picket_domain::*;
 use picket_odata::ValidatedQuery;
-use std::collections::HashMap;
 
 fn listing<'a>(tenant: &'a TenantId, query: &'a ValidatedQuery) -> Listing<'a> {
     Listing {
@@ -56,41 +55,18 @@ pub async fn find<C: GenericClient>(
 }
 
 /// `GET …/sensors/{id}` lookups, batched (see `batched`).
-pub type SensorReads = Batched<(TenantId, SensorId), Sensor>;
+pub type SensorReads = Batched<Sensor>;
 
 pub fn sensor_reads(pool: Pool) -> SensorReads {
-    Batched::spawn(
-        pool,
-        |pool, keys| async move { find_many(&pool, &keys).await },
-    )
-}
-
-async fn find_many(
-    pool: &Pool,
-    keys: &[(TenantId, SensorId)],
-) -> Result<HashMap<(TenantId, SensorId), Sensor>, StoreError> {
-    let tenants: Vec<&str> = keys.iter().map(|(t, _)| t.as_str()).collect();
-    let ids: Vec<&str> = keys.iter().map(|(_, s)| s.as_str()).collect();
     // The tenant last, after the select list `sensor_from_row` reads by position.
     let sql = format!(
         "SELECT {SENSOR_SELECT}, tenant_id FROM sensors \
          WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
     );
-    let client = pool
-        .get()
-        .await
-        .map_err(|e| StoreError::Unavailable(super::with_causes(&e)))?;
-    let rows = super::query(&client, &sql, &[&tenants, &ids]).await?;
-    let mut found = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let tenant: String = row.try_get("tenant_id")?;
-        let Some(tenant) = TenantId::parse(&tenant) else {
-            continue;
-        };
-        let sensor = sensor_from_row(&row)?;
-        found.insert((tenant, sensor.id.clone()), sensor);
-    }
-    Ok(found)
+    Batched::spawn(pool, sql, |row| {
+        let sensor = sensor_from_row(row)?;
+        Ok(((tenant_of(row, "tenant_id")?, sensor.id.clone()), sensor))
+    })
 }
 
 pub async fn insert(tx: &Tx<'_>, tenant: &TenantId, s: &Sensor) -> Result<(), StoreError> {

@@ -294,6 +294,12 @@ struct ThrottleArgs {
     /// Token requests per tenant.
     #[arg(long, env = "PICKET_THROTTLE_TENANT_TOKENS", value_parser = parse_limit_arg)]
     throttle_tenant_tokens: Option<Limit>,
+    /// Failed credentials (wrong access key, failed client authentication) per source address.
+    #[arg(long, env = "PICKET_THROTTLE_SOURCE_FAILURES", value_parser = parse_limit_arg)]
+    throttle_source_failures: Option<Limit>,
+    /// Failed credentials per tenant.
+    #[arg(long, env = "PICKET_THROTTLE_TENANT_FAILURES", value_parser = parse_limit_arg)]
+    throttle_tenant_failures: Option<Limit>,
 }
 
 /// One limit from the command line: a rate, or `off`.
@@ -315,6 +321,8 @@ impl ThrottleArgs {
             tenant_writes: pick(self.throttle_tenant_writes, d.tenant_writes),
             app_tokens: pick(self.throttle_app_tokens, d.app_tokens),
             tenant_tokens: pick(self.throttle_tenant_tokens, d.tenant_tokens),
+            source_failures: pick(self.throttle_source_failures, d.source_failures),
+            tenant_failures: pick(self.throttle_tenant_failures, d.tenant_failures),
         }
     }
 }

@@ -13,7 +13,9 @@ pub use crate::validate::validate_filter;
 
 /// Longest `$filter` accepted, in chars.
 pub const MAX_FILTER_LEN: usize = 4096;
-/// Deepest nesting of parentheses, `not` and lambdas accepted; keeps recursion bounded.
+/// Deepest nesting of parentheses, `not` and lambdas accepted; keeps the parser's recursion
+/// bounded. What the store can run is bounded further after validation
+/// ([`crate::validate::MAX_FILTER_NESTING`]).
 pub const MAX_DEPTH: usize = 64;
 
 /// Where a node starts in the filter text (0-based char offset), for error messages.

@@ -20,5 +20,9 @@ pub use filter::{
     parse_filter, validate_filter, LambdaBody, Pos, RawExpr, RawLiteral, RawOperand, MAX_DEPTH,
     MAX_FILTER_LEN,
 };
-pub use options::{parse_query, validate_query, OrderBy, RawQuery, ValidatedQuery, MAX_TOP};
+pub use options::{
+    parse_query, validate_query, OrderBy, RawQuery, ValidatedQuery, MAX_LIST_ITEMS,
+    MAX_ORDERBY_TERMS, MAX_TOP,
+};
 pub use schema::{EntitySchema, PropType, Property};
+pub use validate::{MAX_FILTER_NESTING, MAX_FILTER_TERMS};

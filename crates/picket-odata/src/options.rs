@@ -139,6 +139,12 @@ fn parse_skip(value: &str) -> Result<u64, ODataError> {
 
 /// Comma-separated items, trimmed; an empty item is an error.
 fn items<'v>(option: &str, value: &'v str) -> Result<Vec<&'v str>, ODataError> {
+    let count = value.split(',').count();
+    if count > MAX_LIST_ITEMS {
+        return Err(invalid(format!(
+            "Query option '{option}' has {count} items; at most {MAX_LIST_ITEMS} are allowed"
+        )));
+    }
     value
         .split(',')
         .map(str::trim)
@@ -207,8 +213,20 @@ fn parse_expand(value: &str, schema: &EntitySchema) -> Result<Vec<&'static str>,
     Ok(expanded)
 }
 
+/// Most `$orderby` terms; each property may appear once, so real clients never come close.
+pub const MAX_ORDERBY_TERMS: usize = 16;
+/// Most `$select` and `$expand` items, duplicates included.
+pub const MAX_LIST_ITEMS: usize = 64;
+
 fn parse_orderby(value: &str, schema: &EntitySchema) -> Result<Vec<OrderBy>, ODataError> {
-    items("$orderby", value)?
+    let terms = items("$orderby", value)?;
+    if terms.len() > MAX_ORDERBY_TERMS {
+        return Err(invalid(format!(
+            "Query option '$orderby' has {} terms; at most {MAX_ORDERBY_TERMS} are allowed",
+            terms.len()
+        )));
+    }
+    let order: Vec<OrderBy> = terms
         .into_iter()
         .map(|item| {
             let mut words = item.split_whitespace();
@@ -245,7 +263,16 @@ fn parse_orderby(value: &str, schema: &EntitySchema) -> Result<Vec<OrderBy>, ODa
                 descending,
             })
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    for (i, term) in order.iter().enumerate() {
+        if order[..i].iter().any(|o| o.property == term.property) {
+            return Err(invalid(format!(
+                "Duplicate property named '{}' is not supported in '$orderby'",
+                term.property
+            )));
+        }
+    }
+    Ok(order)
 }
 
 /// Validates every present option against `schema`.

@@ -9,7 +9,63 @@ use crate::{CmpOp, EntitySchema, Expr, Literal, ODataError, Operand, PropType, P
 /// and moves literals to the right of comparisons. Runs of `and` (or of `or`) come back as a
 /// balanced tree, so that code recursing over the result stays shallow for any accepted filter.
 pub fn validate_filter(raw: &RawExpr, schema: &EntitySchema) -> Result<Expr, ODataError> {
-    Validator { schema, var: None }.expr(raw)
+    let expr = Validator { schema, var: None }.expr(raw)?;
+    check_complexity(&expr)?;
+    Ok(expr)
+}
+
+/// Most conditions (comparisons, function calls, lambdas, boolean properties) in one `$filter`.
+pub const MAX_FILTER_TERMS: usize = 400;
+/// Deepest accepted filter, counted as the store's SQL nests it: each `not`, each level of
+/// the (balanced) `and`/`or` tree, each condition, and two for a lambda. Set well below what
+/// SQLite's parser takes (~45 nested `NOT (…)` overflow it), so no accepted filter reaches a
+/// database limit.
+pub const MAX_FILTER_NESTING: usize = 24;
+
+/// Refuses a validated filter too large or too deep for the store's engines, naming the limit.
+fn check_complexity(expr: &Expr) -> Result<(), ODataError> {
+    let (terms, nesting) = measure(expr);
+    if terms > MAX_FILTER_TERMS {
+        return Err(err(
+            format!(
+                "filter has {terms} conditions; at most {MAX_FILTER_TERMS} are allowed (limit: terms)"
+            ),
+            0,
+        ));
+    }
+    if nesting > MAX_FILTER_NESTING {
+        return Err(err(
+            format!(
+                "filter nests {nesting} levels deep; at most {MAX_FILTER_NESTING} are allowed (limit: nesting depth)"
+            ),
+            0,
+        ));
+    }
+    Ok(())
+}
+
+/// (conditions, nesting) of a validated tree. Recursion is bounded: the parser caps `not`,
+/// parentheses and lambdas, and `and`/`or` runs come back balanced.
+fn measure(expr: &Expr) -> (usize, usize) {
+    match expr {
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            let (ta, da) = measure(a);
+            let (tb, db) = measure(b);
+            (ta + tb, 1 + da.max(db))
+        }
+        Expr::Not(inner) => {
+            let (t, d) = measure(inner);
+            (t, d + 1)
+        }
+        Expr::Lambda { body, .. } => match body {
+            Some(body) => {
+                let (t, d) = measure(body);
+                (t, d + 2)
+            }
+            None => (1, 1),
+        },
+        Expr::Compare { .. } | Expr::Call { .. } | Expr::BoolProperty(_) => (1, 1),
+    }
 }
 
 /// Parses an RFC 3339 date-time and prints it the way the store keeps them:

@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use picket_domain::limits;
 use picket_domain::time::format_timestamp;
 use picket_domain::{HealthIssueSeverity, SensorId, SensorType, ServiceStatus, TenantId};
 use picket_store::fleet::*;
@@ -29,6 +30,8 @@ pub struct AgentError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds for `Retry-After` (429, 503).
+    retry_after: Option<u64>,
 }
 
 impl IntoResponse for AgentError {
@@ -49,9 +52,12 @@ impl IntoResponse for AgentError {
         if let Ok(v) = axum::http::HeaderValue::from_str(&request_id) {
             r.headers_mut().insert("request-id", v);
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry_after = self
+            .retry_after
+            .or((self.status == StatusCode::SERVICE_UNAVAILABLE).then_some(5));
+        if let Some(secs) = retry_after {
             r.headers_mut()
-                .insert("Retry-After", axum::http::HeaderValue::from_static("5"));
+                .insert("Retry-After", axum::http::HeaderValue::from(secs));
         }
         r
     }
@@ -66,6 +72,7 @@ pub(crate) fn error(
         status,
         code,
         message: message.into(),
+        retry_after: None,
     }
 }
 
@@ -88,6 +95,14 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AgentError> {
             format!("invalid body at '{}': {}", e.path(), e.inner()),
         )
     })
+}
+
+/// Every agent body decoder over the same bytes (the fuzz targets' entry): true if any accepts.
+pub(crate) fn decode_bodies(data: &[u8]) -> bool {
+    let enroll = parse::<EnrollBody>(data).is_ok();
+    let candidate = parse::<CandidateBody>(data).is_ok();
+    let check_in = parse::<CheckInBody>(data).and_then(report_from).is_ok();
+    enroll || candidate || check_in
 }
 
 fn credential_hash(credential: &str) -> String {
@@ -115,22 +130,28 @@ struct EnrollBody {
 
 pub async fn enroll(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     body: axum::body::Bytes,
 ) -> Result<Response, AgentError> {
     let body: EnrollBody = parse(&body)?;
     let Some(tenant) = TenantId::parse(&body.tenant_id) else {
         return Err(bad("tenantId must be a GUID"));
     };
+    let source = crate::edge::source_ip(&extensions);
+    check_failures(&state, source, &tenant)?;
     let Some(sensor_type) =
         SensorType::parse(&body.sensor_type).filter(|t| *t != SensorType::UnknownFutureValue)
     else {
         return Err(bad(format!("unknown sensorType '{}'", body.sensor_type)));
     };
-    let name = body.computer_dns_name.trim();
-    if !valid_dns_name(name) {
-        return Err(bad(
-            "computerDnsName must be a fully qualified DNS name, e.g. dc1.contoso.com",
-        ));
+    let name =
+        limits::host_name("computerDnsName", &body.computer_dns_name).map_err(out_of_bounds)?;
+    limits::version("version", &body.version).map_err(out_of_bounds)?;
+    if body.access_key.len() > limits::MAX_ACCESS_KEY_LEN {
+        return Err(bad(format!(
+            "accessKey is longer than {} characters",
+            limits::MAX_ACCESS_KEY_LEN
+        )));
     }
     if !picket_domain::fleet::releases::is_classic_version(&body.version) {
         return Err(bad(
@@ -139,7 +160,7 @@ pub async fn enroll(
     }
     let credential = new_credential();
     let request = EnrollRequest {
-        computer_dns_name: name.to_ascii_lowercase(),
+        computer_dns_name: name,
         sensor_type,
         version: body.version,
     };
@@ -172,12 +193,56 @@ pub async fn enroll(
             })),
         )
             .into_response()),
-        Err(_) => Err(error(
-            StatusCode::UNAUTHORIZED,
-            "InvalidAccessKey",
-            "The deployment access key is not valid for this tenant",
-        )),
+        Err(_) => Err(wrong_access_key(&state, source, &tenant, "enrollSensor").await),
     }
+}
+
+/// Refuses a source or tenant that has failed too many credentials lately (429).
+fn check_failures(
+    state: &AppState,
+    source: Option<std::net::IpAddr>,
+    tenant: &TenantId,
+) -> Result<(), AgentError> {
+    state
+        .throttle
+        .failures
+        .check(source, tenant.as_str())
+        .map_err(|t| AgentError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "TooManyRequests",
+            message: format!(
+                "Too many failed attempts with a wrong access key; retry after {} s",
+                t.retry_after_secs
+            ),
+            retry_after: Some(t.retry_after_secs),
+        })
+}
+
+/// A wrong deployment access key: counted against its source and tenant, and audited.
+async fn wrong_access_key(
+    state: &AppState,
+    source: Option<std::net::IpAddr>,
+    tenant: &TenantId,
+    operation: &str,
+) -> AgentError {
+    state.throttle.failures.record(source, tenant.as_str());
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let entry = picket_store::NewAuditEntry {
+        time: state.clock.now(),
+        tenant: tenant.clone(),
+        actor: source.map_or_else(|| "agent".into(), |ip| format!("agent:{ip}")),
+        operation: operation.into(),
+        target: "deploymentAccessKey".into(),
+        result: "401 InvalidAccessKey".into(),
+        request_id,
+        detail: None,
+    };
+    crate::audit::record(state, &entry).await;
+    error(
+        StatusCode::UNAUTHORIZED,
+        "InvalidAccessKey",
+        "The deployment access key is not valid for this tenant",
+    )
 }
 
 #[derive(Deserialize)]
@@ -189,12 +254,8 @@ struct CandidateBody {
     sense_client_version: String,
 }
 
-fn valid_dns_name(name: &str) -> bool {
-    name.contains('.')
-        && name.len() <= 253
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+fn out_of_bounds(e: limits::OutOfBounds) -> AgentError {
+    bad(e.to_string())
 }
 
 /// `POST /agent/v1/candidates/report`: a machine onboarded to endpoint protection reports
@@ -202,19 +263,24 @@ fn valid_dns_name(name: &str) -> bool {
 /// credential the first time.
 pub async fn report_candidate(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     body: axum::body::Bytes,
 ) -> Result<Response, AgentError> {
     let body: CandidateBody = parse(&body)?;
     let tenant = TenantId::parse(&body.tenant_id).ok_or_else(|| bad("tenantId must be a GUID"))?;
-    let name = body.computer_dns_name.trim();
-    if !valid_dns_name(name) {
-        return Err(bad(
-            "computerDnsName must be a fully qualified DNS name, e.g. dc1.contoso.com",
-        ));
+    let source = crate::edge::source_ip(&extensions);
+    check_failures(&state, source, &tenant)?;
+    let name =
+        limits::host_name("computerDnsName", &body.computer_dns_name).map_err(out_of_bounds)?;
+    let name = name.as_str();
+    limits::version("senseClientVersion", &body.sense_client_version).map_err(out_of_bounds)?;
+    if body.access_key.len() > limits::MAX_ACCESS_KEY_LEN {
+        return Err(bad(format!(
+            "accessKey is longer than {} characters",
+            limits::MAX_ACCESS_KEY_LEN
+        )));
     }
-    if picket_domain::fleet::releases::version_parts(&body.sense_client_version).len() < 2
-        || body.sense_client_version.len() > 64
-    {
+    if picket_domain::fleet::releases::version_parts(&body.sense_client_version).len() < 2 {
         return Err(bad("senseClientVersion must look like 10.8760.19041.1000"));
     }
     let credential = new_credential();
@@ -229,14 +295,13 @@ pub async fn report_candidate(
             state.clock.now(),
         )
         .await
-        .map_err(unavailable)?
-        .map_err(|_| {
-            error(
-                StatusCode::UNAUTHORIZED,
-                "InvalidAccessKey",
-                "The deployment access key is not valid for this tenant",
-            )
-        })?;
+        .map_err(unavailable)?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            return Err(wrong_access_key(&state, source, &tenant, "reportSensorCandidate").await)
+        }
+    };
     Ok(match outcome {
         CandidateOutcome::Waiting { candidate } => (
             StatusCode::ACCEPTED,
@@ -300,8 +365,16 @@ fn report_from(body: CheckInBody) -> Result<CheckInReport, AgentError> {
             )
         })
         .ok_or_else(|| bad(format!("unknown serviceStatus '{}'", body.service_status)))?;
+    limits::version("version", &body.version).map_err(out_of_bounds)?;
     if picket_domain::fleet::releases::version_parts(&body.version).len() < 2 {
         return Err(bad("version must look like 2.239.18124.58593"));
+    }
+    if let Some(target) = body
+        .update
+        .as_ref()
+        .and_then(|u| u.target_version.as_deref())
+    {
+        limits::version("update.targetVersion", target).map_err(out_of_bounds)?;
     }
     let update = match body.update {
         None => UpdateReport::Idle,

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 pub const MAX_BATCH_REQUESTS: usize = 20;
 
-struct Item {
+pub(crate) struct Item {
     id: String,
     method: String,
     url: String,
@@ -35,6 +35,36 @@ fn bad(message: impl Into<String>) -> ApiError {
     ApiError::BadRequest(message.into())
 }
 
+/// The `requests` of a batch envelope: 1 to [`MAX_BATCH_REQUESTS`] items with distinct ids.
+pub(crate) fn parse_items(envelope: &Map<String, Value>) -> Result<Vec<Item>, ApiError> {
+    let requests = envelope
+        .get("requests")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("A batch body needs a 'requests' array"))?;
+    if requests.is_empty() {
+        return Err(bad("A batch must contain at least one request"));
+    }
+    if requests.len() > MAX_BATCH_REQUESTS {
+        return Err(bad(format!(
+            "A batch may contain at most {MAX_BATCH_REQUESTS} requests"
+        )));
+    }
+    let items = requests
+        .iter()
+        .map(parse_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut seen = std::collections::HashSet::new();
+    for it in &items {
+        if !seen.insert(it.id.to_ascii_lowercase()) {
+            return Err(bad(format!(
+                "Batch request id '{}' is used more than once",
+                it.id
+            )));
+        }
+    }
+    Ok(items)
+}
+
 fn parse_item(value: &Value) -> Result<Item, ApiError> {
     let obj = value
         .as_object()
@@ -46,6 +76,7 @@ fn parse_item(value: &Value) -> Result<Item, ApiError> {
             .ok_or_else(|| bad(format!("Each batch request needs a string '{name}'")))
     };
     let id = text("id")?;
+    picket_domain::limits::id("id", &id).map_err(|e| bad(format!("Batch request {e}")))?;
     let method = text("method")?.to_ascii_uppercase();
     let url = text("url")?;
     let headers = match obj.get("headers") {
@@ -139,31 +170,7 @@ async fn run(state: &AppState, outer: GraphRequest) -> Result<GraphResponse, Api
         return Err(ApiError::UnsupportedMediaType);
     }
     let envelope = body::json_object(&outer.body)?;
-    let requests = envelope
-        .get("requests")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("A batch body needs a 'requests' array"))?;
-    if requests.is_empty() {
-        return Err(bad("A batch must contain at least one request"));
-    }
-    if requests.len() > MAX_BATCH_REQUESTS {
-        return Err(bad(format!(
-            "A batch may contain at most {MAX_BATCH_REQUESTS} requests"
-        )));
-    }
-    let items = requests
-        .iter()
-        .map(parse_item)
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut seen = std::collections::HashSet::new();
-    for it in &items {
-        if !seen.insert(it.id.to_ascii_lowercase()) {
-            return Err(bad(format!(
-                "Batch request id '{}' is used more than once",
-                it.id
-            )));
-        }
-    }
+    let items = parse_items(&envelope)?;
     let mut statuses: Vec<Option<u16>> = vec![None; items.len()];
     let mut responses = Vec::with_capacity(items.len());
     for i in order(&items)? {

@@ -27,6 +27,10 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
     Internal(String),
+    /// A refusal of the HTTP layer itself (malformed head, URI or headers too large, a body
+    /// that cannot be read), with its own status.
+    #[error("{message}")]
+    Refused { status: u16, message: String },
 }
 
 impl ApiError {
@@ -42,6 +46,7 @@ impl ApiError {
             ApiError::Internal(_) => 500,
             ApiError::ServiceUnavailable(_) => 503,
             ApiError::TooManyRequests { .. } => 429,
+            ApiError::Refused { status, .. } => *status,
         }
     }
 
@@ -57,6 +62,14 @@ impl ApiError {
             ApiError::Internal(_) => "InternalServerError",
             ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
             ApiError::TooManyRequests { .. } => "TooManyRequests",
+            ApiError::Refused { status, .. } => match status {
+                405 => "MethodNotAllowed",
+                411 => "LengthRequired",
+                413 => "RequestEntityTooLarge",
+                414 => "RequestUriTooLong",
+                431 => "RequestHeaderFieldsTooLarge",
+                _ => "BadRequest",
+            },
         }
     }
 
@@ -73,6 +86,12 @@ impl ApiError {
 
     pub fn not_found_segment(segment: &str) -> Self {
         ApiError::NotFound(format!("Resource not found for the segment '{segment}'"))
+    }
+}
+
+impl From<picket_domain::limits::OutOfBounds> for ApiError {
+    fn from(e: picket_domain::limits::OutOfBounds) -> Self {
+        ApiError::BadRequest(format!("Property {e}"))
     }
 }
 

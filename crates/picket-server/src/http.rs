@@ -6,6 +6,7 @@ use crate::batch;
 use crate::context::{ApiVersion, RequestIds};
 use crate::device_login;
 use crate::dispatch::{execute, GraphRequest};
+use crate::edge;
 use crate::error::ApiError;
 use crate::response::{Body as GraphBody, GraphResponse, JSON_CONTENT_TYPE};
 use crate::state::AppState;
@@ -19,7 +20,12 @@ use axum::Router;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Largest `/agent/v1` and `/admin/v1` body: a check-in with every field at its bound is
+/// under 64 KiB.
+pub const MAX_AGENT_BODY_BYTES: usize = 256 * 1024;
+
 pub fn router(state: AppState) -> Router {
+    let front = axum::middleware::from_fn_with_state(state.clone(), front);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
@@ -46,8 +52,27 @@ pub fn router(state: AppState) -> Router {
             post(agent_api::check_in),
         )
         .route("/admin/v1/clock/advance", post(agent_api::advance_clock))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_AGENT_BODY_BYTES))
         .fallback(graph_entry)
+        .layer(front)
         .with_state(state)
+}
+
+/// Before any route: Graph's version trees go straight to Graph (no other route may take
+/// `/v1.0/…` or `/beta/…`, whatever its pattern). After: a refusal made by the framework
+/// itself (no route for the method, a path parameter or body it could not read) is put in the
+/// envelope of the path's family.
+async fn front(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if edge::is_graph_path(request.uri().path()) {
+        return graph_entry(State(state), request).await;
+    }
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    edge::in_envelope(&path, response).await
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -93,8 +118,10 @@ async fn graph_entry(State(state): State<AppState>, request: Request) -> Respons
     if too_large {
         return error(ApiError::PayloadTooLarge);
     }
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return error(ApiError::PayloadTooLarge);
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(e) if edge::is_length_limit(&e) => return error(ApiError::PayloadTooLarge),
+        Err(_) => return error(edge::unreadable_body()),
     };
     let request = GraphRequest {
         method: parts.method.as_str().to_string(),
@@ -116,17 +143,25 @@ async fn graph_entry(State(state): State<AppState>, request: Request) -> Respons
 }
 
 fn to_http(response: GraphResponse, ids: &RequestIds) -> Response {
+    to_http_parts(response, ids).map(Body::from)
+}
+
+/// A Graph answer with Graph's standard headers, its body as bytes.
+pub(crate) fn to_http_parts(
+    response: GraphResponse,
+    ids: &RequestIds,
+) -> axum::http::Response<bytes::Bytes> {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (body, content_type) = match response.body {
         GraphBody::Json(v) => (
-            Body::from(serde_json::to_vec(&v).unwrap_or_default()),
+            bytes::Bytes::from(serde_json::to_vec(&v).unwrap_or_default()),
             Some(JSON_CONTENT_TYPE),
         ),
-        GraphBody::Raw(b) => (Body::from(b), Some(JSON_CONTENT_TYPE)),
-        GraphBody::Text(t) => (Body::from(t), Some("text/plain; charset=utf-8")),
-        GraphBody::Empty => (Body::empty(), None),
+        GraphBody::Raw(b) => (b, Some(JSON_CONTENT_TYPE)),
+        GraphBody::Text(t) => (bytes::Bytes::from(t), Some("text/plain; charset=utf-8")),
+        GraphBody::Empty => (bytes::Bytes::new(), None),
     };
-    let mut http = Response::new(body);
+    let mut http = axum::http::Response::new(body);
     *http.status_mut() = status;
     let headers = http.headers_mut();
     if let Some(ct) = content_type {

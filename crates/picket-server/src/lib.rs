@@ -11,10 +11,13 @@ pub mod demo;
 pub mod device_code;
 mod device_login;
 mod dispatch;
+pub mod edge;
 pub mod error;
 pub mod fixture;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handlers;
-mod http;
+pub mod http;
 mod render;
 pub mod response;
 pub mod routes;
@@ -36,7 +39,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        edge::EdgeListener(listener),
+        router(state).into_make_service_with_connect_info::<edge::PeerAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

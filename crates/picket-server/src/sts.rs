@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::throttle::Class;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use picket_auth::credentials::{secret_matches, verify_client_assertion, AssertionError};
 use picket_auth::{Permission, TokenRequest, GRAPH_AUDIENCES};
 use picket_domain::identity::App;
@@ -103,11 +103,15 @@ pub async fn token(
             m.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         });
+    let source = crate::edge::source_ip(request.extensions());
     let body = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await;
     let tenant = match known_tenant(&state, &tenant).await {
         Ok(t) => t,
         Err(e) => return e.into_response(&ids),
     };
+    if let Err(t) = state.throttle.failures.check(source, tenant.as_str()) {
+        return OAuthError::throttled(t.retry_after_secs).into_response(&ids);
+    }
     let Ok(body) = body else {
         return OAuthError::invalid_request(900144, "The request body is too large.")
             .into_response(&ids);
@@ -135,6 +139,13 @@ pub async fn token(
         now,
     )
     .await;
+    // A wrong secret or assertion, or a client id that does not exist: what a guesser gets.
+    if outcome
+        .as_ref()
+        .is_err_and(|e| matches!(e.error, "invalid_client" | "unauthorized_client"))
+    {
+        state.throttle.failures.record(source, tenant.as_str());
+    }
     let (result, detail) = match &outcome {
         Ok(_) => ("200".to_string(), None),
         Err(e) => (
@@ -364,7 +375,21 @@ pub(crate) async fn known_tenant(state: &AppState, text: &str) -> Result<TenantI
             format!("Tenant '{}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", text.chars().take(64).collect::<String>()),
         )
     };
-    let tenant = TenantId::parse(text).ok_or_else(not_found)?;
+    let Some(tenant) = TenantId::parse(text) else {
+        // Entra takes a GUID or a domain name here, and words anything else differently.
+        if picket_domain::dns::normalize_name(text, true).is_ok() {
+            return Err(not_found());
+        }
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900023,
+            format!(
+                "Specified tenant identifier '{}' is neither a valid DNS name, nor a valid external domain.",
+                text.chars().take(64).collect::<String>()
+            ),
+        ));
+    };
     match state.store.find_tenant(&tenant).await {
         Ok(Some(_)) => Ok(tenant),
         Ok(None) => Err(not_found()),
@@ -421,7 +446,17 @@ impl OAuthError {
         e
     }
 
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
     pub(crate) fn into_response(self, ids: &Ids) -> Response {
+        self.into_parts(ids).map(axum::body::Body::from)
+    }
+
+    /// The whole answer, body as bytes (the HTTP layer's refusals write it themselves).
+    pub(crate) fn into_parts(self, ids: &Ids) -> axum::http::Response<bytes::Bytes> {
         let now = chrono::Utc::now();
         let stamp = now.format("%Y-%m-%d %H:%M:%SZ").to_string();
         let body = json!({
@@ -435,7 +470,7 @@ impl OAuthError {
             "trace_id": ids.trace_id,
             "correlation_id": ids.correlation_id,
         });
-        let mut r = json_response(self.status, &body, ids);
+        let mut r = json_parts(self.status, &body, ids);
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);
@@ -468,7 +503,16 @@ impl Ids {
 }
 
 pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value, ids: &Ids) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+    json_parts(status, body, ids).map(axum::body::Body::from)
+}
+
+fn json_parts(
+    status: StatusCode,
+    body: &serde_json::Value,
+    ids: &Ids,
+) -> axum::http::Response<bytes::Bytes> {
+    let mut r = axum::http::Response::new(bytes::Bytes::from(body.to_string()));
+    *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

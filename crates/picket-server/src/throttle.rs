@@ -10,9 +10,13 @@
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
+use std::time::Instant;
 
 /// COUNT per PERIOD with a burst allowance.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,6 +94,11 @@ pub struct ThrottleSettings {
     pub tenant_writes: Option<Rate>,
     pub app_tokens: Option<Rate>,
     pub tenant_tokens: Option<Rate>,
+    /// Failed credentials (a wrong deployment access key at enrolment, a failed client
+    /// authentication at the token endpoint) per source address; the burst is ignored.
+    pub source_failures: Option<Rate>,
+    /// The same failures per tenant, whatever their source.
+    pub tenant_failures: Option<Rate>,
 }
 
 impl ThrottleSettings {
@@ -104,6 +113,9 @@ impl ThrottleSettings {
             tenant_writes: rate("500/s:1000"),
             app_tokens: rate("20/s:50"),
             tenant_tokens: rate("100/s:200"),
+            // A sensor or an app with a right credential never fails; a guesser does, often.
+            source_failures: rate("20/min"),
+            tenant_failures: rate("200/min"),
         }
     }
 }
@@ -146,6 +158,8 @@ pub struct Throttle {
     reads: Pair,
     writes: Pair,
     tokens: Pair,
+    /// Failed credentials by source address and by tenant.
+    pub failures: Failures,
     checks: AtomicU64,
     clock: DefaultClock,
 }
@@ -156,6 +170,10 @@ impl Throttle {
             reads: Pair::new(s.app_reads, s.tenant_reads),
             writes: Pair::new(s.app_writes, s.tenant_writes),
             tokens: Pair::new(s.app_tokens, s.tenant_tokens),
+            failures: Failures {
+                by_source: s.source_failures.map(Window::new),
+                by_tenant: s.tenant_failures.map(Window::new),
+            },
             checks: AtomicU64::new(0),
             clock: DefaultClock::default(),
         }
@@ -211,9 +229,137 @@ impl Throttle {
     }
 }
 
+/// Counts failed credentials in fixed windows. Once a source address or a tenant has failed
+/// its limit within a window, its further attempts are refused before the credential is looked
+/// at, until the window ends: guessing costs a guesser time, never a right caller's sensor.
+/// (governor's buckets cannot be looked at without spending a cell, hence this small count.)
+pub struct Failures {
+    by_source: Option<Window<IpAddr>>,
+    by_tenant: Option<Window<String>>,
+}
+
+impl Failures {
+    /// Whether an attempt from `source` for `tenant` may be checked at all.
+    pub fn check(&self, source: Option<IpAddr>, tenant: &str) -> Result<(), Throttled> {
+        let now = Instant::now();
+        if let (Some(w), Some(ip)) = (&self.by_source, source) {
+            w.check(&ip, now)?;
+        }
+        if let Some(w) = &self.by_tenant {
+            w.check(&tenant.to_string(), now)?;
+        }
+        Ok(())
+    }
+
+    /// Counts one failed attempt.
+    pub fn record(&self, source: Option<IpAddr>, tenant: &str) {
+        let now = Instant::now();
+        if let (Some(w), Some(ip)) = (&self.by_source, source) {
+            w.record(ip, now);
+        }
+        if let Some(w) = &self.by_tenant {
+            w.record(tenant.to_string(), now);
+        }
+    }
+}
+
+/// Most keys a failure window keeps; past it, ended windows are dropped first.
+const MAX_FAILURE_KEYS: usize = 100_000;
+
+struct Window<K> {
+    limit: u32,
+    period: Duration,
+    seen: Mutex<HashMap<K, (Instant, u32)>>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Window<K> {
+    fn new(rate: Rate) -> Self {
+        Self {
+            limit: rate.per_period.get(),
+            period: rate.period,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn check(&self, key: &K, now: Instant) -> Result<(), Throttled> {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        match seen.get(key) {
+            Some(&(start, count)) if count >= self.limit && now < start + self.period => {
+                let wait = start + self.period - now;
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                Err(Throttled {
+                    retry_after_secs: secs.max(1),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn record(&self, key: K, now: Instant) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= MAX_FAILURE_KEYS {
+            let period = self.period;
+            seen.retain(|_, (start, _)| now < *start + period);
+            if seen.len() >= MAX_FAILURE_KEYS {
+                // Still full of live windows: forget the oldest half rather than grow.
+                let mut starts: Vec<Instant> = seen.values().map(|v| v.0).collect();
+                starts.sort();
+                let cut = starts[starts.len() / 2];
+                seen.retain(|_, (start, _)| *start > cut);
+            }
+        }
+        let entry = seen.entry(key).or_insert((now, 0));
+        if now >= entry.0 + self.period {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failure_windows_refuse_after_the_limit_until_the_window_ends() {
+        let w = Window::new("3/min".parse().expect("rate"));
+        let t0 = Instant::now();
+        for i in 0..3 {
+            assert!(w.check(&"a", t0).is_ok(), "attempt {i}");
+            w.record("a", t0);
+        }
+        let refused = w
+            .check(&"a", t0 + Duration::from_secs(20))
+            .expect_err("over limit");
+        assert_eq!(refused.retry_after_secs, 40);
+        assert!(w.check(&"b", t0).is_ok(), "other keys are not affected");
+        assert!(
+            w.check(&"a", t0 + Duration::from_secs(60)).is_ok(),
+            "window over"
+        );
+        w.record("a", t0 + Duration::from_secs(61));
+        assert!(
+            w.check(&"a", t0 + Duration::from_secs(61)).is_ok(),
+            "count restarted"
+        );
+    }
+
+    #[test]
+    fn failures_by_source_and_by_tenant() {
+        let f = Failures {
+            by_source: Some(Window::new("2/min".parse().expect("rate"))),
+            by_tenant: Some(Window::new("3/min".parse().expect("rate"))),
+        };
+        let a: IpAddr = "127.0.0.1".parse().expect("ip");
+        let b: IpAddr = "127.0.0.2".parse().expect("ip");
+        f.record(Some(a), "t");
+        f.record(Some(a), "t");
+        assert!(f.check(Some(a), "t").is_err(), "source over its limit");
+        assert!(f.check(Some(b), "t").is_ok());
+        f.record(Some(b), "t");
+        assert!(f.check(Some(b), "t").is_err(), "tenant over its limit");
+        assert!(f.check(Some(b), "u").is_ok());
+    }
 
     fn rate(s: &str) -> Option<Rate> {
         Some(s.parse().expect("rate"))

@@ -311,11 +311,14 @@ pub async fn serve_tls(
             let service =
                 hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
                     request.extensions_mut().insert(Https);
-                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                        .extensions_mut()
+                        .insert(ConnectInfo(crate::edge::PeerAddr(peer)));
                     router.clone().oneshot(request)
                 });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            let conn = builder.serve_connection(TokioIo::new(tls), service);
+            let conn =
+                builder.serve_connection(TokioIo::new(crate::edge::RefusingIo::new(tls)), service);
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 result = conn.as_mut() => {

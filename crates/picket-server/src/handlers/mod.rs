@@ -4,7 +4,7 @@ mod access_key;
 mod activation_configuration;
 mod health_issues;
 mod sensor_candidates;
-mod sensors;
+pub(crate) mod sensors;
 
 use crate::context::RequestContext;
 use crate::error::ApiError;

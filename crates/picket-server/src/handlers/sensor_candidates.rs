@@ -102,6 +102,9 @@ pub async fn activate_sensor_candidates(call: &Call<'_>) -> Result<GraphResponse
     if ids.iter().any(|id| id.trim().is_empty()) {
         return Err(wrong_type("serverIds", "an array of non-empty strings"));
     }
+    for (i, id) in ids.iter().enumerate() {
+        picket_domain::limits::id(&format!("serverIds[{i}]"), id)?;
+    }
     let ids: Vec<CandidateId> = ids.into_iter().map(CandidateId::new).collect();
     call.state
         .store

@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use crate::render::{self, Entity, SensorView};
 use crate::response::GraphResponse;
 use picket_auth::Permission;
+use picket_domain::limits;
 use picket_domain::rules::SettingsPatch;
 use picket_domain::schema::{sensor_schema, SENSOR_ENTITY};
 use picket_domain::{HealthIssue, Sensor, SensorId};
@@ -130,7 +131,10 @@ pub async fn get_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse,
 
 /// Reads a PATCH body: only `settings` may change; read-only and unknown properties are refused
 /// so a typo never silently does nothing (spec §2.3).
-fn settings_patch(body: &Map<String, Value>, id: &SensorId) -> Result<SettingsPatch, ApiError> {
+pub(crate) fn settings_patch(
+    body: &Map<String, Value>,
+    id: &SensorId,
+) -> Result<SettingsPatch, ApiError> {
     const READ_ONLY: &[&str] = &[
         "createdDateTime",
         "deploymentStatus",
@@ -159,12 +163,17 @@ fn settings_patch(body: &Map<String, Value>, id: &SensorId) -> Result<SettingsPa
                         "description" => {
                             patch.description = Some(match v {
                                 Value::Null => None,
-                                Value::String(s) => Some(s.clone()),
+                                Value::String(s) => {
+                                    limits::check_description(s)?;
+                                    Some(s.clone())
+                                }
                                 _ => return Err(wrong_type("description", "a string or null")),
                             })
                         }
                         "domainControllerDnsNames" => {
-                            patch.domain_controller_dns_names = Some(body::string_list(key, v)?)
+                            let names = body::string_list(key, v)?;
+                            patch.domain_controller_dns_names =
+                                Some(limits::domain_controller_names(names)?)
                         }
                         // `isDelayedUpdateEnabled` is the docs' and PowerShell's name (spec §5 D4).
                         "isDelayedDeploymentEnabled" | "isDelayedUpdateEnabled" => {

@@ -9,6 +9,7 @@ mod device_code;
 mod errors;
 mod fleet;
 mod health_issues;
+mod hostile;
 mod identity;
 mod odata;
 mod sensors;

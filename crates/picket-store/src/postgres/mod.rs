@@ -181,7 +181,9 @@ impl PostgresStore {
         let mut options = pg.get_options().unwrap_or_default().to_string();
         // Notices ("already exists, skipping") are not worth a log line each.
         options.push_str(&format!(
-            " -c statement_timeout={} -c client_min_messages=warning",
+            // synchronous_commit on whatever the server's default: a write answered 2xx is on
+            // stable storage (only the heard-from flush turns it off, per transaction).
+            " -c statement_timeout={} -c client_min_messages=warning -c synchronous_commit=on",
             config.statement_timeout.as_millis().max(1),
         ));
         if let Some(schema) = &config.schema {

@@ -174,7 +174,7 @@ fn automatic_refusal(head: &[u8]) -> Option<(StatusCode, &'static str)> {
         )),
         b"HTTP/1.1 431 " => Some((
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "The request's header block is too large (at most 100 headers and 64 KiB)",
+            "The request's header block is too large (at most 100 headers, about 400 KiB in all)",
         )),
         _ => None,
     }

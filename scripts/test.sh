@@ -17,6 +17,8 @@ if [ -n "${PICKET_TEST_DATABASE_URL:-}" ]; then
     echo "== cargo test: store and server suites on SQLite (the run above used PostgreSQL)"
     PICKET_TEST_DATABASE_URL= cargo test -p picket-store -p picket-server --test it
 fi
+echo "== fuzzing (cargo-fuzz: the OData parser, agent and Graph body decoders; ${PICKET_FUZZ_SECONDS:-20} s each)"
+bash scripts/fuzz.sh
 echo "== SDK compatibility (msgraph-beta-sdk, msgraph-sdk)"
 cargo build -p picket-cli --quiet
 PICKET_BIN="$PWD/target/debug/picket" bash tests/sdk/run.sh

@@ -6,7 +6,7 @@ use crate::procs;
 use anyhow::{anyhow, ensure, Context, Result};
 use bytes::Bytes;
 use hdrhistogram::Histogram;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::{Request, StatusCode, Uri};
@@ -29,6 +29,8 @@ pub struct Target {
     pub addr: SocketAddr,
     pub paths: Arc<Vec<Uri>>,
     pub auth: Option<HeaderValue>,
+    /// A JSON body to PATCH with; GET when absent.
+    pub patch: Option<Bytes>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -158,7 +160,7 @@ async fn worker(
         last_answer: window_start,
         latency: histogram()?,
     };
-    let mut sender: Option<SendRequest<Empty<Bytes>>> = None;
+    let mut sender: Option<SendRequest<Full<Bytes>>> = None;
     while Instant::now() < end {
         if sender.is_none() {
             match connect(target.addr).await {
@@ -174,7 +176,7 @@ async fn worker(
             continue;
         };
         let uri = &target.paths[rng.gen_range(0..target.paths.len())];
-        let request = build(uri, &host, target.auth.as_ref())?;
+        let request = build(uri, &host, target.auth.as_ref(), target.patch.as_ref())?;
         let started = Instant::now();
         let answer = exchange(conn, request).await;
         let done = Instant::now();
@@ -202,7 +204,7 @@ async fn worker(
     Ok(result)
 }
 
-async fn connect(addr: SocketAddr) -> Result<SendRequest<Empty<Bytes>>> {
+async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(addr)
         .await
         .with_context(|| format!("cannot connect to {addr}"))?;
@@ -223,18 +225,34 @@ fn build(
     uri: &Uri,
     host: &HeaderValue,
     auth: Option<&HeaderValue>,
-) -> Result<Request<Empty<Bytes>>> {
-    let mut request = Request::get(uri.clone()).header(HOST, host.clone());
+    patch: Option<&Bytes>,
+) -> Result<Request<Full<Bytes>>> {
+    let method = if patch.is_some() {
+        hyper::Method::PATCH
+    } else {
+        hyper::Method::GET
+    };
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri.clone())
+        .header(HOST, host.clone());
     if let Some(auth) = auth {
         request = request.header(AUTHORIZATION, auth.clone());
     }
-    Ok(request.body(Empty::new())?)
+    let body = match patch {
+        Some(body) => {
+            request = request.header(CONTENT_TYPE, "application/json");
+            Full::new(body.clone())
+        }
+        None => Full::new(Bytes::new()),
+    };
+    Ok(request.body(body)?)
 }
 
 /// Sends one request and reads the whole body.
 async fn exchange(
-    conn: &mut SendRequest<Empty<Bytes>>,
-    request: Request<Empty<Bytes>>,
+    conn: &mut SendRequest<Full<Bytes>>,
+    request: Request<Full<Bytes>>,
 ) -> Result<(StatusCode, HeaderMap, Bytes)> {
     let answer = async {
         conn.ready().await?;
@@ -254,7 +272,7 @@ pub async fn fetch(
     auth: Option<&HeaderValue>,
 ) -> Result<(StatusCode, String, Bytes)> {
     let mut conn = connect(addr).await?;
-    let request = build(uri, &host_header(addr)?, auth)?;
+    let request = build(uri, &host_header(addr)?, auth, None)?;
     let (status, headers, body) = exchange(&mut conn, request).await?;
     let content_type = headers
         .get(CONTENT_TYPE)

@@ -267,7 +267,10 @@ async fn bench(args: RunArgs) -> Result<ExitCode> {
         addr,
         paths: Arc::new(paths),
         auth: Some(auth.clone()),
+        patch: None,
     };
+    let patch_body =
+        bytes::Bytes::from_static(br#"{"settings":{"description":"written by picket-bench"}}"#);
     let scenarios = [
         Scenario {
             name: "baseline-entity",
@@ -280,7 +283,7 @@ async fn bench(args: RunArgs) -> Result<ExitCode> {
         Scenario {
             name: "picket-get",
             what: format!("(a) GET {SENSORS_PATH}/{{id}}, a random one of the {sensors} sensors each time"),
-            target: target(picket.addr, entity_paths),
+            target: target(picket.addr, entity_paths.clone()),
             server_pid: picket.pid(),
             body_bytes: entity_body.len(),
             baseline: Some(0),
@@ -300,6 +303,17 @@ async fn bench(args: RunArgs) -> Result<ExitCode> {
             server_pid: picket.pid(),
             body_bytes: list_body.len(),
             baseline: Some(2),
+        },
+        Scenario {
+            name: "picket-patch",
+            what: format!("(c) PATCH {SENSORS_PATH}/{{id}} settings/description, a random sensor each time (a committed write; no baseline)"),
+            target: load::Target {
+                patch: Some(patch_body),
+                ..target(picket.addr, entity_paths)
+            },
+            server_pid: picket.pid(),
+            body_bytes: entity_body.len(),
+            baseline: None,
         },
     ];
 
@@ -345,6 +359,10 @@ fn picket_command(bin: &Path, dir: &Path) -> Process {
             "--throttle-app-reads",
             "off",
             "--throttle-tenant-reads",
+            "off",
+            "--throttle-app-writes",
+            "off",
+            "--throttle-tenant-writes",
             "off",
             "--data-dir",
         ])

@@ -703,3 +703,80 @@ async fn failed_client_authentications_are_throttled() {
     assert_eq!(r.json["error"], "temporarily_unavailable");
     assert!(r.header("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn ids_lists_and_agent_strings_are_bounded() {
+    let app = TestApp::standard().await;
+    let token = admin();
+    let before = app.snapshot(&token).await;
+    // serverIds items: 256 characters is an id (unknown: 404), 257 is refused by name.
+    let activate = |id: String| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.send_json(
+                "POST",
+                &p("v1.0", "sensorCandidates/activate"),
+                &token,
+                Some(json!({ "serverIds": [id] })),
+            )
+            .await
+        }
+    };
+    // At the bound the id is looked up (and is unknown); past it, it is refused unread.
+    let message = assert_error(&activate("c".repeat(256)).await, 400, "BadRequest");
+    assert!(
+        message.contains("Unknown sensor candidate ids"),
+        "{message}"
+    );
+    let message = assert_error(&activate("c".repeat(257)).await, 400, "BadRequest");
+    assert!(message.contains("serverIds[0]"), "{message}");
+    // $batch request ids.
+    let batch = |id: String| json!({"requests": [{"id": id, "method": "GET", "url": "/security/identities/sensors"}]});
+    app.send_json("POST", "/v1.0/$batch", &token, Some(batch("b".repeat(256))))
+        .await
+        .expect(200);
+    let r = app
+        .send_json("POST", "/v1.0/$batch", &token, Some(batch("b".repeat(257))))
+        .await;
+    assert!(assert_error(&r, 400, "BadRequest").contains("id"));
+    // $select items.
+    let select = |n: usize| {
+        format!(
+            "{}?$select={}",
+            p("v1.0", "sensors"),
+            vec!["displayName"; n].join(",")
+        )
+    };
+    app.get(&select(64), &token).await.expect(200);
+    let message = assert_error(&app.get(&select(65), &token).await, 400, "BadRequest");
+    assert!(message.contains("$select"), "{message}");
+    // Agent strings: version and access key.
+    let enroll_with = |version: String, key: String| {
+        let app = &app;
+        async move {
+            app.send_json(
+                "POST",
+                "/agent/v1/enroll",
+                "unused",
+                Some(json!({"tenantId": TENANT_A, "accessKey": key, "computerDnsName": "dc5.contoso.com",
+                            "sensorType": "domainControllerIntegrated", "version": version})),
+            )
+            .await
+        }
+    };
+    let long_version = format!("2.{}", "1".repeat(63));
+    let message = assert_error(
+        &enroll_with(long_version, "k".into()).await,
+        400,
+        "BadRequest",
+    );
+    assert!(message.contains("version"), "{message}");
+    let message = assert_error(
+        &enroll_with(PACKAGE_VERSION.into(), "k".repeat(513)).await,
+        400,
+        "BadRequest",
+    );
+    assert!(message.contains("accessKey"), "{message}");
+    assert_eq!(app.snapshot(&token).await, before);
+}

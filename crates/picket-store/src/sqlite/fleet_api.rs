@@ -91,16 +91,15 @@ impl FleetStore for SqliteStore {
                 return Ok(Ok(answer));
             }
         }
+        let (t, s, h, r, p) = (
+            tenant.clone(),
+            sensor.clone(),
+            credential_hash.to_string(),
+            report.clone(),
+            policy.clone(),
+        );
         let outcome = self
-            .check_ins
-            .check_in(super::check_in_batch::Request {
-                tenant: tenant.clone(),
-                sensor: sensor.clone(),
-                credential_hash: credential_hash.to_string(),
-                report: report.clone(),
-                now,
-                policy: policy.clone(),
-            })
+            .write(move |tx| super::fleet::check_in(tx, &t, &s, &h, &r, now, &p))
             .await;
         if let Ok(Ok(_)) = &outcome {
             self.heartbeats.evaluated(tenant, sensor, now);

@@ -3,9 +3,9 @@
 
 mod api;
 mod candidates;
-mod check_in_batch;
 mod fleet;
 mod fleet_api;
+mod group_commit;
 mod health;
 mod health_issues;
 mod heartbeat;
@@ -31,8 +31,8 @@ pub struct SqliteStore {
     pool: Pool,
     readers: ReadPool,
     catalogue: Catalogue,
-    /// Group commit for agent check-ins (see `check_in_batch`).
-    check_ins: check_in_batch::CheckInBatcher,
+    /// Every write, group-committed (see `group_commit`).
+    writer: group_commit::GroupCommit,
     /// Whether the next sweep looks at every sensor or only the silent ones.
     sweep_plan: crate::sweep_plan::SweepPlan,
     /// Check-ins that only say "still here" (see `heartbeat`).
@@ -56,7 +56,7 @@ impl SqliteStore {
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
         let store = Self {
-            check_ins: check_in_batch::CheckInBatcher::spawn(pool.clone(), path),
+            writer: group_commit::GroupCommit::spawn(pool.clone(), path),
             pool,
             readers: ReadPool::new(path),
             catalogue,
@@ -89,26 +89,15 @@ impl SqliteStore {
         result
     }
 
-    /// Runs `f` in an IMMEDIATE transaction (the write lock is taken up front, so two writers
-    /// never deadlock upgrading from a read), committing only when it returns `Ok`.
+    /// Runs `f` in the writer's next group commit (an IMMEDIATE transaction, so the write lock is
+    /// taken up front), in a savepoint of its own: kept only when it returns `Ok`, answered once
+    /// the batch is on disk.
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        conn.interact(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let value = f(&tx)?;
-            tx.commit()?;
-            Ok(value)
-        })
-        .await
-        .map_err(|e| StoreError::Internal(e.to_string()))?
+        self.writer.write(f).await
     }
 
     fn catalogue(&self) -> &Catalogue {
@@ -224,7 +213,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // A writer's own page cache (8 MiB instead of 2): with 100,000 sensors the default turned
     // most check-ins into pread() calls.
     conn.pragma_update(None, "cache_size", -8_192)?;
-    // Checkpoints run in the background (`check_in_batch::spawn_checkpointer`), off the commit
+    // Checkpoints run in the background (`group_commit::spawn_checkpointer`), off the commit
     // path; this is only the safety net should the WAL ever grow past ~400 MB.
     conn.pragma_update(None, "wal_autocheckpoint", 100_000)?;
     Ok(())

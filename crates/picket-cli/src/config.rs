@@ -7,10 +7,19 @@ use std::time::Duration;
 
 pub const DEFAULT_ISSUER: &str = "https://sts.picket.local";
 
+/// The per-user installation: `$XDG_DATA_HOME/picket` (`~/.local/share/picket`), else
+/// `./picket-data` where no home directory is known.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .map(|d| d.join("picket"))
+        .unwrap_or_else(|| PathBuf::from("./picket-data"))
+}
+
 #[derive(clap::Args)]
 pub struct StoreArgs {
-    /// Directory for the embedded database and the issuer's signing key.
-    #[arg(long, env = "PICKET_DATA_DIR", default_value = "./picket-data")]
+    /// Directory for the embedded database and the issuer's signing key (one per user by
+    /// default, wherever the command is run from).
+    #[arg(long, env = "PICKET_DATA_DIR", default_value_os_t = default_data_dir())]
     pub data_dir: PathBuf,
     /// Database URL: sqlite://PATH (default: DATA_DIR/picket.db) or
     /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=CA.pem]

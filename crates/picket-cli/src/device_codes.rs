@@ -12,7 +12,7 @@ pub enum DeviceCodesCommand {
     /// The token must be a Global Administrator's delegated token of the tenant, e.g.
     /// `picket token --tenant T --scope SecurityIdentitiesSensors.Read.All --directory-role "Global Administrator"`.
     ///
-    /// Example: picket device-codes approve BCDF-GHJK --user ana@contoso.test --server http://127.0.0.1:8080 --token "$ADMIN_TOKEN"
+    /// Example: picket device-codes approve BCDF-GHJK --user ana@contoso.test --endpoint http://127.0.0.1:8080 --token "$ADMIN_TOKEN"
     Approve {
         /// The code the device shows (any case, dash optional).
         code: String,
@@ -24,7 +24,7 @@ pub enum DeviceCodesCommand {
     },
     /// Refuse the sign-in of the device that shows CODE.
     ///
-    /// Example: picket device-codes deny BCDF-GHJK --server http://127.0.0.1:8080 --token "$ADMIN_TOKEN"
+    /// Example: picket device-codes deny BCDF-GHJK --endpoint http://127.0.0.1:8080 --token "$ADMIN_TOKEN"
     Deny {
         code: String,
         #[command(flatten)]
@@ -34,8 +34,14 @@ pub enum DeviceCodesCommand {
 
 #[derive(clap::Args)]
 pub struct ServerArgs {
-    #[arg(long, env = "PICKET_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+    /// The Picket server (`--server`, `PICKET_SERVER` are older names).
+    #[arg(
+        long,
+        alias = "server",
+        env = "PICKET_ENDPOINT",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    endpoint: String,
     /// A delegated token of a Global Administrator of the tenant.
     #[arg(long, env = "PICKET_TOKEN", hide_env_values = true)]
     token: String,
@@ -58,7 +64,7 @@ pub async fn run(command: DeviceCodesCommand) -> Result<()> {
     }
     let url = format!(
         "{}/admin/v1/deviceCodes/{verb}",
-        server.server.trim_end_matches('/')
+        server.endpoint.trim_end_matches('/')
     );
     let mut body = json!({ "userCode": code });
     if let Some(u) = &user {

@@ -4,8 +4,10 @@
 
 mod client;
 mod config;
+mod config_file;
 mod device_codes;
 mod identity;
+mod installation;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -38,6 +40,10 @@ Examples:
   picket watch sensors --interval 10"
 )]
 struct Cli {
+    /// TOML file of flags for every command (keys are flag names, e.g. listen, data-dir)
+    /// [env: PICKET_CONFIG] [default: ~/.config/picket/config.toml, if it exists].
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,6 +54,31 @@ enum Command {
     ///
     /// Example: picket serve --demo
     Serve(Box<ServeArgs>),
+    /// Create the installation (database and signing key) store commands will use.
+    ///
+    /// `serve` creates it too; other store commands never do, so that one run from the wrong
+    /// directory cannot start an empty installation of its own. Example: picket init
+    Init {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Which installation, endpoint and identity this shell's commands use.
+    ///
+    /// Example: picket status
+    Status {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete the installation's data (every tenant, sensor, app and key) after confirmation.
+    ///
+    /// Stop the server first. Example: picket reset --yes
+    Reset {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Do not ask (needed when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Print an access token signed by this installation's issuer key.
     ///
     /// Example: picket token --tenant 7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47 --role SecurityIdentitiesSensors.ReadWrite.All
@@ -147,12 +178,18 @@ enum ReleasesCommand {
 
 #[derive(Subcommand)]
 enum ClockCommand {
-    /// Example: picket clock advance 11m --server http://127.0.0.1:8080 --token "$PICKET_TOKEN"
+    /// Example: picket clock advance 11m --endpoint http://127.0.0.1:8080 --token "$PICKET_TOKEN"
     Advance {
         /// 90s, 11m, 2h, 3d.
         by: String,
-        #[arg(long, env = "PICKET_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        /// The Picket server (`--server`, `PICKET_SERVER` are older names).
+        #[arg(
+            long,
+            alias = "server",
+            env = "PICKET_ENDPOINT",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        endpoint: String,
         /// A token with SecurityIdentitiesSensors.ReadWrite.All.
         #[arg(long, env = "PICKET_TOKEN")]
         token: String,
@@ -368,11 +405,23 @@ struct SeedArgs {
 
 #[tokio::main]
 async fn main() {
+    legacy_server_variable();
+    let argv: Vec<String> = std::env::args().collect();
+    let loaded = match config_file::load(&argv, &<Cli as clap::CommandFactory>::command()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    };
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PICKET_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
+        // Colour only for a person at a terminal, never into log files.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -390,7 +439,7 @@ async fn main() {
             return;
         }
         other => {
-            run_admin(other).await;
+            run_admin(other, &loaded).await;
             None
         }
     };
@@ -399,9 +448,12 @@ async fn main() {
     }
 }
 
-async fn run_admin(command: Command) {
+async fn run_admin(command: Command, loaded: &config_file::Loaded) {
     let result = match command {
         Command::Serve(args) => serve(*args).await,
+        Command::Init { store } => installation::init(&store).await,
+        Command::Status { store } => installation::status(&store, loaded).await,
+        Command::Reset { store, yes } => installation::reset(&store, yes),
         Command::Token(args) => token(args).await,
         Command::Seed(args) => seed(args).await,
         Command::Tenants(cmd) => identity::tenants(cmd).await,
@@ -410,8 +462,13 @@ async fn run_admin(command: Command) {
         Command::Issuers(cmd) => identity::issuers(cmd).await,
         Command::Keys(cmd) => identity::keys(cmd).await,
         Command::Audit(args) => identity::audit_log(args).await,
-        Command::Clock(ClockCommand::Advance { by, server, token }) => {
-            advance_clock(&by, &server, &token).await
+        Command::Clock(ClockCommand::Advance {
+            by,
+            endpoint,
+            token,
+        }) => {
+            legacy_server_variable();
+            advance_clock(&by, &endpoint, &token).await
         }
         Command::Releases(cmd) => releases(cmd).await,
         Command::DeviceCodes(cmd) => device_codes::run(cmd).await,
@@ -436,8 +493,20 @@ fn unix_now() -> u64 {
 /// Version given to sensors made by activating a candidate, unless `serve` is told otherwise.
 const DEFAULT_UNIFIED_SENSOR_VERSION: &str = "3.1.25311.1";
 
+/// Opens the installation a store command works on; never creates one (see `picket init`).
 async fn open_store(args: &StoreArgs) -> Result<Arc<dyn Store>> {
+    installation::require_existing(args)?;
     open_store_with(args, DEFAULT_UNIFIED_SENSOR_VERSION).await
+}
+
+/// `PICKET_SERVER` was the name of "which Picket" for `clock` and `device-codes`; it still works
+/// when `PICKET_ENDPOINT` is unset.
+fn legacy_server_variable() {
+    if std::env::var_os("PICKET_ENDPOINT").is_none() {
+        if let Some(v) = std::env::var_os("PICKET_SERVER") {
+            std::env::set_var("PICKET_ENDPOINT", v);
+        }
+    }
 }
 
 async fn open_store_with(args: &StoreArgs, unified_sensor_version: &str) -> Result<Arc<dyn Store>> {
@@ -557,6 +626,22 @@ async fn load_fixture(
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
+    // Listen first: a busy port fails before anything is printed or created.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another server running there? choose another address with --listen, e.g. --listen 127.0.0.1:8081)",
+                args.listen
+            )
+        })?;
+    let tls_listener = match args.tls_listen {
+        Some(tls_addr) => Some(tokio::net::TcpListener::bind(tls_addr).await.with_context(
+            || format!("cannot listen on {tls_addr} (choose another address with --tls-listen)"),
+        )?),
+        None => None,
+    };
+    let addr = listener.local_addr()?;
     std::fs::create_dir_all(&args.store.data_dir).with_context(|| {
         format!(
             "cannot create data directory {}",
@@ -600,9 +685,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
         };
         let token = key.issue(&args.store.issuer, &request, unix_now());
         println!("Demo tenant: {DEMO_TENANT}");
-        println!("Token (all four permissions, valid 24 h):");
+        println!("Paste into your shell (the token carries all four permissions, valid 24 h):");
+        println!("export PICKET_ENDPOINT=http://{addr}");
         println!("export PICKET_TOKEN={}", token.token);
-        println!("Try: curl -H \"Authorization: Bearer $PICKET_TOKEN\" http://{}/beta/security/identities/sensors", args.listen);
+        println!("Try: picket sensors list   or   curl -H \"Authorization: Bearer $PICKET_TOKEN\" \"$PICKET_ENDPOINT/beta/security/identities/sensors\"");
     }
     let manual_clock = (args.fleet.clock == ClockKind::Manual)
         .then(|| Arc::new(picket_domain::time::ManualClock::new(SystemClock.now())));
@@ -641,12 +727,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     };
     picket_server::agent_api::reload_releases(&state).await;
     if manual_clock.is_some() {
-        println!("Clock: manual (move it with 'picket clock advance 11m --server URL --token T')");
+        println!(
+            "Clock: manual (move it with 'picket clock advance 11m --endpoint URL --token T')"
+        );
     }
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let addr = listener.local_addr()?;
     let reload = picket_server::signing::spawn_reload(state.clone(), KEY_RELOAD_INTERVAL);
     // With a manual clock time only moves on request, and each move sweeps at once.
     let sweeper = (args.fleet.clock == ClockKind::Wall).then(|| {
@@ -656,17 +740,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
         )
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let tls_task = match args.tls_listen {
-        Some(tls_addr) => {
+    let tls_task = match tls_listener {
+        Some(tls_listener) => {
             let material = picket_server::tls::TlsMaterial::load_or_generate(
                 &args.store.data_dir,
                 args.tls_cert.as_deref(),
                 args.tls_key.as_deref(),
                 &args.tls_names,
             )?;
-            let tls_listener = tokio::net::TcpListener::bind(tls_addr)
-                .await
-                .with_context(|| format!("cannot listen on {tls_addr}"))?;
             let tls_bound = tls_listener.local_addr()?;
             println!(
                 "Picket listening on https://{tls_bound} (trust {}{})",

@@ -104,6 +104,7 @@ async fn seed_rejects_bad_fixtures_whole_and_state_survives_restart() {
             .output()
             .expect("seed runs")
     };
+    picket(dir.path(), &["init"]);
     let out = seed(&good);
     assert!(
         out.status.success(),
@@ -322,6 +323,8 @@ async fn client_credentials(
 async fn identity_commands_drive_the_running_server() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
+    // Store commands never create an installation; `picket init` does.
+    picket(dir.path(), &["init"]);
     let tenant_line = picket(
         d,
         &[
@@ -556,6 +559,7 @@ fn bad_serve_and_identity_arguments_are_refused_clearly() {
     let out = run(&["serve", "--throttle-app-reads", "lots"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a rate"));
+    picket(dir.path(), &["init"]);
     let out = run(&["apps", "create", "--tenant", OTHER_TENANT, "--name", "x"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));

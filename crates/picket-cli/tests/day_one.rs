@@ -1,0 +1,200 @@
+//! A newcomer's first hour: one installation found the same way from any directory, a
+//! configuration file, no store created by accident, `status`, `reset`, and a server that fails
+//! early on a busy port.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use support::BIN;
+
+/// `picket ARGS` run in `cwd` with a private home: the per-user data and config directories
+/// live under `home`, and no PICKET_* variable of the caller leaks in.
+fn picket_in(cwd: &Path, home: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("PICKET_LOG", "warn")
+        .stdin(Stdio::null());
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy().to_string();
+        if name.starts_with("PICKET_") && name != "PICKET_LOG" {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.output().expect("picket runs")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn store_commands_never_create_an_installation_and_say_what_to_do() {
+    let home = tempfile::tempdir().expect("home");
+    let elsewhere = tempfile::tempdir().expect("cwd");
+    for args in [
+        &["releases", "publish", "2.240.18200.1"][..],
+        &["tenants", "create", "--name", "Contoso"],
+        &["token", "--tenant", "7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47"],
+    ] {
+        let out = picket_in(elsewhere.path(), home.path(), args);
+        let (stdout, stderr) = text(&out);
+        assert!(!out.status.success(), "{args:?} succeeded: {stdout}");
+        assert!(stderr.contains("no Picket installation"), "{stderr}");
+        assert!(stderr.contains("picket init"), "{stderr}");
+        assert!(!stdout.contains("published"), "{stdout}");
+    }
+    assert!(
+        std::fs::read_dir(elsewhere.path())
+            .expect("dir")
+            .next()
+            .is_none(),
+        "nothing was created in the current directory"
+    );
+    assert!(
+        !home.path().join("data/picket").exists(),
+        "nothing was created in the per-user data directory"
+    );
+}
+
+#[test]
+fn every_directory_finds_the_same_installation() {
+    let home = tempfile::tempdir().expect("home");
+    let (a, b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let out = picket_in(a.path(), home.path(), &["init"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let installation = home.path().join("data/picket/picket.db");
+    assert!(
+        installation.exists(),
+        "init creates the per-user installation"
+    );
+    let out = picket_in(
+        b.path(),
+        home.path(),
+        &["tenants", "create", "--name", "Contoso"],
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = picket_in(a.path(), home.path(), &["tenants", "list"]);
+    assert!(text(&out).0.contains("Contoso"), "{:?}", text(&out));
+    let out = picket_in(b.path(), home.path(), &["status"]);
+    let (stdout, _) = text(&out);
+    assert!(out.status.success());
+    assert!(
+        stdout.contains(&installation.display().to_string()),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Tenants:            1"), "{stdout}");
+    assert!(stdout.contains("Endpoint:           graph"), "{stdout}");
+}
+
+#[test]
+fn a_configuration_file_holds_the_flags_of_every_command() {
+    let home = tempfile::tempdir().expect("home");
+    let cwd = tempfile::tempdir().expect("cwd");
+    let data = home.path().join("srv-picket");
+    let config_dir = home.path().join("config/picket");
+    std::fs::create_dir_all(&config_dir).expect("config dir");
+    // The per-user file is read by default.
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!("data-dir = {:?}\n", data.display().to_string()),
+    )
+    .expect("write");
+    let out = picket_in(cwd.path(), home.path(), &["init"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(data.join("picket.db").exists(), "data-dir from the file");
+    let out = picket_in(cwd.path(), home.path(), &["status"]);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("applied: data-dir"), "{stdout}");
+    // --config names another file; its unknown keys are refused by name.
+    let other = cwd.path().join("other.toml");
+    std::fs::write(&other, "lisen = \"127.0.0.1:1\"\n").expect("write");
+    let out = picket_in(
+        cwd.path(),
+        home.path(),
+        &["--config", other.to_str().expect("utf8"), "status"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).1.contains("unknown key 'lisen'"),
+        "{:?}",
+        text(&out)
+    );
+    let out = picket_in(
+        cwd.path(),
+        home.path(),
+        &["status", "--config", "/nonexistent/picket.toml"],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("does not exist"));
+}
+
+#[test]
+fn serve_on_a_busy_port_fails_first_and_touches_nothing() {
+    let home = tempfile::tempdir().expect("home");
+    let cwd = tempfile::tempdir().expect("cwd");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = busy.local_addr().expect("addr").to_string();
+    let data = cwd.path().join("data");
+    let out = picket_in(
+        cwd.path(),
+        home.path(),
+        &[
+            "serve",
+            "--demo",
+            "--listen",
+            &addr,
+            "--data-dir",
+            data.to_str().expect("utf8"),
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert_eq!(stdout, "", "nothing printed before the error");
+    assert!(
+        stderr.contains(&addr) && stderr.contains("--listen"),
+        "{stderr}"
+    );
+    assert!(!data.exists(), "the data directory was not created");
+}
+
+#[test]
+fn reset_is_confirmed_then_starts_afresh() {
+    let home = tempfile::tempdir().expect("home");
+    let cwd = tempfile::tempdir().expect("cwd");
+    assert!(picket_in(cwd.path(), home.path(), &["init"])
+        .status
+        .success());
+    assert!(picket_in(
+        cwd.path(),
+        home.path(),
+        &["tenants", "create", "--name", "Contoso"]
+    )
+    .status
+    .success());
+    let out = picket_in(cwd.path(), home.path(), &["reset"]);
+    assert!(!out.status.success(), "no terminal, no --yes: refused");
+    assert!(text(&out).1.contains("--yes"), "{:?}", text(&out));
+    let out = picket_in(cwd.path(), home.path(), &["tenants", "list"]);
+    assert!(text(&out).0.contains("Contoso"), "still there");
+    let out = picket_in(cwd.path(), home.path(), &["reset", "--yes"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = picket_in(cwd.path(), home.path(), &["tenants", "list"]);
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("no Picket installation"));
+    assert!(picket_in(cwd.path(), home.path(), &["init"])
+        .status
+        .success());
+    let out = picket_in(cwd.path(), home.path(), &["tenants", "list"]);
+    assert!(!text(&out).0.contains("Contoso"), "{:?}", text(&out));
+}

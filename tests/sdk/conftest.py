@@ -84,7 +84,9 @@ class PicketServer:
             sep = "&" if "?" in DATABASE_URL else "?"
             self.database = f"{DATABASE_URL}{sep}options=-c%20search_path%3D{self.schema}"
             self.cli("migrate")
+        # A fixed package address (the default is the package this server serves itself).
         args = [str(self.binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir),
+                "--package-url", "https://sensorpackage.picket.local/Azure%20ATP%20Sensor%20Setup.zip",
                 "--seed", str(seed), "--seed-tenant", tenant, *extra_args]
         env = self._env()
         env["PICKET_LOG"] = os.environ.get("PICKET_SDK_SERVER_LOG", "warn")

@@ -53,7 +53,7 @@ pub struct IssuerTenantArg {
     #[arg(long, env = "PICKET_TENANT")]
     pub tenant: String,
     /// Directory for the embedded database and the issuer's signing key.
-    #[arg(long, env = "PICKET_DATA_DIR", default_value = "./picket-data")]
+    #[arg(long, env = "PICKET_DATA_DIR", default_value_os_t = crate::config::default_data_dir())]
     pub data_dir: PathBuf,
     /// Database URL: sqlite://PATH (default: DATA_DIR/picket.db) or
     /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=CA.pem]

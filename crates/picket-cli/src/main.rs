@@ -117,7 +117,7 @@ enum Command {
     ///
     /// The target is migrated first; one that already holds rows is refused unless
     /// --into-non-empty. Example:
-    /// picket migrate-data --from sqlite://./picket-data/picket.db --to postgres://picket@db.internal/picket
+    /// picket migrate-data --from sqlite://$HOME/.local/share/picket/picket.db --to postgres://picket@db.internal/picket
     MigrateData {
         /// sqlite://PATH of the installation to copy.
         #[arg(long)]
@@ -209,13 +209,13 @@ struct ServeArgs {
     /// Default page size of collections when no $top is given.
     #[arg(long, env = "PICKET_PAGE_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
     page_size: u32,
-    /// Download URL answered by getDeploymentPackageUri.
-    #[arg(
-        long,
-        env = "PICKET_PACKAGE_URL",
-        default_value = "https://sensorpackage.picket.local/Azure%20ATP%20Sensor%20Setup.zip"
-    )]
+    /// Download URL answered by getDeploymentPackageUri; default: the package this server
+    /// builds and serves itself (the agent, a README and this server's address).
+    #[arg(long, env = "PICKET_PACKAGE_URL", default_value = "")]
     package_url: String,
+    /// The sensor agent put in that package; default: picket-agent beside this picket.
+    #[arg(long, env = "PICKET_AGENT_BINARY")]
+    agent_binary: Option<PathBuf>,
     /// Classic sensor version answered by getDeploymentPackageUri.
     #[arg(
         long,
@@ -707,6 +707,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
                 download_url: args.package_url.clone(),
                 version: args.package_version.clone(),
             },
+            agent_binary: args.agent_binary.clone().or_else(|| {
+                std::env::current_exe()
+                    .ok()
+                    .map(|exe| exe.with_file_name("picket-agent"))
+            }),
         }),
         throttle: Arc::new(Throttle::new(args.throttle.settings())),
         identity: Arc::new(IdentitySettings {

@@ -198,3 +198,97 @@ fn reset_is_confirmed_then_starts_afresh() {
     let out = picket_in(cwd.path(), home.path(), &["tenants", "list"]);
     assert!(!text(&out).0.contains("Contoso"), "{:?}", text(&out));
 }
+
+/// The package `getDeploymentPackageUri` points at is served by Picket itself: `picket package
+/// download` fetches it, and the agent inside enrols with the access key.
+#[tokio::test]
+async fn the_deployment_package_holds_an_agent_that_enrols() {
+    let agent = Path::new(BIN).with_file_name("picket-agent");
+    assert!(
+        agent.is_file(),
+        "{} is missing: cargo build -p picket-agent",
+        agent.display()
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = support::Server::start(&dir.path().join("data"), &["--demo"]);
+    let token = server
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("export PICKET_TOKEN="))
+        .expect("demo token")
+        .to_string();
+    assert!(
+        server
+            .lines
+            .iter()
+            .any(|l| l == &format!("export PICKET_ENDPOINT={}", server.base)),
+        "the demo banner names the endpoint: {:?}",
+        server.lines
+    );
+    let zip_path = dir.path().join("sensor.zip");
+    let out = Command::new(BIN)
+        .args(["package", "download", "--out"])
+        .arg(&zip_path)
+        .env("PICKET_ENDPOINT", &server.base)
+        .env("PICKET_TOKEN", &token)
+        .output()
+        .expect("download runs");
+    assert!(out.status.success(), "{:?}", text(&out));
+
+    let unpacked = dir.path().join("pkg");
+    let file = std::fs::File::open(&zip_path).expect("zip");
+    zip::ZipArchive::new(file)
+        .expect("a zip archive")
+        .extract(&unpacked)
+        .expect("extract");
+    let readme = std::fs::read_to_string(unpacked.join("README.txt")).expect("README");
+    assert!(readme.contains(&server.base), "{readme}");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(unpacked.join("picket.json")).expect("picket.json"),
+    )
+    .expect("json");
+    assert_eq!(manifest["endpoint"], server.base.as_str());
+    let tenant = manifest["tenantId"].as_str().expect("tenant").to_string();
+
+    let key = reqwest::Client::new()
+        .get(format!(
+            "{}/v1.0/security/identities/sensors/getDeploymentAccessKey()",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("key")
+        .json::<serde_json::Value>()
+        .await
+        .expect("json")["deploymentAccessKey"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let mut child = Command::new(unpacked.join("picket-agent"))
+        .args(["run", "--endpoint", &server.base, "--tenant", &tenant])
+        .args(["--access-key", &key, "--computer", "dc42.contoso.com"])
+        .args(["--check-in-every", "200ms", "--state-dir"])
+        .arg(dir.path().join("agent-state"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the packaged agent starts");
+    let mut enrolled = false;
+    for _ in 0..100 {
+        let (status, body) = support::get(
+            &server.base,
+            "/beta/security/identities/sensors?$filter=displayName eq 'dc42'",
+            &token,
+        )
+        .await;
+        if status == 200 && body["value"].as_array().is_some_and(|v| v.len() == 1) {
+            enrolled = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(enrolled, "the packaged agent enrolled as dc42");
+}

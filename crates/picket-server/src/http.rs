@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
             post(agent_api::check_in),
         )
         .route("/admin/v1/clock/advance", post(agent_api::advance_clock))
+        .route("/downloads/{tenant}/{file}", get(crate::package::download))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_AGENT_BODY_BYTES))
         .fallback(graph_entry)
         .layer(front)

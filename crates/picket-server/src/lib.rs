@@ -18,6 +18,7 @@ pub mod fixture;
 pub mod fuzzing;
 mod handlers;
 pub mod http;
+pub mod package;
 mod render;
 pub mod response;
 pub mod routes;

@@ -15,8 +15,11 @@ pub struct ApiSettings {
     /// Base URL for nextLinks and contexts when Picket runs behind a proxy; otherwise the
     /// request's own scheme and host are used.
     pub public_url: Option<String>,
-    /// What `getDeploymentPackageUri` answers.
+    /// What `getDeploymentPackageUri` answers; an empty `download_url` means the package this
+    /// server builds and serves itself (`package.rs`).
     pub package: DeploymentPackage,
+    /// The sensor agent put in that package (`picket-agent` beside `picket` by default).
+    pub agent_binary: Option<std::path::PathBuf>,
 }
 
 /// Unix seconds of the wall clock. Tokens are issued and checked in real time, even when the

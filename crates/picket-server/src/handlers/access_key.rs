@@ -61,7 +61,15 @@ pub async fn get_deployment_package_uri(call: &Call<'_>) -> Result<GraphResponse
         json!({
             "@odata.context": call.ctx.metadata("microsoft.graph.security.sensorDeploymentPackage"),
             "@odata.type": render::PACKAGE_TYPE,
-            "downloadUrl": package.download_url,
+            "downloadUrl": if package.download_url.is_empty() {
+                format!(
+                    "{}{}",
+                    call.ctx.base_url,
+                    crate::package::download_path(call.tenant(), &version)
+                )
+            } else {
+                package.download_url.clone()
+            },
             "version": version,
         }),
     ))

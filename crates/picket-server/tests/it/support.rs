@@ -251,6 +251,7 @@ impl TestAppBuilder {
                     download_url: PACKAGE_URL.into(),
                     version: PACKAGE_VERSION.into(),
                 },
+                agent_binary: None,
             }),
             throttle: Arc::new(Throttle::new(self.throttle.clone())),
             identity: Arc::new(IdentitySettings::default()),

@@ -31,18 +31,46 @@ struct Cli {
 enum AgentCommand {
     /// Run one sensor.
     ///
-    /// Example: picket-agent run --server http://127.0.0.1:8080 --tenant T --access-key KEY --computer dc1.contoso.com
+    /// Example: picket-agent run --endpoint http://127.0.0.1:8080 --tenant T --access-key KEY --computer dc1.contoso.com
     Run(RunArgs),
     /// Run many simulated sensors in this process (demo and load).
     ///
-    /// Example: picket-agent simulate --server http://127.0.0.1:8080 --tenant T --access-key KEY --sensors 1000
+    /// Example: picket-agent simulate --endpoint http://127.0.0.1:8080 --tenant T --access-key KEY --sensors 1000
     Simulate(simulate::SimulateArgs),
+}
+
+/// Where `picket serve` listens when not told otherwise.
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8080";
+
+/// "Which Picket": the same name (`--endpoint`, `PICKET_ENDPOINT`) as the `picket` client's.
+/// `--server` and `PICKET_SERVER`, the agent's older names, still work.
+#[derive(clap::Args)]
+pub struct EndpointArg {
+    /// URL of the Picket server [env: PICKET_ENDPOINT] [default: http://127.0.0.1:8080].
+    #[arg(long, alias = "server", value_name = "URL")]
+    endpoint: Option<String>,
+}
+
+impl EndpointArg {
+    /// The flag, else `PICKET_ENDPOINT`, else `PICKET_SERVER`, else the default.
+    pub fn url(&self) -> String {
+        self.url_with(|name| std::env::var(name).ok())
+    }
+
+    fn url_with(&self, env: impl Fn(&str) -> Option<String>) -> String {
+        let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        self.endpoint
+            .clone()
+            .or_else(|| set("PICKET_ENDPOINT"))
+            .or_else(|| set("PICKET_SERVER"))
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string())
+    }
 }
 
 #[derive(clap::Args)]
 struct RunArgs {
-    #[arg(long, env = "PICKET_SERVER")]
-    server: String,
+    #[command(flatten)]
+    endpoint: EndpointArg,
     /// Tenant id (GUID).
     #[arg(long, env = "PICKET_TENANT")]
     tenant: String,
@@ -72,7 +100,7 @@ struct RunArgs {
     /// Simulated updates fail (to exercise updateFailed).
     #[arg(long)]
     fail_updates: bool,
-    /// PEM CA file to trust for an https server.
+    /// PEM CA file to trust for an https endpoint.
     #[arg(long)]
     ca_file: Option<PathBuf>,
 }
@@ -94,13 +122,24 @@ fn parse_every(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Colour codes only for a person at a terminal (and not with `NO_COLOR`), never into a log
+/// file or a pipe.
+fn log_colour(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PICKET_AGENT_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
+        .with_ansi(log_colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        ))
         .with_writer(std::io::stderr)
         .init();
     let result = match Cli::parse().command {
@@ -236,7 +275,7 @@ async fn obtain_identity(client: &Client, args: &RunArgs) -> Result<Identity> {
 }
 
 async fn run(args: RunArgs) -> Result<ExitCode> {
-    let client = Client::new(&args.server, args.ca_file.as_deref())?;
+    let client = Client::new(&args.endpoint.url(), args.ca_file.as_deref())?;
     let id = obtain_identity(&client, &args).await?;
     let mut report = Report {
         service_status: "running",
@@ -295,5 +334,47 @@ async fn run(args: RunArgs) -> Result<ExitCode> {
             .check_in_every
             .unwrap_or(Duration::from_secs(answer.next_check_in_secs.max(1)));
         tokio::time::sleep(wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_endpoint_comes_from_the_flag_then_picket_endpoint_then_picket_server() {
+        let arg = |flag: Option<&str>| EndpointArg {
+            endpoint: flag.map(str::to_string),
+        };
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let both = vars(&[
+            ("PICKET_ENDPOINT", "http://127.0.0.1:1"),
+            ("PICKET_SERVER", "http://127.0.0.1:2"),
+        ]);
+        assert_eq!(arg(Some("http://h:3")).url_with(both), "http://h:3");
+        assert_eq!(arg(None).url_with(both), "http://127.0.0.1:1");
+        assert_eq!(
+            arg(None).url_with(vars(&[
+                ("PICKET_ENDPOINT", ""),
+                ("PICKET_SERVER", "http://127.0.0.1:2")
+            ])),
+            "http://127.0.0.1:2"
+        );
+        assert_eq!(arg(None).url_with(vars(&[])), DEFAULT_ENDPOINT);
+    }
+
+    #[test]
+    fn colour_only_at_a_terminal_without_no_color() {
+        assert!(log_colour(true, None));
+        assert!(log_colour(true, Some("".into())));
+        assert!(!log_colour(true, Some("1".into())));
+        assert!(!log_colour(false, None));
     }
 }

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
 pub struct SimulateArgs {
-    #[arg(long, env = "PICKET_SERVER")]
-    server: String,
+    #[command(flatten)]
+    endpoint: crate::EndpointArg,
     #[arg(long, env = "PICKET_TENANT")]
     tenant: String,
     #[arg(long, env = "PICKET_ACCESS_KEY")]
@@ -77,7 +77,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<()> {
     if !(0.0..=1.0).contains(&args.failure_rate) || args.interval < 0.0 {
         bail!("--failure-rate must be within 0..1 and --interval at least 0");
     }
-    let client = Client::new(&args.server, None)?;
+    let client = Client::new(&args.endpoint.url(), None)?;
     let n = args.sensors as usize;
     let started = Instant::now();
     let sims = enroll_all(&client, &args).await?;

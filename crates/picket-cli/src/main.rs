@@ -54,6 +54,12 @@ enum Command {
     ///
     /// Example: picket serve --demo
     Serve(Box<ServeArgs>),
+    /// A preview in one command: the server with the demo tenant and a simulated fleet.
+    ///
+    /// Prints the block to paste (PICKET_ENDPOINT, PICKET_TOKEN). Examples:
+    /// picket demo --in-memory          (a throwaway installation, deleted on exit)
+    /// picket demo --sensors 200        (in this user's installation; picket reset empties it)
+    Demo(DemoArgs),
     /// Create the installation (database and signing key) store commands will use.
     ///
     /// `serve` creates it too; other store commands never do, so that one run from the wrong
@@ -259,6 +265,109 @@ struct ServeArgs {
     fleet: FleetArgs,
 }
 
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Simulated sensors (picket-agent simulate) checking in.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    sensors: u32,
+    /// Seconds between one simulated sensor's check-ins.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    interval: u64,
+    /// A throwaway installation in a temporary directory, deleted when the demo stops.
+    #[arg(long)]
+    in_memory: bool,
+    /// The installation to use instead of this user's (ignored with --in-memory).
+    #[arg(long, env = "PICKET_DATA_DIR", default_value_os_t = config::default_data_dir())]
+    data_dir: PathBuf,
+}
+
+/// A simulated fleet started beside the server once it listens, stopped with it.
+struct SimulatedFleet {
+    sensors: u32,
+    interval: u64,
+}
+
+async fn demo(args: DemoArgs) -> Result<()> {
+    let scratch = if args.in_memory {
+        Some(tempfile::Builder::new().prefix("picket-demo-").tempdir()?)
+    } else {
+        None
+    };
+    let data_dir = scratch
+        .as_ref()
+        .map_or(args.data_dir.clone(), |t| t.path().to_path_buf());
+    let listen = args.listen.to_string();
+    let argv = [
+        "picket",
+        "serve",
+        "--demo",
+        "--listen",
+        &listen,
+        "--data-dir",
+        data_dir
+            .to_str()
+            .context("the data directory is not UTF-8")?,
+    ];
+    let Command::Serve(serve_args) = Cli::try_parse_from(argv)?.command else {
+        bail!("internal: demo arguments did not parse as serve");
+    };
+    if let Some(t) = &scratch {
+        println!(
+            "Throwaway installation: {} (deleted on exit)",
+            t.path().display()
+        );
+    }
+    let fleet = (args.sensors > 0).then_some(SimulatedFleet {
+        sensors: args.sensors,
+        interval: args.interval,
+    });
+    serve_with(*serve_args, fleet).await
+}
+
+/// Starts `picket-agent simulate` (beside this binary) against the demo tenant.
+async fn start_fleet(
+    state: &AppState,
+    addr: SocketAddr,
+    fleet: &SimulatedFleet,
+) -> Result<tokio::process::Child> {
+    let agent = std::env::current_exe()?.with_file_name("picket-agent");
+    if !agent.is_file() {
+        bail!(
+            "the simulated fleet needs picket-agent beside picket ({}): cargo build --release -p picket-agent, or --sensors 0",
+            agent.display()
+        );
+    }
+    let tenant = parse_tenant(DEMO_TENANT)?;
+    let key = state.store.deployment_access_key(&tenant).await?;
+    let child = tokio::process::Command::new(&agent)
+        .args(["simulate", "--endpoint", &format!("http://{addr}")])
+        .args([
+            "--tenant",
+            DEMO_TENANT,
+            "--sensors",
+            &fleet.sensors.to_string(),
+        ])
+        .args(["--interval", &fleet.interval.to_string()])
+        // A day at most (the simulator's own bound); stopped with the demo.
+        .args(["--duration", "86400", "--prefix", "demo"])
+        .env("PICKET_ACCESS_KEY", key.expose())
+        .env("PICKET_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", agent.display()))?;
+    println!(
+        "Simulated fleet: {} sensors enrolling and checking in every {} s (picket-agent simulate, pid {})",
+        fleet.sensors,
+        fleet.interval,
+        child.id().unwrap_or_default()
+    );
+    Ok(child)
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ClockKind {
     /// The wall clock (production).
@@ -451,6 +560,7 @@ async fn main() {
 async fn run_admin(command: Command, loaded: &config_file::Loaded) {
     let result = match command {
         Command::Serve(args) => serve(*args).await,
+        Command::Demo(args) => demo(args).await,
         Command::Init { store } => installation::init(&store).await,
         Command::Status { store } => installation::status(&store, loaded).await,
         Command::Reset { store, yes } => installation::reset(&store, yes),
@@ -626,6 +736,10 @@ async fn load_fixture(
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
+    serve_with(args, None).await
+}
+
+async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()> {
     // Listen first: a busy port fails before anything is printed or created.
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -781,6 +895,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     };
     println!("Picket listening on http://{addr}");
     tracing::info!(%addr, "listening");
+    // Spawned now, served below: its first enrolments wait in the listener's backlog.
+    let simulator = match &fleet {
+        Some(f) => Some(start_fleet(&state, addr, f).await?),
+        None => None,
+    };
     let mut rx = stop_rx.clone();
     let http = picket_server::serve(listener, state, async move {
         let _ = rx.wait_for(|stop| *stop).await;
@@ -790,6 +909,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
         let _ = stop_tx.send(true);
     });
     http.await?;
+    if let Some(mut child) = simulator {
+        let _ = child.kill().await;
+    }
     if let Some(task) = tls_task {
         task.await??;
     }

@@ -89,11 +89,14 @@ async fn cli(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
+/// The demo token from `export … PICKET_TOKEN=…` (alone on its line or after the endpoint).
 fn demo_token(server: &Server) -> String {
     server
         .lines
         .iter()
-        .find_map(|l| l.strip_prefix("export PICKET_TOKEN="))
+        .filter(|l| l.starts_with("export "))
+        .flat_map(|l| l.split_whitespace())
+        .find_map(|w| w.strip_prefix("PICKET_TOKEN="))
         .expect("demo prints a token")
         .to_string()
 }
@@ -754,6 +757,8 @@ async fn signs_in_at_the_token_service_with_a_secret_a_certificate_or_a_profile(
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().join("data");
     let home = dir.path().join("home");
+    // Store commands never create an installation; `picket init` does.
+    picket(&d, &["init"]);
     picket(
         &d,
         &["tenants", "create", "--id", TENANT, "--name", "Fabrikam"],
@@ -1070,6 +1075,7 @@ async fn paging_collects_every_sensor_of_a_2500_sensor_tenant() {
         json!({ "sensors": sensors, "sensorCandidates": candidates }).to_string(),
     )
     .expect("write");
+    picket(&d, &["init"]);
     let seeded = picket(
         &d,
         &["seed", fixture.to_str().expect("utf8"), "--tenant", TENANT],
@@ -1239,10 +1245,8 @@ async fn stand_in(
     }
 }
 
-#[tokio::test]
-async fn the_same_commands_reach_microsoft_graph_with_exactly_what_the_sdks_send() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().to_path_buf();
+/// The recording stand-in on a loopback port: its state and `http://ADDR`.
+async fn start_stand_in() -> (StandIn, String) {
     let state = StandIn::default();
     let app = axum::Router::new()
         .fallback(stand_in)
@@ -1253,6 +1257,14 @@ async fn the_same_commands_reach_microsoft_graph_with_exactly_what_the_sdks_send
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     *state.base.lock().expect("lock") = base.clone();
     tokio::spawn(async move { axum::serve(listener, app).await });
+    (state, base)
+}
+
+#[tokio::test]
+async fn the_same_commands_reach_microsoft_graph_with_exactly_what_the_sdks_send() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().to_path_buf();
+    let (state, base) = start_stand_in().await;
     let env = [
         ("PICKET_GRAPH_URL", base.as_str()),
         ("AZURE_AUTHORITY_HOST", base.as_str()),
@@ -1481,6 +1493,170 @@ async fn the_same_commands_reach_microsoft_graph_with_exactly_what_the_sdks_send
     );
 }
 
+/// A JWT with these claims (the client reads `iss` without checking the signature).
+fn unsigned_jwt(claims: Value) -> String {
+    use base64::Engine;
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    format!(
+        "{}.{}.{}",
+        b64(br#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(claims.to_string().as_bytes()),
+        b64(b"not-a-signature")
+    )
+}
+
+#[tokio::test]
+async fn a_picket_token_never_goes_to_graph_and_no_token_crosses_plain_http() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let server = Server::start(&dir.path().join("data"), &["--demo"]);
+    let token = demo_token(&server);
+    let refused = format!(
+        "error: this token was issued by https://sts.picket.local/{DEMO_TENANT}/, not by Microsoft Entra ID; it is not sent to Microsoft Graph. Set --endpoint (or PICKET_ENDPOINT) to your Picket server, e.g. http://127.0.0.1:8080"
+    );
+
+    // `--endpoint graph` aimed at a recording stand-in on loopback: still Graph, so the Picket
+    // token is refused by every command, and the stand-in hears nothing.
+    let (state, base) = start_stand_in().await;
+    let commands: [&[&str]; 8] = [
+        &["sensors", "list"],
+        &["sensors", "delete", "dc1", "--yes"],
+        &["health-issues", "list"],
+        &["candidates", "list"],
+        &["activation", "show"],
+        &["access-key", "show"],
+        &["package", "show"],
+        &["watch", "sensors", "--interval", "1"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.extend([
+            "--endpoint",
+            "graph",
+            "--graph-url",
+            &base,
+            "--token",
+            &token,
+        ]);
+        let run = tokio::time::timeout(std::time::Duration::from_secs(30), cli(&home, &args, &[]))
+            .await
+            .expect("refused at once");
+        assert_eq!(run.code, 2, "{command:?}: {}", run.stderr);
+        assert_eq!(run.stderr.trim(), refused, "{command:?}");
+    }
+    // The same from PICKET_TOKEN alone (the default endpoint, graph.microsoft.com).
+    let run = cli(
+        &home,
+        &["sensors", "list"],
+        &[("PICKET_TOKEN", token.as_str())],
+    )
+    .await;
+    assert_eq!((run.code, run.stderr.trim()), (2, refused.as_str()));
+    let run = cli(
+        &home,
+        &["sensors", "list"],
+        &[
+            ("PICKET_TOKEN", token.as_str()),
+            ("PICKET_GRAPH_URL", base.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!((run.code, run.stderr.trim()), (2, refused.as_str()));
+    assert!(
+        state.seen.lock().expect("lock").is_empty(),
+        "the Graph stand-in was sent something"
+    );
+
+    // A token Microsoft Entra ID issued goes to the same stand-in as before.
+    let entra = unsigned_jwt(
+        json!({"iss": format!("https://sts.windows.net/{TENANT}/"), "aud": "https://graph.microsoft.com"}),
+    );
+    let listed = cli(
+        &home,
+        &["sensors", "list", "-o", "jsonl", "--graph-url", &base],
+        &[("PICKET_TOKEN", entra.as_str())],
+    )
+    .await
+    .lines();
+    assert_eq!(ids(&listed), ["dc1", "dc2", "dc3"]);
+    let seen = state.seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 2);
+    for s in &seen {
+        assert_eq!(
+            s.headers.get("authorization").and_then(|v| v.to_str().ok()),
+            Some(format!("Bearer {entra}").as_str())
+        );
+    }
+
+    // Plain http to a host that is not this machine: refused before any connection (192.0.2.1
+    // is TEST-NET-1; a connection attempt would hang until the 10 s connect timeout).
+    let started = std::time::Instant::now();
+    let run = cli(
+        &home,
+        &[
+            "sensors",
+            "list",
+            "--endpoint",
+            "http://192.0.2.1:8080",
+            "--token",
+            &token,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.trim(),
+        "error: not sending the bearer token over plain http to http://192.0.2.1:8080: only a loopback address (127.0.0.0/8, ::1, localhost) may be reached without TLS; use https://192.0.2.1:8080"
+    );
+    let run = cli(
+        &home,
+        &["access-key", "show"],
+        &[
+            ("PICKET_ENDPOINT", "https://192.0.2.1:8443"),
+            ("AZURE_AUTHORITY_HOST", "http://192.0.2.1:8080"),
+            ("AZURE_TENANT_ID", TENANT),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_CLIENT_SECRET", "s3cr3t"),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.trim(),
+        "error: not sending the client secret over plain http to http://192.0.2.1:8080: only a loopback address (127.0.0.0/8, ::1, localhost) may be reached without TLS; use https://192.0.2.1:8080"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "took {:?}: something was contacted",
+        started.elapsed()
+    );
+
+    // The Picket token at its own server over loopback http works as ever.
+    for endpoint in [
+        server.base.clone(),
+        server.base.replace("127.0.0.1", "localhost"),
+    ] {
+        let listed = cli(
+            &home,
+            &[
+                "sensors",
+                "list",
+                "-o",
+                "jsonl",
+                "--endpoint",
+                &endpoint,
+                "--token",
+                &token,
+            ],
+            &[],
+        )
+        .await
+        .lines();
+        assert_eq!(listed.len(), 12, "{endpoint}");
+    }
+}
+
 /// Runs `picket ARGS` on a pseudo-terminal (util-linux `script`), typing `keys` after `after`.
 #[cfg(unix)]
 async fn on_terminal(
@@ -1594,6 +1770,8 @@ async fn device_code_sign_in_at_picket_goes_on_once_an_administrator_approves() 
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().join("data");
     let home = dir.path().join("home");
+    // Store commands never create an installation; `picket init` does.
+    picket(&d, &["init"]);
     picket(
         &d,
         &["tenants", "create", "--id", TENANT, "--name", "Fabrikam"],

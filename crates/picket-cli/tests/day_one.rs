@@ -292,3 +292,80 @@ async fn the_deployment_package_holds_an_agent_that_enrols() {
     let _ = child.wait();
     assert!(enrolled, "the packaged agent enrolled as dc42");
 }
+
+/// `picket demo --in-memory`: one command to a live fleet, and nothing left behind.
+#[tokio::test]
+async fn demo_in_memory_reaches_a_live_fleet_and_leaves_nothing() {
+    use std::io::BufRead;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let home = tempfile::tempdir().expect("home");
+    let mut child = Command::new(BIN)
+        .args(["demo", "--in-memory", "--listen", &listen])
+        .args(["--sensors", "6", "--interval", "1"])
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("PICKET_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let (mut scratch, mut token, mut endpoint) = (None, None, None);
+    while token.is_none() || endpoint.is_none() || scratch.is_none() {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the demo prints its block");
+        if let Some(p) = line.strip_prefix("Throwaway installation: ") {
+            scratch = Some(p.trim_end_matches(" (deleted on exit)").to_string());
+        } else if let Some(t) = line.strip_prefix("export PICKET_TOKEN=") {
+            token = Some(t.to_string());
+        } else if let Some(e) = line.strip_prefix("export PICKET_ENDPOINT=") {
+            endpoint = Some(e.to_string());
+        }
+    }
+    let (token, endpoint) = (token.expect("token"), endpoint.expect("endpoint"));
+    let scratch = std::path::PathBuf::from(scratch.expect("scratch"));
+    assert_eq!(endpoint, format!("http://{listen}"));
+    assert!(scratch.join("picket.db").exists());
+    let mut live = 0;
+    for _ in 0..150 {
+        let (status, body) = support::get(
+            &endpoint,
+            "/beta/security/identities/sensors?$filter=startswith(displayName,'demo')&$top=100",
+            &token,
+        )
+        .await;
+        if status == 200 {
+            live = body["value"].as_array().map_or(0, Vec::len);
+            if live >= 6 {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let stopped = child.wait().expect("wait");
+    assert_eq!(live, 6, "the simulated fleet enrolled");
+    assert!(stopped.success(), "the demo stops cleanly on SIGTERM");
+    assert!(!scratch.exists(), "the throwaway installation is gone");
+    assert!(
+        !home.path().join("data/picket").exists(),
+        "the user's installation was not touched"
+    );
+}

@@ -198,6 +198,7 @@ async fn every_acknowledged_write_synced_its_log_before_the_answer() {
 fn identity_changes_by_command_are_synced_before_the_command_answers() {
     assert!(have_strace(), "strace is needed: apt-get install strace");
     let dir = tempfile::tempdir().expect("tempdir");
+    picket(dir.path(), &["init"]);
     picket(
         dir.path(),
         &[

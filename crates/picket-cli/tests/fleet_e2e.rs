@@ -29,10 +29,22 @@ struct Agent {
 
 impl Agent {
     fn start(base: &str, key: &str, computer: &str, state: &Path, extra: &[&str]) -> Agent {
+        Agent::start_with("--endpoint", base, key, computer, state, extra)
+    }
+
+    /// `endpoint_flag` is `--endpoint`, or `--server` (its older name, still accepted).
+    fn start_with(
+        endpoint_flag: &str,
+        base: &str,
+        key: &str,
+        computer: &str,
+        state: &Path,
+        extra: &[&str],
+    ) -> Agent {
         let mut child = Command::new(agent_bin())
             .args([
                 "run",
-                "--server",
+                endpoint_flag,
                 base,
                 "--tenant",
                 TENANT,
@@ -46,6 +58,8 @@ impl Agent {
             ])
             .arg(state)
             .args(extra)
+            .env_remove("PICKET_ENDPOINT")
+            .env_remove("PICKET_SERVER")
             .env("PICKET_AGENT_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -223,7 +237,9 @@ async fn env() -> Env {
     let token = server
         .lines
         .iter()
-        .find_map(|l| l.strip_prefix("export PICKET_TOKEN="))
+        .filter(|l| l.starts_with("export "))
+        .flat_map(|l| l.split_whitespace())
+        .find_map(|w| w.strip_prefix("PICKET_TOKEN="))
         .expect("demo token")
         .to_string();
     Env { server, token, dir }
@@ -320,7 +336,10 @@ async fn agents_live_go_silent_recover_sync_and_stop() {
         )
         .await;
     assert_eq!(status, 200);
-    let late = Agent::start(
+    // (Started with `--server`, the agent's older name for `--endpoint`: it still reaches the
+    // server, which refuses the old key.)
+    let late = Agent::start_with(
+        "--server",
         &e.server.base,
         &key,
         "e2e2.contoso.com",
@@ -453,7 +472,9 @@ async fn a_killed_server_keeps_every_acknowledged_write() {
     let token = server
         .lines
         .iter()
-        .find_map(|l| l.strip_prefix("export PICKET_TOKEN="))
+        .filter(|l| l.starts_with("export "))
+        .flat_map(|l| l.split_whitespace())
+        .find_map(|w| w.strip_prefix("PICKET_TOKEN="))
         .expect("demo token")
         .to_string();
     let e = Env { server, token, dir };
@@ -462,7 +483,7 @@ async fn a_killed_server_keeps_every_acknowledged_write() {
     let mut sim = Command::new(agent_bin())
         .args([
             "simulate",
-            "--server",
+            "--endpoint",
             &e.server.base,
             "--tenant",
             TENANT,

@@ -74,8 +74,17 @@ impl TokenSource {
         }
     }
 
-    /// A token valid for at least the refresh margin.
+    /// A token valid for at least the refresh margin, and one the endpoint may see: a token
+    /// another issuer (a Picket installation) signed is never handed to Microsoft Graph.
     pub async fn bearer(&self) -> Result<String, ClientError> {
+        let token = self.token().await?;
+        if self.target.graph {
+            refuse_foreign_token(&token)?;
+        }
+        Ok(token)
+    }
+
+    async fn token(&self) -> Result<String, ClientError> {
         if let Credential::Bearer(t) = &self.target.credential {
             return Ok(t.clone());
         }
@@ -331,6 +340,60 @@ impl TokenSource {
     }
 }
 
+/// Hosts of Microsoft Entra ID's token services (`iss` of the tokens Graph accepts): the global
+/// cloud's (v2.0 and v1.0 issuers) and the national clouds'.
+const MICROSOFT_ISSUER_HOSTS: &[&str] = &[
+    "login.microsoftonline.com",
+    "login.microsoft.com",
+    "login.windows.net",
+    "sts.windows.net",
+    "login.microsoftonline.us",
+    "login.partner.microsoftonline.cn",
+    "login.chinacloudapi.cn",
+    "sts.chinacloudapi.cn",
+    "login.microsoftonline.de",
+];
+
+/// The `iss` claim of a JWT, read without checking the signature; `None` for an opaque token
+/// (or an encrypted one), which cannot be judged.
+pub fn token_issuer(token: &str) -> Option<String> {
+    let mut parts = token.trim().split('.');
+    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("iss")?.as_str().map(str::to_string)
+}
+
+/// `https://` and one of Entra ID's hosts.
+pub fn is_microsoft_issuer(iss: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(iss) else {
+        return false;
+    };
+    url.scheme() == "https"
+        && url.port().is_none()
+        && url.host_str().is_some_and(|h| {
+            MICROSOFT_ISSUER_HOSTS
+                .iter()
+                .any(|m| h.eq_ignore_ascii_case(m))
+        })
+}
+
+/// Graph would refuse such a token anyway, but only after it has seen it.
+fn refuse_foreign_token(token: &str) -> Result<(), ClientError> {
+    match token_issuer(token) {
+        Some(iss) if !is_microsoft_issuer(&iss) => {
+            let iss: String = iss.chars().filter(|c| !c.is_control()).take(200).collect();
+            Err(ClientError::usage(format!(
+                "this token was issued by {iss}, not by Microsoft Entra ID; it is not sent to Microsoft Graph. Set --endpoint (or PICKET_ENDPOINT) to your Picket server, e.g. http://127.0.0.1:8080"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn token_url(authority: &str, tenant: &str) -> String {
     format!("{authority}/{tenant}/oauth2/v2.0/token")
 }
@@ -516,5 +579,58 @@ mod tests {
         let mode = std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert_eq!(read_cache(&file).map(|c| c.access_token), Some("a".into()));
+    }
+
+    fn jwt(claims: serde_json::Value) -> String {
+        format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        )
+    }
+
+    #[test]
+    fn only_microsoft_issued_tokens_go_to_graph() {
+        for ms in [
+            "https://login.microsoftonline.com/6babcaad-604b-40ac-a9d7-9fd97c0b779f/v2.0",
+            "https://sts.windows.net/6babcaad-604b-40ac-a9d7-9fd97c0b779f/",
+            "https://login.microsoftonline.us/t/v2.0",
+            "https://login.partner.microsoftonline.cn/t/v2.0",
+            "https://LOGIN.MICROSOFTONLINE.COM/t/",
+        ] {
+            assert!(is_microsoft_issuer(ms), "{ms}");
+            assert!(refuse_foreign_token(&jwt(serde_json::json!({"iss": ms}))).is_ok());
+        }
+        for other in [
+            "https://sts.picket.local/6babcaad-604b-40ac-a9d7-9fd97c0b779f/",
+            "http://login.microsoftonline.com/t/",
+            "https://login.microsoftonline.com.evil.example/t/",
+            "https://login.microsoftonline.com:8443/t/",
+            "https://127.0.0.1:8443/t/",
+            "picket",
+        ] {
+            assert!(!is_microsoft_issuer(other), "{other}");
+        }
+        let picket = jwt(serde_json::json!({"iss": "https://sts.picket.local/t/", "aud": "x"}));
+        assert_eq!(
+            token_issuer(&picket).as_deref(),
+            Some("https://sts.picket.local/t/")
+        );
+        match refuse_foreign_token(&picket) {
+            Err(ClientError::Usage(m)) => assert_eq!(
+                m,
+                "this token was issued by https://sts.picket.local/t/, not by Microsoft Entra ID; it is not sent to Microsoft Graph. Set --endpoint (or PICKET_ENDPOINT) to your Picket server, e.g. http://127.0.0.1:8080"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // Opaque, encrypted or issuer-less tokens cannot be judged and go as they are.
+        for opaque in [
+            "graph-token",
+            "a.b.c.d.e",
+            "e30.e30.",
+            &jwt(serde_json::json!({"sub": "x"})),
+        ] {
+            assert!(refuse_foreign_token(opaque).is_ok(), "{opaque}");
+        }
     }
 }

@@ -137,6 +137,9 @@ pub struct Target {
     pub root: String,
     /// `https://graph.microsoft.com/.default` or the national cloud's.
     pub scope: String,
+    /// `--endpoint graph`: the requests are meant for Microsoft Graph, whatever host
+    /// `--graph-url` names, so only tokens Microsoft Entra ID issued may go there.
+    pub graph: bool,
     pub authority: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub credential: Credential,
@@ -225,6 +228,20 @@ impl ConnectArgs {
                 "signing in to a Picket server over http needs --authority https://HOST:PORT (its --tls-listen address)",
             ));
         }
+        // Every request to the endpoint carries the bearer token; signing in sends the secret
+        // (or a signed assertion, or a refresh token) to the token service.
+        require_tls_off_loopback(&host, "the bearer token")?;
+        if let Some(authority) = &authority {
+            let what = match &credential {
+                Credential::Bearer(_) => None,
+                Credential::Secret { .. } => Some("the client secret"),
+                Credential::Certificate { .. } => Some("the client assertion"),
+                Credential::DeviceCode { .. } => Some("the device code sign-in"),
+            };
+            if let Some(what) = what {
+                require_tls_off_loopback(authority, what)?;
+            }
+        }
         Ok(Target {
             root: format!("{host}/{api}"),
             // Picket accepts Graph's own audience, so the scope is Graph's for a Picket server too.
@@ -236,6 +253,7 @@ impl ConnectArgs {
                     cloud.graph_host()
                 }
             ),
+            graph: !picket,
             authority,
             ca_file,
             credential,
@@ -341,6 +359,39 @@ fn check_url(text: &str, flag: &str) -> Result<String, ClientError> {
     }
 }
 
+/// Plain http only to this machine: a token or secret sent in the clear to another host can be
+/// read (and replayed) by anyone on the path.
+fn require_tls_off_loopback(url: &str, what: &str) -> Result<(), ClientError> {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Ok(());
+    };
+    let host = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    if is_loopback(&host) {
+        return Ok(());
+    }
+    Err(ClientError::usage(format!(
+        "not sending {what} over plain http to {url}: only a loopback address (127.0.0.0/8, ::1, localhost) may be reached without TLS; use https://{rest}"
+    )))
+}
+
+/// `127.0.0.0/8`, `::1` (also as `::ffff:127.x.y.z`) or `localhost`.
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") || host.eq_ignore_ascii_case("localhost.") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,9 +494,9 @@ mod tests {
             .expect("resolves")
             .root
         };
-        assert_eq!(t("http://h:1/v1.0/", None), "http://h:1/v1.0");
-        assert_eq!(t("http://h:1/beta", Some("v1.0")), "http://h:1/v1.0");
-        assert_eq!(t("http://h:1", None), "http://h:1/beta");
+        assert_eq!(t("https://h:1/v1.0/", None), "https://h:1/v1.0");
+        assert_eq!(t("https://h:1/beta", Some("v1.0")), "https://h:1/v1.0");
+        assert_eq!(t("http://127.0.0.1:1", None), "http://127.0.0.1:1/beta");
     }
 
     #[test]
@@ -488,5 +539,89 @@ mod tests {
             ),
             Err(ClientError::Usage(_))
         ));
+    }
+
+    #[test]
+    fn tokens_and_secrets_go_over_plain_http_only_to_loopback() {
+        let with = |endpoint: &str, authority: Option<&str>, secret: bool| {
+            resolve(
+                ConnectArgs {
+                    endpoint: Some(endpoint.into()),
+                    authority: authority.map(str::to_string),
+                    token: (!secret).then(|| "t".into()),
+                    tenant: Some("t".into()),
+                    client_id: Some("c".into()),
+                    client_secret: secret.then(|| "s".into()),
+                    ..Default::default()
+                },
+                Profile::default(),
+                &[],
+            )
+        };
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3:8080",
+            "http://[::1]:8080",
+            "http://[::ffff:127.0.0.1]:8080",
+            "http://localhost:8080",
+            "http://LOCALHOST.:8080",
+            "https://picket.example:8443",
+            "https://192.0.2.1:8443",
+        ] {
+            assert!(with(ok, None, false).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://192.0.2.1:8080",
+            "http://picket.example",
+            "http://[2001:db8::1]:8080",
+            "http://localhost.example:8080",
+            "http://0.0.0.0:8080",
+        ] {
+            match with(refused, None, false) {
+                Err(ClientError::Usage(m)) => {
+                    assert!(m.contains(refused) && m.contains("use https://"), "{m}")
+                }
+                other => panic!("{refused}: {other:?}"),
+            }
+        }
+        match with(
+            "https://picket.example:8443",
+            Some("http://login.example"),
+            true,
+        ) {
+            Err(ClientError::Usage(m)) => assert_eq!(
+                m,
+                "not sending the client secret over plain http to http://login.example: only a loopback address (127.0.0.0/8, ::1, localhost) may be reached without TLS; use https://login.example"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(with(
+            "https://picket.example:8443",
+            Some("http://127.0.0.1:9"),
+            true
+        )
+        .is_ok());
+        // --graph-url is checked the same way; the graph flag survives it.
+        let t = resolve(
+            ConnectArgs {
+                graph_url: Some("http://127.0.0.1:9".into()),
+                token: Some("t".into()),
+                ..Default::default()
+            },
+            Profile::default(),
+            &[],
+        )
+        .expect("resolves");
+        assert!(t.graph);
+        assert!(resolve(
+            ConnectArgs {
+                graph_url: Some("http://graph.example".into()),
+                token: Some("t".into()),
+                ..Default::default()
+            },
+            Profile::default(),
+            &[],
+        )
+        .is_err());
     }
 }

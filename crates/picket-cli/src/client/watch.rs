@@ -40,6 +40,8 @@ pub async fn run(graph: &Graph, cmd: WatchCommand) -> Result<(), ClientError> {
                     live.then(|| terminal::size().map(|(_, h)| usize::from(h)).unwrap_or(40));
                 frame(graph.root(), &sensors, rows, interval)
             }
+            // A refusal of ours (a token that must not go there) will not pass on its own.
+            Err(e @ ClientError::Usage(_)) => return Err(e),
             // A failed refresh is shown and retried; the view keeps running.
             Err(e) => format!("refresh failed: {e}\n"),
         };

@@ -593,7 +593,7 @@ fn bad_serve_and_identity_arguments_are_refused_clearly() {
 }
 
 #[tokio::test]
-async fn migrate_data_copies_a_sqlite_installation_into_postgres() {
+async fn migrate_data_copies_a_sqlite_installation_on_postgres() {
     use picket_store::testing::TestDatabase;
     let db = TestDatabase::new().expect("test database");
     // The target schema exists and is migrated, but holds no rows.

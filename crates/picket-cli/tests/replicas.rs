@@ -60,7 +60,7 @@ struct Enrolled {
 }
 
 #[tokio::test]
-async fn two_replicas_share_one_truth_and_survive_one_dying() {
+async fn two_replicas_share_one_truth_and_survive_one_dying_on_postgres() {
     use picket_store::testing::TestDatabase;
     let db = TestDatabase::new().expect("test database");
     // A migrated schema of this test's own; the replicas reach it through the URL's options.

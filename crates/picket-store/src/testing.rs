@@ -51,8 +51,9 @@ impl TestDatabase {
                 url,
                 schema: format!("t_{:016x}", rand::thread_rng().gen::<u64>()),
             },
+            // SQLite is the default engine: nothing skipped here. Tests that need PostgreSQL
+            // end in `_on_postgres`, and the test command leaves them out without it.
             None => {
-                note_postgres_skipped();
                 Place::Sqlite(tempfile::tempdir().map_err(|e| StoreError::Internal(e.to_string()))?)
             }
         };

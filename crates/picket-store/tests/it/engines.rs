@@ -103,7 +103,7 @@ const PAGES: [PageRequest; 2] = [
 ];
 
 #[tokio::test]
-async fn both_engines_filter_order_and_page_alike() {
+async fn both_engines_filter_order_and_page_alike_on_postgres() {
     let Some(url) = postgres_url() else {
         note_postgres_skipped();
         return;

@@ -93,7 +93,7 @@ async fn sqlite_columns() -> Columns {
 }
 
 #[tokio::test]
-async fn both_migration_trees_make_the_same_tables_and_columns() {
+async fn both_migration_trees_make_the_same_tables_and_columns_on_postgres() {
     assert_eq!(
         picket_store::sqlite::MIGRATIONS
             .iter()
@@ -114,7 +114,7 @@ async fn both_migration_trees_make_the_same_tables_and_columns() {
 }
 
 #[tokio::test]
-async fn every_postgres_key_and_index_leads_with_tenant_id() {
+async fn every_key_and_index_leads_with_tenant_id_on_postgres() {
     let Some((schema, client, config)) = postgres_schema().await else {
         return;
     };

@@ -60,6 +60,10 @@ enum Command {
     /// picket demo --in-memory          (a throwaway installation, deleted on exit)
     /// picket demo --sensors 200        (in this user's installation; picket reset empties it)
     Demo(DemoArgs),
+    /// The sensor agent (the same as the picket-agent binary): run one sensor, or simulate many.
+    ///
+    /// Example: picket agent run --endpoint http://127.0.0.1:8080 --tenant T --access-key KEY --computer dc1.contoso.com
+    Agent(picket_agent::AgentCli),
     /// Create the installation (database and signing key) store commands will use.
     ///
     /// `serve` creates it too; other store commands never do, so that one run from the wrong
@@ -219,7 +223,8 @@ struct ServeArgs {
     /// builds and serves itself (the agent, a README and this server's address).
     #[arg(long, env = "PICKET_PACKAGE_URL", default_value = "")]
     package_url: String,
-    /// The sensor agent put in that package; default: picket-agent beside this picket.
+    /// The sensor agent put in that package; default: picket-agent beside this picket, else
+    /// picket itself (which runs the agent as `picket agent run`).
     #[arg(long, env = "PICKET_AGENT_BINARY")]
     agent_binary: Option<PathBuf>,
     /// Classic sensor version answered by getDeploymentPackageUri.
@@ -333,17 +338,12 @@ async fn start_fleet(
     addr: SocketAddr,
     fleet: &SimulatedFleet,
 ) -> Result<tokio::process::Child> {
-    let agent = std::env::current_exe()?.with_file_name("picket-agent");
-    if !agent.is_file() {
-        bail!(
-            "the simulated fleet needs picket-agent beside picket ({}): cargo build --release -p picket-agent, or --sensors 0",
-            agent.display()
-        );
-    }
+    // This binary carries the agent (`picket agent simulate`), so the fleet needs nothing else.
+    let agent = std::env::current_exe()?;
     let tenant = parse_tenant(DEMO_TENANT)?;
     let key = state.store.deployment_access_key(&tenant).await?;
     let child = tokio::process::Command::new(&agent)
-        .args(["simulate", "--endpoint", &format!("http://{addr}")])
+        .args(["agent", "simulate", "--endpoint", &format!("http://{addr}")])
         .args([
             "--tenant",
             DEMO_TENANT,
@@ -360,7 +360,7 @@ async fn start_fleet(
         .spawn()
         .with_context(|| format!("cannot start {}", agent.display()))?;
     println!(
-        "Simulated fleet: {} sensors enrolling and checking in every {} s (picket-agent simulate, pid {})",
+        "Simulated fleet: {} sensors enrolling and checking in every {} s (picket agent simulate, pid {})",
         fleet.sensors,
         fleet.interval,
         child.id().unwrap_or_default()
@@ -542,6 +542,7 @@ async fn main() {
         Command::AccessKey(a) => Some(client::ClientCommand::AccessKey(a)),
         Command::Package(a) => Some(client::ClientCommand::Package(a)),
         Command::Watch(a) => Some(client::ClientCommand::Watch(a)),
+        Command::Agent(agent) => std::process::exit(i32::from(picket_agent::execute(agent).await)),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "picket", &mut std::io::stdout());
@@ -821,10 +822,12 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
                 download_url: args.package_url.clone(),
                 version: args.package_version.clone(),
             },
+            // picket-agent beside this binary when it was built, else this binary itself,
+            // which carries the agent as `picket agent`.
             agent_binary: args.agent_binary.clone().or_else(|| {
-                std::env::current_exe()
-                    .ok()
-                    .map(|exe| exe.with_file_name("picket-agent"))
+                let exe = std::env::current_exe().ok()?;
+                let beside = exe.with_file_name("picket-agent");
+                Some(if beside.is_file() { beside } else { exe })
             }),
         }),
         throttle: Arc::new(Throttle::new(args.throttle.settings())),

@@ -369,3 +369,12 @@ async fn demo_in_memory_reaches_a_live_fleet_and_leaves_nothing() {
         "the user's installation was not touched"
     );
 }
+
+/// The one binary carries the agent: `picket agent` is `picket-agent`.
+#[test]
+fn picket_carries_the_agent() {
+    let home = tempfile::tempdir().expect("home");
+    let out = picket_in(home.path(), home.path(), &["agent", "run", "--help"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(text(&out).0.contains("--access-key"), "{:?}", text(&out));
+}

@@ -60,15 +60,27 @@ pub async fn download(
         .trim_start_matches("picket-sensor-")
         .trim_end_matches(".zip")
         .to_string();
-    let readme = readme(&endpoint, &tenant, &version);
+    // The agent binary, or `picket` itself, which runs the agent as `picket agent`.
+    let name = if agent.file_name().is_some_and(|n| n == "picket") {
+        "picket"
+    } else {
+        "picket-agent"
+    };
+    let command = if name == "picket" {
+        "./picket agent run"
+    } else {
+        "./picket-agent run"
+    };
+    let readme = readme(command, &endpoint, &tenant, &version);
     let manifest = serde_json::json!({
         "endpoint": endpoint,
         "tenantId": tenant.as_str(),
         "version": version,
-        "agent": "picket-agent",
+        "agent": name,
+        "run": command,
     })
     .to_string();
-    let zip = tokio::task::spawn_blocking(move || build_zip(&agent, &readme, &manifest))
+    let zip = tokio::task::spawn_blocking(move || build_zip(&agent, name, &readme, &manifest))
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r.map_err(|e| e.to_string()))
@@ -92,13 +104,13 @@ pub async fn download(
     Ok(response)
 }
 
-fn readme(endpoint: &str, tenant: &TenantId, version: &str) -> String {
+fn readme(command: &str, endpoint: &str, tenant: &TenantId, version: &str) -> String {
     format!(
         "Picket sensor package {version}\n\
          ==============================\n\n\
-         picket-agent is the sensor. On the domain controller (or any host standing in for one),\n\
-         with the tenant's deployment access key (picket access-key show --reveal):\n\n\
-         \x20   ./picket-agent run --endpoint {endpoint} --tenant {tenant} \\\n\
+         The agent in this package is the sensor. On the domain controller (or any host standing\n\
+         in for one), with the tenant's deployment access key (picket access-key show --reveal):\n\n\
+         \x20   {command} --endpoint {endpoint} --tenant {tenant} \\\n\
          \x20       --access-key \"$ACCESS_KEY\" --computer \"$(hostname -f)\"\n\n\
          It enrols once, keeps its own credential in ./picket-agent-state, and checks in\n\
          with {endpoint}. picket.json holds the same address and tenant for scripts.\n"
@@ -107,7 +119,12 @@ fn readme(endpoint: &str, tenant: &TenantId, version: &str) -> String {
 
 /// The zip, stored without compression: the agent binary dominates it and the time to build
 /// it stays a copy.
-fn build_zip(agent: &std::path::Path, readme: &str, manifest: &str) -> std::io::Result<Vec<u8>> {
+fn build_zip(
+    agent: &std::path::Path,
+    name: &str,
+    readme: &str,
+    manifest: &str,
+) -> std::io::Result<Vec<u8>> {
     use zip::write::SimpleFileOptions;
     let binary = std::fs::read(agent)?;
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::with_capacity(
@@ -117,7 +134,7 @@ fn build_zip(agent: &std::path::Path, readme: &str, manifest: &str) -> std::io::
         .compression_method(zip::CompressionMethod::Stored)
         .large_file(binary.len() > u32::MAX as usize);
     let zip_err = |e: zip::result::ZipError| std::io::Error::other(e.to_string());
-    out.start_file("picket-agent", stored.unix_permissions(0o755))
+    out.start_file(name, stored.unix_permissions(0o755))
         .map_err(zip_err)?;
     out.write_all(&binary)?;
     out.start_file("README.txt", stored.unix_permissions(0o644))

@@ -604,6 +604,7 @@ async fn migrate_data_copies_a_sqlite_installation_on_postgres() {
     // A SQLite installation with two tenants, an app, a user, a release and a signing key.
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().join("sqlite");
+    picket(&d, &["init"]);
     picket(
         &d,
         &[

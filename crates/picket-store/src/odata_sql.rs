@@ -232,9 +232,17 @@ impl Writer<'_> {
                 self.out.sql.push(')');
             }
             Expr::Not(inner) => {
-                self.out.sql.push_str("NOT (");
-                self.expr(inner, item)?;
-                self.out.sql.push(')');
+                // PostgreSQL's `eq` is a plain `=` (below), which is NULL on a NULL column: the
+                // COALESCE keeps `not (description eq 'x')` true for rows without one.
+                if self.pg() {
+                    self.out.sql.push_str("NOT COALESCE(");
+                    self.expr(inner, item)?;
+                    self.out.sql.push_str(", false)");
+                } else {
+                    self.out.sql.push_str("NOT (");
+                    self.expr(inner, item)?;
+                    self.out.sql.push(')');
+                }
             }
             Expr::Compare { left, op, right } => {
                 let (column, kind) = operand_sql(left, self.columns, item)?;
@@ -252,6 +260,11 @@ impl Writer<'_> {
                     ("IS", "IS NOT")
                 };
                 let sql = match op {
+                    // PostgreSQL plans `IS NOT DISTINCT FROM` as a filter, never an index
+                    // lookup; with a value on the right `=` means the same where it is true.
+                    CmpOp::Eq if self.pg() && !matches!(right, Literal::Null) => {
+                        format!("({lhs} = {rhs})")
+                    }
                     CmpOp::Eq => format!("({lhs} {is} {rhs})"),
                     CmpOp::Ne => format!("({lhs} {is_not} {rhs})"),
                     _ => {
@@ -424,7 +437,7 @@ mod tests {
                 }),
             ),
             1,
-            "((lower(display_name) IS NOT DISTINCT FROM lower($2::text COLLATE \"C\")) AND COALESCE(open_count > $3, false))",
+            "((lower(display_name) = lower($2::text COLLATE \"C\")) AND COALESCE(open_count > $3, false))",
             vec![SqlValue::Text("DC1".into()), SqlValue::Int(2)],
         );
         check_pg(
@@ -434,7 +447,7 @@ mod tests {
                 right: Literal::Null,
             })),
             0,
-            "NOT ((status IS DISTINCT FROM $1))",
+            "NOT COALESCE((status IS DISTINCT FROM $1), false)",
             vec![SqlValue::Null],
         );
         check_pg(
@@ -458,7 +471,7 @@ mod tests {
                 })),
             },
             0,
-            "NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(domain_names::jsonb) AS json_each(value) WHERE NOT COALESCE((lower((json_each.value COLLATE \"C\")) IS NOT DISTINCT FROM lower($1::text COLLATE \"C\")), false))",
+            "NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(domain_names::jsonb) AS json_each(value) WHERE NOT COALESCE((lower((json_each.value COLLATE \"C\")) = lower($1::text COLLATE \"C\")), false))",
             vec![SqlValue::Text("Contoso.com".into())],
         );
         check_pg(
@@ -481,7 +494,7 @@ mod tests {
         check_pg(
             name_eq("'; DROP TABLE x; --"),
             0,
-            "(lower(display_name) IS NOT DISTINCT FROM lower($1::text COLLATE \"C\"))",
+            "(lower(display_name) = lower($1::text COLLATE \"C\"))",
             vec![SqlValue::Text("'; DROP TABLE x; --".into())],
         );
     }

@@ -26,8 +26,10 @@ fi
 echo "== fuzzing (cargo-fuzz: the OData parser, agent and Graph body decoders; ${PICKET_FUZZ_SECONDS:-20} s each)"
 bash scripts/fuzz.sh
 echo "== SDK compatibility (msgraph-beta-sdk, msgraph-sdk)"
-cargo build -p picket-cli --quiet
+cargo build -p picket-cli -p picket-agent --quiet
 PICKET_BIN="$PWD/target/debug/picket" bash tests/sdk/run.sh
+echo "== README examples (every sh and python block of README.md against picket serve --demo)"
+python3 tests/readme/run_examples.py --picket "$PWD/target/debug/picket"
 if [ -n "${PICKET_TEST_DATABASE_URL:-}" ]; then
     echo "== SDK compatibility on PostgreSQL (each server in a schema of its own)"
     PICKET_SDK_DATABASE_URL="$PICKET_TEST_DATABASE_URL" PICKET_BIN="$PWD/target/debug/picket" bash tests/sdk/run.sh

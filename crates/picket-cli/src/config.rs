@@ -15,6 +15,20 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("./picket-data"))
 }
 
+/// "Which Picket" for the commands that call a running server's admin API (`clock`,
+/// `device-codes`); the client commands and `picket-agent` use the same name.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EndpointArg {
+    /// The Picket server (`--server`, `PICKET_SERVER` are older names).
+    #[arg(
+        long,
+        alias = "server",
+        env = "PICKET_ENDPOINT",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub endpoint: String,
+}
+
 #[derive(clap::Args)]
 pub struct StoreArgs {
     /// Directory for the embedded database and the issuer's signing key (one per user by

@@ -34,14 +34,8 @@ pub enum DeviceCodesCommand {
 
 #[derive(clap::Args)]
 pub struct ServerArgs {
-    /// The Picket server (`--server`, `PICKET_SERVER` are older names).
-    #[arg(
-        long,
-        alias = "server",
-        env = "PICKET_ENDPOINT",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    endpoint: String,
+    #[command(flatten)]
+    endpoint: crate::config::EndpointArg,
     /// A delegated token of a Global Administrator of the tenant.
     #[arg(long, env = "PICKET_TOKEN", hide_env_values = true)]
     token: String,
@@ -64,7 +58,7 @@ pub async fn run(command: DeviceCodesCommand) -> Result<()> {
     }
     let url = format!(
         "{}/admin/v1/deviceCodes/{verb}",
-        server.endpoint.trim_end_matches('/')
+        server.endpoint.endpoint.trim_end_matches('/')
     );
     let mut body = json!({ "userCode": code });
     if let Some(u) = &user {

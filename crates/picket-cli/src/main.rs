@@ -192,14 +192,8 @@ enum ClockCommand {
     Advance {
         /// 90s, 11m, 2h, 3d.
         by: String,
-        /// The Picket server (`--server`, `PICKET_SERVER` are older names).
-        #[arg(
-            long,
-            alias = "server",
-            env = "PICKET_ENDPOINT",
-            default_value = "http://127.0.0.1:8080"
-        )]
-        endpoint: String,
+        #[command(flatten)]
+        endpoint: config::EndpointArg,
         /// A token with SecurityIdentitiesSensors.ReadWrite.All.
         #[arg(long, env = "PICKET_TOKEN")]
         token: String,
@@ -579,7 +573,7 @@ async fn run_admin(command: Command, loaded: &config_file::Loaded) {
             token,
         }) => {
             legacy_server_variable();
-            advance_clock(&by, &endpoint, &token).await
+            advance_clock(&by, &endpoint.endpoint, &token).await
         }
         Command::Releases(cmd) => releases(cmd).await,
         Command::DeviceCodes(cmd) => device_codes::run(cmd).await,

@@ -75,14 +75,18 @@ impl FleetStore for SqliteStore {
         now: Timestamp,
         policy: &FleetPolicy,
     ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
-        if self.heartbeats.recently_evaluated(tenant, sensor, now) {
-            let (t, s, h, r, p) = (
+        // Owned copies for the closures that run on other threads.
+        let owned = || {
+            (
                 tenant.clone(),
                 sensor.clone(),
                 credential_hash.to_string(),
                 report.clone(),
                 policy.clone(),
-            );
+            )
+        };
+        if self.heartbeats.recently_evaluated(tenant, sensor, now) {
+            let (t, s, h, r, p) = owned();
             let quiet = self
                 .read(move |c| super::heartbeat::quiet_answer(c, &t, &s, &h, &r, &p))
                 .await?;
@@ -91,13 +95,7 @@ impl FleetStore for SqliteStore {
                 return Ok(Ok(answer));
             }
         }
-        let (t, s, h, r, p) = (
-            tenant.clone(),
-            sensor.clone(),
-            credential_hash.to_string(),
-            report.clone(),
-            policy.clone(),
-        );
+        let (t, s, h, r, p) = owned();
         let outcome = self
             .write(move |tx| super::fleet::check_in(tx, &t, &s, &h, &r, now, &p))
             .await;

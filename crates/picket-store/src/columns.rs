@@ -62,3 +62,40 @@ pub const CANDIDATE_COLUMNS: &[Column] = &[
 
 pub const CANDIDATE_SELECT: &str =
     "id, computer_dns_name, last_seen_date_time, sense_client_version";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use picket_domain::schema::{candidate_schema, health_issue_schema, sensor_schema};
+
+    /// A property the API lets clients filter or sort by that has no column would surface as
+    /// a 500 at the first query naming it: every one of them maps, on both versions.
+    #[test]
+    fn every_filterable_or_sortable_property_maps_to_a_column() {
+        let entities = [
+            ("sensor v1.0", sensor_schema(false), SENSOR_COLUMNS, SENSOR_SELECT),
+            ("sensor beta", sensor_schema(true), SENSOR_COLUMNS, SENSOR_SELECT),
+            ("healthIssue", health_issue_schema(), ISSUE_COLUMNS, ISSUE_SELECT),
+            ("sensorCandidate", candidate_schema(), CANDIDATE_COLUMNS, CANDIDATE_SELECT),
+        ];
+        for (entity, schema, columns, select) in entities {
+            let selected: Vec<&str> = select.split(',').map(str::trim).collect();
+            for property in schema
+                .properties
+                .iter()
+                .filter(|p| p.filterable || p.sortable)
+            {
+                let column = columns
+                    .iter()
+                    .find(|c| c.property == property.name)
+                    .unwrap_or_else(|| panic!("{entity}: '{}' has no column", property.name));
+                assert!(
+                    selected.contains(&column.column),
+                    "{entity}: column {} of '{}' is not in the select list",
+                    column.column,
+                    property.name
+                );
+            }
+        }
+    }
+}

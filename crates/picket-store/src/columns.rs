@@ -73,10 +73,30 @@ mod tests {
     #[test]
     fn every_filterable_or_sortable_property_maps_to_a_column() {
         let entities = [
-            ("sensor v1.0", sensor_schema(false), SENSOR_COLUMNS, SENSOR_SELECT),
-            ("sensor beta", sensor_schema(true), SENSOR_COLUMNS, SENSOR_SELECT),
-            ("healthIssue", health_issue_schema(), ISSUE_COLUMNS, ISSUE_SELECT),
-            ("sensorCandidate", candidate_schema(), CANDIDATE_COLUMNS, CANDIDATE_SELECT),
+            (
+                "sensor v1.0",
+                sensor_schema(false),
+                SENSOR_COLUMNS,
+                SENSOR_SELECT,
+            ),
+            (
+                "sensor beta",
+                sensor_schema(true),
+                SENSOR_COLUMNS,
+                SENSOR_SELECT,
+            ),
+            (
+                "healthIssue",
+                health_issue_schema(),
+                ISSUE_COLUMNS,
+                ISSUE_SELECT,
+            ),
+            (
+                "sensorCandidate",
+                candidate_schema(),
+                CANDIDATE_COLUMNS,
+                CANDIDATE_SELECT,
+            ),
         ];
         for (entity, schema, columns, select) in entities {
             let selected: Vec<&str> = select.split(',').map(str::trim).collect();

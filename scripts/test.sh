@@ -28,7 +28,7 @@ bash scripts/fuzz.sh
 echo "== SDK compatibility (msgraph-beta-sdk, msgraph-sdk)"
 cargo build -p picket-cli -p picket-agent --quiet
 PICKET_BIN="$PWD/target/debug/picket" bash tests/sdk/run.sh
-echo "== README examples (every sh and python block of README.md against picket serve --demo)"
+echo "== README and --help examples (every sh and python block of README.md, every example line of picket --help, against picket serve --demo)"
 python3 tests/readme/run_examples.py --picket "$PWD/target/debug/picket"
 if [ -n "${PICKET_TEST_DATABASE_URL:-}" ]; then
     echo "== SDK compatibility on PostgreSQL (each server in a schema of its own)"

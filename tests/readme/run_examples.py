@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs the examples in README.md, so they cannot rot.
+"""Runs the examples in README.md and in `picket … --help`, so they cannot rot.
 
     cargo build -p picket-cli -p picket-agent
     python3 tests/readme/run_examples.py --picket target/debug/picket
@@ -24,6 +24,12 @@ the directory of ``--picket`` (so ``picket`` and ``picket-agent`` are the built 
 where ``python`` and ``python3`` run the ``--python`` interpreter (as if the reader had installed the
 SDKs with pip); no ``PICKET_*``, ``AZURE_*``, ``SSL_CERT_FILE`` or ``REQUESTS_CA_BUNDLE`` from the
 caller; ``NO_COLOR=1``; stdin is ``/dev/null`` (commands that ask need ``--yes``).
+
+Then every example line of `picket --help` and of its subcommands (`Example: picket …`, and the
+indented `picket …` lines of an Examples section) runs the same way, as a one-line block, except
+the few listed in ``HELP_NOT_RUN`` with the reason (servers and live views that run until stopped,
+PostgreSQL, Microsoft Entra ID, a pending device sign-in, a manual clock); ``--no-help-examples``
+leaves them out.
 
 Prints PASS/FAIL per block with its line in README.md (and the output tail of a failure; line numbers
 in bash and Python error messages are README.md's), then
@@ -233,6 +239,55 @@ def run_block(block: Block, n: int, args, root: Path, python_dir: Path) -> tuple
     return True, "", elapsed
 
 
+# `--help` examples that cannot run against a local demo server, and why. Everything else an
+# example line of `picket … --help` shows runs, as written, like a README block.
+HELP_NOT_RUN = [
+    (re.compile(r"^picket (serve|demo)\b"), "a server that runs until stopped (the harness runs serve --demo)"),
+    (re.compile(r"^picket watch sensors(?!.*--once)"), "a live view that runs until Ctrl-C"),
+    (re.compile(r"^picket(-agent| agent) (run|simulate)\b"), "a sensor that runs until stopped (README's fleet block runs it)"),
+    (re.compile(r"postgres://|^picket migrate-data"), "needs a PostgreSQL server"),
+    (re.compile(r"^picket completions .*> /etc/"), "writes a system file"),
+    (re.compile(r"^picket device-codes\b"), "needs a pending device sign-in (README's device-code block runs one)"),
+    (re.compile(r"--discover"), "reaches Microsoft Entra ID"),
+    (re.compile(r"^picket clock advance\b"), "needs a server started with --clock manual (README runs one)"),
+    (re.compile(r"^picket seed fixture\.json"), "needs a fixture file (README's Fixtures section shows one)"),
+]
+HELP_EXAMPLE = re.compile(r"Example: ((picket|picket-agent) .*)$")
+HELP_INDENTED = re.compile(r"^ {2,}((picket|picket-agent) [a-z].*)$")
+SUBCOMMAND = re.compile(r"^  ([a-z][a-z0-9-]*)\s")
+
+
+def help_examples(binary: Path) -> list[str]:
+    """Every example line of `picket --help` and its subcommands' (two levels), unwrapped."""
+    env = dict(os.environ, COLUMNS="1000", NO_COLOR="1")
+    found: list[str] = []
+
+    def walk(path: list[str]):
+        text = subprocess.run([str(binary), *path, "--help"], capture_output=True, text=True,
+                              env=env, timeout=30).stdout
+        in_commands = False
+        subs = []
+        for line in text.splitlines():
+            m = HELP_EXAMPLE.search(line.strip()) or HELP_INDENTED.match(line)
+            if m and m.group(1) not in found:
+                found.append(m.group(1).strip())
+            if line.startswith("Commands:"):
+                in_commands = True
+                continue
+            if in_commands:
+                c = SUBCOMMAND.match(line + " ")
+                if not line.startswith("  "):
+                    in_commands = False
+                elif c and c.group(1) != "help":
+                    subs.append(c.group(1))
+        if len(path) < 2:
+            for sub in subs:
+                walk([*path, sub])
+
+    walk([])
+    return found
+
+
 def python_wrappers(root: Path, python: Path) -> Path:
     """`python` and `python3` on a block's PATH run the SDK interpreter (a venv needs its own path)."""
     d = root / "python-bin"
@@ -255,6 +310,8 @@ def main() -> int:
     ap.add_argument("--line", type=int, action="append", default=[],
                     help="run only the block whose fence is on this README line; repeatable")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directories (printed)")
+    ap.add_argument("--no-help-examples", action="store_true",
+                    help="skip the example lines of `picket … --help`")
     args = ap.parse_args()
 
     def setup_error(msg: str) -> int:
@@ -316,11 +373,34 @@ def main() -> int:
                 failed += 1
                 print(f"FAIL {where} [{block.info}] {block.first_line}  ({elapsed:.1f} s)\n{detail}", end="",
                       flush=True)
+        help_passed, help_failed, help_skipped = 0, 0, []
+        if not args.no_help_examples and not args.line:
+            for k, example in enumerate(help_examples(args.picket), 1):
+                reason = next((why for rx, why in HELP_NOT_RUN if rx.search(example)), None)
+                if reason:
+                    help_skipped.append((example, reason))
+                    continue
+                block = Block(line=1, info="sh", text=example + "\n")
+                try:
+                    ok, detail, elapsed = run_block(block, 1000 + k, args, root, python_dir)
+                except RuntimeError as e:
+                    ok, detail, elapsed = False, f"  {e}\n", 0.0
+                if ok:
+                    help_passed += 1
+                    print(f"PASS --help: {example}  ({elapsed:.1f} s)", flush=True)
+                else:
+                    help_failed += 1
+                    print(f"FAIL --help: {example}  ({elapsed:.1f} s)\n{detail}", end="", flush=True)
     finally:
         if args.keep:
             print(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+    for example, reason in help_skipped:
+        print(f"not run --help: {example}  ({reason})")
+    if not args.no_help_examples and not args.line:
+        print(f"--help examples: {help_passed} passed, {help_failed} failed, {len(help_skipped)} not run")
+        failed += help_failed
     for block in skipped:
         print(f"not run {name}:{block.line} [{block.info or 'no info string'}] {block.first_line}")
     kinds = "/".join(dict.fromkeys(b.info or "none" for b in skipped))

@@ -89,7 +89,7 @@ impl IssuerTenantArg {
 pub enum AppsCommand {
     /// Register an app; prints its client id and a one-time client secret (or registers --cert).
     ///
-    /// Example: picket apps create --tenant T --name soar --grant SecurityIdentitiesSensors.ReadWrite.All
+    /// Example: picket apps create --tenant 7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47 --name soar --grant SecurityIdentitiesSensors.ReadWrite.All
     Create {
         #[arg(long)]
         name: String,
@@ -171,7 +171,7 @@ pub enum AppsCommand {
 pub enum UsersCommand {
     /// Create a user with directory roles.
     ///
-    /// Example: picket users create --tenant T --upn ana@contoso.test --role "Security Administrator"
+    /// Example: picket users create --tenant 7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47 --upn ana@contoso.test --role "Security Administrator"
     Create {
         #[arg(long)]
         upn: String,

@@ -36,7 +36,7 @@ Exit codes: 0 ok, 1 API error, 2 usage, 3 sign-in.
 Examples:
   picket serve --demo
   export PICKET_TOKEN=…; picket sensors list --endpoint http://127.0.0.1:8080
-  picket health-issues list --status open --severity high --profile prod
+  picket health-issues list --status open --severity high -o json
   picket watch sensors --interval 10"
 )]
 struct Cli {
@@ -114,7 +114,7 @@ enum Command {
     Keys(KeysCommand),
     /// Show a tenant's audit log.
     ///
-    /// Example: picket audit --tenant T --since 24h
+    /// Example: picket audit --tenant 7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47 --since 24h
     Audit(AuditArgs),
     /// Apply the database migrations (a PostgreSQL database is never migrated by `serve`).
     ///

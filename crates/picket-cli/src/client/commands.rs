@@ -50,9 +50,9 @@ pub const SENSOR_TYPES: [&str; 5] = [
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   picket sensors list --health notHealthyHigh --domain contoso.com
-  picket sensors show b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c --issues
-  picket sensors update b3c1b5fc-… --description \"DC1, rack 4\" --delayed-deployment true
-  picket sensors delete b3c1b5fc-… --yes")]
+  picket sensors show b3c1b5fc-828c-45fa-a1e1-000000000001 --issues
+  picket sensors update b3c1b5fc-828c-45fa-a1e1-000000000009 --description \"DC1, rack 4\" --delayed-deployment true
+  picket sensors delete b3c1b5fc-828c-45fa-a1e1-000000000012 --yes")]
 pub struct SensorsArgs {
     #[command(flatten)]
     pub conn: ConnectArgs,
@@ -74,7 +74,7 @@ pub enum SensorsCommand {
     List(SensorListArgs),
     /// Show one sensor.
     #[command(after_help = "Example:
-  picket sensors show b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c --issues")]
+  picket sensors show b3c1b5fc-828c-45fa-a1e1-000000000001 --issues")]
     Show {
         id: String,
         /// Include the sensor's health issues ($expand=healthIssues).
@@ -83,14 +83,14 @@ pub enum SensorsCommand {
     },
     /// Change a sensor's settings: description, delayed deployment, domain controllers.
     #[command(after_help = "Examples:
-  picket sensors update ID --description \"DC1, rack 4\"
-  picket sensors update ID --delayed-deployment false
-  picket sensors update ID --dc-dns-names dc1.contoso.com,dc2.contoso.com   (standalone, AD FS, AD CS, Entra Connect)")]
+  picket sensors update b3c1b5fc-828c-45fa-a1e1-000000000009 --description \"DC1, rack 4\"
+  picket sensors update b3c1b5fc-828c-45fa-a1e1-000000000009 --delayed-deployment false
+  picket sensors update b3c1b5fc-828c-45fa-a1e1-000000000009 --dc-dns-names dc1.fabrikam.local,dc2.fabrikam.local   # standalone, AD FS, AD CS, Entra Connect")]
     Update(SensorUpdateArgs),
     /// Delete sensors by id, or every sensor a status or filter selects (e.g. the unreachable
     /// ones of removed domain controllers); asks first.
     #[command(after_help = "Examples:
-  picket sensors delete ID1 ID2 --yes
+  picket sensors delete b3c1b5fc-828c-45fa-a1e1-000000000011 b3c1b5fc-828c-45fa-a1e1-000000000010 --yes
   picket sensors delete --deployment-status unreachable
   picket sensors delete --filter \"domainName eq 'old.contoso.com'\" --yes")]
     Delete(SensorDeleteArgs),
@@ -155,7 +155,7 @@ pub struct SensorUpdateArgs {
 #[command(after_help = "Examples:
   picket health-issues list --status open --severity high
   picket health-issues list --sensor DC1 --domain contoso.com
-  picket health-issues suppress 5e4d2c1b-… ; picket health-issues reopen 5e4d2c1b-…")]
+  picket health-issues suppress 5e4d2c1b-0a9f-4e8d-b7c6-000000000005 ; picket health-issues reopen 5e4d2c1b-0a9f-4e8d-b7c6-000000000005")]
 pub struct HealthIssuesArgs {
     #[command(flatten)]
     pub conn: ConnectArgs,
@@ -180,21 +180,21 @@ pub enum HealthIssuesCommand {
     Show { id: String },
     /// Mark issues closed (resolved).
     #[command(after_help = "Example:
-  picket health-issues close ID1 ID2")]
+  picket health-issues close 5e4d2c1b-0a9f-4e8d-b7c6-000000000001 5e4d2c1b-0a9f-4e8d-b7c6-000000000003")]
     Close {
         #[arg(required = true)]
         ids: Vec<String>,
     },
     /// Suppress issues (silenced for seven days while the condition lasts).
     #[command(after_help = "Example:
-  picket health-issues suppress ID")]
+  picket health-issues suppress 5e4d2c1b-0a9f-4e8d-b7c6-000000000002")]
     Suppress {
         #[arg(required = true)]
         ids: Vec<String>,
     },
     /// Set issues back to open.
     #[command(after_help = "Example:
-  picket health-issues reopen ID")]
+  picket health-issues reopen 5e4d2c1b-0a9f-4e8d-b7c6-000000000002")]
     Reopen {
         #[arg(required = true)]
         ids: Vec<String>,
@@ -225,7 +225,7 @@ pub struct IssueListArgs {
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   picket candidates list
-  picket candidates activate --name '*.contoso.com'
+  picket candidates activate --name '*.contoso.com' --yes
   picket candidates activate --all --yes")]
 pub struct CandidatesArgs {
     #[command(flatten)]
@@ -245,12 +245,12 @@ pub enum CandidatesCommand {
     List(ListArgs),
     /// Show one candidate.
     #[command(after_help = "Example:
-  picket candidates show c0633ebb-8cfb-f17a-0b9e-83aa661f53a3 -o json")]
+  picket candidates show c0633ebb-8cfb-f17a-0b9e-000000000001 -o json")]
     Show { id: String },
     /// Activate candidates as unified (3.x) sensors, by id, by DNS name pattern, or all; asks first.
     #[command(after_help = "Examples:
-  picket candidates activate c0633ebb-8cfb-f17a-0b9e-83aa661f53a3
-  picket candidates activate --name 'dc*.emea.contoso.com' --name 'dc9.*'
+  picket candidates activate c0633ebb-8cfb-f17a-0b9e-000000000001 --yes
+  picket candidates activate --name 'dc*.emea.contoso.com' --name 'dc3.*' --yes
   picket candidates activate --all --yes")]
     Activate(ActivateArgs),
 }
@@ -354,7 +354,7 @@ pub enum PackageCommand {
     Show,
     /// Download the classic sensor package.
     #[command(after_help = "Example:
-  picket package download --out ~/Downloads/sensor.zip")]
+  picket package download --out sensor-package.zip")]
     Download {
         /// File to write; default: the name in the URL.
         #[arg(long, short = 'O', value_name = "PATH")]

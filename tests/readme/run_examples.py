@@ -288,6 +288,19 @@ def help_examples(binary: Path) -> list[str]:
     return found
 
 
+def run_and_report(block: Block, n: int, label: str, args, root: Path, python_dir: Path) -> bool:
+    """Runs one block and prints PASS or FAIL with its label (and the output tail of a failure)."""
+    try:
+        ok, detail, elapsed = run_block(block, n, args, root, python_dir)
+    except RuntimeError as e:
+        ok, detail, elapsed = False, f"  {e}\n", 0.0
+    if ok:
+        print(f"PASS {label}  ({elapsed:.1f} s)", flush=True)
+    else:
+        print(f"FAIL {label}  ({elapsed:.1f} s)\n{detail}", end="", flush=True)
+    return ok
+
+
 def python_wrappers(root: Path, python: Path) -> Path:
     """`python` and `python3` on a block's PATH run the SDK interpreter (a venv needs its own path)."""
     d = root / "python-bin"
@@ -362,17 +375,10 @@ def main() -> int:
             if block.info not in RUN:
                 skipped.append(block)
                 continue
-            try:
-                ok, detail, elapsed = run_block(block, n, args, root, python_dir)
-            except RuntimeError as e:
-                ok, detail, elapsed = False, f"  {e}\n", 0.0
-            if ok:
+            if run_and_report(block, n, f"{where} [{block.info}] {block.first_line}", args, root, python_dir):
                 passed += 1
-                print(f"PASS {where} [{block.info}] {block.first_line}  ({elapsed:.1f} s)", flush=True)
             else:
                 failed += 1
-                print(f"FAIL {where} [{block.info}] {block.first_line}  ({elapsed:.1f} s)\n{detail}", end="",
-                      flush=True)
         help_passed, help_failed, help_skipped = 0, 0, []
         if not args.no_help_examples and not args.line:
             for k, example in enumerate(help_examples(args.picket), 1):
@@ -381,16 +387,10 @@ def main() -> int:
                     help_skipped.append((example, reason))
                     continue
                 block = Block(line=1, info="sh", text=example + "\n")
-                try:
-                    ok, detail, elapsed = run_block(block, 1000 + k, args, root, python_dir)
-                except RuntimeError as e:
-                    ok, detail, elapsed = False, f"  {e}\n", 0.0
-                if ok:
+                if run_and_report(block, 1000 + k, f"--help: {example}", args, root, python_dir):
                     help_passed += 1
-                    print(f"PASS --help: {example}  ({elapsed:.1f} s)", flush=True)
                 else:
                     help_failed += 1
-                    print(f"FAIL --help: {example}  ({elapsed:.1f} s)\n{detail}", end="", flush=True)
     finally:
         if args.keep:
             print(f"kept {root}")

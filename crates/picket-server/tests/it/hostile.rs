@@ -692,7 +692,8 @@ async fn failed_client_authentications_are_throttled() {
             .await
         }
     };
-    // An unknown client id and a wrong secret both count as failed authentications.
+    // An unknown client id counts as a failed authentication (a wrong secret, `invalid_client`,
+    // goes through the same count in `sts::token`).
     for _ in 0..2 {
         let r = post().await;
         assert_eq!(r.status, 400, "{}", r.text);

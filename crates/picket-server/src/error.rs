@@ -119,7 +119,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Rule(rule) => rule.into(),
-            StoreError::UnknownCandidates(_) | StoreError::Conflict(_) => {
+            StoreError::UnknownCandidates(_) | StoreError::Conflict(_) | StoreError::Invalid(_) => {
                 ApiError::BadRequest(e.to_string())
             }
             StoreError::Unavailable(m) | StoreError::SchemaBehind(m) => {

@@ -13,6 +13,10 @@ pub enum StoreError {
     /// A fixture row conflicts with stored data (e.g. a duplicate id).
     #[error("Fixture conflicts with stored data: {0}")]
     Conflict(String),
+    /// A snapshot or backup was refused before anything was written (400): a bad name, rows
+    /// outside their scope, a checksum that does not match.
+    #[error("{0}")]
+    Invalid(String),
     /// The database cannot be reached or is busy (503).
     #[error("The store is unavailable: {0}")]
     Unavailable(String),

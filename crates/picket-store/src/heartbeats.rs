@@ -86,6 +86,18 @@ impl Heartbeats {
         }
     }
 
+    /// Forgets every evaluation and every heard-from time not yet written: the rows they were
+    /// about were replaced wholesale (a snapshot or backup restored), so the next check-in of
+    /// each sensor is evaluated in full against what is stored now.
+    pub fn forget_all(&self) {
+        if let Ok(mut map) = self.evaluated.lock() {
+            map.clear();
+        }
+        if let Ok(mut map) = self.pending.lock() {
+            map.clear();
+        }
+    }
+
     /// How many heard-from times wait to be written.
     pub fn pending_len(&self) -> usize {
         self.pending.lock().map(|m| m.len()).unwrap_or(0)

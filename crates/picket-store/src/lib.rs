@@ -1,6 +1,7 @@
 //! Picket's storage. Handlers talk to the [`Store`] trait in domain terms; engines (SQLite
 //! embedded, PostgreSQL for replicas) turn validated OData queries into parameterised SQL. Only this crate knows SQL.
 
+pub mod backup;
 mod columns;
 mod error;
 mod fixture;
@@ -8,7 +9,9 @@ pub mod fleet;
 pub mod heartbeats;
 pub mod identity;
 pub mod odata_sql;
+pub mod portable;
 pub mod postgres;
+pub mod snapshots;
 pub mod sqlite;
 mod sweep_plan;
 #[cfg(feature = "test-support")]
@@ -18,6 +21,7 @@ pub use error::StoreError;
 pub use fixture::{Fixture, SeedSummary};
 pub use fleet::{FleetPolicy, FleetStore};
 pub use identity::{AuditQuery, IdentityStore, NewAuditEntry};
+pub use portable::PortableStore;
 pub use postgres::{PostgresConfig, PostgresStore};
 pub use sqlite::SqliteStore;
 
@@ -67,7 +71,7 @@ pub struct Catalogue {
 
 #[async_trait]
 /// The whole store contract: the Graph resources below, and identity (see [`IdentityStore`]).
-pub trait Store: IdentityStore + FleetStore + Send + Sync {
+pub trait Store: IdentityStore + FleetStore + PortableStore + Send + Sync {
     async fn list_sensors(
         &self,
         tenant: &TenantId,

@@ -20,6 +20,13 @@ pub struct SweepPlan {
 }
 
 impl SweepPlan {
+    /// Makes the next sweep a full one (the rows were replaced wholesale).
+    pub fn evaluate_all(&self) {
+        if let Ok(mut last) = self.last_full.lock() {
+            *last = None;
+        }
+    }
+
     /// True when this sweep must evaluate every sensor; it then counts as the last full one.
     pub fn full_sweep_due(&self, now: Timestamp, releases: &ReleaseCatalogue) -> bool {
         let Ok(mut last) = self.last_full.lock() else {

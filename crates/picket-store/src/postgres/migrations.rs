@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "background_runs",
         include_str!("../../migrations/postgres/0005_background_runs.sql"),
     ),
+    (
+        6,
+        "snapshots",
+        include_str!("../../migrations/postgres/0006_snapshots.sql"),
+    ),
 ];
 
 /// Brings the schema up to date (`apply_missing`), or only checks that it is (`serve` does not

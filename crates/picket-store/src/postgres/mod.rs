@@ -17,6 +17,7 @@ mod identity;
 mod identity_api;
 mod listing;
 mod migrations;
+mod portable;
 mod rows;
 mod seed;
 mod sensors;

@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "background_runs",
         include_str!("../../migrations/sqlite/0005_background_runs.sql"),
     ),
+    (
+        6,
+        "snapshots",
+        include_str!("../../migrations/sqlite/0006_snapshots.sql"),
+    ),
 ];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {

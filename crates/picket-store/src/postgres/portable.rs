@@ -1,0 +1,297 @@
+//! [`PortableStore`] for PostgreSQL: reads in one REPEATABLE READ read-only transaction (one
+//! snapshot for every table while writers carry on), replaces in one write transaction holding
+//! the locks of every tenant it touches (readers see all of the old rows or all of the new).
+
+use super::{execute, query, query_opt, Param, PostgresStore, Scope as Lock, Tx};
+use crate::portable::*;
+use crate::StoreError;
+use async_trait::async_trait;
+use bytes::BytesMut;
+use tokio_postgres::types::{IsNull, ToSql, Type};
+
+impl ToSql for Cell {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Cell::Null => Ok(IsNull::Yes),
+            Cell::Text(s) => match *ty {
+                // A value SQLite kept as text in a column PostgreSQL types as a number.
+                Type::INT8 => s.parse::<i64>()?.to_sql(ty, out),
+                Type::INT4 => s.parse::<i32>()?.to_sql(ty, out),
+                _ => s.as_str().to_sql(ty, out),
+            },
+            Cell::Int(i) => match *ty {
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => i.to_string().as_str().to_sql(ty, out),
+                _ => i.to_sql(ty, out),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+fn cell(row: &tokio_postgres::Row, i: usize) -> Result<Cell, StoreError> {
+    let ty = row.columns()[i].type_().clone();
+    Ok(match ty {
+        Type::INT8 => row
+            .try_get::<_, Option<i64>>(i)?
+            .map_or(Cell::Null, Cell::Int),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(i)?
+            .map_or(Cell::Null, |v| Cell::Int(v.into())),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(i)?
+            .map_or(Cell::Null, |v| Cell::Int(v.into())),
+        _ => row
+            .try_get::<_, Option<String>>(i)?
+            .map_or(Cell::Null, Cell::Text),
+    })
+}
+
+async fn columns(tx: &Tx<'_>, table: &str) -> Result<Vec<String>, StoreError> {
+    let rows = query(
+        tx,
+        "SELECT column_name::text FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = $1",
+        &[&table],
+    )
+    .await?;
+    let mut names = rows
+        .iter()
+        .map(|r| r.try_get::<_, String>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    if names.is_empty() {
+        return Err(StoreError::Internal(format!("no table '{table}'")));
+    }
+    names.sort();
+    Ok(names)
+}
+
+async fn export(tx: &Tx<'_>, scope: &Scope, tables: &[&str]) -> Result<Vec<Table>, StoreError> {
+    let tenant = scope.tenant().map(|t| t.to_string());
+    let params: Vec<Param<'_>> = tenant.iter().map(|t| t as Param<'_>).collect();
+    let mut out = Vec::with_capacity(tables.len());
+    for &name in tables {
+        let columns = columns(tx, name).await?;
+        let sql = numbered(&select_sql(name, &columns, scope));
+        let rows = tx.query(sql.as_str(), &params).await?;
+        let mut table = Table {
+            name: name.to_string(),
+            columns,
+            rows: Vec::with_capacity(rows.len()),
+        };
+        for row in &rows {
+            let values = (0..table.columns.len())
+                .map(|i| cell(row, i))
+                .collect::<Result<Vec<_>, _>>()?;
+            table.rows.push(values);
+        }
+        out.push(table.sorted());
+    }
+    Ok(out)
+}
+
+async fn replace(
+    tx: &Tx<'_>,
+    scope: &Scope,
+    tables: &[&str],
+    rows: &[Table],
+) -> Result<u64, StoreError> {
+    // Restores load many rows at once; the session's statement timeout is for requests.
+    tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
+    let tenant = scope.tenant().map(|t| t.to_string());
+    let params: Vec<Param<'_>> = tenant.iter().map(|t| t as Param<'_>).collect();
+    for name in tables.iter().rev() {
+        tx.execute(numbered(&delete_sql(name, scope)).as_str(), &params)
+            .await?;
+    }
+    let mut inserted = 0u64;
+    for table in rows {
+        for chunk in table.rows.chunks(ROWS_PER_INSERT) {
+            let sql = numbered(&insert_sql(&table.name, &table.columns, chunk.len()));
+            let values: Vec<Param<'_>> = chunk.iter().flatten().map(|c| c as Param<'_>).collect();
+            inserted += tx.execute(sql.as_str(), &values).await?;
+        }
+    }
+    // Fresh statistics: a restore can change a table's size by orders of magnitude.
+    for name in tables {
+        tx.batch_execute(&format!("ANALYZE {name}")).await?;
+    }
+    Ok(inserted)
+}
+
+/// Every tenant a replacement touches: those stored now and those it brings.
+async fn tenants_touched(store: &PostgresStore, rows: &[Table]) -> Result<Vec<String>, StoreError> {
+    let mut tenants: Vec<String> = store
+        .read((), |tx, ()| {
+            Box::pin(async move {
+                let rows = query(tx, "SELECT tenant_id FROM tenants", &[]).await?;
+                rows.iter()
+                    .map(|r| r.try_get::<_, String>(0).map_err(StoreError::from))
+                    .collect()
+            })
+        })
+        .await?;
+    for table in rows.iter().filter(|t| t.name == "tenants") {
+        if let Some(at) = table.columns.iter().position(|c| c == "tenant_id") {
+            tenants.extend(table.rows.iter().filter_map(|r| match &r[at] {
+                Cell::Text(t) => Some(t.clone()),
+                _ => None,
+            }));
+        }
+    }
+    Ok(tenants)
+}
+
+#[async_trait]
+impl PortableStore for PostgresStore {
+    async fn export_tables(
+        &self,
+        scope: &Scope,
+        tables: &[&'static str],
+    ) -> Result<Vec<Table>, StoreError> {
+        self.read((scope, tables), |tx, (scope, tables)| {
+            Box::pin(export(tx, scope, tables))
+        })
+        .await
+    }
+
+    async fn replace_tables(
+        &self,
+        scope: &Scope,
+        tables: &[&'static str],
+        rows: Vec<Table>,
+    ) -> Result<u64, StoreError> {
+        check_import(scope, tables, &rows)?;
+        let lock = match scope {
+            Scope::Tenant(t) => Lock::Tenant(t),
+            Scope::Installation => Lock::Tenants(tenants_touched(self, &rows).await?),
+        };
+        let inserted = self
+            .write(lock, (scope, tables, &rows), |tx, (scope, tables, rows)| {
+                Box::pin(replace(tx, scope, tables, rows))
+            })
+            .await?;
+        self.heartbeats.forget_all();
+        self.sweep_plan.evaluate_all();
+        Ok(inserted)
+    }
+
+    async fn count_rows(&self, tables: &[&'static str]) -> Result<Vec<(String, u64)>, StoreError> {
+        self.read(tables, |tx, tables| {
+            Box::pin(async move {
+                let mut out = Vec::with_capacity(tables.len());
+                for t in tables.iter() {
+                    let row = tx
+                        .query_one(&format!("SELECT COUNT(*) FROM {t}"), &[])
+                        .await?;
+                    out.push((
+                        t.to_string(),
+                        u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0),
+                    ));
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        self.read((), |tx, ()| {
+            Box::pin(async move {
+                let row = tx
+                    .query_one(
+                        "SELECT COALESCE(MAX(version), 0)::bigint FROM schema_migrations",
+                        &[],
+                    )
+                    .await?;
+                Ok(row.try_get::<_, i64>(0)?)
+            })
+        })
+        .await
+    }
+
+    async fn put_snapshot(&self, info: &SnapshotInfo, body: String) -> Result<(), StoreError> {
+        let scope_key = info.scope.clone();
+        let lock = match picket_domain::TenantId::parse(&scope_key) {
+            Some(_) => Lock::Tenants(vec![scope_key]),
+            None => Lock::Installation,
+        };
+        self.write(lock, (info, &body), |tx, (info, body)| {
+            Box::pin(async move {
+                let rows = i64::try_from(info.rows).unwrap_or(i64::MAX);
+                execute(
+                    tx,
+                    &numbered(snapshot_sql::PUT),
+                    &[
+                        &info.scope,
+                        &info.name,
+                        &info.created_date_time,
+                        &rows,
+                        body,
+                    ],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn snapshot_body(&self, scope: &str, name: &str) -> Result<Option<String>, StoreError> {
+        self.read((scope, name), |tx, (scope, name)| {
+            Box::pin(async move {
+                let row = query_opt(tx, &numbered(snapshot_sql::BODY), &[scope, name]).await?;
+                Ok(match row {
+                    Some(r) => Some(r.try_get::<_, String>(0)?),
+                    None => None,
+                })
+            })
+        })
+        .await
+    }
+
+    async fn list_snapshots(&self, scope: Option<&str>) -> Result<Vec<SnapshotInfo>, StoreError> {
+        self.read(scope, |tx, scope| {
+            Box::pin(async move {
+                let rows = match scope {
+                    Some(s) => query(tx, &numbered(snapshot_sql::LIST_SCOPE), &[s]).await?,
+                    None => query(tx, snapshot_sql::LIST_ALL, &[]).await?,
+                };
+                rows.iter()
+                    .map(|r| {
+                        Ok(SnapshotInfo {
+                            scope: r.try_get(0)?,
+                            name: r.try_get(1)?,
+                            created_date_time: r.try_get(2)?,
+                            rows: u64::try_from(r.try_get::<_, i64>(3)?).unwrap_or(0),
+                        })
+                    })
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    async fn delete_snapshot(&self, scope: &str, name: &str) -> Result<bool, StoreError> {
+        let lock = match picket_domain::TenantId::parse(scope) {
+            Some(_) => Lock::Tenants(vec![scope.to_string()]),
+            None => Lock::Installation,
+        };
+        self.write(lock, (scope, name), |tx, (scope, name)| {
+            Box::pin(async move {
+                Ok(execute(tx, &numbered(snapshot_sql::DELETE), &[scope, name]).await? > 0)
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,207 @@
+//! [`PortableStore`] for SQLite: reads in one read transaction of a read-only connection (a
+//! WAL snapshot: writers carry on, the rows are as of one instant), replaces through the group
+//! commit writer (one transaction: readers see all of the old rows or all of the new).
+
+use super::SqliteStore;
+use crate::portable::*;
+use crate::StoreError;
+use async_trait::async_trait;
+use deadpool_sqlite::rusqlite::types::{ToSqlOutput, ValueRef};
+use deadpool_sqlite::rusqlite::{self, params_from_iter, Connection, ToSql};
+
+impl ToSql for Cell {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Cell::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Cell::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Cell::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+fn cell(v: ValueRef<'_>) -> Result<Cell, StoreError> {
+    Ok(match v {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Integer(i) => Cell::Int(i),
+        ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Real(r) => Cell::Text(r.to_string()),
+        ValueRef::Blob(_) => {
+            return Err(StoreError::Internal(
+                "a binary value: no Picket table holds one".into(),
+            ))
+        }
+    })
+}
+
+fn columns(c: &Connection, table: &str) -> Result<Vec<String>, StoreError> {
+    let mut names: Vec<String> = c
+        .prepare_cached("SELECT name FROM pragma_table_info(?1)")?
+        .query_map([table], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if names.is_empty() {
+        return Err(StoreError::Internal(format!("no table '{table}'")));
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn export(c: &Connection, scope: &Scope, tables: &[&str]) -> Result<Vec<Table>, StoreError> {
+    let mut out = Vec::with_capacity(tables.len());
+    for &name in tables {
+        let columns = columns(c, name)?;
+        let mut stmt = c.prepare(&select_sql(name, &columns, scope))?;
+        let tenant = scope.tenant().map(|t| t.to_string());
+        let mut rows = stmt.query(params_from_iter(tenant.iter()))?;
+        let mut table = Table {
+            name: name.to_string(),
+            columns: columns.clone(),
+            rows: Vec::new(),
+        };
+        while let Some(row) = rows.next()? {
+            let values = (0..columns.len())
+                .map(|i| cell(row.get_ref(i)?))
+                .collect::<Result<Vec<_>, _>>()?;
+            table.rows.push(values);
+        }
+        out.push(table.sorted());
+    }
+    Ok(out)
+}
+
+fn replace(
+    tx: &rusqlite::Transaction<'_>,
+    scope: &Scope,
+    tables: &[&str],
+    rows: &[Table],
+) -> Result<u64, StoreError> {
+    let tenant = scope.tenant().map(|t| t.to_string());
+    for name in tables.iter().rev() {
+        tx.execute(&delete_sql(name, scope), params_from_iter(tenant.iter()))?;
+    }
+    let mut inserted = 0u64;
+    for table in rows {
+        for chunk in table.rows.chunks(ROWS_PER_INSERT) {
+            let sql = insert_sql(&table.name, &table.columns, chunk.len());
+            inserted += tx.execute(&sql, params_from_iter(chunk.iter().flatten()))? as u64;
+        }
+    }
+    Ok(inserted)
+}
+
+#[async_trait]
+impl PortableStore for SqliteStore {
+    async fn export_tables(
+        &self,
+        scope: &Scope,
+        tables: &[&'static str],
+    ) -> Result<Vec<Table>, StoreError> {
+        let (scope, tables) = (scope.clone(), tables.to_vec());
+        self.read(move |c| {
+            // A read transaction: every table from the same WAL snapshot.
+            c.execute_batch("BEGIN")?;
+            let result = export(c, &scope, &tables);
+            c.execute_batch("COMMIT")?;
+            result
+        })
+        .await
+    }
+
+    async fn replace_tables(
+        &self,
+        scope: &Scope,
+        tables: &[&'static str],
+        rows: Vec<Table>,
+    ) -> Result<u64, StoreError> {
+        check_import(scope, tables, &rows)?;
+        let (scope, tables) = (scope.clone(), tables.to_vec());
+        let inserted = self
+            .write(move |tx| replace(tx, &scope, &tables, &rows))
+            .await?;
+        self.heartbeats.forget_all();
+        self.sweep_plan.evaluate_all();
+        Ok(inserted)
+    }
+
+    async fn count_rows(&self, tables: &[&'static str]) -> Result<Vec<(String, u64)>, StoreError> {
+        let tables = tables.to_vec();
+        self.read(move |c| {
+            tables
+                .iter()
+                .map(|t| {
+                    let n: i64 =
+                        c.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))?;
+                    Ok((t.to_string(), u64::try_from(n).unwrap_or(0)))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
+    async fn put_snapshot(&self, info: &SnapshotInfo, body: String) -> Result<(), StoreError> {
+        let info = info.clone();
+        self.write(move |tx| {
+            tx.prepare_cached(snapshot_sql::PUT)?
+                .execute(rusqlite::params![
+                    info.scope,
+                    info.name,
+                    info.created_date_time,
+                    i64::try_from(info.rows).unwrap_or(i64::MAX),
+                    body
+                ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn snapshot_body(&self, scope: &str, name: &str) -> Result<Option<String>, StoreError> {
+        let (scope, name) = (scope.to_string(), name.to_string());
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(snapshot_sql::BODY)?;
+            let mut rows = stmt.query([&scope, &name])?;
+            Ok(match rows.next()? {
+                Some(row) => Some(row.get(0)?),
+                None => None,
+            })
+        })
+        .await
+    }
+
+    async fn list_snapshots(&self, scope: Option<&str>) -> Result<Vec<SnapshotInfo>, StoreError> {
+        let scope = scope.map(str::to_string);
+        self.read(move |c| {
+            let sql = if scope.is_some() {
+                snapshot_sql::LIST_SCOPE
+            } else {
+                snapshot_sql::LIST_ALL
+            };
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map(params_from_iter(scope.iter()), |r| {
+                Ok(SnapshotInfo {
+                    scope: r.get(0)?,
+                    name: r.get(1)?,
+                    created_date_time: r.get(2)?,
+                    rows: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn delete_snapshot(&self, scope: &str, name: &str) -> Result<bool, StoreError> {
+        let (scope, name) = (scope.to_string(), name.to_string());
+        self.write(move |tx| Ok(tx.execute(snapshot_sql::DELETE, [&scope, &name])? > 0))
+            .await
+    }
+}

@@ -5,6 +5,7 @@
 mod client;
 mod config;
 mod config_file;
+mod copies;
 mod device_codes;
 mod identity;
 mod installation;
@@ -148,6 +149,18 @@ enum Command {
     /// The classic sensor release catalogue: publishing a version rolls it out.
     #[command(subcommand)]
     Releases(ReleasesCommand),
+    /// Named snapshots of a tenant (or of everything) for fast resets: save, restore, list, delete.
+    #[command(subcommand)]
+    Snapshot(copies::SnapshotCommand),
+    /// Write a verified backup of the whole installation (while it serves) to a file.
+    ///
+    /// Example: picket backup --out picket-2026-12-02.backup
+    Backup(copies::BackupArgs),
+    /// Restore a backup into an empty store (SQLite or PostgreSQL: backups move installations
+    /// between engines), checking every table's count and checksum.
+    ///
+    /// Example: picket restore picket-2026-12-02.backup --database postgres://picket@db.internal/picket
+    Restore(copies::RestoreArgs),
     /// Client: list, show, update and delete sensors.
     Sensors(client::SensorsArgs),
     /// Client: list, show, close, suppress and reopen health issues.
@@ -243,6 +256,13 @@ struct ServeArgs {
     seed: Option<PathBuf>,
     #[arg(long, env = "PICKET_SEED_TENANT")]
     seed_tenant: Option<String>,
+    /// Graph requests kept per tenant in the request journal (`picket requests`); 0 turns it off.
+    #[arg(long, env = "PICKET_JOURNAL_SIZE", default_value_t = picket_server::journal::DEFAULT_SIZE)]
+    journal_size: usize,
+    /// Fault rules to start with: a JSON array of rules as `picket faults add` makes them, each
+    /// with its tenantId.
+    #[arg(long, env = "PICKET_FAULTS", value_name = "FILE")]
+    faults: Option<PathBuf>,
     /// Also serve HTTPS here (the token service needs https for azure-identity/MSAL).
     #[arg(long, env = "PICKET_TLS_LISTEN")]
     tls_listen: Option<SocketAddr>,
@@ -576,6 +596,9 @@ async fn run_admin(command: Command, loaded: &config_file::Loaded) {
             advance_clock(&by, &endpoint.endpoint, &token).await
         }
         Command::Releases(cmd) => releases(cmd).await,
+        Command::Snapshot(cmd) => copies::snapshot(cmd).await,
+        Command::Backup(args) => copies::backup(args).await,
+        Command::Restore(args) => copies::restore(args).await,
         Command::DeviceCodes(cmd) => device_codes::run(cmd).await,
         Command::Migrate { store } => migrate(&store).await,
         Command::MigrateData {
@@ -805,6 +828,15 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
+    let faults = picket_server::faults::Faults::default();
+    if let Some(file) = &args.faults {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let n = faults
+            .load_file(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        println!("Fault rules: {n} from {}", file.display());
+    }
     let state = AppState {
         store,
         verifier,
@@ -830,6 +862,8 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
             ..IdentitySettings::default()
         }),
         device_codes: Arc::default(),
+        faults: Arc::new(faults),
+        journal: Arc::new(picket_server::journal::Journal::new(args.journal_size)),
         fleet: Arc::new(FleetSettings {
             policy: std::sync::RwLock::new(picket_store::FleetPolicy {
                 thresholds: args.fleet.thresholds(),

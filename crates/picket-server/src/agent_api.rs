@@ -525,31 +525,7 @@ pub async fn advance_clock(
             "The clock is the wall clock; start the server with --clock manual",
         ));
     };
-    let now_secs = crate::state::wall_clock_secs();
-    let caller = match state
-        .verifier
-        .verify_header(
-            headers.get("authorization").and_then(|v| v.to_str().ok()),
-            now_secs,
-        )
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            return Err(error(
-                StatusCode::UNAUTHORIZED,
-                "InvalidAuthenticationToken",
-                e.to_string(),
-            ))
-        }
-    };
-    if !caller.has_any(&[picket_auth::Permission::SensorsReadWrite]) {
-        return Err(error(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "Moving the clock needs SecurityIdentitiesSensors.ReadWrite.All",
-        ));
-    }
+    crate::admin::caller(&state, &headers, crate::admin::Needs::Write).await?;
     let body: AdvanceBody = parse(&body)?;
     let Some(step) = parse_step(&body.by) else {
         return Err(bad(format!(

@@ -263,6 +263,10 @@ fn render_item(id: &str, response: GraphResponse) -> Value {
         Body::Empty => None,
     };
     for (name, value) in response.headers {
+        // A dropped connection inside a batch is that request's 502 alone.
+        if name == crate::edge::DROP_CONNECTION {
+            continue;
+        }
         headers.insert(name.into(), Value::String(value));
     }
     let mut out = Map::new();

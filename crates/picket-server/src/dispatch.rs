@@ -29,29 +29,79 @@ pub struct GraphRequest {
 
 pub async fn execute(state: &AppState, req: GraphRequest) -> GraphResponse {
     let started = std::time::Instant::now();
-    let (result, op) = run(state, &req).await;
-    let response = result.unwrap_or_else(|e| {
-        if e.status() >= 500 {
+    let outcome = run(state, &req).await;
+    let op = outcome.op;
+    let response = outcome.result.unwrap_or_else(|e| {
+        if e.status() >= 500 && !matches!(e, ApiError::Injected { .. }) {
             // Internal detail goes to the log only; the client gets a generic message.
             tracing::error!(request_id = %req.ids.request_id, error = %e, "request failed");
         }
         GraphResponse::error(&e, &req.ids.request_id, &req.ids.client_request_id)
     });
+    let elapsed = started.elapsed();
     tracing::debug!(
         request_id = %req.ids.request_id,
         method = %req.method,
-        operation = op.map_or("unrouted", |o| o.name()),
+        operation = op.as_ref().map_or("unrouted", |o| o.name()),
         status = response.status,
-        micros = started.elapsed().as_micros() as u64,
+        micros = elapsed.as_micros() as u64,
         "graph request"
     );
+    if let Some(caller) = &outcome.caller {
+        journal(state, &req, caller, op, &response, elapsed, outcome.fault);
+    }
     response
 }
 
-async fn run(
+/// What became of a request, for the answer and the journal.
+struct Outcome {
+    result: Result<GraphResponse, ApiError>,
+    op: Option<Operation>,
+    /// Known once the token was verified.
+    caller: Option<std::sync::Arc<Caller>>,
+    /// The fault rule that fired on it, as the journal names it.
+    fault: Option<String>,
+}
+
+fn journal(
     state: &AppState,
     req: &GraphRequest,
-) -> (Result<GraphResponse, ApiError>, Option<Operation>) {
+    caller: &Caller,
+    op: Option<Operation>,
+    response: &GraphResponse,
+    elapsed: std::time::Duration,
+    fault: Option<String>,
+) {
+    if !state.journal.enabled() {
+        return;
+    }
+    let entry = crate::journal::Entry {
+        id: state.journal.next_id(),
+        time: picket_domain::time::format_timestamp(&chrono::Utc::now()),
+        actor: caller.actor(),
+        app_id: Some(caller.app_id().to_string()),
+        method: req.method.clone(),
+        path: format!("/{}/{}", req.version.as_str(), req.path),
+        query: req.query.clone(),
+        operation: op.map(|o| o.name().to_string()),
+        status: response.status,
+        latency_ms: elapsed.as_secs_f64() * 1000.0,
+        request_id: req.ids.request_id.clone(),
+        client_request_id: req.ids.client_request_id.clone(),
+        body: crate::journal::kept_body(&req.body),
+        injected_fault: fault,
+    };
+    state.journal.record(caller.tenant.as_str(), entry);
+}
+
+async fn run(state: &AppState, req: &GraphRequest) -> Outcome {
+    let fail =
+        |e: ApiError, op: Option<Operation>, caller: Option<std::sync::Arc<Caller>>| Outcome {
+            result: Err(e),
+            op,
+            caller,
+            fault: None,
+        };
     let now = state.clock.now();
     let caller = match state
         .verifier
@@ -62,7 +112,7 @@ async fn run(
         .await
     {
         Ok(c) => c,
-        Err(e) => return (Err(e.into()), None),
+        Err(e) => return fail(e.into(), None, None),
     };
     let class = if req.method.eq_ignore_ascii_case("GET") {
         Class::Read
@@ -73,23 +123,94 @@ async fn run(
         .throttle
         .check(caller.tenant.as_str(), caller.app_id(), class)
     {
-        return (Err(t.into()), None);
+        return fail(t.into(), None, Some(caller));
     }
     let segments = match split_path(&req.path) {
         Ok(s) => s,
-        Err(e) => return (Err(e), None),
+        Err(e) => return fail(e, None, Some(caller)),
     };
     let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let op = match routes::resolve(Method::parse(&req.method), &refs) {
         Ok(op) => op,
-        Err(e) => return (Err(e), None),
+        Err(e) => return fail(e, None, Some(caller)),
+    };
+    let fault = match inject(state, req, &caller, &op).await {
+        Ok(fault) => fault,
+        Err((e, label)) => {
+            return Outcome {
+                result: Err(e),
+                op: Some(op),
+                caller: Some(caller),
+                fault: Some(label),
+            }
+        }
     };
     let result = authorized(state, req, &caller, &op, now).await;
     // Refused writes are audited too: they are what an investigation looks for.
     if op.audited() {
         audit::record_request(state, &caller, &op, req, &result, now).await;
     }
-    (result, Some(op))
+    Outcome {
+        result,
+        op: Some(op),
+        caller: Some(caller),
+        fault,
+    }
+}
+
+/// Applies the first fault rule that fires on this call: an answer in its place (`Err`), or
+/// a delay before it is served (`Ok` with the rule's label).
+async fn inject(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    op: &Operation,
+) -> Result<Option<String>, (ApiError, String)> {
+    let path = format!("/{}", req.path);
+    let call = crate::faults::Call {
+        tenant: caller.tenant.as_str(),
+        app: Some(caller.app_id()),
+        operation: op.name(),
+        path: &path,
+        method: &req.method,
+        token_service: false,
+    };
+    let Some(fired) = state.faults.pick(&call) else {
+        return Ok(None);
+    };
+    let label = fired.label();
+    tracing::info!(request_id = %req.ids.request_id, fault = %label, "injected fault");
+    match fired.effect {
+        crate::faults::Effect::Delay(d) => {
+            tokio::time::sleep(d).await;
+            Ok(Some(label))
+        }
+        crate::faults::Effect::Answer {
+            status,
+            code,
+            message,
+            retry_after,
+        } => Err((
+            ApiError::Injected {
+                status,
+                code,
+                message,
+                retry_after,
+                drop_connection: false,
+            },
+            label,
+        )),
+        crate::faults::Effect::Drop => Err((
+            ApiError::Injected {
+                status: 502,
+                code: "BadGateway",
+                message: "The connection was dropped",
+                retry_after: None,
+                drop_connection: true,
+            },
+            label,
+        )),
+    }
 }
 
 async fn authorized(

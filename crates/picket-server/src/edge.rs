@@ -184,6 +184,25 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// A response header (never sent) by which a fault rule asks for the connection to be closed
+/// without an answer: [`RefusingIo`] sees it in the head hyper writes and fails the write, so
+/// hyper drops the connection and the client reads nothing.
+pub const DROP_CONNECTION: &str = "x-picket-drop-connection";
+
+fn asks_to_drop(buf: &[u8]) -> bool {
+    if !buf.starts_with(b"HTTP/1.") {
+        return false;
+    }
+    let head_end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(buf.len());
+    let marker = format!("\r\n{DROP_CONNECTION}: 1\r\n");
+    buf[..(head_end + 2).min(buf.len())]
+        .windows(marker.len())
+        .any(|w| w.eq_ignore_ascii_case(marker.as_bytes()))
+}
+
 /// How much of a request's start is kept: enough for the method and the path's first segments.
 const KEPT: usize = 256;
 
@@ -269,6 +288,12 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for RefusingIo<T> {
             return Poll::Pending;
         }
         this.answered = true;
+        if asks_to_drop(buf) {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "connection dropped by a fault rule",
+            )));
+        }
         if let Some((status, message)) = automatic_refusal(buf) {
             let path = this.request_path();
             this.pending = wire_bytes(refusal(&path, status, message));

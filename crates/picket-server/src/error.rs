@@ -31,6 +31,16 @@ pub enum ApiError {
     /// that cannot be read), with its own status.
     #[error("{message}")]
     Refused { status: u16, message: String },
+    /// An answer chosen by a fault rule (see `faults`), in the real service's words.
+    #[error("injected fault: {status} {code}")]
+    Injected {
+        status: u16,
+        code: &'static str,
+        message: &'static str,
+        retry_after: Option<u64>,
+        /// Close the connection instead of answering (the HTTP layer does it).
+        drop_connection: bool,
+    },
 }
 
 impl ApiError {
@@ -46,7 +56,7 @@ impl ApiError {
             ApiError::Internal(_) => 500,
             ApiError::ServiceUnavailable(_) => 503,
             ApiError::TooManyRequests { .. } => 429,
-            ApiError::Refused { status, .. } => *status,
+            ApiError::Refused { status, .. } | ApiError::Injected { status, .. } => *status,
         }
     }
 
@@ -62,6 +72,7 @@ impl ApiError {
             ApiError::Internal(_) => "InternalServerError",
             ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
             ApiError::TooManyRequests { .. } => "TooManyRequests",
+            ApiError::Injected { code, .. } => code,
             ApiError::Refused { status, .. } => match status {
                 405 => "MethodNotAllowed",
                 411 => "LengthRequired",
@@ -77,6 +88,7 @@ impl ApiError {
     pub fn public_message(&self) -> String {
         match self {
             ApiError::Internal(_) => "An internal server error occurred".into(),
+            ApiError::Injected { message, .. } => (*message).into(),
             ApiError::ServiceUnavailable(_) => {
                 "The service is temporarily unavailable; retry later".into()
             }

@@ -1,6 +1,7 @@
 //! Picket's HTTP server: the Microsoft Graph sensor-management API of Defender for Identity
 //! (`/v1.0` and `/beta` `/security/identities/…`) with `$batch`, over any [`picket_store::Store`].
 
+mod admin;
 pub mod agent_api;
 pub mod audit;
 mod batch;
@@ -13,11 +14,13 @@ mod device_login;
 mod dispatch;
 pub mod edge;
 pub mod error;
+pub mod faults;
 pub mod fixture;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handlers;
 pub mod http;
+pub mod journal;
 pub mod package;
 mod render;
 pub mod response;

@@ -87,6 +87,21 @@ impl GraphResponse {
         if let ApiError::ServiceUnavailable(_) = err {
             response.headers.push(("Retry-After", "5".into()));
         }
+        if let ApiError::Injected {
+            retry_after,
+            drop_connection,
+            ..
+        } = err
+        {
+            if let Some(secs) = retry_after {
+                response.headers.push(("Retry-After", secs.to_string()));
+            }
+            if *drop_connection {
+                response
+                    .headers
+                    .push((crate::edge::DROP_CONNECTION, "1".into()));
+            }
+        }
         if let ApiError::TooManyRequests { retry_after_secs } = err {
             // Graph's throttling body carries these beside date and request-id (spec §3.7).
             if let Body::Json(v) = &mut response.body {

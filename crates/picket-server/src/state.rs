@@ -92,4 +92,8 @@ pub struct AppState {
     pub fleet: Arc<FleetSettings>,
     /// Device sign-ins waiting for approval (see `device_code`).
     pub device_codes: Arc<crate::device_code::DeviceCodes>,
+    /// Fault rules for tests of the callers' error handling (see `faults`).
+    pub faults: Arc<crate::faults::Faults>,
+    /// The recent Graph requests of each tenant (see `journal`).
+    pub journal: Arc<crate::journal::Journal>,
 }

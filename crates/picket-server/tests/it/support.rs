@@ -256,6 +256,8 @@ impl TestAppBuilder {
             throttle: Arc::new(Throttle::new(self.throttle.clone())),
             identity: Arc::new(IdentitySettings::default()),
             device_codes: Arc::default(),
+            faults: Arc::default(),
+            journal: Arc::default(),
             fleet: Arc::new(FleetSettings {
                 manual_clock: self.manual_clock.clone(),
                 base_release: Some(PACKAGE_VERSION.into()),

@@ -175,6 +175,8 @@ enum Command {
     Package(client::PackageArgs),
     /// Client: a live view of the fleet.
     Watch(client::WatchArgs),
+    /// Client: clone a tenant through the Graph API into a fixture file for `picket seed`.
+    Fixtures(client::FixturesArgs),
     /// Print a shell completion script.
     ///
     /// Example: picket completions bash > /etc/bash_completion.d/picket
@@ -556,6 +558,7 @@ async fn main() {
         Command::AccessKey(a) => Some(client::ClientCommand::AccessKey(a)),
         Command::Package(a) => Some(client::ClientCommand::Package(a)),
         Command::Watch(a) => Some(client::ClientCommand::Watch(a)),
+        Command::Fixtures(a) => Some(client::ClientCommand::Fixtures(a)),
         Command::Agent(agent) => std::process::exit(i32::from(picket_agent::execute(agent).await)),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -357,6 +357,12 @@ const MICROSOFT_ISSUER_HOSTS: &[&str] = &[
 /// The `iss` claim of a JWT, read without checking the signature; `None` for an opaque token
 /// (or an encrypted one), which cannot be judged.
 pub fn token_issuer(token: &str) -> Option<String> {
+    token_claim(token, "iss")
+}
+
+/// A string claim of a JWT (`iss`, `tid`, …), read without checking the signature; `None` for
+/// an opaque or encrypted token.
+pub fn token_claim(token: &str, name: &str) -> Option<String> {
     let mut parts = token.trim().split('.');
     let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
@@ -364,7 +370,7 @@ pub fn token_issuer(token: &str) -> Option<String> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("iss")?.as_str().map(str::to_string)
+    claims.get(name)?.as_str().map(str::to_string)
 }
 
 /// `https://` and one of Entra ID's hosts.

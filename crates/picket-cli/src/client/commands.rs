@@ -395,3 +395,70 @@ pub enum WatchCommand {
         filter: Option<String>,
     },
 }
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  picket fixtures export --out fixture.json
+  picket fixtures export --anonymize --tenant-id 6babcaad-604b-40ac-a9d7-9fd97c0b779f --out anonymized.json")]
+pub struct FixturesArgs {
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+    #[command(subcommand)]
+    pub cmd: FixturesCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FixturesCommand {
+    /// Clone a tenant through the Graph API into a fixture file that `picket seed FILE` loads.
+    ///
+    /// Reads every page of sensors (with their settings), sensorCandidates and healthIssues,
+    /// and the activation mode (sensorCandidateActivationConfiguration); ids are kept. The
+    /// deployment access key is never read. healthStatus and openHealthIssuesCount are not
+    /// written: seed derives them from the open issues. Sensors carry serviceStatus on beta
+    /// only, so keep the default --api beta for a faithful copy. Writes pretty JSON, and one
+    /// line with the counts to stderr.
+    #[command(
+        after_help = "What --anonymize replaces (the same name, compared case-insensitively, always by the
+same pseudonym within one export; pseudonyms are numbered in order of appearance):
+  host names     sensor displayName (DC01 -> host-0001), and the host part of every DNS name
+  domain names   sensor domainName, health issue domainNames, and the domain part of every DNS
+                 name (contoso.com -> domain-01.example; each domain as a whole, so
+                 emea.contoso.com gets a number of its own; a DNS name is split at the longest
+                 of those domains it ends in, else after its first label)
+  DNS names      settings.domainControllerDnsNames, candidate computerDnsName, health issue
+                 sensorDNSNames (DC01.contoso.com -> host-0001.domain-01.example)
+  free text      sensor settings.description; health issue displayName, description,
+                 additionalInformation, recommendations, recommendedActionCommands: every word
+                 that is one of those names (or a host under one of those domains), and a
+                 domain's first label alone, as in CONTOSO\\admin (-> domain-01\\admin)
+Kept as they are: ids, versions, types, statuses, issueTypeId, timestamps, and text that
+names something in another way (a URL, a user name).
+
+Examples:
+  picket fixtures export --out fixture.json
+  picket fixtures export --anonymize --out anonymized.json
+  picket fixtures export --tenant-id 6babcaad-604b-40ac-a9d7-9fd97c0b779f --top 200 --out copy.json --force
+  picket fixtures export --anonymize | jq '.sensors[].displayName'"
+    )]
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ExportArgs {
+    /// File to write; default: standard output.
+    #[arg(long, short = 'O', value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Replace an existing --out file.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Replace host, domain and DNS names with consistent pseudonyms (listed below).
+    #[arg(long)]
+    pub anonymize: bool,
+    /// The tenantId written into the fixture, where `picket seed FILE` loads it; default: the
+    /// tenant exported (the tid of the token).
+    #[arg(long, value_name = "GUID")]
+    pub tenant_id: Option<String>,
+    /// Page size asked of the server ($top); pages are followed to the end either way.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub top: Option<u32>,
+}

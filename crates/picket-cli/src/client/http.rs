@@ -144,6 +144,11 @@ impl Graph {
         }
     }
 
+    /// The bearer token requests carry (signing in first if need be); for reading its claims.
+    pub async fn bearer(&self) -> Result<String, ClientError> {
+        self.tokens.bearer().await
+    }
+
     pub fn root(&self) -> &str {
         &self.root
     }

@@ -8,6 +8,7 @@ pub mod commands;
 mod deployment;
 mod error;
 mod filter;
+mod fixtures;
 mod health_issues;
 mod http;
 mod output;
@@ -37,6 +38,7 @@ pub enum ClientCommand {
     AccessKey(AccessKeyArgs),
     Package(PackageArgs),
     Watch(WatchArgs),
+    Fixtures(FixturesArgs),
 }
 
 /// Runs the command; returns the process exit code. Errors are printed as one line.
@@ -71,6 +73,7 @@ async fn dispatch(command: ClientCommand) -> Result<(), ClientError> {
             deployment::package(&graph, &http, a.out.output, a.cmd).await
         }
         ClientCommand::Watch(a) => watch::run(&connect(&a.conn)?, a.cmd).await,
+        ClientCommand::Fixtures(a) => fixtures::run(&connect(&a.conn)?, a.cmd).await,
     }
 }
 

@@ -9,6 +9,7 @@ mod copies;
 mod device_codes;
 mod identity;
 mod installation;
+mod test_double;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -161,6 +162,13 @@ enum Command {
     ///
     /// Example: picket restore picket-2026-12-02.backup --database postgres://picket@db.internal/picket
     Restore(copies::RestoreArgs),
+    /// Fault rules for a running server: answer matching Graph calls with 429, 5xx, 403s,
+    /// latency or a dropped connection.
+    #[command(subcommand)]
+    Faults(test_double::FaultsCommand),
+    /// A running server's request journal: list, show, clear, verify.
+    #[command(subcommand)]
+    Requests(test_double::RequestsCommand),
     /// Client: list, show, update and delete sensors.
     Sensors(client::SensorsArgs),
     /// Client: list, show, close, suppress and reopen health issues.
@@ -602,6 +610,17 @@ async fn run_admin(command: Command, loaded: &config_file::Loaded) {
         Command::Snapshot(cmd) => copies::snapshot(cmd).await,
         Command::Backup(args) => copies::backup(args).await,
         Command::Restore(args) => copies::restore(args).await,
+        Command::Faults(cmd) => {
+            legacy_server_variable();
+            test_double::faults(cmd).await
+        }
+        Command::Requests(cmd) => {
+            legacy_server_variable();
+            match test_double::requests(cmd).await {
+                Ok(false) => std::process::exit(1),
+                other => other.map(|_| ()),
+            }
+        }
         Command::DeviceCodes(cmd) => device_codes::run(cmd).await,
         Command::Migrate { store } => migrate(&store).await,
         Command::MigrateData {

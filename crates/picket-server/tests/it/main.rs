@@ -14,3 +14,4 @@ mod identity;
 mod odata;
 mod sensors;
 mod support;
+mod test_double;

@@ -392,7 +392,13 @@ async fn verify(v: VerifyArgs) -> Result<bool> {
     );
     println!("matching:");
     for e in &matching {
-        println!("  + {}", line(e));
+        println!(
+            "  + {}{}",
+            line(e),
+            e.get("body")
+                .map(|b| format!("\n      body: {b}"))
+                .unwrap_or_default()
+        );
     }
     let others: Vec<&&Value> = near
         .iter()

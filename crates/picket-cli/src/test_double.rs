@@ -59,7 +59,7 @@ pub enum FaultsCommand {
     /// Add a rule: the calls it matches and what they get instead of their answer.
     ///
     /// Example: picket faults add --operation listSensors --effect 503 --retry-after 2 --next 3
-    Add(AddFault),
+    Add(Box<AddFault>),
     /// List the tenant's rules with how often each matched and fired.
     ///
     /// Example: picket faults list

@@ -199,7 +199,7 @@ impl Rule {
         let n = self.matched.fetch_add(1, Ordering::Relaxed) + 1;
         let fire = match (self.spec.probability, self.spec.every_nth, self.spec.next_n) {
             (Some(p), _, _) => rand::thread_rng().gen_bool(p),
-            (_, Some(every), _) => n % every == 0,
+            (_, Some(every), _) => n.is_multiple_of(every),
             (_, _, Some(next)) => {
                 // Claimed one at a time, so concurrent calls never fire more than N times.
                 return self

@@ -306,6 +306,54 @@ async fn a_backup_taken_while_serving_restores_elsewhere_and_a_damaged_one_is_re
     let mut server = demo(dir.path());
     let token = token(dir.path(), DEMO, RW);
     let data = dir.path().to_str().expect("utf-8");
+    // A simulated fleet enrols and keeps checking in through the backup.
+    let (status, key) = send(
+        "GET",
+        &format!(
+            "{}/v1.0/security/identities/sensors/getDeploymentAccessKey()",
+            server.base
+        ),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let demo_sensors = sensors(&server.base, &token).await.len();
+    let mut fleet = Command::new(BIN)
+        .args([
+            "agent",
+            "simulate",
+            "--endpoint",
+            &server.base,
+            "--tenant",
+            DEMO,
+            "--sensors",
+            "30",
+        ])
+        .args([
+            "--interval",
+            "0.2",
+            "--duration",
+            "60",
+            "--failure-rate",
+            "0",
+        ])
+        .arg("--access-key")
+        .arg(key["deploymentAccessKey"].as_str().expect("key"))
+        .env("PICKET_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the fleet starts");
+    let mut enrolled = 0;
+    for _ in 0..200 {
+        enrolled = sensors(&server.base, &token).await.len() - demo_sensors;
+        if enrolled == 30 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(enrolled, 30, "the simulated sensors enrolled");
     // Writes acknowledged before the backup starts must all be in it.
     let url = format!("{}/beta/security/identities/sensors/{SENSOR}", server.base);
     let (status, _) = send(
@@ -316,6 +364,7 @@ async fn a_backup_taken_while_serving_restores_elsewhere_and_a_damaged_one_is_re
     )
     .await;
     assert_eq!(status, 200);
+    let before_backup = sensors(&server.base, &token).await;
     // Reads go on while the backup runs.
     let base = server.base.clone();
     let reader_token = token.clone();
@@ -347,8 +396,13 @@ async fn a_backup_taken_while_serving_restores_elsewhere_and_a_damaged_one_is_re
         let mode = std::fs::metadata(&file).expect("file").permissions().mode();
         assert_eq!(mode & 0o077, 0, "only the owner may read a backup");
     }
+    let _ = fleet.kill();
+    let _ = fleet.wait();
     let expected = sensors(&server.base, &token).await;
     server.stop();
+    // Check-ins after the backup started may change statuses, never which sensors exist.
+    let ids = |list: &[(String, Value)]| list.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&expected), ids(&before_backup));
 
     // Into a fresh SQLite installation.
     let target = tempfile::tempdir().expect("dir");

@@ -129,6 +129,9 @@ pub async fn token(
         .or(basic.as_ref().map(|b| b.0.as_str()))
         .unwrap_or_default()
         .to_string();
+    if let Some(refusal) = injected(&state, &tenant, &client_id).await {
+        return refusal.into_response(&ids);
+    }
     let outcome = issue(
         &state,
         &tenant,
@@ -398,6 +401,52 @@ pub(crate) async fn known_tenant(state: &AppState, text: &str) -> Result<TenantI
 }
 
 /// Entra's OAuth error: `error`, `error_description` starting `AADSTS{code}:`, and the ids.
+/// A fault rule that asked for the token service (`tokenService: true`): an error in Entra's
+/// shape instead of a token, a delay, or a dropped connection.
+async fn injected(state: &AppState, tenant: &TenantId, client_id: &str) -> Option<OAuthError> {
+    use crate::faults::Effect;
+    let fired = state.faults.pick(&crate::faults::Call {
+        tenant: tenant.as_str(),
+        app: Some(client_id),
+        operation: "issueToken",
+        path: "/oauth2/v2.0/token",
+        method: "POST",
+        token_service: true,
+    })?;
+    tracing::info!(tenant = %tenant, fault = %fired.label(), "injected fault (token service)");
+    match fired.effect {
+        Effect::Delay(d) => {
+            tokio::time::sleep(d).await;
+            None
+        }
+        Effect::Drop => Some(OAuthError {
+            drop_connection: true,
+            ..OAuthError::unavailable()
+        }),
+        Effect::Answer {
+            status,
+            retry_after,
+            ..
+        } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut e = if status == StatusCode::TOO_MANY_REQUESTS {
+                OAuthError::throttled(retry_after.unwrap_or(1))
+            } else if status == StatusCode::FORBIDDEN {
+                OAuthError::new(
+                    status,
+                    "unauthorized_client",
+                    700016,
+                    "The application is not authorized in this tenant.",
+                )
+            } else {
+                OAuthError::unavailable().with_status(status)
+            };
+            e.retry_after = retry_after.or(e.retry_after);
+            Some(e)
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct OAuthError {
     status: StatusCode,
@@ -405,6 +454,8 @@ pub(crate) struct OAuthError {
     code: u32,
     message: String,
     retry_after: Option<u64>,
+    /// Close the connection instead of answering (a fault rule's `drop`).
+    drop_connection: bool,
 }
 
 impl OAuthError {
@@ -420,6 +471,7 @@ impl OAuthError {
             code,
             message: message.into(),
             retry_after: None,
+            drop_connection: false,
         }
     }
     pub(crate) fn invalid_request(code: u32, message: &str) -> Self {
@@ -475,6 +527,12 @@ impl OAuthError {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);
             }
+        }
+        if self.drop_connection {
+            r.headers_mut().insert(
+                crate::edge::DROP_CONNECTION,
+                axum::http::HeaderValue::from_static("1"),
+            );
         }
         r
     }

@@ -343,3 +343,45 @@ async fn a_snapshot_resets_a_tenant_through_the_admin_api() {
 fn tenant(t: &str) -> picket_domain::TenantId {
     picket_domain::TenantId::parse(t).expect("tenant")
 }
+
+#[tokio::test]
+async fn the_token_service_is_touched_only_by_rules_that_ask_for_it() {
+    let app = TestApp::standard().await;
+    let rw = app.token(TENANT_A, &[SENSORS_RW]);
+    let token_request = || async {
+        app.send(
+            "POST",
+            &format!("/{TENANT_A}/oauth2/v2.0/token"),
+            None,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            Some(b"grant_type=client_credentials&client_id=x&client_secret=y&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default".to_vec()),
+        )
+        .await
+    };
+    let normal = token_request().await;
+    assert_ne!(normal.status, 503);
+    // A rule for every Graph call leaves the token service alone.
+    add_rule(&app, &rw, json!({"effect": "503"})).await;
+    assert_eq!(token_request().await.status, normal.status);
+    app.delete("/admin/v1/faults", &rw).await.expect(200);
+
+    add_rule(
+        &app,
+        &rw,
+        json!({"effect": "503", "tokenService": true, "retryAfterSeconds": 3, "nextN": 1}),
+    )
+    .await;
+    let failed = token_request().await;
+    assert_eq!(failed.status, 503);
+    assert_eq!(failed.json["error"], "temporarily_unavailable");
+    assert_eq!(failed.header("retry-after"), Some("3"));
+    assert_eq!(
+        token_request().await.status,
+        normal.status,
+        "spent after one"
+    );
+    // …and such a rule leaves Graph alone.
+    app.delete("/admin/v1/faults", &rw).await.expect(200);
+    add_rule(&app, &rw, json!({"effect": "503", "tokenService": true})).await;
+    app.get(SENSORS, &rw).await.expect(200);
+}

@@ -192,7 +192,7 @@ async fn store_commands_and_serve_work_on_postgres() {
     let behind = Command::new("psql")
         .arg(&url)
         .args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
-        .arg("DELETE FROM schema_migrations WHERE version = 5; DROP TABLE background_runs;")
+        .arg("DELETE FROM schema_migrations WHERE version = 6; DROP TABLE snapshots;")
         .status()
         .expect("psql runs");
     assert!(behind.success());
@@ -206,7 +206,7 @@ async fn store_commands_and_serve_work_on_postgres() {
     assert!(!refused.status.success());
     let why = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        why.contains("version 4") && why.contains("picket migrate"),
+        why.contains("version 5") && why.contains("picket migrate"),
         "{why}"
     );
     let migrated = picket_on(&url, d, &["migrate"]);

@@ -8,11 +8,13 @@ use picket_store::{PostgresConfig, PostgresStore};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Tables without a tenant: one issuer signs for every tenant, a release is published for all,
-/// a sweep round covers every tenant, and the migrations table is the engine's own.
-const INSTALLATION_WIDE: [&str; 4] = [
+/// a sweep round covers every tenant, a snapshot is of one tenant or of the whole installation
+/// (its `scope`), and the migrations table is the engine's own.
+const INSTALLATION_WIDE: [&str; 5] = [
     "signing_keys",
     "releases",
     "background_runs",
+    "snapshots",
     "schema_migrations",
 ];
 

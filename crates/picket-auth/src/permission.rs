@@ -6,14 +6,34 @@ pub enum Permission {
     SensorsReadWrite,
     HealthRead,
     HealthReadWrite,
+    // The identityContainer's 2026 additions (spec §7).
+    MigrationRead,
+    MigrationReadWrite,
+    AutoConfigRead,
+    AutoConfigReadWrite,
+    AccountRead,
+    ActionsReadWrite,
+    // The directory reads tools make before they reach the sensors (organization, domains).
+    OrganizationRead,
+    DomainRead,
+    DirectoryRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 4] = [
+    pub const ALL: [Permission; 13] = [
         Permission::SensorsRead,
         Permission::SensorsReadWrite,
         Permission::HealthRead,
         Permission::HealthReadWrite,
+        Permission::MigrationRead,
+        Permission::MigrationReadWrite,
+        Permission::AutoConfigRead,
+        Permission::AutoConfigReadWrite,
+        Permission::AccountRead,
+        Permission::ActionsReadWrite,
+        Permission::OrganizationRead,
+        Permission::DomainRead,
+        Permission::DirectoryRead,
     ];
 
     pub fn name(self) -> &'static str {
@@ -22,6 +42,15 @@ impl Permission {
             Permission::SensorsReadWrite => "SecurityIdentitiesSensors.ReadWrite.All",
             Permission::HealthRead => "SecurityIdentitiesHealth.Read.All",
             Permission::HealthReadWrite => "SecurityIdentitiesHealth.ReadWrite.All",
+            Permission::MigrationRead => "SecurityIdentitiesMigration.Read.All",
+            Permission::MigrationReadWrite => "SecurityIdentitiesMigration.ReadWrite.All",
+            Permission::AutoConfigRead => "SecurityIdentitiesAutoConfig.Read.All",
+            Permission::AutoConfigReadWrite => "SecurityIdentitiesAutoConfig.ReadWrite.All",
+            Permission::AccountRead => "SecurityIdentitiesAccount.Read.All",
+            Permission::ActionsReadWrite => "SecurityIdentitiesActions.ReadWrite.All",
+            Permission::OrganizationRead => "Organization.Read.All",
+            Permission::DomainRead => "Domain.Read.All",
+            Permission::DirectoryRead => "Directory.Read.All",
         }
     }
 
@@ -30,14 +59,14 @@ impl Permission {
         Self::ALL.into_iter().find(|p| p.name() == name)
     }
 
-    fn bit(self) -> u8 {
-        1 << (self as u8)
+    fn bit(self) -> u16 {
+        1 << (self as u16)
     }
 }
 
-/// A small set of permissions (four members, so a bitmask).
+/// A small set of permissions (thirteen members, so a bitmask).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PermissionSet(u8);
+pub struct PermissionSet(u16);
 
 impl PermissionSet {
     pub fn insert(&mut self, p: Permission) {

@@ -78,6 +78,12 @@ pub enum Access {
     ManageSensors,
     /// Reading or regenerating the deployment access key: a secret.
     AccessKey,
+    /// Moving classic sensors to the unified sensor (spec §7.2).
+    Migrate,
+    /// Turning automatic auditing configuration on or off (spec §7.3).
+    ConfigureAuditing,
+    /// Response actions on identity accounts (spec §7.4): break-glass.
+    AccountActions,
 }
 
 impl Access {
@@ -87,6 +93,9 @@ impl Access {
             Access::ManageHealth => "manage health issues",
             Access::ManageSensors => "manage sensors",
             Access::AccessKey => "use the deployment access key",
+            Access::Migrate => "migrate sensors",
+            Access::ConfigureAuditing => "configure auditing",
+            Access::AccountActions => "take actions on identity accounts",
         }
     }
 }
@@ -99,9 +108,11 @@ pub fn role_allows(role: DirectoryRole, access: Access) -> bool {
             role,
             GlobalAdministrator | SecurityAdministrator | SecurityOperator
         ),
-        Access::ManageSensors | Access::AccessKey => {
-            matches!(role, GlobalAdministrator | SecurityAdministrator)
-        }
+        Access::ManageSensors
+        | Access::AccessKey
+        | Access::Migrate
+        | Access::ConfigureAuditing
+        | Access::AccountActions => matches!(role, GlobalAdministrator | SecurityAdministrator),
     }
 }
 
@@ -122,17 +133,38 @@ mod tests {
         use Access::*;
         use DirectoryRole::*;
         let expect = [
-            (GlobalAdministrator, [true, true, true, true]),
-            (SecurityAdministrator, [true, true, true, true]),
-            (SecurityOperator, [true, true, false, false]),
-            (SecurityReader, [true, false, false, false]),
-            (GlobalReader, [true, false, false, false]),
+            (
+                GlobalAdministrator,
+                [true, true, true, true, true, true, true],
+            ),
+            (
+                SecurityAdministrator,
+                [true, true, true, true, true, true, true],
+            ),
+            (
+                SecurityOperator,
+                [true, true, false, false, false, false, false],
+            ),
+            (
+                SecurityReader,
+                [true, false, false, false, false, false, false],
+            ),
+            (
+                GlobalReader,
+                [true, false, false, false, false, false, false],
+            ),
+        ];
+        let columns = [
+            Read,
+            ManageHealth,
+            ManageSensors,
+            AccessKey,
+            Migrate,
+            ConfigureAuditing,
+            AccountActions,
         ];
         for (role, row) in expect {
-            for (access, allowed) in [Read, ManageHealth, ManageSensors, AccessKey]
-                .into_iter()
-                .zip(row)
-            {
+            for (access, allowed) in columns.into_iter().zip(row) {
                 assert_eq!(role_allows(role, access), allowed, "{role:?} {access:?}");
             }
         }

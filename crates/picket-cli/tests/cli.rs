@@ -387,7 +387,7 @@ async fn identity_commands_drive_the_running_server() {
     let (status, err) = get(&server.base, "/v1.0/security/identities/sensors", &bare).await;
     assert_eq!(
         (status, err["error"]["code"].as_str()),
-        (403, Some("Forbidden"))
+        (403, Some("UnknownError"))
     );
     // Removing the secret: the token endpoint refuses it as Entra does.
     let shown = picket(d, &["apps", "show", &client_id, "--tenant", OTHER_TENANT]);

@@ -202,8 +202,8 @@ async fn every_command_and_format_against_the_demo_tenant() {
     .await
     .lines();
     assert!(
-        v1[0].get("serviceStatus").is_none(),
-        "v1.0 has no serviceStatus: {}",
+        v1[0].get("serviceStatus").is_some() && v1[0].get("migrationState").is_none(),
+        "v1.0 has serviceStatus, not migrationState: {}",
         v1[0]
     );
 
@@ -290,7 +290,7 @@ async fn every_command_and_format_against_the_demo_tenant() {
     .await
     .lines();
     assert!(
-        v1[0].get("serviceStatus").is_none(),
+        v1[0].get("migrationState").is_none() && v1[0].get("serviceStatus").is_some(),
         "the endpoint named v1.0"
     );
     let unasked = run(&["sensors", "delete", "b3c1b5fc-828c-45fa-a1e1-000000000011"]).await;
@@ -645,7 +645,9 @@ async fn every_command_and_format_against_the_demo_tenant() {
     .await;
     assert_eq!(denied.code, 1);
     assert!(
-        denied.stderr.starts_with("error: 403 Forbidden: ")
+        denied
+            .stderr
+            .starts_with("error: 403 UnknownError: Missing ")
             && denied.stderr.contains("SecurityIdentitiesSensors")
             && denied.stderr.contains("(request-id "),
         "{}",
@@ -961,7 +963,9 @@ async fn signs_in_at_the_token_service_with_a_secret_a_certificate_or_a_profile(
     .await;
     assert_eq!(denied.code, 1);
     assert!(
-        denied.stderr.starts_with("error: 403 Forbidden: "),
+        denied
+            .stderr
+            .starts_with("error: 403 UnknownError: Missing "),
         "{}",
         denied.stderr
     );

@@ -172,3 +172,27 @@ mod tests {
         );
     }
 }
+
+graph_enum!(
+    /// Where a sensor stands in the move from the classic (2.x) to the unified (3.x) sensor
+    /// (beta, spec §7.1).
+    MigrationState {
+        ReadyForMigration = "readyForMigration",
+        NotReadyForMigration = "notReadyForMigration",
+        UpToDate = "upToDate",
+        MigrationFailed = "migrationFailed",
+        Migrating = "migrating",
+        UnknownFutureValue = "unknownFutureValue",
+    }
+);
+
+graph_enum!(
+    /// A sensor role a candidate machine can take (beta `sensorTypes`, spec §7.1).
+    DeviceType {
+        DomainController = "domainController",
+        Adfs = "adfs",
+        Adcs = "adcs",
+        EntraConnect = "entraConnect",
+        UnknownFutureValue = "unknownFutureValue",
+    }
+);

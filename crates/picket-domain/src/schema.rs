@@ -18,7 +18,8 @@ pub const SENSOR_ENTITY: &str = "microsoft.graph.security.sensor";
 pub const HEALTH_ISSUE_ENTITY: &str = "microsoft.graph.security.healthIssue";
 pub const CANDIDATE_ENTITY: &str = "microsoft.graph.security.sensorCandidate";
 
-/// `serviceStatus` exists on beta only (spec §5 D7).
+/// `serviceStatus` is on both versions (spec §7.1, superseding D7); `migrationState`, derived
+/// from the version and type, is beta's and selectable only.
 pub fn sensor_schema(beta: bool) -> &'static EntitySchema {
     static V1: LazyLock<EntitySchema> = LazyLock::new(|| build_sensor_schema(false));
     static BETA: LazyLock<EntitySchema> = LazyLock::new(|| build_sensor_schema(true));
@@ -40,7 +41,7 @@ pub fn candidate_schema() -> &'static EntitySchema {
 }
 
 fn build_sensor_schema(beta: bool) -> EntitySchema {
-    let mut properties = vec![
+    let properties = vec![
         prop("id", PropType::String),
         prop("createdDateTime", PropType::DateTime),
         prop(
@@ -59,6 +60,7 @@ fn build_sensor_schema(beta: bool) -> EntitySchema {
             PropType::StringCollection,
         ),
         prop("settings/isDelayedDeploymentEnabled", PropType::Bool),
+        prop("serviceStatus", PropType::Enum(ServiceStatus::MEMBERS)),
     ];
     let mut selectable = vec![
         "id",
@@ -71,13 +73,10 @@ fn build_sensor_schema(beta: bool) -> EntitySchema {
         "sensorType",
         "settings",
         "version",
+        "serviceStatus",
     ];
     if beta {
-        properties.push(prop(
-            "serviceStatus",
-            PropType::Enum(ServiceStatus::MEMBERS),
-        ));
-        selectable.push("serviceStatus");
+        selectable.push("migrationState");
     }
     EntitySchema {
         entity: SENSOR_ENTITY,
@@ -135,11 +134,14 @@ fn build_candidate_schema() -> EntitySchema {
             prop("lastSeenDateTime", PropType::DateTime),
             prop("senseClientVersion", PropType::String),
         ],
+        // Derived from the DNS name (spec §7.1): selectable, not filterable.
         selectable: vec![
             "id",
             "computerDnsName",
+            "domainName",
             "lastSeenDateTime",
             "senseClientVersion",
+            "sensorTypes",
         ],
         expandable: vec![],
     }

@@ -247,18 +247,16 @@ fn is_json(content_type: Option<&str>) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Percent-decodes each segment; a trailing `/` is tolerated, empty inner segments are not.
+/// Percent-decodes each segment. Empty segments (`//`, a leading or trailing `/`) are skipped,
+/// as Graph treats `/v1.0//organization` as `/v1.0/organization`; an encoded empty segment
+/// cannot be told apart from none, which is what Graph does too.
 fn split_path(path: &str) -> Result<Vec<String>, ApiError> {
-    let trimmed = path.strip_suffix('/').unwrap_or(path);
-    trimmed
-        .split('/')
+    path.split('/')
+        .filter(|s| !s.is_empty())
         .map(|s| {
             let decoded = percent_encoding::percent_decode_str(s)
                 .decode_utf8()
                 .map_err(|_| ApiError::BadRequest("The request path is not valid UTF-8".into()))?;
-            if decoded.is_empty() {
-                return Err(ApiError::not_found_segment(""));
-            }
             Ok(decoded.into_owned())
         })
         .collect()
@@ -278,7 +276,7 @@ pub fn authorize(caller: &Caller, op: &Operation) -> Result<(), ApiError> {
             .into_iter()
             .map(|r| r.display_name())
             .collect();
-        return Err(ApiError::Forbidden(format!(
+        return Err(ApiError::MissingPermission(format!(
             "Missing role: the signed-in user needs one of the directory roles '{}' to {}",
             roles.join(", "),
             access.describe()
@@ -294,7 +292,7 @@ pub fn missing_permission(caller: &Caller, any_of: &[picket_auth::Permission]) -
     } else {
         "role"
     };
-    ApiError::Forbidden(format!(
+    ApiError::MissingPermission(format!(
         "Missing {kind} permissions on the request. API requires one of '{}'",
         names.join(", ")
     ))

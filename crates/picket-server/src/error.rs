@@ -13,6 +13,11 @@ pub enum ApiError {
     Unauthorized(#[from] AuthError),
     #[error("{0}")]
     Forbidden(String),
+    /// The token lacks the permission (or the user the role): the real service answers 403
+    /// `UnknownError` with an empty message, and clients branch on exactly that (spec §7.5).
+    /// The explanation travels in `innerError.message`, where no client branches.
+    #[error("{0}")]
+    MissingPermission(String),
     #[error("{0}")]
     NotFound(String),
     #[error("Specified HTTP method is not allowed for the request target")]
@@ -48,7 +53,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => 400,
             ApiError::Unauthorized(_) => 401,
-            ApiError::Forbidden(_) => 403,
+            ApiError::Forbidden(_) | ApiError::MissingPermission(_) => 403,
             ApiError::NotFound(_) => 404,
             ApiError::MethodNotAllowed => 405,
             ApiError::PayloadTooLarge => 413,
@@ -65,6 +70,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "BadRequest",
             ApiError::Unauthorized(_) => "InvalidAuthenticationToken",
             ApiError::Forbidden(_) => "Forbidden",
+            ApiError::MissingPermission(_) => "UnknownError",
             ApiError::NotFound(_) => "NotFound",
             ApiError::MethodNotAllowed => "MethodNotAllowed",
             ApiError::PayloadTooLarge => "RequestEntityTooLarge",
@@ -89,6 +95,7 @@ impl ApiError {
         match self {
             ApiError::Internal(_) => "An internal server error occurred".into(),
             ApiError::Injected { message, .. } => (*message).into(),
+            ApiError::MissingPermission(_) => String::new(),
             ApiError::ServiceUnavailable(_) => {
                 "The service is temporarily unavailable; retry later".into()
             }
@@ -96,8 +103,9 @@ impl ApiError {
         }
     }
 
+    /// The real service answers an unknown path segment with 400 (spec §7.5).
     pub fn not_found_segment(segment: &str) -> Self {
-        ApiError::NotFound(format!("Resource not found for the segment '{segment}'"))
+        ApiError::BadRequest(format!("Resource not found for the segment '{segment}'."))
     }
 }
 

@@ -1,5 +1,5 @@
 //! Entities to Graph JSON (spec §1): property names, `@odata.type` with `#` (spec §5 D3),
-//! seven-digit UTC timestamps, `[]` for empty collections, `serviceStatus` on beta only, and
+//! seven-digit UTC timestamps, `[]` for empty collections, `serviceStatus` on both versions (`migrationState` on beta), and
 //! `$select` (which always keeps `id` and `@odata.type`). Views serialize straight to bytes:
 //! no intermediate JSON tree on the hot read paths.
 
@@ -114,8 +114,12 @@ impl Fields for SensorView<'_> {
         if want("settings") {
             m.serialize_entry("settings", &SettingsView(&s.settings))?;
         }
-        if self.beta && want("serviceStatus") {
+        if want("serviceStatus") {
             m.serialize_entry("serviceStatus", s.service_status.as_str())?;
+        }
+        if self.beta && want("migrationState") {
+            let state = picket_domain::fleet::migration::migration_state(&s.version, s.sensor_type);
+            m.serialize_entry("migrationState", state.as_str())?;
         }
         if let Some(issues) = &self.issues {
             let views: Vec<AsObject<IssueView<'_>>> = issues
@@ -190,6 +194,8 @@ impl Fields for IssueView<'_> {
 pub struct CandidateView<'a> {
     pub candidate: &'a SensorCandidate,
     pub select: Option<&'a [&'static str]>,
+    /// `sensorTypes` is beta's (spec §7.1).
+    pub beta: bool,
 }
 
 impl Fields for CandidateView<'_> {
@@ -206,6 +212,15 @@ impl Fields for CandidateView<'_> {
         }
         if want("lastSeenDateTime") {
             m.serialize_entry("lastSeenDateTime", &Ts(&c.last_seen_date_time))?;
+        }
+        if want("domainName") {
+            let domain = picket_domain::fleet::migration::candidate_domain(&c.computer_dns_name);
+            m.serialize_entry("domainName", domain)?;
+        }
+        if self.beta && want("sensorTypes") {
+            let types =
+                picket_domain::fleet::migration::candidate_sensor_types(&c.computer_dns_name);
+            m.serialize_entry("sensorTypes", &types)?;
         }
         Ok(())
     }

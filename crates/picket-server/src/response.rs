@@ -77,6 +77,10 @@ impl GraphResponse {
                 }
             }
         });
+        let mut body = body;
+        if let ApiError::MissingPermission(why) = err {
+            body["error"]["innerError"]["message"] = json!(why);
+        }
         let mut response = Self::json(err.status(), body);
         if let ApiError::Unauthorized(_) = err {
             response.headers.push((

@@ -31,6 +31,12 @@ pub enum Operation {
     CountHealthIssues,
     GetHealthIssue(HealthIssueId),
     UpdateHealthIssue(HealthIssueId),
+    GetSettings,
+    GetAutoAuditingConfiguration,
+    UpdateAutoAuditingConfiguration,
+    /// `/organization` and `/domains`: directory reads outside `/security` (spec §7, tools).
+    ListOrganization,
+    ListDomains,
 }
 
 use Permission::*;
@@ -39,6 +45,10 @@ const SENSORS_WRITE: &[Permission] = &[SensorsReadWrite];
 const HEALTH_READ: &[Permission] = &[HealthRead, HealthReadWrite];
 const HEALTH_WRITE: &[Permission] = &[HealthReadWrite];
 const ANY: &[Permission] = &[SensorsRead, SensorsReadWrite, HealthRead, HealthReadWrite];
+const AUTO_CONFIG_READ: &[Permission] = &[AutoConfigRead, AutoConfigReadWrite];
+const AUTO_CONFIG_WRITE: &[Permission] = &[AutoConfigReadWrite];
+const ORGANIZATION_READ: &[Permission] = &[OrganizationRead, DirectoryRead];
+const DOMAIN_READ: &[Permission] = &[DomainRead, DirectoryRead];
 
 impl Operation {
     /// Each inner slice is "one of these"; all slices must be satisfied (spec §2.0).
@@ -66,6 +76,10 @@ impl Operation {
             }
             ListHealthIssues | CountHealthIssues | GetHealthIssue(_) => &[HEALTH_READ],
             UpdateHealthIssue(_) => &[HEALTH_WRITE],
+            GetSettings | GetAutoAuditingConfiguration => &[AUTO_CONFIG_READ],
+            UpdateAutoAuditingConfiguration => &[AUTO_CONFIG_WRITE],
+            ListOrganization => &[ORGANIZATION_READ],
+            ListDomains => &[DOMAIN_READ],
         }
     }
 
@@ -79,6 +93,7 @@ impl Operation {
             | UpdateActivationConfiguration => Access::ManageSensors,
             GetDeploymentAccessKey | RegenerateDeploymentAccessKey => Access::AccessKey,
             UpdateHealthIssue(_) => Access::ManageHealth,
+            UpdateAutoAuditingConfiguration => Access::ConfigureAuditing,
             _ => Access::Read,
         }
     }
@@ -114,6 +129,11 @@ impl Operation {
             CountHealthIssues => "countHealthIssues",
             GetHealthIssue(_) => "getHealthIssue",
             UpdateHealthIssue(_) => "updateHealthIssue",
+            GetSettings => "getSettings",
+            GetAutoAuditingConfiguration => "getAutoAuditingConfiguration",
+            UpdateAutoAuditingConfiguration => "updateAutoAuditingConfiguration",
+            ListOrganization => "listOrganization",
+            ListDomains => "listDomains",
         }
     }
 }
@@ -159,13 +179,6 @@ pub fn resolve(method: Method, segments: &[&str]) -> Result<Operation, ApiError>
     use Operation::*;
     let not_found =
         |i: usize| ApiError::not_found_segment(segments.get(i).copied().unwrap_or_default());
-    if segments.first().is_none_or(|s| !is(s, "security")) {
-        return Err(not_found(0));
-    }
-    if segments.get(1).is_none_or(|s| !is(s, "identities")) {
-        return Err(not_found(1));
-    }
-    let rest = &segments[2..];
     let allow = |pairs: &[(Method, Operation)]| -> Result<Operation, ApiError> {
         pairs
             .iter()
@@ -173,6 +186,18 @@ pub fn resolve(method: Method, segments: &[&str]) -> Result<Operation, ApiError>
             .map(|(_, op)| op.clone())
             .ok_or(ApiError::MethodNotAllowed)
     };
+    match segments {
+        [c] if is(c, "organization") => return allow(&[(Get, ListOrganization)]),
+        [c] if is(c, "domains") => return allow(&[(Get, ListDomains)]),
+        _ => {}
+    }
+    if segments.first().is_none_or(|s| !is(s, "security")) {
+        return Err(not_found(0));
+    }
+    if segments.get(1).is_none_or(|s| !is(s, "identities")) {
+        return Err(not_found(1));
+    }
+    let rest = &segments[2..];
     match rest {
         [] => allow(&[(Get, GetIdentityContainer)]),
         [c, tail @ ..] if is(c, "sensors") => match tail {
@@ -234,6 +259,16 @@ pub fn resolve(method: Method, segments: &[&str]) -> Result<Operation, ApiError>
             }
             _ => Err(not_found(segments.len() - 1)),
         },
+        [c, tail @ ..] if is(c, "settings") => match tail {
+            [] => allow(&[(Get, GetSettings)]),
+            [a] if is(a, "autoAuditingConfiguration") => allow(&[
+                (Get, GetAutoAuditingConfiguration),
+                (Patch, UpdateAutoAuditingConfiguration),
+                // Older beta docs say POST.
+                (Post, UpdateAutoAuditingConfiguration),
+            ]),
+            _ => Err(not_found(segments.len() - 1)),
+        },
         _ => Err(not_found(2)),
     }
 }
@@ -275,7 +310,7 @@ mod tests {
             (Get, "security/identities/sensors/abc/healthissues/$count", Ok(CountSensorHealthIssues(sid()))),
             (Get, "security/identities/sensors/abc/healthIssues/h1", Ok(GetSensorHealthIssue(sid(), HealthIssueId::new("h1")))),
             (Patch, "security/identities/sensors/abc/healthIssues/h1", Err(405)),
-            (Get, "security/identities/sensors/abc/other", Err(404)),
+            (Get, "security/identities/sensors/abc/other", Err(400)),
             (Get, "security/identities/sensorCandidates", Ok(ListSensorCandidates)),
             (Get, "security/identities/sensorCandidates/$count", Ok(CountSensorCandidates)),
             (Post, "security/identities/sensorCandidates/microsoft.graph.security.activate", Ok(ActivateSensorCandidates)),
@@ -290,10 +325,20 @@ mod tests {
             (Get, "security/identities/healthIssues/$count", Ok(CountHealthIssues)),
             (Patch, "security/identities/healthIssues/h1", Ok(UpdateHealthIssue(HealthIssueId::new("h1")))),
             (Post, "security/identities/healthIssues", Err(405)),
-            (Get, "security/identities/identityAccounts", Err(404)),
-            (Get, "security/identities/sensorMigration", Err(404)),
-            (Get, "security/alerts", Err(404)),
-            (Get, "me", Err(404)),
+            (Get, "security/identities/identityAccounts", Err(400)),
+            (Get, "security/identities/sensorMigration", Err(400)),
+            (Get, "security/alerts", Err(400)),
+            (Get, "me", Err(400)),
+            (Get, "organization", Ok(ListOrganization)),
+            (Get, "Domains", Ok(ListDomains)),
+            (Post, "domains", Err(405)),
+            (Get, "organization/x", Err(400)),
+            (Get, "security/identities/settings", Ok(GetSettings)),
+            (Get, "security/identities/settings/autoAuditingConfiguration", Ok(GetAutoAuditingConfiguration)),
+            (Patch, "security/identities/settings/autoAuditingConfiguration", Ok(UpdateAutoAuditingConfiguration)),
+            (Post, "security/identities/settings/autoAuditingConfiguration", Ok(UpdateAutoAuditingConfiguration)),
+            (Delete, "security/identities/settings/autoAuditingConfiguration", Err(405)),
+            (Get, "security/identities/settings/other", Err(400)),
         ];
         for (m, p, e) in cases {
             check(m, p, e);

@@ -14,6 +14,7 @@ pub mod postgres;
 pub mod snapshots;
 pub mod sqlite;
 mod sweep_plan;
+pub mod tenant_settings;
 #[cfg(feature = "test-support")]
 pub mod testing;
 

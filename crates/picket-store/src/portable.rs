@@ -25,6 +25,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "audit_log",
     "sensor_agents",
     "agent_issues",
+    "tenant_settings",
 ];
 
 /// The release catalogue: installation-wide, part of an installation's snapshot and backup.
@@ -277,6 +278,23 @@ pub trait PortableStore {
     async fn list_snapshots(&self, scope: Option<&str>) -> Result<Vec<SnapshotInfo>, StoreError>;
     /// False when there was no such snapshot.
     async fn delete_snapshot(&self, scope: &str, name: &str) -> Result<bool, StoreError>;
+
+    /// Runs a read written once for both engines (`?` placeholders bound in order to
+    /// `params`; see `statements`) and answers its first column as text, row by row.
+    async fn read_texts(
+        &self,
+        sql: &'static str,
+        params: Vec<Cell>,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Runs a write written once for both engines as one transaction of `tenant`'s (its lock
+    /// taken on PostgreSQL, through the group commit on SQLite); answers the rows changed.
+    async fn write_statement(
+        &self,
+        tenant: &TenantId,
+        sql: &'static str,
+        params: Vec<Cell>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// The snapshot statements, the same on both engines (`?` placeholders).

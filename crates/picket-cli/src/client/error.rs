@@ -104,10 +104,24 @@ impl GraphError {
             .chars()
             .take(200)
             .collect::<String>();
+        // The real service answers a missing permission with an empty message (spec §7.5);
+        // Picket says why in innerError.message.
+        let inner_message = inner
+            .and_then(|i| i.get("message"))
+            .and_then(|v| v.as_str())
+            .filter(|m| !m.is_empty())
+            .map(str::to_string);
+        let message = match text("message") {
+            Some(m) if !m.is_empty() => m,
+            Some(_) => inner_message.unwrap_or_else(|| {
+                "(no message: the token may lack the permission this call needs)".into()
+            }),
+            None => fallback,
+        };
         GraphError {
             status,
             code: text("code").unwrap_or_else(|| reason_phrase(status).to_string()),
-            message: text("message").unwrap_or(fallback),
+            message,
             request_id: header_request_id.or(inner_id),
         }
     }

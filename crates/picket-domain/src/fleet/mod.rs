@@ -3,6 +3,7 @@
 //! clock in, and stores what comes out.
 
 pub mod health_rules;
+pub mod migration;
 pub mod releases;
 pub mod status;
 

@@ -2,6 +2,8 @@
 
 mod access_key;
 mod activation_configuration;
+mod auto_auditing;
+mod directory;
 mod health_issues;
 mod sensor_candidates;
 pub(crate) mod sensors;
@@ -67,5 +69,10 @@ pub async fn handle(op: &Operation, call: &Call<'_>) -> Result<GraphResponse, Ap
         CountHealthIssues => health_issues::count_health_issues(call).await,
         GetHealthIssue(id) => health_issues::get_health_issue(call, id).await,
         UpdateHealthIssue(id) => health_issues::update_health_issue(call, id).await,
+        GetSettings => auto_auditing::get_settings(call).await,
+        GetAutoAuditingConfiguration => auto_auditing::get_auto_auditing(call).await,
+        UpdateAutoAuditingConfiguration => auto_auditing::update_auto_auditing(call).await,
+        ListOrganization => directory::list_organization(call).await,
+        ListDomains => directory::list_domains(call).await,
     }
 }

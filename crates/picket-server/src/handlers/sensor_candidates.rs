@@ -37,7 +37,11 @@ pub async fn list_sensor_candidates(call: &Call<'_>) -> Result<GraphResponse, Ap
         page_request,
         &page,
         total,
-        |candidate| CandidateView { candidate, select },
+        |candidate| CandidateView {
+            candidate,
+            select,
+            beta: call.ctx.version.is_beta(),
+        },
     );
     Ok(GraphResponse::serialized(200, &body))
 }
@@ -71,6 +75,7 @@ pub async fn get_sensor_candidate(
         fields: CandidateView {
             candidate: &candidate,
             select: query.select.as_deref(),
+            beta: call.ctx.version.is_beta(),
         },
     };
     Ok(GraphResponse::serialized(200, &body))

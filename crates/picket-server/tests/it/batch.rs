@@ -97,15 +97,15 @@ async fn batch_on_v1_uses_v1_semantics() {
     let token = admin();
     let r = batch(&app, "v1.0", &token, json!([
         {"id": "a", "method": "GET", "url": format!("/security/identities/sensors/{DC1}")},
-        {"id": "b", "method": "GET", "url": "/security/identities/sensors?$select=serviceStatus"}
+        {"id": "b", "method": "GET", "url": "/security/identities/sensors?$select=migrationState"}
     ]))
     .await
     .expect(200);
     let a = inner(&r, "a");
     assert_eq!(a["status"], json!(200));
     assert!(
-        a["body"].get("serviceStatus").is_none(),
-        "v1.0 has no serviceStatus"
+        a["body"].get("serviceStatus").is_some() && a["body"].get("migrationState").is_none(),
+        "v1.0 has serviceStatus (spec §7.1) but no migrationState"
     );
     assert_eq!(
         a["body"]["@odata.context"],
@@ -268,10 +268,9 @@ async fn inner_requests_are_authorized_one_by_one() {
         Some(5)
     );
     assert_eq!(status_of(&r, "h"), 403);
-    let message = inner(&r, "h")["body"]["error"]["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let error = &inner(&r, "h")["body"]["error"];
+    assert_eq!(error["code"], json!("UnknownError"));
+    let message = error["innerError"]["message"].as_str().unwrap().to_string();
     assert!(message.contains(HEALTH_READ), "{message}");
     assert_eq!(status_of(&r, "p"), 403);
     assert_eq!(

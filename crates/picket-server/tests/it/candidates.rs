@@ -4,14 +4,21 @@
 use crate::support::*;
 use serde_json::{json, Value};
 
-fn win11() -> Value {
-    json!({
+/// The candidate as each version shows it: `domainName` on both, `sensorTypes` on beta
+/// (spec §7.1, superseding D14).
+fn win11(version: &str) -> Value {
+    let mut v = json!({
         "@odata.type": "#microsoft.graph.security.sensorCandidate",
         "id": C_WIN11,
         "computerDnsName": "win-11.def.defensor.local",
+        "domainName": "def.defensor.local",
         "senseClientVersion": "10.8780.27711.1000",
         "lastSeenDateTime": "2024-10-29T19:55:10.9452778Z"
-    })
+    });
+    if version == "beta" {
+        v["sensorTypes"] = json!(["domainController"]);
+    }
+    v
 }
 
 #[tokio::test]
@@ -31,13 +38,17 @@ async fn list_get_and_count_candidates() {
                 owned(&CANDIDATE_ORDER),
                 "{v}: ordered by computerDnsName"
             );
-            assert_eq!(r.value()[2], win11(), "{v}: no domainName (D14)");
+            assert_eq!(
+                r.value()[2],
+                win11(v),
+                "{v}: domainName, and sensorTypes on beta"
+            );
         }
         let r = app
             .get(&p(v, &format!("sensorCandidates/{C_WIN11}")), &token)
             .await
             .expect(200);
-        let mut expected = win11();
+        let mut expected = win11(v);
         expected["@odata.context"] =
             json!(ctx(&app, v, "security/identities/sensorCandidates/$entity"));
         assert_eq!(r.json, expected);
@@ -154,7 +165,11 @@ async fn activate_every_alias_makes_unified_sensors() {
             let v1 = app
                 .get_ok(&p("v1.0", &format!("sensors/{id}")), &token)
                 .await;
-            assert!(v1.get("serviceStatus").is_none());
+            assert_eq!(
+                v1["serviceStatus"],
+                json!("onboarding"),
+                "on v1.0 too (spec §7.1)"
+            );
         }
     }
     assert_eq!(

@@ -187,41 +187,63 @@ async fn count_segments_are_plain_text_integers() {
 }
 
 #[tokio::test]
-async fn unknown_paths_are_404() {
+async fn unknown_segments_are_400_and_unknown_roots_404() {
     let app = TestApp::standard().await;
     let token = admin();
-    for path in [
-        "/beta/security/identities/nope".to_string(),
-        "/beta/me".to_string(),
-        "/v1.0/me".to_string(),
-        "/v2.0/security/identities/sensors".to_string(),
-        "/security/identities/sensors".to_string(),
-        "/".to_string(),
-        "/beta".to_string(),
-        "/beta/security".to_string(),
-        "/beta/security/alerts".to_string(),
-        "/beta/security/identities/identityAccounts".to_string(),
-        "/beta/security/identities/settings".to_string(),
-        "/beta/security/identities/sensorMigration".to_string(),
-        "/beta/security/identities/sensors/x/other".to_string(),
-        "/v1.0/security/identities/sensors/x/healthIssues/y/z".to_string(),
-        "/beta/security/identities/sensorCandidates/a/b".to_string(),
-        "/beta/security/identities/healthIssues/a/b".to_string(),
-        "/beta/security/identities//sensors".to_string(),
+    // Below a version root the real service names the segment it does not know, with 400
+    // (spec §7.5).
+    for (path, segment) in [
+        ("/beta/security/identities/nope", "nope"),
+        ("/beta/me", "me"),
+        ("/v1.0/me", "me"),
+        ("/beta/security/alerts", "alerts"),
+        ("/beta/security/identities/sensors/x/other", "other"),
+        ("/v1.0/security/identities/sensors/x/healthIssues/y/z", "z"),
+        ("/beta/security/identities/sensorCandidates/a/b", "b"),
+        ("/beta/security/identities/healthIssues/a/b", "b"),
+        ("/beta/security/identities/settings/nope", "nope"),
     ] {
-        let r = app.get(&path, &token).await;
-        assert_eq!(r.status, 404, "{path}: {}", r.text);
-        assert_error(&r, 404, "NotFound");
+        let r = app.get(path, &token).await;
+        let message = assert_error(&r, 400, "BadRequest");
+        assert_eq!(
+            message,
+            format!("Resource not found for the segment '{segment}'."),
+            "{path}"
+        );
     }
+    // Without a version root, the first segment is the one not found.
+    for (path, segment) in [
+        ("/v2.0/security/identities/sensors", "v2.0"),
+        ("/security/identities/sensors", "security"),
+    ] {
+        let r = app.get(path, &token).await;
+        let message = assert_error(&r, 400, "BadRequest");
+        assert_eq!(
+            message,
+            format!("Resource not found for the segment '{segment}'.")
+        );
+    }
+    let root = app.get("/", &token).await;
+    assert!(root.status == 400 || root.status == 404, "{}", root.text);
+    assert!(root.json["error"]["code"].is_string(), "{}", root.text);
+    // Empty segments count for nothing, as on Graph.
+    app.get("/beta/security/identities//sensors", &token)
+        .await
+        .expect(200);
+    app.get("/v1.0//security/identities/sensors/", &token)
+        .await
+        .expect(200);
     // Also on other methods, without data changes.
+    let before = app.snapshot(&token).await;
     let r = app
         .post(
-            "/beta/security/identities/sensorMigration/microsoft.graph.security.migrate",
+            "/beta/security/identities/sensors/x/microsoft.graph.security.nope",
             &token,
             Some(json!({"sensorIds": [DC1]})),
         )
         .await;
-    assert_error(&r, 404, "NotFound");
+    assert_error(&r, 400, "BadRequest");
+    assert_eq!(app.snapshot(&token).await, before);
 }
 
 #[tokio::test]

@@ -175,7 +175,7 @@ async fn client_secret_grant_issues_tokens_with_the_granted_roles() {
         &app.get("/v1.0/security/identities/healthIssues", &token)
             .await,
         403,
-        "Forbidden",
+        "UnknownError",
     );
     let before = app.snapshot(&admin()).await;
     assert_error(
@@ -186,7 +186,7 @@ async fn client_secret_grant_issues_tokens_with_the_granted_roles() {
         )
         .await,
         403,
-        "Forbidden",
+        "UnknownError",
     );
     assert_eq!(app.snapshot(&admin()).await, before);
 
@@ -358,7 +358,7 @@ async fn delegated_calls_need_a_directory_role_that_allows_the_operation() {
         &app.patch(&sensor, &reader, json!({"settings": {"description": "r"}}))
             .await,
         403,
-        "Forbidden",
+        "UnknownError",
     );
     assert!(msg.contains("Security Administrator"), "{msg}");
     assert!(msg.contains("manage sensors"), "{msg}");
@@ -366,9 +366,9 @@ async fn delegated_calls_need_a_directory_role_that_allows_the_operation() {
         &app.patch(&issue, &reader, json!({"status": "closed"}))
             .await,
         403,
-        "Forbidden",
+        "UnknownError",
     );
-    assert_error(&app.get(&sensor, &nobody).await, 403, "Forbidden");
+    assert_error(&app.get(&sensor, &nobody).await, 403, "UnknownError");
     assert_error(
         &app.patch(
             &sensor,
@@ -377,7 +377,7 @@ async fn delegated_calls_need_a_directory_role_that_allows_the_operation() {
         )
         .await,
         403,
-        "Forbidden",
+        "UnknownError",
     );
     assert_error(
         &app.get(
@@ -386,7 +386,7 @@ async fn delegated_calls_need_a_directory_role_that_allows_the_operation() {
         )
         .await,
         403,
-        "Forbidden",
+        "UnknownError",
     );
     assert_eq!(
         app.snapshot(&admin()).await,
@@ -676,7 +676,7 @@ async fn delegated_writes_need_an_allowing_role_table() {
             let r = app
                 .send_json(method, &p("v1.0", path), &token, body.clone())
                 .await;
-            let message = assert_error(&r, 403, "Forbidden");
+            let message = assert_error(&r, 403, "UnknownError");
             assert!(
                 message.starts_with("Missing role"),
                 "{roles:?} {method} {path}: {message}"

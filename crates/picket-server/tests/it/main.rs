@@ -11,6 +11,7 @@ mod fleet;
 mod health_issues;
 mod hostile;
 mod identity;
+mod identity_container;
 mod odata;
 mod sensors;
 mod support;

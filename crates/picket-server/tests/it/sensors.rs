@@ -22,12 +22,14 @@ fn dc1_beta() -> Value {
             "domainControllerDnsNames": ["DC1.contoso.com"],
             "isDelayedDeploymentEnabled": true
         },
-        "serviceStatus": "running"
+        "serviceStatus": "running",
+        "migrationState": "readyForMigration"
     })
 }
 
-fn without_service_status(mut v: Value) -> Value {
-    v.as_object_mut().expect("object").remove("serviceStatus");
+/// v1.0 shows `serviceStatus` too (spec §7.1), but not beta's `migrationState`.
+fn without_migration_state(mut v: Value) -> Value {
+    v.as_object_mut().expect("object").remove("migrationState");
     v
 }
 
@@ -35,7 +37,7 @@ fn dc1_for(version: &str) -> Value {
     if version == "beta" {
         dc1_beta()
     } else {
-        without_service_status(dc1_beta())
+        without_migration_state(dc1_beta())
     }
 }
 
@@ -57,10 +59,11 @@ async fn list_sensors_on_both_versions() {
         );
         assert_eq!(r.value()[0], dc1_for(v), "{v}");
         for s in r.value() {
+            assert!(s.get("serviceStatus").is_some(), "{v}: {s}");
             assert_eq!(
-                s.get("serviceStatus").is_some(),
+                s.get("migrationState").is_some(),
                 v == "beta",
-                "{v}: serviceStatus only on beta: {s}"
+                "{v}: migrationState only on beta: {s}"
             );
         }
         let health: Vec<(&str, i64)> = r
@@ -203,7 +206,7 @@ async fn patch_description_returns_full_sensor_and_merges() {
         expected["settings"]["description"] = json!(text);
         expected["@odata.context"] = r.json["@odata.context"].clone();
         if v == "v1.0" {
-            expected = without_service_status(expected);
+            expected = without_migration_state(expected);
         }
         assert_eq!(
             r.json, expected,
@@ -507,56 +510,75 @@ async fn delete_sensor_closes_its_sensor_issues() {
 }
 
 #[tokio::test]
-async fn service_status_is_beta_only() {
+async fn service_status_on_both_versions_and_migration_state_on_beta() {
     let app = TestApp::standard().await;
     let token = admin();
     let filter = enc("serviceStatus eq 'running'");
-    for (query, beta_ids) in [
-        ("$select=serviceStatus".to_string(), None),
-        (format!("$filter={filter}"), Some(vec![DC1, DC2])),
-        ("$orderby=serviceStatus".to_string(), None),
-    ] {
-        let v1 = app
-            .get(&format!("{}?{query}", p("v1.0", "sensors")), &token)
+    for v in VERSIONS {
+        for (query, ids) in [
+            ("$select=serviceStatus".to_string(), None),
+            (format!("$filter={filter}"), Some(vec![DC1, DC2])),
+            ("$orderby=serviceStatus".to_string(), None),
+        ] {
+            let r = app
+                .get(&format!("{}?{query}", p(v, "sensors")), &token)
+                .await
+                .expect(200);
+            if let Some(ids) = ids {
+                assert_eq!(r.ids(), owned(&ids), "{v} {query}");
+            }
+        }
+        let one = app
+            .get_ok(
+                &format!("{}?$select=serviceStatus", p(v, &format!("sensors/{DC1}"))),
+                &token,
+            )
             .await;
-        assert_error(&v1, 400, "BadRequest");
-        let beta = app
-            .get(&format!("{}?{query}", p("beta", "sensors")), &token)
+        assert_eq!(one["serviceStatus"], json!("running"));
+        assert!(one.get("displayName").is_none());
+        let n = app
+            .get(
+                &format!("{}?$filter={filter}", p(v, "sensors/$count")),
+                &token,
+            )
             .await
             .expect(200);
-        if let Some(ids) = beta_ids {
-            assert_eq!(beta.ids(), owned(&ids));
-        }
+        assert_eq!(n.text, "2");
     }
+    // migrationState: beta's, derived, selectable (not filterable).
+    let beta = app
+        .get(
+            &format!("{}?$select=migrationState", p("beta", "sensors")),
+            &token,
+        )
+        .await
+        .expect(200);
+    let states: Vec<&str> = beta
+        .value()
+        .iter()
+        .map(|s| s["migrationState"].as_str().unwrap_or(""))
+        .collect();
+    assert!(states.contains(&"readyForMigration"), "{states:?}");
+    assert!(states.iter().all(|s| !s.is_empty()), "{states:?}");
     let v1 = app
         .get(
-            &format!(
-                "{}?$select=serviceStatus",
-                p("v1.0", &format!("sensors/{DC1}"))
-            ),
+            &format!("{}?$select=migrationState", p("v1.0", "sensors")),
             &token,
         )
         .await;
     assert_error(&v1, 400, "BadRequest");
-    let beta = app
-        .get_ok(
+    let filtered = app
+        .get(
             &format!(
-                "{}?$select=serviceStatus",
-                p("beta", &format!("sensors/{DC1}"))
+                "{}?$filter={}",
+                p("beta", "sensors"),
+                enc("migrationState eq 'upToDate'")
             ),
             &token,
         )
         .await;
-    assert_eq!(beta["serviceStatus"], json!("running"));
-    assert!(beta.get("displayName").is_none());
-    let r = app
-        .get(
-            &format!("{}?$filter={filter}", p("v1.0", "sensors/$count")),
-            &token,
-        )
-        .await;
-    assert_error(&r, 400, "BadRequest");
-    // A v1.0 PATCH response carries no serviceStatus either.
+    assert_error(&filtered, 400, "BadRequest");
+    // A v1.0 PATCH answers serviceStatus too.
     let r = app
         .patch(
             &p("v1.0", &format!("sensors/{DC1}")),
@@ -564,7 +586,7 @@ async fn service_status_is_beta_only() {
             json!({"settings": {"description": "x"}}),
         )
         .await;
-    assert!(r.expect(200).json.get("serviceStatus").is_none());
+    assert_eq!(r.expect(200).json["serviceStatus"], json!("running"));
 }
 
 #[tokio::test]
@@ -715,7 +737,7 @@ async fn expand_health_issues_on_get_sensor() {
                     &limited,
                 )
                 .await;
-            let message = assert_error(&r, 403, "Forbidden");
+            let message = assert_error(&r, 403, "UnknownError");
             assert!(
                 message.contains(HEALTH_READ),
                 "names the health permission: {message}"

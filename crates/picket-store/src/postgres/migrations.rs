@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "snapshots",
         include_str!("../../migrations/postgres/0006_snapshots.sql"),
     ),
+    (
+        7,
+        "tenant_settings",
+        include_str!("../../migrations/postgres/0007_tenant_settings.sql"),
+    ),
 ];
 
 /// Brings the schema up to date (`apply_missing`), or only checks that it is (`serve` does not

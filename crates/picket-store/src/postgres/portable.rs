@@ -294,4 +294,38 @@ impl PortableStore for PostgresStore {
         })
         .await
     }
+
+    async fn read_texts(
+        &self,
+        sql: &'static str,
+        params: Vec<Cell>,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = numbered(sql);
+        self.read_one((sql, params), |c, (sql, params)| {
+            Box::pin(async move {
+                let values: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
+                let rows = query(c, sql, &values).await?;
+                rows.iter()
+                    .map(|r| r.try_get::<_, String>(0).map_err(StoreError::from))
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    async fn write_statement(
+        &self,
+        tenant: &picket_domain::TenantId,
+        sql: &'static str,
+        params: Vec<Cell>,
+    ) -> Result<u64, StoreError> {
+        let sql = numbered(sql);
+        self.write(Lock::Tenant(tenant), (sql, params), |tx, (sql, params)| {
+            Box::pin(async move {
+                let values: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
+                execute(tx, sql, &values).await
+            })
+        })
+        .await
+    }
 }

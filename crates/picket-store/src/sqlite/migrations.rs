@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "snapshots",
         include_str!("../../migrations/sqlite/0006_snapshots.sql"),
     ),
+    (
+        7,
+        "tenant_settings",
+        include_str!("../../migrations/sqlite/0007_tenant_settings.sql"),
+    ),
 ];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {

@@ -204,4 +204,32 @@ impl PortableStore for SqliteStore {
         self.write(move |tx| Ok(tx.execute(snapshot_sql::DELETE, [&scope, &name])? > 0))
             .await
     }
+
+    async fn read_texts(
+        &self,
+        sql: &'static str,
+        params: Vec<Cell>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map(params_from_iter(params.iter()), |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn write_statement(
+        &self,
+        _tenant: &picket_domain::TenantId,
+        sql: &'static str,
+        params: Vec<Cell>,
+    ) -> Result<u64, StoreError> {
+        // One writer: the group commit already runs the tenant's writes one at a time.
+        self.write(move |tx| {
+            Ok(tx
+                .prepare_cached(sql)?
+                .execute(params_from_iter(params.iter()))? as u64)
+        })
+        .await
+    }
 }

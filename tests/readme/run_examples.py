@@ -252,6 +252,7 @@ HELP_NOT_RUN = [
     (re.compile(r"^picket clock advance\b"), "needs a server started with --clock manual (README runs one)"),
     (re.compile(r"^picket seed fixture\.json"), "needs a fixture file (README's Fixtures section shows one)"),
     (re.compile(r"^picket faults remove\b"), "needs a rule's id (README's testing section removes one)"),
+    (re.compile(r"^picket snapshot (restore|delete)\b"), "needs a saved snapshot (README's snapshot block saves, restores and deletes one)"),
     (re.compile(r"^picket requests show\b"), "needs a journaled request (README's testing section shows one)"),
 ]
 HELP_EXAMPLE = re.compile(r"Example: ((picket|picket-agent) .*)$")

@@ -49,7 +49,7 @@ async def test_package_uri_needs_read_but_access_key_needs_readwrite(api, server
     assert pkg.version == PACKAGE_VERSION
     with pytest.raises(m.ODataError) as e:
         await sensors.microsoft_graph_security_get_deployment_access_key.get()
-    assert e.value.response_status_code == 403 and e.value.error.code == "Forbidden"
+    assert e.value.response_status_code == 403 and e.value.error.code == "UnknownError"
     with pytest.raises(m.ODataError) as e:
         await sensors.microsoft_graph_security_regenerate_deployment_access_key.post()
-    assert e.value.response_status_code == 403 and e.value.error.code == "Forbidden"
+    assert e.value.response_status_code == 403 and e.value.error.code == "UnknownError"

@@ -182,7 +182,7 @@ async def test_app_without_the_grant_gets_a_token_but_graph_refuses(api, tls_ser
     with pytest.raises(api.m.ODataError) as refused:
         await client.security.identities.sensors.get()
     assert refused.value.response_status_code == 403
-    assert refused.value.error.code == "Forbidden"
+    assert refused.value.error.code == "UnknownError"
 
 
 async def test_sdk_retry_handler_recovers_from_throttling(api):

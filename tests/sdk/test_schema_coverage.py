@@ -41,13 +41,8 @@ def attribute_names(model_cls) -> dict[str, str]:
 
 # (version, model) -> properties the SDK declares that Picket does not send, and why.
 KNOWN_GAPS = {
-    ("beta", "sensor"): ({"migrationState"}, "beta sensor.migrationState (spec §0: newer beta metadata; scope open)"),
-    ("v1.0", "sensor"): ({"serviceStatus"}, "v1.0 sensor.serviceStatus: the v1.0 SDK declares it, spec D7 omits it on v1.0"),
-    ("beta", "sensorSettings"): ({"networkAdapters"}, "sensorSettings.networkAdapters (spec §1.3/D25: not implemented)"),
-    ("v1.0", "sensorSettings"): ({"networkAdapters"}, "sensorSettings.networkAdapters (spec §1.3/D25: not implemented)"),
-    ("beta", "sensorCandidate"): ({"domainName", "sensorTypes"},
-                                  "sensorCandidate.domainName (spec D14 drops it) and beta sensorTypes (spec §0: scope open)"),
-    ("v1.0", "sensorCandidate"): ({"domainName"}, "sensorCandidate.domainName: both SDKs declare it, spec D14 drops it"),
+    ("beta", "sensorSettings"): ({"networkAdapters"}, "sensorSettings.networkAdapters: a contained navigation, not in the default payload (spec §7.1)"),
+    ("v1.0", "sensorSettings"): ({"networkAdapters"}, "sensorSettings.networkAdapters: a contained navigation, not in the default payload (spec §7.1)"),
 }
 
 

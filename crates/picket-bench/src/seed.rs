@@ -221,6 +221,7 @@ pub fn fixture(count: usize, now: Timestamp, rng_seed: u64) -> (Fixture, HealthT
         sensors,
         candidates: Vec::new(),
         health_issues: issues,
+        ..Fixture::default()
     };
     (fixture, tally)
 }

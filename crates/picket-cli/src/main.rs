@@ -771,7 +771,7 @@ async fn load_fixture(
         bail!("the fixture names no tenantId; pass --tenant");
     };
     let tenant = parse_tenant(&tenant)?;
-    let summary = store.seed(&tenant, &fixture).await?;
+    let summary = picket_store::seed_all(store, &tenant, &fixture).await?;
     Ok((tenant, summary))
 }
 
@@ -816,16 +816,15 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
     if let Some(file) = &args.seed {
         let (tenant, s) = load_fixture(store.as_ref(), file, args.seed_tenant.as_deref()).await?;
         println!(
-            "Seeded tenant {tenant}: {} sensors, {} candidates, {} health issues",
-            s.sensors, s.candidates, s.health_issues
+            "Seeded tenant {tenant}: {} sensors, {} candidates, {} health issues, {} identity accounts",
+            s.sensors, s.candidates, s.health_issues, s.identity_accounts
         );
     }
     if args.demo {
         let tenant = parse_tenant(DEMO_TENANT)?;
         store.create_tenant(&tenant, "Picket demo").await.ok();
         if !store.tenant_has_data(&tenant).await? {
-            store
-                .seed(&tenant, &demo_fixture(SystemClock.now()))
+            picket_store::seed_all(store.as_ref(), &tenant, &demo_fixture(SystemClock.now()))
                 .await?;
         }
         let request = TokenRequest {
@@ -1125,8 +1124,8 @@ async fn seed(args: SeedArgs) -> Result<()> {
     let store = open_store(&args.store).await?;
     let (tenant, s) = load_fixture(store.as_ref(), &args.file, args.tenant.as_deref()).await?;
     println!(
-        "Seeded tenant {tenant}: {} sensors, {} candidates, {} health issues",
-        s.sensors, s.candidates, s.health_issues
+        "Seeded tenant {tenant}: {} sensors, {} candidates, {} health issues, {} identity accounts",
+        s.sensors, s.candidates, s.health_issues, s.identity_accounts
     );
     Ok(())
 }

@@ -196,3 +196,26 @@ graph_enum!(
         UnknownFutureValue = "unknownFutureValue",
     }
 );
+
+graph_enum!(
+    /// Where an identity account lives (spec §7.4).
+    IdentityProvider {
+        EntraId = "entraID",
+        ActiveDirectory = "activeDirectory",
+        Okta = "okta",
+        UnknownFutureValue = "unknownFutureValue",
+    }
+);
+
+graph_enum!(
+    /// A response action on an identity account (spec §7.4).
+    AccountAction {
+        Disable = "disable",
+        Enable = "enable",
+        ForcePasswordReset = "forcePasswordReset",
+        RevokeAllSessions = "revokeAllSessions",
+        RequireUserToSignInAgain = "requireUserToSignInAgain",
+        MarkUserAsCompromised = "markUserAsCompromised",
+        UnknownFutureValue = "unknownFutureValue",
+    }
+);

@@ -7,6 +7,7 @@ pub mod entities;
 pub mod enums;
 pub mod fleet;
 pub mod identity;
+pub mod identity_accounts;
 pub mod ids;
 pub mod limits;
 pub mod rules;

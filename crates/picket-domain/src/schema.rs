@@ -146,3 +146,33 @@ fn build_candidate_schema() -> EntitySchema {
         expandable: vec![],
     }
 }
+
+pub const IDENTITY_ACCOUNTS_ENTITY: &str = "microsoft.graph.security.identityAccounts";
+
+/// Identity accounts (spec §7.4): held as documents and queried in memory
+/// (`picket_odata::eval`), so every scalar is filterable and sortable, and `accounts` is
+/// selectable.
+pub fn identity_accounts_schema() -> &'static EntitySchema {
+    static SCHEMA: LazyLock<EntitySchema> = LazyLock::new(|| EntitySchema {
+        entity: IDENTITY_ACCOUNTS_ENTITY,
+        properties: vec![
+            prop("id", PropType::String),
+            prop("displayName", PropType::String),
+            prop("domain", PropType::String),
+            prop("isEnabled", PropType::Bool),
+            prop("cloudSecurityIdentifier", PropType::String),
+            prop("onPremisesSecurityIdentifier", PropType::String),
+        ],
+        selectable: vec![
+            "id",
+            "displayName",
+            "domain",
+            "isEnabled",
+            "cloudSecurityIdentifier",
+            "onPremisesSecurityIdentifier",
+            "accounts",
+        ],
+        expandable: vec![],
+    });
+    &SCHEMA
+}

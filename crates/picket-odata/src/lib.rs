@@ -4,6 +4,7 @@
 
 mod ast;
 mod error;
+pub mod eval;
 mod filter;
 mod lexer;
 mod options;

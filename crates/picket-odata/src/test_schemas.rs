@@ -95,3 +95,20 @@ pub(crate) fn sensor() -> EntitySchema {
         expandable: vec!["healthIssues"],
     }
 }
+
+/// A small document entity for the in-memory evaluator's tests.
+pub(crate) fn schema_for_eval() -> &'static EntitySchema {
+    static SCHEMA: std::sync::LazyLock<EntitySchema> = std::sync::LazyLock::new(|| EntitySchema {
+        entity: "test.document",
+        properties: vec![
+            prop("id", PropType::String),
+            prop("displayName", PropType::String),
+            prop("isEnabled", PropType::Bool),
+            prop("domain", PropType::String),
+            prop("tags", PropType::StringCollection),
+        ],
+        selectable: vec!["id", "displayName", "isEnabled", "domain", "tags"],
+        expandable: vec![],
+    });
+    &SCHEMA
+}

@@ -335,5 +335,89 @@ pub fn demo_fixture(now: Timestamp) -> Fixture {
         sensors,
         candidates,
         health_issues,
+        identity_accounts: demo_identity_accounts(),
+        auto_auditing: Some(false),
     }
+}
+
+/// A believable directory: people, administrators and service accounts of the two AD domains,
+/// some disabled, some also in Entra ID or Okta. Ids `1d3a5c7e-0000-4000-8000-0000000000NN`.
+pub fn demo_identity_accounts() -> Vec<picket_domain::identity_accounts::IdentityAccount> {
+    use picket_domain::identity_accounts::{actions_of, Account, IdentityAccount};
+    use picket_domain::IdentityProvider::*;
+    let people = [
+        ("Adele Vance", "adelev", "contoso.com", true, &[EntraId][..]),
+        (
+            "Alex Wilber",
+            "alexw",
+            "contoso.com",
+            true,
+            &[EntraId, Okta][..],
+        ),
+        ("Diego Siciliani", "diegos", "contoso.com", false, &[][..]),
+        ("Isaiah Langer", "isaiahl", "contoso.com", true, &[Okta][..]),
+        ("Megan Bowen", "meganb", "contoso.com", true, &[EntraId][..]),
+        (
+            "Admin Grady Archie",
+            "adm-gradya",
+            "contoso.com",
+            true,
+            &[][..],
+        ),
+        (
+            "Admin Lynne Robbins",
+            "adm-lynner",
+            "contoso.com",
+            false,
+            &[][..],
+        ),
+        ("svc-backup", "svc-backup", "contoso.com", true, &[][..]),
+        ("svc-sql", "svc-sql", "contoso.com", true, &[][..]),
+        (
+            "Johanna Lorenz",
+            "johannal",
+            "fabrikam.local",
+            true,
+            &[Okta][..],
+        ),
+        ("Lee Gu", "leeg", "fabrikam.local", true, &[][..]),
+        ("svc-web", "svc-web", "fabrikam.local", false, &[][..]),
+    ];
+    people
+        .iter()
+        .enumerate()
+        .map(|(i, (name, sam, domain, enabled, elsewhere))| {
+            let n = i + 1;
+            let mut accounts = vec![Account {
+                identifier: format!("{sam}@{domain}"),
+                identity_provider: ActiveDirectory,
+                actions: actions_of(ActiveDirectory),
+            }];
+            for provider in elsewhere.iter() {
+                let identifier = match provider {
+                    Okta => format!("{sam}@contoso.okta.com"),
+                    _ => format!("{sam}@contoso.onmicrosoft.com"),
+                };
+                accounts.push(Account {
+                    identifier,
+                    identity_provider: *provider,
+                    actions: actions_of(*provider),
+                });
+            }
+            IdentityAccount {
+                id: format!("1d3a5c7e-0000-4000-8000-{n:012}"),
+                display_name: name.to_string(),
+                domain: domain.to_string(),
+                is_enabled: *enabled,
+                cloud_security_identifier: elsewhere
+                    .contains(&EntraId)
+                    .then(|| format!("S-1-12-1-{}-{}", 3_000_000 + n, 1_000 + n)),
+                on_premises_security_identifier: Some(format!(
+                    "S-1-5-21-1004336348-1177238915-682003330-{}",
+                    1100 + n
+                )),
+                accounts,
+            }
+        })
+        .collect()
 }

@@ -27,6 +27,47 @@ struct FixtureFile {
     sensor_candidates: Vec<CandidateIn>,
     #[serde(default)]
     health_issues: Vec<HealthIssueIn>,
+    #[serde(default)]
+    identity_accounts: Vec<IdentityAccountIn>,
+    #[serde(default)]
+    auto_auditing_configuration: Option<AutoAuditingIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AutoAuditingIn {
+    is_automatic: bool,
+}
+
+/// An identity as Graph shows it; `id` and each account's `actions` may be left out (a
+/// generated id; the actions its source system offers).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct IdentityAccountIn {
+    #[serde(default)]
+    id: Option<String>,
+    display_name: String,
+    domain: String,
+    #[serde(default = "yes")]
+    is_enabled: bool,
+    #[serde(default)]
+    cloud_security_identifier: Option<String>,
+    #[serde(default)]
+    on_premises_security_identifier: Option<String>,
+    accounts: Vec<AccountIn>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AccountIn {
+    identifier: String,
+    identity_provider: IdentityProvider,
+    #[serde(default)]
+    actions: Option<Vec<AccountAction>>,
 }
 
 #[derive(Deserialize)]
@@ -236,6 +277,42 @@ pub fn parse_fixture(
             )?,
         });
     }
+    for (i, a) in file.identity_accounts.into_iter().enumerate() {
+        let at = |field: &str| format!("identityAccounts[{i}].{field}");
+        if a.accounts.is_empty() {
+            return Err(FixtureError {
+                path: at("accounts"),
+                message: "an identity has at least one account".into(),
+            });
+        }
+        let mut accounts = Vec::with_capacity(a.accounts.len());
+        for (j, acc) in a.accounts.into_iter().enumerate() {
+            let provider = not_unknown(
+                at(&format!("accounts[{j}].identityProvider")),
+                acc.identity_provider,
+                IdentityProvider::UnknownFutureValue,
+            )?;
+            accounts.push(picket_domain::identity_accounts::Account {
+                identifier: acc.identifier,
+                identity_provider: provider,
+                actions: acc
+                    .actions
+                    .unwrap_or_else(|| picket_domain::identity_accounts::actions_of(provider)),
+            });
+        }
+        fixture
+            .identity_accounts
+            .push(picket_domain::identity_accounts::IdentityAccount {
+                id: a.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                display_name: a.display_name,
+                domain: a.domain,
+                is_enabled: a.is_enabled,
+                cloud_security_identifier: a.cloud_security_identifier,
+                on_premises_security_identifier: a.on_premises_security_identifier,
+                accounts,
+            });
+    }
+    fixture.auto_auditing = file.auto_auditing_configuration.map(|c| c.is_automatic);
     Ok((file.tenant_id, fixture))
 }
 

@@ -306,3 +306,29 @@ mod tests {
         assert_eq!(Ts(&t).to_string(), "2023-01-02T03:04:05.0000000Z");
     }
 }
+
+/// An entity kept as a Graph JSON document (identity accounts): its `@odata.type`, `id`, then
+/// its properties in stored order, narrowed by `$select`.
+pub struct DocumentView<'a> {
+    pub doc: &'a serde_json::Value,
+    pub odata_type: &'static str,
+    pub select: Option<&'a [&'static str]>,
+}
+
+impl Fields for DocumentView<'_> {
+    fn write<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        m.serialize_entry("@odata.type", self.odata_type)?;
+        let Some(map) = self.doc.as_object() else {
+            return Ok(());
+        };
+        if let Some(id) = map.get("id") {
+            m.serialize_entry("id", id)?;
+        }
+        for (name, value) in map {
+            if name != "id" && wanted(self.select, name) {
+                m.serialize_entry(name, value)?;
+            }
+        }
+        Ok(())
+    }
+}

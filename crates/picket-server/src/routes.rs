@@ -37,6 +37,10 @@ pub enum Operation {
     /// `/organization` and `/domains`: directory reads outside `/security` (spec §7, tools).
     ListOrganization,
     ListDomains,
+    ListIdentityAccounts,
+    CountIdentityAccounts,
+    GetIdentityAccount(String),
+    InvokeAccountAction(String),
 }
 
 use Permission::*;
@@ -49,6 +53,8 @@ const AUTO_CONFIG_READ: &[Permission] = &[AutoConfigRead, AutoConfigReadWrite];
 const AUTO_CONFIG_WRITE: &[Permission] = &[AutoConfigReadWrite];
 const ORGANIZATION_READ: &[Permission] = &[OrganizationRead, DirectoryRead];
 const DOMAIN_READ: &[Permission] = &[DomainRead, DirectoryRead];
+const ACCOUNT_READ: &[Permission] = &[AccountRead];
+const ACTIONS_WRITE: &[Permission] = &[ActionsReadWrite];
 
 impl Operation {
     /// Each inner slice is "one of these"; all slices must be satisfied (spec §2.0).
@@ -80,6 +86,8 @@ impl Operation {
             UpdateAutoAuditingConfiguration => &[AUTO_CONFIG_WRITE],
             ListOrganization => &[ORGANIZATION_READ],
             ListDomains => &[DOMAIN_READ],
+            ListIdentityAccounts | CountIdentityAccounts | GetIdentityAccount(_) => &[ACCOUNT_READ],
+            InvokeAccountAction(_) => &[ACTIONS_WRITE],
         }
     }
 
@@ -94,6 +102,7 @@ impl Operation {
             GetDeploymentAccessKey | RegenerateDeploymentAccessKey => Access::AccessKey,
             UpdateHealthIssue(_) => Access::ManageHealth,
             UpdateAutoAuditingConfiguration => Access::ConfigureAuditing,
+            InvokeAccountAction(_) => Access::AccountActions,
             _ => Access::Read,
         }
     }
@@ -134,6 +143,10 @@ impl Operation {
             UpdateAutoAuditingConfiguration => "updateAutoAuditingConfiguration",
             ListOrganization => "listOrganization",
             ListDomains => "listDomains",
+            ListIdentityAccounts => "listIdentityAccounts",
+            CountIdentityAccounts => "countIdentityAccounts",
+            GetIdentityAccount(_) => "getIdentityAccount",
+            InvokeAccountAction(_) => "invokeAction",
         }
     }
 }
@@ -259,6 +272,15 @@ pub fn resolve(method: Method, segments: &[&str]) -> Result<Operation, ApiError>
             }
             _ => Err(not_found(segments.len() - 1)),
         },
+        [c, tail @ ..] if is(c, "identityAccounts") => match tail {
+            [] => allow(&[(Get, ListIdentityAccounts)]),
+            [s] if *s == "$count" => allow(&[(Get, CountIdentityAccounts)]),
+            [id] => allow(&[(Get, GetIdentityAccount(id.to_string()))]),
+            [id, a] if operation_name(a) == "invokeaction" => {
+                allow(&[(Post, InvokeAccountAction(id.to_string()))])
+            }
+            _ => Err(not_found(segments.len() - 1)),
+        },
         [c, tail @ ..] if is(c, "settings") => match tail {
             [] => allow(&[(Get, GetSettings)]),
             [a] if is(a, "autoAuditingConfiguration") => allow(&[
@@ -325,7 +347,13 @@ mod tests {
             (Get, "security/identities/healthIssues/$count", Ok(CountHealthIssues)),
             (Patch, "security/identities/healthIssues/h1", Ok(UpdateHealthIssue(HealthIssueId::new("h1")))),
             (Post, "security/identities/healthIssues", Err(405)),
-            (Get, "security/identities/identityAccounts", Err(400)),
+            (Get, "security/identities/identityAccounts", Ok(ListIdentityAccounts)),
+            (Get, "security/identities/identityAccounts/$count", Ok(CountIdentityAccounts)),
+            (Get, "security/identities/identityAccounts/i1", Ok(GetIdentityAccount("i1".into()))),
+            (Post, "security/identities/identityAccounts/i1/invokeAction", Ok(InvokeAccountAction("i1".into()))),
+            (Post, "security/identities/identityAccounts/i1/microsoft.graph.security.invokeAction", Ok(InvokeAccountAction("i1".into()))),
+            (Get, "security/identities/identityAccounts/i1/invokeAction", Err(405)),
+            (Post, "security/identities/identityAccounts", Err(405)),
             (Get, "security/identities/sensorMigration", Err(400)),
             (Get, "security/alerts", Err(400)),
             (Get, "me", Err(400)),

@@ -8,6 +8,7 @@ mod fixture;
 pub mod fleet;
 pub mod heartbeats;
 pub mod identity;
+pub mod identity_accounts;
 pub mod odata_sql;
 pub mod portable;
 pub mod postgres;
@@ -19,7 +20,7 @@ pub mod tenant_settings;
 pub mod testing;
 
 pub use error::StoreError;
-pub use fixture::{Fixture, SeedSummary};
+pub use fixture::{seed_all, Fixture, SeedSummary};
 pub use fleet::{FleetPolicy, FleetStore};
 pub use identity::{AuditQuery, IdentityStore, NewAuditEntry};
 pub use portable::PortableStore;

@@ -26,6 +26,8 @@ pub const TENANT_TABLES: &[&str] = &[
     "sensor_agents",
     "agent_issues",
     "tenant_settings",
+    "identity_accounts",
+    "account_actions",
 ];
 
 /// The release catalogue: installation-wide, part of an installation's snapshot and backup.
@@ -287,14 +289,14 @@ pub trait PortableStore {
         params: Vec<Cell>,
     ) -> Result<Vec<String>, StoreError>;
 
-    /// Runs a write written once for both engines as one transaction of `tenant`'s (its lock
-    /// taken on PostgreSQL, through the group commit on SQLite); answers the rows changed.
-    async fn write_statement(
+    /// Runs writes written once for both engines, in order, as one transaction of `tenant`'s
+    /// (its lock taken on PostgreSQL, through the group commit on SQLite): all or none.
+    /// Answers the rows each changed.
+    async fn write_statements(
         &self,
         tenant: &TenantId,
-        sql: &'static str,
-        params: Vec<Cell>,
-    ) -> Result<u64, StoreError>;
+        statements: Vec<(&'static str, Vec<Cell>)>,
+    ) -> Result<Vec<u64>, StoreError>;
 }
 
 /// The snapshot statements, the same on both engines (`?` placeholders).

@@ -1,7 +1,7 @@
 //! A tenant's settings beyond the activation mode and the access key (automatic auditing
 //! configuration, …) and the directory facts derived from its fleet (its domains): written
 //! once over both engines, as shared statements run by [`PortableStore::read_texts`] and
-//! [`PortableStore::write_statement`].
+//! [`PortableStore::write_statements`].
 
 use crate::portable::{Cell, PortableStore};
 use crate::StoreError;
@@ -39,7 +39,9 @@ async fn put<S: PortableStore + ?Sized>(
         Cell::Text(name.into()),
         Cell::Text(value.into()),
     ];
-    store.write_statement(tenant, sql::PUT, params).await?;
+    store
+        .write_statements(tenant, vec![(sql::PUT, params)])
+        .await?;
     Ok(())
 }
 

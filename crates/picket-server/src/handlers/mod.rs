@@ -5,6 +5,7 @@ mod activation_configuration;
 mod auto_auditing;
 mod directory;
 mod health_issues;
+pub(crate) mod identity_accounts;
 mod sensor_candidates;
 pub(crate) mod sensors;
 
@@ -74,5 +75,9 @@ pub async fn handle(op: &Operation, call: &Call<'_>) -> Result<GraphResponse, Ap
         UpdateAutoAuditingConfiguration => auto_auditing::update_auto_auditing(call).await,
         ListOrganization => directory::list_organization(call).await,
         ListDomains => directory::list_domains(call).await,
+        ListIdentityAccounts => identity_accounts::list(call).await,
+        CountIdentityAccounts => identity_accounts::count(call).await,
+        GetIdentityAccount(id) => identity_accounts::get(call, id).await,
+        InvokeAccountAction(id) => identity_accounts::invoke_action(call, id).await,
     }
 }

@@ -189,3 +189,276 @@ async fn consistency_level_eventual_is_accepted_everywhere() {
         assert_eq!(r.status, 200, "{path}: {}", r.text);
     }
 }
+
+const ACCOUNT_READ: &str = "SecurityIdentitiesAccount.Read.All";
+const ACTIONS_RW: &str = "SecurityIdentitiesActions.ReadWrite.All";
+
+/// Two identities: Alice (AD and Okta), Bob (AD and Entra ID, disabled).
+async fn with_accounts() -> TestApp {
+    TestApp::builder()
+        .seed(
+            TENANT_A,
+            json!({
+                "sensors": [{"id": "s-1", "displayName": "DC1", "domainName": "contoso.com",
+                             "sensorType": "domainControllerIntegrated", "version": "2.239.1.1"}],
+                "identityAccounts": [
+                    {"id": "alice", "displayName": "Alice", "domain": "contoso.com",
+                     "accounts": [
+                        {"identifier": "alice@contoso.com", "identityProvider": "activeDirectory"},
+                        {"identifier": "alice@contoso.okta.com", "identityProvider": "okta"}]},
+                    {"id": "bob", "displayName": "Bob", "domain": "contoso.com", "isEnabled": false,
+                     "cloudSecurityIdentifier": "S-1-12-1-2",
+                     "accounts": [
+                        {"identifier": "bob@contoso.com", "identityProvider": "activeDirectory"},
+                        {"identifier": "bob@contoso.onmicrosoft.com", "identityProvider": "entraID"}]}
+                ]
+            }),
+        )
+        .start()
+        .await
+}
+
+#[tokio::test]
+async fn identity_accounts_list_count_get_with_odata_options() {
+    let app = with_accounts().await;
+    let reader = app.token(TENANT_A, &[ACCOUNT_READ]);
+    for v in VERSIONS {
+        let r = app
+            .get(&p(v, "identityAccounts"), &reader)
+            .await
+            .expect(200);
+        assert_eq!(r.ids(), vec!["alice", "bob"], "{v}");
+        assert_eq!(
+            r.value()[0]["@odata.type"],
+            "#microsoft.graph.security.identityAccounts"
+        );
+        assert_eq!(r.value()[0]["accounts"][1]["identityProvider"], "okta");
+        assert_eq!(
+            r.value()[0]["accounts"][0]["actions"],
+            json!(["disable", "enable", "forcePasswordReset"])
+        );
+        let filtered = app
+            .get(
+                &format!(
+                    "{}?$filter={}",
+                    p(v, "identityAccounts"),
+                    enc("isEnabled eq false")
+                ),
+                &reader,
+            )
+            .await
+            .expect(200);
+        assert_eq!(filtered.ids(), vec!["bob"]);
+        let ordered = app
+            .get(
+                &format!(
+                    "{}?$orderby=displayName%20desc&$top=1&$count=true",
+                    p(v, "identityAccounts")
+                ),
+                &reader,
+            )
+            .await
+            .expect(200);
+        assert_eq!(ordered.ids(), vec!["bob"]);
+        assert_eq!(ordered.json["@odata.count"], json!(2));
+        assert!(ordered.next_link().is_some());
+        let n = app
+            .get(&p(v, "identityAccounts/$count"), &reader)
+            .await
+            .expect(200);
+        assert_eq!(n.text, "2");
+        let one = app
+            .get(
+                &format!("{}?$select=displayName", p(v, "identityAccounts/alice")),
+                &reader,
+            )
+            .await
+            .expect(200);
+        assert_eq!(one.json["displayName"], "Alice");
+        assert!(one.json.get("accounts").is_none());
+        assert_error(
+            &app.get(&p(v, "identityAccounts/nobody"), &reader).await,
+            404,
+            "NotFound",
+        );
+        assert_error(
+            &app.get(
+                &format!("{}?$filter=nope%20eq%201", p(v, "identityAccounts")),
+                &reader,
+            )
+            .await,
+            400,
+            "BadRequest",
+        );
+    }
+    let sensors = app.token(TENANT_A, &[SENSORS_READ]);
+    assert_error(
+        &app.get(&p("beta", "identityAccounts"), &sensors).await,
+        403,
+        "UnknownError",
+    );
+}
+
+#[tokio::test]
+async fn invoke_action_applies_okta_at_once_and_queues_ad_for_a_sensor() {
+    let app = with_accounts().await;
+    let reader = app.token(TENANT_A, &[ACCOUNT_READ]);
+    let actor = app.token(TENANT_A, &[ACTIONS_RW, ACCOUNT_READ]);
+    let invoke = |id: &str| p("v1.0", &format!("identityAccounts/{id}/invokeAction"));
+    // Okta: at once.
+    let r = app
+        .post(&invoke("alice"), &actor, Some(json!({"accountId": "alice@contoso.okta.com", "action": "disable", "identityProvider": "okta"})))
+        .await
+        .expect(200);
+    assert_eq!(
+        r.json["@odata.type"],
+        "#microsoft.graph.security.invokeActionResult"
+    );
+    assert_eq!(r.json["action"], "disable");
+    let correlation = r.json["correlationId"]
+        .as_str()
+        .expect("correlation id")
+        .to_string();
+    assert_eq!(
+        app.get(&p("beta", "identityAccounts/alice"), &reader)
+            .await
+            .json["isEnabled"],
+        json!(false)
+    );
+    // Active Directory: queued for a sensor of contoso.com; nothing changes yet.
+    let r = app
+        .post(&p("beta", "identityAccounts/bob/microsoft.graph.security.invokeAction"), &actor,
+              Some(json!({"accountId": "bob@contoso.com", "action": "enable", "identityProvider": "activeDirectory"})))
+        .await
+        .expect(200);
+    assert_ne!(r.json["correlationId"], json!(correlation));
+    assert_eq!(
+        app.get(&p("beta", "identityAccounts/bob"), &reader)
+            .await
+            .json["isEnabled"],
+        json!(false)
+    );
+    let pending = picket_store::identity_accounts::pending_in_domain(
+        app.store.as_ref(),
+        &tenant(TENANT_A),
+        "CONTOSO.com",
+    )
+    .await
+    .expect("pending");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].account_id, "bob@contoso.com");
+    // Both are in the audit log with their correlation ids.
+    let audit = app
+        .store
+        .audit_entries(
+            &tenant(TENANT_A),
+            &picket_store::AuditQuery {
+                since: None,
+                operation: Some("accountAction".into()),
+                limit: 10,
+            },
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audit.len(), 2);
+    assert!(audit.iter().any(|e| e
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.contains(&correlation))
+        && e.result == "done"));
+    assert!(audit.iter().any(|e| e.result == "pending"));
+}
+
+#[tokio::test]
+async fn refused_actions_change_nothing() {
+    let app = with_accounts().await;
+    let reader = app.token(TENANT_A, &[ACCOUNT_READ]);
+    let actor = app.token(TENANT_A, &[ACTIONS_RW]);
+    let before = app.get(&p("beta", "identityAccounts"), &reader).await.json["value"].clone();
+    let invoke = |id: &str| p("beta", &format!("identityAccounts/{id}/invokeAction"));
+    let cases = [
+        (
+            "bob",
+            json!({"accountId": "bob@contoso.onmicrosoft.com", "action": "disable", "identityProvider": "entraID"}),
+            400,
+            Some("EntraID actions are not yet supported"),
+        ),
+        (
+            "alice",
+            json!({"accountId": "alice@contoso.com", "action": "revokeAllSessions", "identityProvider": "activeDirectory"}),
+            400,
+            Some("not supported"),
+        ),
+        (
+            "alice",
+            json!({"accountId": "alice@contoso.com", "action": "disable", "identityProvider": "okta"}),
+            400,
+            Some("is not a okta account"),
+        ),
+        (
+            "alice",
+            json!({"accountId": "bob@contoso.com", "action": "disable", "identityProvider": "activeDirectory"}),
+            400,
+            Some("not one of"),
+        ),
+        (
+            "nobody",
+            json!({"accountId": "x@contoso.com", "action": "disable", "identityProvider": "activeDirectory"}),
+            404,
+            None,
+        ),
+        (
+            "alice",
+            json!({"accountId": "alice@contoso.com", "action": "explode", "identityProvider": "activeDirectory"}),
+            400,
+            None,
+        ),
+        (
+            "alice",
+            json!({"accountId": "alice@contoso.com", "action": "disable"}),
+            400,
+            None,
+        ),
+        (
+            "alice",
+            json!({"accountId": "alice@contoso.com", "action": "disable", "identityProvider": "activeDirectory", "extra": 1}),
+            400,
+            None,
+        ),
+        (
+            "alice",
+            json!({"accountId": 7, "action": "disable", "identityProvider": "activeDirectory"}),
+            400,
+            None,
+        ),
+    ];
+    for (id, body, status, text) in cases {
+        let r = app.post(&invoke(id), &actor, Some(body.clone())).await;
+        assert_eq!(r.status, status, "{body}: {}", r.text);
+        if let Some(text) = text {
+            assert!(
+                r.json["error"]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(text),
+                "{body}: {}",
+                r.text
+            );
+        }
+    }
+    // A read-only token and a token of the right app without the actions permission.
+    let r = app.post(&invoke("alice"), &reader, Some(json!({"accountId": "alice@contoso.okta.com", "action": "disable", "identityProvider": "okta"}))).await;
+    assert_error(&r, 403, "UnknownError");
+    assert_eq!(
+        app.get(&p("beta", "identityAccounts"), &reader).await.json["value"],
+        before
+    );
+    let actions = picket_store::identity_accounts::actions(app.store.as_ref(), &tenant(TENANT_A))
+        .await
+        .expect("actions");
+    assert!(actions.is_empty(), "{actions:?}");
+}
+
+fn tenant(t: &str) -> picket_domain::TenantId {
+    picket_domain::TenantId::parse(t).expect("tenant")
+}

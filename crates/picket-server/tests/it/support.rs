@@ -332,7 +332,9 @@ impl TestApp {
 
     pub async fn seed_fixture(&self, tenant: &str, fixture: &Fixture) {
         let tenant = TenantId::parse(tenant).expect("tenant GUID");
-        self.store.seed(&tenant, fixture).await.expect("seed");
+        picket_store::seed_all(self.store.as_ref(), &tenant, fixture)
+            .await
+            .expect("seed");
     }
 
     pub fn url(&self, path: &str) -> String {

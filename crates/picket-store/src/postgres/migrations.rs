@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "tenant_settings",
         include_str!("../../migrations/postgres/0007_tenant_settings.sql"),
     ),
+    (
+        8,
+        "identity_accounts",
+        include_str!("../../migrations/postgres/0008_identity_accounts.sql"),
+    ),
 ];
 
 /// Brings the schema up to date (`apply_missing`), or only checks that it is (`serve` does not

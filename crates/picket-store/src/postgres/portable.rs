@@ -313,17 +313,23 @@ impl PortableStore for PostgresStore {
         .await
     }
 
-    async fn write_statement(
+    async fn write_statements(
         &self,
         tenant: &picket_domain::TenantId,
-        sql: &'static str,
-        params: Vec<Cell>,
-    ) -> Result<u64, StoreError> {
-        let sql = numbered(sql);
-        self.write(Lock::Tenant(tenant), (sql, params), |tx, (sql, params)| {
+        statements: Vec<(&'static str, Vec<Cell>)>,
+    ) -> Result<Vec<u64>, StoreError> {
+        let statements: Vec<(String, Vec<Cell>)> = statements
+            .into_iter()
+            .map(|(sql, params)| (numbered(sql), params))
+            .collect();
+        self.write(Lock::Tenant(tenant), statements, |tx, statements| {
             Box::pin(async move {
-                let values: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
-                execute(tx, sql, &values).await
+                let mut changed = Vec::with_capacity(statements.len());
+                for (sql, params) in statements.iter() {
+                    let values: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
+                    changed.push(execute(tx, sql, &values).await?);
+                }
+                Ok(changed)
             })
         })
         .await

@@ -28,5 +28,6 @@ pub async fn seed(
         sensors: fixture.sensors.len(),
         candidates: fixture.candidates.len(),
         health_issues: fixture.health_issues.len(),
+        identity_accounts: 0,
     })
 }

@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "tenant_settings",
         include_str!("../../migrations/sqlite/0007_tenant_settings.sql"),
     ),
+    (
+        8,
+        "identity_accounts",
+        include_str!("../../migrations/sqlite/0008_identity_accounts.sql"),
+    ),
 ];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {

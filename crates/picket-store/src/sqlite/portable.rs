@@ -218,17 +218,22 @@ impl PortableStore for SqliteStore {
         .await
     }
 
-    async fn write_statement(
+    async fn write_statements(
         &self,
         _tenant: &picket_domain::TenantId,
-        sql: &'static str,
-        params: Vec<Cell>,
-    ) -> Result<u64, StoreError> {
-        // One writer: the group commit already runs the tenant's writes one at a time.
+        statements: Vec<(&'static str, Vec<Cell>)>,
+    ) -> Result<Vec<u64>, StoreError> {
+        // One writer: the group commit already runs the tenant's writes one at a time, and
+        // each call is a savepoint of its own (all or none).
         self.write(move |tx| {
-            Ok(tx
-                .prepare_cached(sql)?
-                .execute(params_from_iter(params.iter()))? as u64)
+            statements
+                .iter()
+                .map(|(sql, params)| {
+                    Ok(tx
+                        .prepare_cached(sql)?
+                        .execute(params_from_iter(params.iter()))? as u64)
+                })
+                .collect()
         })
         .await
     }

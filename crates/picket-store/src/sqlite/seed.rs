@@ -29,5 +29,6 @@ pub fn seed(
         sensors: fixture.sensors.len(),
         candidates: fixture.candidates.len(),
         health_issues: fixture.health_issues.len(),
+        identity_accounts: 0,
     })
 }

@@ -84,6 +84,7 @@ fn tricky_fixture() -> Fixture {
         sensors,
         candidates,
         health_issues,
+        ..Fixture::default()
     }
 }
 

@@ -116,6 +116,7 @@ fn fixture() -> Fixture {
             issue("h3", High, Suppressed, &["dc2.contoso.com"]),
             issue("h4", Medium, Closed, &["dc3.fabrikam.local"]),
         ],
+        ..Fixture::default()
     }
 }
 

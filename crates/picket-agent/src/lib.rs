@@ -287,6 +287,7 @@ async fn run(args: RunArgs) -> Result<u8> {
         applied_settings_version: 0,
         update: ("idle", None),
         host_issues: Vec::new(),
+        account_action_results: Vec::new(),
     };
     let mut attempt = 0u32;
     loop {
@@ -307,6 +308,16 @@ async fn run(args: RunArgs) -> Result<u8> {
             }
         };
         attempt = 0;
+        for (order, done) in
+            protocol::exchange_account_actions(&mut report, &answer.account_actions, &args.computer)
+        {
+            println!(
+                "account action {} {}: {}",
+                order.action,
+                order.account_id,
+                if done { "done" } else { "failed" }
+            );
+        }
         // Settings are applied as they arrive; the next check-in acknowledges them.
         report.applied_settings_version = answer.desired_settings_version;
         // A simulated update takes one check-in: in progress now, done (or failed) next time.

@@ -34,6 +34,9 @@ pub struct Report {
     /// `idle`, `inProgress` or `failed`, with its target.
     pub update: (&'static str, Option<String>),
     pub host_issues: Vec<Value>,
+    /// Outcomes of the account actions carried out since the last check-in:
+    /// (correlation id, done, detail).
+    pub account_action_results: Vec<(String, bool, String)>,
 }
 
 impl Report {
@@ -47,6 +50,15 @@ impl Report {
         if let (state, Some(target)) = &self.update {
             body["update"] = json!({"state": state, "targetVersion": target});
         }
+        if !self.account_action_results.is_empty() {
+            body["accountActionResults"] = self
+                .account_action_results
+                .iter()
+                .map(|(id, done, detail)| {
+                    json!({"correlationId": id, "outcome": if *done { "done" } else { "failed" }, "detail": detail})
+                })
+                .collect();
+        }
         body
     }
 }
@@ -58,11 +70,22 @@ pub enum Command {
     Stop,
 }
 
+/// An action on an Active Directory account that this sensor's domain controller carries out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountActionOrder {
+    pub correlation_id: String,
+    /// `disable`, `enable` or `forcePasswordReset`.
+    pub action: String,
+    pub account_id: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub desired_settings_version: u64,
     pub command: Command,
     pub next_check_in_secs: u64,
+    /// Orders older servers do not send: none.
+    pub account_actions: Vec<AccountActionOrder>,
 }
 
 /// Why a call did not get an answer: the server refused (final) or could not be reached.
@@ -198,10 +221,26 @@ impl Client {
             Some("stop") => Command::Stop,
             _ => Command::None,
         };
+        let account_actions = json["accountActions"]
+            .as_array()
+            .map(|orders| {
+                orders
+                    .iter()
+                    .filter_map(|o| {
+                        Some(AccountActionOrder {
+                            correlation_id: o["correlationId"].as_str()?.to_string(),
+                            action: o["action"].as_str()?.to_string(),
+                            account_id: o["accountId"].as_str()?.to_string(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Answer {
             desired_settings_version: json["desiredSettingsVersion"].as_u64().unwrap_or(0),
             command,
             next_check_in_secs: json["nextCheckInSeconds"].as_u64().unwrap_or(60),
+            account_actions,
         })
     }
 }
@@ -219,4 +258,50 @@ pub fn backoff(attempt: u32) -> std::time::Duration {
     use rand::Rng;
     let cap = 60_000u64.min(1000u64.saturating_mul(1 << attempt.min(6)));
     std::time::Duration::from_millis(rand::thread_rng().gen_range(cap / 4..=cap))
+}
+
+/// Carries out an account action on this domain controller (simulated: the directory is the
+/// server's; an account named `…locked…` refuses, as a protected account would). Returns
+/// (done, detail).
+pub fn carry_out(order: &AccountActionOrder, computer: &str) -> (bool, String) {
+    if order.account_id.to_ascii_lowercase().contains("locked") {
+        return (
+            false,
+            format!(
+                "{computer}: access denied to {} (a protected account)",
+                order.account_id
+            ),
+        );
+    }
+    (
+        true,
+        format!("{computer}: {} {}", order.action, order.account_id),
+    )
+}
+
+/// After a check-in: forgets the results it carried (the server has them now) and carries out
+/// the orders not yet carried out, whose results go with the next check-in. Returns the orders
+/// carried out now.
+pub fn exchange_account_actions(
+    report: &mut Report,
+    orders: &[AccountActionOrder],
+    computer: &str,
+) -> Vec<(AccountActionOrder, bool)> {
+    let reported: Vec<String> = report
+        .account_action_results
+        .drain(..)
+        .map(|(id, _, _)| id)
+        .collect();
+    let mut done_now = Vec::new();
+    for order in orders
+        .iter()
+        .filter(|o| !reported.contains(&o.correlation_id))
+    {
+        let (done, detail) = carry_out(order, computer);
+        report
+            .account_action_results
+            .push((order.correlation_id.clone(), done, detail));
+        done_now.push((order.clone(), done));
+    }
+    done_now
 }

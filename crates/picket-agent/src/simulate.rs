@@ -266,6 +266,12 @@ async fn drive(
                                 answer.desired_settings_version,
                                 &stats,
                             );
+                            let computer = sim.id.sensor_id.clone();
+                            crate::protocol::exchange_account_actions(
+                                &mut sim.report,
+                                &answer.account_actions,
+                                &computer,
+                            );
                         }
                         Err(_) => {
                             stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -349,6 +355,7 @@ async fn enroll_all(client: &Client, args: &SimulateArgs) -> Result<Vec<Sim>> {
                                 applied_settings_version: 0,
                                 update: ("idle", None),
                                 host_issues: Vec::new(),
+                                account_action_results: Vec::new(),
                             },
                             fails_updates: fails,
                         })

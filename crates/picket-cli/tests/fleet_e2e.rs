@@ -633,3 +633,120 @@ async fn a_killed_server_keeps_every_acknowledged_write() {
     names.dedup();
     assert_eq!(names.len(), total, "duplicate sensors after the crash");
 }
+
+/// The identity of the demo directory with this AD account name.
+async fn identity_of(e: &Env, sam: &str) -> Value {
+    let (status, list) = e
+        .graph(
+            "GET",
+            "/v1.0/security/identities/identityAccounts?$top=100",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    list["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .find(|i| {
+            i["accounts"][0]["identifier"]
+                .as_str()
+                .is_some_and(|a| a.starts_with(&format!("{sam}@")))
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no identity {sam}"))
+}
+
+#[tokio::test]
+async fn an_ad_account_action_reaches_a_domain_controller_and_comes_back() {
+    let e = env().await;
+    let key = e.key().await;
+    let adele = identity_of(&e, "adelev").await;
+    let id = adele["id"].as_str().expect("id").to_string();
+    assert_eq!(adele["isEnabled"], json!(true));
+    // Asked before any sensor of contoso.com runs: it waits.
+    let (status, result) = e
+        .graph(
+            "POST",
+            &format!("/v1.0/security/identities/identityAccounts/{id}/invokeAction"),
+            Some(json!({"accountId": "adelev@contoso.com", "action": "disable", "identityProvider": "activeDirectory"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{result}");
+    let correlation = result["correlationId"]
+        .as_str()
+        .expect("correlation id")
+        .to_string();
+    assert_eq!(
+        identity_of(&e, "adelev").await["isEnabled"],
+        json!(true),
+        "not before a DC carries it out"
+    );
+
+    // A domain controller of another domain never gets it; one of contoso.com does.
+    let other = Agent::start(
+        &e.server.base,
+        &key,
+        "dc7.fabrikam.local",
+        &e.dir.path().join("fab"),
+        &[],
+    );
+    other.wait_for_line("enrolled as sensor");
+    let agent = Agent::start(
+        &e.server.base,
+        &key,
+        "dc9.contoso.com",
+        &e.dir.path().join("dc9"),
+        &[],
+    );
+    agent.wait_for_line("account action disable adelev@contoso.com: done");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while identity_of(&e, "adelev").await["isEnabled"] != json!(false) {
+        assert!(Instant::now() < deadline, "isEnabled never turned false");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A protected account: the DC refuses, the action ends failed, the identity is unchanged.
+    let locked = identity_of(&e, "t0-locked").await;
+    let locked_id = locked["id"].as_str().expect("id").to_string();
+    let (status, _) = e
+        .graph(
+            "POST",
+            &format!("/beta/security/identities/identityAccounts/{locked_id}/invokeAction"),
+            Some(json!({"accountId": "t0-locked@contoso.com", "action": "disable", "identityProvider": "activeDirectory"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    agent.wait_for_line("account action disable t0-locked@contoso.com: failed");
+    // The audit log has each action's correlation id and outcome.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = Command::new(BIN)
+            .args(["audit", "--tenant", TENANT, "--data-dir"])
+            .arg(e.dir.path())
+            .output()
+            .expect("audit");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let outcomes = text
+            .lines()
+            .filter(|l| l.contains("accountAction"))
+            .collect::<Vec<_>>();
+        if outcomes
+            .iter()
+            .any(|l| l.contains(&correlation) && l.contains("done"))
+            && outcomes
+                .iter()
+                .any(|l| l.contains("t0-locked") && l.contains("failed"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "audit never showed both outcomes:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(identity_of(&e, "t0-locked").await["isEnabled"], json!(true));
+    agent.stop();
+    other.stop();
+}

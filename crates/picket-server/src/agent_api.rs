@@ -350,6 +350,9 @@ struct CheckInBody {
     update: Option<UpdateBody>,
     #[serde(default)]
     host_issues: Vec<HostIssueBody>,
+    /// Outcomes of account actions carried out since the last check-in (newer agents).
+    #[serde(default)]
+    account_action_results: Vec<crate::account_actions::ActionResult>,
 }
 
 fn bad(message: impl Into<String>) -> AgentError {
@@ -449,7 +452,12 @@ pub async fn check_in(
     let (Some(tenant), Some(credential)) = (TenantId::parse(&tenant), bearer(&headers)) else {
         return Err(refused());
     };
-    let report = parse::<CheckInBody>(&body).and_then(report_from)?;
+    let mut body = parse::<CheckInBody>(&body)?;
+    if body.account_action_results.len() > crate::account_actions::MAX_RESULTS {
+        return Err(bad("at most 50 accountActionResults per check-in"));
+    }
+    let action_results = std::mem::take(&mut body.account_action_results);
+    let report = report_from(body)?;
     let now = state.clock.now();
     let answer = match state
         .store
@@ -472,6 +480,14 @@ pub async fn check_in(
         AgentCommand::Update { version } => json!({"type": "update", "version": version}),
         AgentCommand::Stop => json!({"type": "stop"}),
     };
+    let account_actions = match &answer.sensor {
+        Some(sensor) => {
+            crate::account_actions::exchange(&state, &tenant, sensor, action_results, now)
+                .await
+                .map_err(unavailable)?
+        }
+        None => Vec::new(),
+    };
     let settings = answer.sensor.as_ref().map_or(Value::Null, |s| {
         json!({
             "description": s.settings.description,
@@ -486,6 +502,7 @@ pub async fn check_in(
         "deploymentStatus": answer.sensor.as_ref().map(|s| s.deployment_status.as_str()),
         "nextCheckInSeconds": state.fleet.check_in_interval_secs,
         "serverTime": format_timestamp(&now),
+        "accountActions": account_actions,
     }))
     .into_response())
 }

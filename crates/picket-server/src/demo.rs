@@ -373,6 +373,14 @@ pub fn demo_identity_accounts() -> Vec<picket_domain::identity_accounts::Identit
         ),
         ("svc-backup", "svc-backup", "contoso.com", true, &[][..]),
         ("svc-sql", "svc-sql", "contoso.com", true, &[][..]),
+        // A protected account: a domain controller refuses actions on it.
+        (
+            "Tier 0 admin (locked)",
+            "t0-locked",
+            "contoso.com",
+            true,
+            &[][..],
+        ),
         (
             "Johanna Lorenz",
             "johannal",

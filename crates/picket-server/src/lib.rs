@@ -1,6 +1,7 @@
 //! Picket's HTTP server: the Microsoft Graph sensor-management API of Defender for Identity
 //! (`/v1.0` and `/beta` `/security/identities/…`) with `$batch`, over any [`picket_store::Store`].
 
+pub mod account_actions;
 mod admin;
 pub mod agent_api;
 pub mod audit;

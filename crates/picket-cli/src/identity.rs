@@ -26,6 +26,20 @@ pub enum TenantsCommand {
         /// Tenant id (GUID).
         #[arg(long)]
         id: Option<String>,
+        /// Without Defender for Identity: every call under /security/identities answers the
+        /// real service's 403 until the first sensor enrols (or `picket tenants onboard`).
+        #[arg(long)]
+        not_onboarded: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Onboard a tenant created with --not-onboarded, as its first sensor would.
+    ///
+    /// Example: picket tenants onboard --id 7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47
+    Onboard {
+        /// Tenant id (GUID).
+        #[arg(long)]
+        id: String,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -386,13 +400,21 @@ async fn tenant_store(t: &TenantArg) -> Result<(std::sync::Arc<dyn Store>, Tenan
 
 pub async fn tenants(cmd: TenantsCommand) -> Result<()> {
     match cmd {
-        TenantsCommand::Create { name, id, store } => {
+        TenantsCommand::Create {
+            name,
+            id,
+            not_onboarded,
+            store,
+        } => {
             let id = match id {
                 Some(id) => parse_tenant(&id)?,
                 None => parse_tenant(&uuid::Uuid::new_v4().to_string())?,
             };
             let store = open_store(&store).await?;
             let t = store.create_tenant(&id, &name).await?;
+            if not_onboarded {
+                picket_store::tenant_settings::set_onboarded(store.as_ref(), &id, false).await?;
+            }
             audit(
                 store.as_ref(),
                 &id,
@@ -402,6 +424,13 @@ pub async fn tenants(cmd: TenantsCommand) -> Result<()> {
             )
             .await;
             println!("tenant {}  {}", t.id, t.display_name);
+        }
+        TenantsCommand::Onboard { id, store } => {
+            let id = parse_tenant(&id)?;
+            let store = open_store(&store).await?;
+            picket_store::tenant_settings::set_onboarded(store.as_ref(), &id, true).await?;
+            audit(store.as_ref(), &id, "onboardTenant", id.as_str(), None).await;
+            println!("tenant {id} onboarded");
         }
         TenantsCommand::List { store } => {
             let store = open_store(&store).await?;

@@ -885,6 +885,7 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         device_codes: Arc::default(),
         faults: Arc::new(faults),
         journal: Arc::new(picket_server::journal::Journal::new(args.journal_size)),
+        onboarding: Arc::default(),
         fleet: Arc::new(FleetSettings {
             policy: std::sync::RwLock::new(picket_store::FleetPolicy {
                 thresholds: args.fleet.thresholds(),

@@ -178,21 +178,29 @@ pub async fn enroll(
         .await
         .map_err(unavailable)?;
     match outcome {
-        Ok(enrolled) => Ok((
-            if enrolled.reinstalled {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            },
-            axum::Json(json!({
-                "tenantId": tenant.as_str(),
-                "sensorId": enrolled.sensor.id.as_str(),
-                "credential": credential,
-                "reinstalled": enrolled.reinstalled,
-                "checkInIntervalSeconds": state.fleet.check_in_interval_secs,
-            })),
-        )
-            .into_response()),
+        Ok(enrolled) => {
+            // A tenant's first sensor onboards it (spec §7.5).
+            state
+                .onboarding
+                .onboard(state.store.as_ref(), &tenant)
+                .await
+                .map_err(unavailable)?;
+            Ok((
+                if enrolled.reinstalled {
+                    StatusCode::OK
+                } else {
+                    StatusCode::CREATED
+                },
+                axum::Json(json!({
+                    "tenantId": tenant.as_str(),
+                    "sensorId": enrolled.sensor.id.as_str(),
+                    "credential": credential,
+                    "reinstalled": enrolled.reinstalled,
+                    "checkInIntervalSeconds": state.fleet.check_in_interval_secs,
+                })),
+            )
+                .into_response())
+        }
         Err(_) => Err(wrong_access_key(&state, source, &tenant, "enrollSensor").await),
     }
 }

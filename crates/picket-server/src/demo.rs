@@ -337,6 +337,7 @@ pub fn demo_fixture(now: Timestamp) -> Fixture {
         health_issues,
         identity_accounts: demo_identity_accounts(),
         auto_auditing: Some(false),
+        onboarded: None,
     }
 }
 

@@ -134,6 +134,20 @@ async fn run(state: &AppState, req: &GraphRequest) -> Outcome {
         Ok(op) => op,
         Err(e) => return fail(e, None, Some(caller)),
     };
+    if op.needs_onboarding() {
+        match state
+            .onboarding
+            .is_onboarded(state.store.as_ref(), &caller.tenant)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                let e = ApiError::Forbidden(crate::onboarding::NOT_ONBOARDED.into());
+                return fail(e, Some(op), Some(caller));
+            }
+            Err(e) => return fail(e.into(), Some(op), Some(caller)),
+        }
+    }
     let fault = match inject(state, req, &caller, &op).await {
         Ok(fault) => fault,
         Err((e, label)) => {

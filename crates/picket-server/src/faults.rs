@@ -269,7 +269,7 @@ pub enum Effect {
 }
 
 /// The real service's wording for a tenant without Defender for Identity.
-pub const NOT_ONBOARDED: &str = "Tenant is not onboarded to Microsoft Defender for Identity. After license is purchased, first login to portal and sensor are required.";
+pub use crate::onboarding::NOT_ONBOARDED;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fired {

@@ -31,6 +31,9 @@ struct FixtureFile {
     identity_accounts: Vec<IdentityAccountIn>,
     #[serde(default)]
     auto_auditing_configuration: Option<AutoAuditingIn>,
+    /// `false`: the tenant has no Defender for Identity until its first sensor enrols.
+    #[serde(default)]
+    onboarded: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -313,6 +316,7 @@ pub fn parse_fixture(
             });
     }
     fixture.auto_auditing = file.auto_auditing_configuration.map(|c| c.is_automatic);
+    fixture.onboarded = file.onboarded;
     Ok((file.tenant_id, fixture))
 }
 

@@ -107,6 +107,12 @@ impl Operation {
         }
     }
 
+    /// Calls under `/security/identities`, which a tenant without Defender for Identity is
+    /// refused (spec §7.5); the directory reads are not.
+    pub fn needs_onboarding(&self) -> bool {
+        !matches!(self, Operation::ListOrganization | Operation::ListDomains)
+    }
+
     /// Writes, and reads of a secret, go to the audit log.
     pub fn audited(&self) -> bool {
         self.access() != Access::Read

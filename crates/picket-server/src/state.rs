@@ -96,4 +96,6 @@ pub struct AppState {
     pub faults: Arc<crate::faults::Faults>,
     /// The recent Graph requests of each tenant (see `journal`).
     pub journal: Arc<crate::journal::Journal>,
+    /// Which tenants have Defender for Identity (see `onboarding`).
+    pub onboarding: Arc<crate::onboarding::Onboarding>,
 }

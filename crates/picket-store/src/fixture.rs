@@ -12,6 +12,8 @@ pub struct Fixture {
     pub identity_accounts: Vec<picket_domain::identity_accounts::IdentityAccount>,
     /// `settings/autoAuditingConfiguration/isAutomatic`, when the fixture sets it.
     pub auto_auditing: Option<bool>,
+    /// `false` for a tenant without Defender for Identity (spec §7.5).
+    pub onboarded: Option<bool>,
 }
 
 /// Loads a whole fixture: the engine's one-transaction seed of sensors, candidates and issues,
@@ -29,6 +31,9 @@ pub async fn seed_all(
     }
     if let Some(on) = fixture.auto_auditing {
         crate::tenant_settings::set_auto_auditing(store, tenant, on).await?;
+    }
+    if let Some(on) = fixture.onboarded {
+        crate::tenant_settings::set_onboarded(store, tenant, on).await?;
     }
     Ok(SeedSummary {
         identity_accounts: fixture.identity_accounts.len(),

@@ -19,6 +19,11 @@ mod sql {
 /// The setting behind `settings/autoAuditingConfiguration` (spec §7.3).
 pub const AUTO_AUDITING: &str = "autoAuditing";
 
+/// Whether the tenant has Defender for Identity (spec §7.5): absent means onboarded (every
+/// tenant made before this setting existed is); `false` until its first sensor enrols or an
+/// operator onboards it.
+pub const ONBOARDED: &str = "onboarded";
+
 async fn get<S: PortableStore + ?Sized>(
     store: &S,
     tenant: &TenantId,
@@ -75,4 +80,20 @@ pub async fn sensor_domains<S: PortableStore + ?Sized>(
     store
         .read_texts(sql::SENSOR_DOMAINS, vec![Cell::Text(tenant.to_string())])
         .await
+}
+
+/// Whether the tenant is onboarded (see [`ONBOARDED`]).
+pub async fn onboarded<S: PortableStore + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+) -> Result<bool, StoreError> {
+    Ok(get(store, tenant, ONBOARDED).await?.as_deref() != Some("false"))
+}
+
+pub async fn set_onboarded<S: PortableStore + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+    on: bool,
+) -> Result<(), StoreError> {
+    put(store, tenant, ONBOARDED, if on { "true" } else { "false" }).await
 }

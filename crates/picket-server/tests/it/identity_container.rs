@@ -462,3 +462,61 @@ async fn refused_actions_change_nothing() {
 fn tenant(t: &str) -> picket_domain::TenantId {
     picket_domain::TenantId::parse(t).expect("tenant")
 }
+
+#[tokio::test]
+async fn a_tenant_without_defender_for_identity_is_refused_until_its_first_sensor_enrols() {
+    let app = TestApp::builder()
+        .seed(TENANT_B, json!({"onboarded": false}))
+        .start()
+        .await;
+    let token = app.token(TENANT_B, &[SENSORS_RW, HEALTH_READ, "Directory.Read.All"]);
+    let text = "Tenant is not onboarded to Microsoft Defender for Identity. After license is purchased, first login to portal and sensor are required.";
+    for path in [
+        p("v1.0", "sensors"),
+        p("beta", "healthIssues"),
+        p("beta", "sensorCandidates"),
+        p("v1.0", ""),
+    ] {
+        let r = app.get(&path, &token).await;
+        let message = assert_error(&r, 403, "Forbidden");
+        assert_eq!(message, text, "{path}");
+    }
+    // The directory reads still answer; the other tenant is untouched.
+    app.get("/v1.0/organization", &token).await.expect(200);
+    app.get(&p("v1.0", "sensors"), &app.token(TENANT_A, &[SENSORS_READ]))
+        .await
+        .expect(200);
+    // Inside $batch too.
+    let r = app
+        .post("/v1.0/$batch", &token, Some(json!({"requests": [{"id": "1", "method": "GET", "url": "/security/identities/sensors"}]})))
+        .await
+        .expect(200);
+    assert_eq!(r.json["responses"][0]["status"], json!(403));
+
+    // The first sensor enrols with the deployment access key: the tenant is onboarded.
+    let tenant = picket_domain::TenantId::parse(TENANT_B).expect("tenant");
+    let key = app
+        .store
+        .deployment_access_key(&tenant)
+        .await
+        .expect("key")
+        .expose()
+        .to_string();
+    let enrolled = app
+        .send(
+            "POST",
+            "/agent/v1/enroll",
+            None,
+            &[("Content-Type", "application/json")],
+            Some(
+                json!({"tenantId": TENANT_B, "accessKey": key, "computerDnsName": "dc1.fabrikam.local",
+                       "sensorType": "domainControllerIntegrated", "version": "2.239.18124.58593"})
+                .to_string()
+                .into_bytes(),
+            ),
+        )
+        .await;
+    assert_eq!(enrolled.status, 201, "{}", enrolled.text);
+    let r = app.get(&p("v1.0", "sensors"), &token).await.expect(200);
+    assert_eq!(r.value().len(), 1);
+}

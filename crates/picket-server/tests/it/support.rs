@@ -258,6 +258,7 @@ impl TestAppBuilder {
             device_codes: Arc::default(),
             faults: Arc::default(),
             journal: Arc::default(),
+            onboarding: Arc::default(),
             fleet: Arc::new(FleetSettings {
                 manual_clock: self.manual_clock.clone(),
                 base_release: Some(PACKAGE_VERSION.into()),

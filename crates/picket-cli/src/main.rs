@@ -31,7 +31,7 @@ use std::sync::Arc;
     name = "picket",
     version,
     about = "A self-hosted control plane for identity-threat sensors, speaking the Microsoft Graph API of Defender for Identity sensor management",
-    after_help = "Client commands (sensors, health-issues, candidates, activation, access-key, package, watch) \
+    after_help = "Client commands (sensors, health-issues, candidates, activation, access-key, package, watch, fixtures, accounts, auditing) \
 talk to Microsoft Graph (--endpoint graph, the default) or a Picket server (--endpoint URL).
 Exit codes: 0 ok, 1 API error, 2 usage, 3 sign-in.
 
@@ -185,6 +185,10 @@ enum Command {
     Watch(client::WatchArgs),
     /// Client: clone a tenant through the Graph API into a fixture file for `picket seed`.
     Fixtures(client::FixturesArgs),
+    /// Client: identity accounts and their response actions (disable, enable, reset-password, revoke-sessions).
+    Accounts(client::AccountsArgs),
+    /// Client: show or set automatic auditing configuration.
+    Auditing(client::AuditingArgs),
     /// Print a shell completion script.
     ///
     /// Example: picket completions bash > /etc/bash_completion.d/picket
@@ -567,6 +571,8 @@ async fn main() {
         Command::Package(a) => Some(client::ClientCommand::Package(a)),
         Command::Watch(a) => Some(client::ClientCommand::Watch(a)),
         Command::Fixtures(a) => Some(client::ClientCommand::Fixtures(a)),
+        Command::Accounts(a) => Some(client::ClientCommand::Accounts(a)),
+        Command::Auditing(a) => Some(client::ClientCommand::Auditing(a)),
         Command::Agent(agent) => std::process::exit(i32::from(picket_agent::execute(agent).await)),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -462,3 +462,88 @@ pub struct ExportArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub top: Option<u32>,
 }
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  picket accounts list --filter \"isEnabled eq false\"
+  picket accounts show 1d3a5c7e-0000-4000-8000-000000000001
+  picket accounts disable 1d3a5c7e-0000-4000-8000-000000000001 --yes
+  picket accounts revoke-sessions 1d3a5c7e-0000-4000-8000-000000000002 --provider okta --yes")]
+pub struct AccountsArgs {
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    #[command(subcommand)]
+    pub cmd: AccountsCommand,
+}
+
+/// Which account of an identity an action goes to, and whether to ask first.
+#[derive(Args, Debug, Clone)]
+pub struct ActionArgs {
+    /// The identity (identityAccounts id).
+    pub id: String,
+    /// The source system: activeDirectory, okta or entraID; default: the first of the
+    /// identity's accounts that offers the action.
+    #[arg(long, value_parser = ["activeDirectory", "okta", "entraID"])]
+    pub provider: Option<String>,
+    /// Do not ask: these are break-glass actions on real accounts.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountsCommand {
+    /// List identity accounts (people, administrators, service accounts) and their sources.
+    #[command(after_help = "Example:
+  picket accounts list --filter \"domain eq 'contoso.com'\"")]
+    List(ListArgs),
+    /// Show one identity with its accounts and the actions each offers.
+    #[command(after_help = "Example:
+  picket accounts show 1d3a5c7e-0000-4000-8000-000000000001 -o json")]
+    Show { id: String },
+    /// Disable the account (AD: carried out by a domain controller's sensor; Okta: at once).
+    #[command(after_help = "Example:
+  picket accounts disable 1d3a5c7e-0000-4000-8000-000000000001 --yes")]
+    Disable(ActionArgs),
+    /// Enable the account again.
+    #[command(after_help = "Example:
+  picket accounts enable 1d3a5c7e-0000-4000-8000-000000000003 --yes")]
+    Enable(ActionArgs),
+    /// Make the user set a new password at next sign-in (Active Directory).
+    #[command(after_help = "Example:
+  picket accounts reset-password 1d3a5c7e-0000-4000-8000-000000000001 --yes")]
+    ResetPassword(ActionArgs),
+    /// Revoke every session (Okta).
+    #[command(after_help = "Example:
+  picket accounts revoke-sessions 1d3a5c7e-0000-4000-8000-000000000002 --provider okta --yes")]
+    RevokeSessions(ActionArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  picket auditing show
+  picket auditing set --automatic true")]
+pub struct AuditingArgs {
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    #[command(subcommand)]
+    pub cmd: AuditingCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditingCommand {
+    /// Whether sensors configure their hosts' Windows auditing themselves.
+    #[command(after_help = "Example:
+  picket auditing show -o json")]
+    Show,
+    /// Turn automatic auditing configuration on or off.
+    #[command(after_help = "Example:
+  picket auditing set --automatic false")]
+    Set {
+        #[arg(long, action = clap::ArgAction::Set, value_parser = clap::value_parser!(bool))]
+        automatic: bool,
+    },
+}

@@ -2,6 +2,7 @@
 //! national cloud) or a Picket server. Commands never print secrets; exit codes are 0 ok,
 //! 1 API error, 2 usage, 3 sign-in.
 
+mod accounts;
 mod auth;
 mod candidates;
 pub mod commands;
@@ -39,6 +40,8 @@ pub enum ClientCommand {
     Package(PackageArgs),
     Watch(WatchArgs),
     Fixtures(FixturesArgs),
+    Accounts(AccountsArgs),
+    Auditing(AuditingArgs),
 }
 
 /// Runs the command; returns the process exit code. Errors are printed as one line.
@@ -74,6 +77,10 @@ async fn dispatch(command: ClientCommand) -> Result<(), ClientError> {
         }
         ClientCommand::Watch(a) => watch::run(&connect(&a.conn)?, a.cmd).await,
         ClientCommand::Fixtures(a) => fixtures::run(&connect(&a.conn)?, a.cmd).await,
+        ClientCommand::Accounts(a) => accounts::run(&connect(&a.conn)?, a.out.output, a.cmd).await,
+        ClientCommand::Auditing(a) => {
+            accounts::auditing(&connect(&a.conn)?, a.out.output, a.cmd).await
+        }
     }
 }
 

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
             get(list_requests).delete(clear_requests),
         )
         .route("/admin/v1/requests/{id}", get(show_request))
+        .route("/admin/v1/accountActions", get(list_account_actions))
 }
 
 /// Reads need any sensors permission; changes need ReadWrite.
@@ -328,4 +329,20 @@ async fn clear_requests(
 ) -> Result<Response, AgentError> {
     let caller = caller(&state, &headers, Needs::Write).await?;
     Ok(Json(json!({ "removed": state.journal.clear(caller.tenant.as_str()) })).into_response())
+}
+
+// --- account actions ---------------------------------------------------------------------------
+
+/// The tenant's `invokeAction`s, newest first, with where each stands (pending, done, failed).
+async fn list_account_actions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AgentError> {
+    let caller = caller(&state, &headers, Needs::Read).await?;
+    let mut actions =
+        picket_store::identity_accounts::actions(state.store.as_ref(), &caller.tenant)
+            .await
+            .map_err(store_error)?;
+    actions.sort_by(|a, b| b.requested_date_time.cmp(&a.requested_date_time));
+    Ok(Json(json!({ "value": actions })).into_response())
 }

@@ -25,6 +25,15 @@ const RESULT: &[Column] = &[
     col("CORRELATION ID", "/correlationId", Kind::Plain),
 ];
 
+const ACTIONS: &[Column] = &[
+    col("REQUESTED", "/requestedDateTime", Kind::Plain),
+    col("STATUS", "/status", Kind::Plain),
+    col("ACTION", "/action", Kind::Plain),
+    col("ACCOUNT", "/accountId", Kind::Plain),
+    col("CORRELATION ID", "/correlationId", Kind::Plain),
+    col("DETAIL", "/detail", Kind::Plain),
+];
+
 const AUDITING: &[Column] = &[col("AUTOMATIC", "/isAutomatic", Kind::Plain)];
 
 pub async fn run(graph: &Graph, format: Format, cmd: AccountsCommand) -> Result<(), ClientError> {
@@ -47,6 +56,7 @@ pub async fn run(graph: &Graph, format: Format, cmd: AccountsCommand) -> Result<
         AccountsCommand::RevokeSessions(a) => {
             act(graph, format, &base, a, "revokeAllSessions").await
         }
+        AccountsCommand::Actions => actions(graph, format).await,
     }
 }
 
@@ -106,6 +116,34 @@ async fn act(
             identity["domain"].as_str().unwrap_or("the domain")
         );
     }
+    Ok(())
+}
+
+/// `/admin/v1/accountActions` of the Picket server the client talks to.
+async fn actions(graph: &Graph, format: Format) -> Result<(), ClientError> {
+    let root = graph.root().trim_end_matches('/');
+    let server = root
+        .rsplit_once('/')
+        .map_or(root, |(server, _version)| server);
+    let (_, bytes) = graph
+        .call(
+            Method::GET,
+            &format!("{server}/admin/v1/accountActions"),
+            None,
+        )
+        .await?;
+    let list = super::http::parse_json(&bytes)?;
+    let items: Vec<Box<serde_json::value::RawValue>> = list["value"]
+        .as_array()
+        .map(|xs| {
+            xs.iter()
+                .filter_map(|x| serde_json::value::to_raw_value(x).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut writer = output::ListWriter::new(format, ACTIONS)?;
+    writer.page(items)?;
+    writer.finish()?;
     Ok(())
 }
 

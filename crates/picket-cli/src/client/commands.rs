@@ -514,6 +514,11 @@ pub enum AccountsCommand {
     #[command(after_help = "Example:
   picket accounts reset-password 1d3a5c7e-0000-4000-8000-000000000001 --yes")]
     ResetPassword(ActionArgs),
+    /// The actions asked for and where each stands: pending (waiting for a domain
+    /// controller's sensor), done or failed (a Picket server only).
+    #[command(after_help = "Example:
+  picket accounts actions")]
+    Actions,
     /// Revoke every session (Okta).
     #[command(after_help = "Example:
   picket accounts revoke-sessions 1d3a5c7e-0000-4000-8000-000000000002 --provider okta --yes")]

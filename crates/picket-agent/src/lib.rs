@@ -95,6 +95,11 @@ pub struct RunArgs {
     /// Simulated updates fail (to exercise updateFailed).
     #[arg(long)]
     fail_updates: bool,
+    /// The host's advanced audit policy starts out not as the sensor needs it: the agent
+    /// reports the auditing health issue until the server turns automatic auditing on, then
+    /// configures the host and stops reporting it.
+    #[arg(long)]
+    auditing_not_configured: bool,
     /// PEM CA file to trust for an https endpoint.
     #[arg(long)]
     ca_file: Option<PathBuf>,
@@ -289,6 +294,10 @@ async fn run(args: RunArgs) -> Result<u8> {
         host_issues: Vec::new(),
         account_action_results: Vec::new(),
     };
+    let mut auditing_configured = !args.auditing_not_configured;
+    if !auditing_configured {
+        report.host_issues.push(protocol::auditing_issue());
+    }
     let mut attempt = 0u32;
     loop {
         let answer = match client.check_in(&id, &report).await {
@@ -317,6 +326,12 @@ async fn run(args: RunArgs) -> Result<u8> {
                 order.account_id,
                 if done { "done" } else { "failed" }
             );
+        }
+        if answer.auto_auditing && !auditing_configured {
+            // Automatic auditing: the host's audit policy is set as the sensor needs it.
+            auditing_configured = true;
+            report.host_issues.clear();
+            println!("auditing configured automatically");
         }
         // Settings are applied as they arrive; the next check-in acknowledges them.
         report.applied_settings_version = answer.desired_settings_version;

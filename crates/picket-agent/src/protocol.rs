@@ -86,6 +86,8 @@ pub struct Answer {
     pub next_check_in_secs: u64,
     /// Orders older servers do not send: none.
     pub account_actions: Vec<AccountActionOrder>,
+    /// Configure the host's auditing (older servers: never).
+    pub auto_auditing: bool,
 }
 
 /// Why a call did not get an answer: the server refused (final) or could not be reached.
@@ -241,6 +243,7 @@ impl Client {
             command,
             next_check_in_secs: json["nextCheckInSeconds"].as_u64().unwrap_or(60),
             account_actions,
+            auto_auditing: json["autoAuditing"].as_bool().unwrap_or(false),
         })
     }
 }
@@ -304,4 +307,14 @@ pub fn exchange_account_actions(
         done_now.push((order.clone(), done));
     }
     done_now
+}
+
+/// The host issue a domain controller reports while its Windows advanced audit policy is not
+/// what the sensor needs (one of the auditing issues of the health catalogue).
+pub fn auditing_issue() -> Value {
+    json!({
+        "issueTypeId": "directoryServicesAdvancedAuditing",
+        "displayName": "Directory Services Advanced Auditing is not enabled as required",
+        "severity": "medium",
+    })
 }

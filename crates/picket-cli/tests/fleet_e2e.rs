@@ -750,3 +750,56 @@ async fn an_ad_account_action_reaches_a_domain_controller_and_comes_back() {
     agent.stop();
     other.stop();
 }
+
+#[tokio::test]
+async fn automatic_auditing_closes_the_auditing_issue_of_a_host() {
+    let e = env().await;
+    let key = e.key().await;
+    let agent = Agent::start(
+        &e.server.base,
+        &key,
+        "audit1.contoso.com",
+        &e.dir.path().join("audit1"),
+        &["--auditing-not-configured"],
+    );
+    agent.wait_for_line("enrolled as sensor");
+    let sensor = e.until("audit1", "enrolled", |_| true).await;
+    let id = sensor["id"].as_str().expect("id").to_string();
+    let auditing = |issues: &[Value]| {
+        issues
+            .iter()
+            .find(|i| {
+                i["displayName"]
+                    == "Directory Services Advanced Auditing is not enabled as required"
+            })
+            .map(|i| i["status"].as_str().unwrap_or("").to_string())
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while auditing(&e.issues(&id).await).as_deref() != Some("open") {
+        assert!(
+            Instant::now() < deadline,
+            "the auditing issue never opened: {:?}",
+            e.issues(&id).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, body) = e
+        .graph(
+            "PATCH",
+            "/v1.0/security/identities/settings/autoAuditingConfiguration",
+            Some(json!({"isAutomatic": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    agent.wait_for_line("auditing configured automatically");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while auditing(&e.issues(&id).await).as_deref() != Some("closed") {
+        assert!(
+            Instant::now() < deadline,
+            "the auditing issue never closed: {:?}",
+            e.issues(&id).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    agent.stop();
+}

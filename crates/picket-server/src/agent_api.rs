@@ -496,6 +496,11 @@ pub async fn check_in(
         }
         None => Vec::new(),
     };
+    let auto_auditing = state
+        .auto_auditing
+        .is_on(state.store.as_ref(), &tenant)
+        .await
+        .map_err(unavailable)?;
     let settings = answer.sensor.as_ref().map_or(Value::Null, |s| {
         json!({
             "description": s.settings.description,
@@ -511,6 +516,8 @@ pub async fn check_in(
         "nextCheckInSeconds": state.fleet.check_in_interval_secs,
         "serverTime": format_timestamp(&now),
         "accountActions": account_actions,
+        // Sensors configure their hosts' auditing themselves while this is on (spec §7.3).
+        "autoAuditing": auto_auditing,
     }))
     .into_response())
 }

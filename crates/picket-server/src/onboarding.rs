@@ -55,3 +55,32 @@ impl Onboarding {
         }
     }
 }
+
+/// Whether the tenant's sensors configure their hosts' auditing themselves (spec §7.3), as
+/// check-ins need it: cached like the onboarding flag, updated at once by this process's
+/// own PATCH.
+#[derive(Default)]
+pub struct AutoAuditing {
+    known: Mutex<HashMap<TenantId, (bool, Instant)>>,
+}
+
+impl AutoAuditing {
+    pub async fn is_on(&self, store: &dyn Store, tenant: &TenantId) -> Result<bool, StoreError> {
+        if let Ok(known) = self.known.lock() {
+            if let Some((on, at)) = known.get(tenant) {
+                if at.elapsed() < FRESH_FOR {
+                    return Ok(*on);
+                }
+            }
+        }
+        let on = tenant_settings::auto_auditing(store, tenant).await?;
+        self.remember(tenant, on);
+        Ok(on)
+    }
+
+    pub fn remember(&self, tenant: &TenantId, on: bool) {
+        if let Ok(mut known) = self.known.lock() {
+            known.insert(tenant.clone(), (on, Instant::now()));
+        }
+    }
+}

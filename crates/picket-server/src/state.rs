@@ -98,4 +98,6 @@ pub struct AppState {
     pub journal: Arc<crate::journal::Journal>,
     /// Which tenants have Defender for Identity (see `onboarding`).
     pub onboarding: Arc<crate::onboarding::Onboarding>,
+    /// Automatic auditing configuration per tenant, as check-ins read it.
+    pub auto_auditing: Arc<crate::onboarding::AutoAuditing>,
 }

@@ -60,5 +60,6 @@ pub async fn update_auto_auditing(call: &Call<'_>) -> Result<GraphResponse, ApiE
     }
     let on = on.ok_or_else(|| ApiError::BadRequest("Property 'isAutomatic' is required".into()))?;
     tenant_settings::set_auto_auditing(call.state.store.as_ref(), call.tenant(), on).await?;
+    call.state.auto_auditing.remember(call.tenant(), on);
     Ok(GraphResponse::json(200, body_of(call, on)))
 }

@@ -259,6 +259,7 @@ impl TestAppBuilder {
             faults: Arc::default(),
             journal: Arc::default(),
             onboarding: Arc::default(),
+            auto_auditing: Arc::default(),
             fleet: Arc::new(FleetSettings {
                 manual_clock: self.manual_clock.clone(),
                 base_release: Some(PACKAGE_VERSION.into()),

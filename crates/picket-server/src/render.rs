@@ -293,20 +293,6 @@ impl<T: Fields> Fields for Borrowed<'_, T> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_have_seven_digits() {
-        let t =
-            picket_domain::time::parse_timestamp("2023-11-16T09:41:24.2585071Z").expect("valid");
-        assert_eq!(Ts(&t).to_string(), "2023-11-16T09:41:24.2585071Z");
-        let t = picket_domain::time::parse_timestamp("2023-01-02T03:04:05Z").expect("valid");
-        assert_eq!(Ts(&t).to_string(), "2023-01-02T03:04:05.0000000Z");
-    }
-}
-
 /// An entity kept as a Graph JSON document (identity accounts): its `@odata.type`, `id`, then
 /// its properties in stored order, narrowed by `$select`.
 pub struct DocumentView<'a> {
@@ -330,5 +316,19 @@ impl Fields for DocumentView<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_have_seven_digits() {
+        let t =
+            picket_domain::time::parse_timestamp("2023-11-16T09:41:24.2585071Z").expect("valid");
+        assert_eq!(Ts(&t).to_string(), "2023-11-16T09:41:24.2585071Z");
+        let t = picket_domain::time::parse_timestamp("2023-01-02T03:04:05Z").expect("valid");
+        assert_eq!(Ts(&t).to_string(), "2023-01-02T03:04:05.0000000Z");
     }
 }

@@ -95,6 +95,9 @@ pub struct RunArgs {
     /// Simulated updates fail (to exercise updateFailed).
     #[arg(long)]
     fail_updates: bool,
+    /// A migration to the unified sensor fails on this host (to exercise migrationFailed).
+    #[arg(long)]
+    fail_migration: bool,
     /// The host's advanced audit policy starts out not as the sensor needs it: the agent
     /// reports the auditing health issue until the server turns automatic auditing on, then
     /// configures the host and stops reporting it.
@@ -293,6 +296,7 @@ async fn run(args: RunArgs) -> Result<u8> {
         update: ("idle", None),
         host_issues: Vec::new(),
         account_action_results: Vec::new(),
+        migration_failure: None,
     };
     let mut auditing_configured = !args.auditing_not_configured;
     if !auditing_configured {
@@ -351,6 +355,23 @@ async fn run(args: RunArgs) -> Result<u8> {
             }
             (current, _) => current.clone(),
         };
+        if let Command::Migrate(version) = &answer.command {
+            if args.fail_migration {
+                if report.migration_failure.is_none() {
+                    println!("migration to {version} failed");
+                    report.migration_failure = Some(format!(
+                        "{}: the unified sensor did not start",
+                        args.computer
+                    ));
+                    report.host_issues.push(protocol::migration_issue());
+                }
+            } else {
+                // The classic service stops and the unified one starts; the next check-in
+                // reports the unified version.
+                println!("migrated to the unified sensor {version}");
+                report.version = version.clone();
+            }
+        }
         if answer.command == Command::Stop {
             let _ = std::fs::remove_file(args.state_dir.join(STATE_FILE));
             println!("sensor deleted: stopping");

@@ -37,6 +37,8 @@ pub struct Report {
     /// Outcomes of the account actions carried out since the last check-in:
     /// (correlation id, done, detail).
     pub account_action_results: Vec<(String, bool, String)>,
+    /// A migration that failed, with why.
+    pub migration_failure: Option<String>,
 }
 
 impl Report {
@@ -49,6 +51,9 @@ impl Report {
         });
         if let (state, Some(target)) = &self.update {
             body["update"] = json!({"state": state, "targetVersion": target});
+        }
+        if let Some(why) = &self.migration_failure {
+            body["migration"] = json!({"state": "failed", "detail": why});
         }
         if !self.account_action_results.is_empty() {
             body["accountActionResults"] = self
@@ -68,6 +73,9 @@ pub enum Command {
     None,
     Update(String),
     Stop,
+    /// Move from the classic sensor to the unified one of this version (older agents read an
+    /// unknown command as none, and the migration stays under way until they are upgraded).
+    Migrate(String),
 }
 
 /// An action on an Active Directory account that this sensor's domain controller carries out.
@@ -221,6 +229,12 @@ impl Client {
                     .to_string(),
             ),
             Some("stop") => Command::Stop,
+            Some("migrate") => Command::Migrate(
+                json["command"]["version"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
             _ => Command::None,
         };
         let account_actions = json["accountActions"]
@@ -316,5 +330,14 @@ pub fn auditing_issue() -> Value {
         "issueTypeId": "directoryServicesAdvancedAuditing",
         "displayName": "Directory Services Advanced Auditing is not enabled as required",
         "severity": "medium",
+    })
+}
+
+/// The host issue an agent reports after a failed migration.
+pub fn migration_issue() -> Value {
+    json!({
+        "issueTypeId": "sensorMigrationFailed",
+        "displayName": "Sensor migration failed",
+        "severity": "high",
     })
 }

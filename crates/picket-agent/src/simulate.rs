@@ -321,6 +321,11 @@ fn apply(sim: &mut Sim, command: &Command, desired: u64, stats: &Stats) {
             stats.updates.fetch_add(1, Ordering::Relaxed);
             ("inProgress", Some(v.clone()))
         }
+        (current, Command::Migrate(v)) => {
+            // The classic service stops, the unified one starts: the next check-in says so.
+            sim.report.version = v.clone();
+            current.clone()
+        }
         (current, _) => current.clone(),
     };
     if *command == Command::Stop {
@@ -356,6 +361,7 @@ async fn enroll_all(client: &Client, args: &SimulateArgs) -> Result<Vec<Sim>> {
                                 update: ("idle", None),
                                 host_issues: Vec::new(),
                                 account_action_results: Vec::new(),
+                                migration_failure: None,
                             },
                             fails_updates: fails,
                         })

@@ -893,6 +893,7 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         journal: Arc::new(picket_server::journal::Journal::new(args.journal_size)),
         onboarding: Arc::default(),
         auto_auditing: Arc::default(),
+        migrations: Arc::default(),
         fleet: Arc::new(FleetSettings {
             policy: std::sync::RwLock::new(picket_store::FleetPolicy {
                 thresholds: args.fleet.thresholds(),

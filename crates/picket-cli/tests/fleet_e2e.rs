@@ -803,3 +803,95 @@ async fn automatic_auditing_closes_the_auditing_issue_of_a_host() {
     }
     agent.stop();
 }
+
+#[tokio::test]
+async fn a_classic_sensor_migrates_to_the_unified_sensor_and_a_failed_one_says_so() {
+    let e = env().await;
+    let key = e.key().await;
+    let good = Agent::start(
+        &e.server.base,
+        &key,
+        "mig1.contoso.com",
+        &e.dir.path().join("mig1"),
+        &[],
+    );
+    let bad = Agent::start(
+        &e.server.base,
+        &key,
+        "mig2.contoso.com",
+        &e.dir.path().join("mig2"),
+        &["--fail-migration"],
+    );
+    good.wait_for_line("enrolled as sensor");
+    bad.wait_for_line("enrolled as sensor");
+    let id_of = |s: Value| s["id"].as_str().expect("id").to_string();
+    let (good_id, bad_id) = (
+        id_of(e.until("mig1", "enrolled", |_| true).await),
+        id_of(e.until("mig2", "enrolled", |_| true).await),
+    );
+    let state = |id: String| {
+        let e = &e;
+        async move {
+            e.graph(
+                "GET",
+                &format!("/beta/security/identities/sensorMigration/{id}"),
+                None,
+            )
+            .await
+            .1["migrationState"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        }
+    };
+    assert_eq!(state(good_id.clone()).await, "readyForMigration");
+    let (status, result) = e
+        .graph(
+            "POST",
+            "/beta/security/identities/sensorMigration/migrate",
+            Some(json!({"sensorIds": [good_id, bad_id]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(result["failedMigrationSensorIds"], json!([]));
+    good.wait_for_line("migrated to the unified sensor");
+    bad.wait_for_line("failed");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (g, b) = (state(good_id.clone()).await, state(bad_id.clone()).await);
+        if g == "upToDate" && b == "migrationFailed" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "states stayed {g} / {b}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The migrated sensor is a unified one now, with the same id; the failed one has an issue.
+    let (_, sensor) = e
+        .graph(
+            "GET",
+            &format!("/beta/security/identities/sensors/{good_id}"),
+            None,
+        )
+        .await;
+    assert!(
+        sensor["version"].as_str().unwrap_or("").starts_with("3."),
+        "{sensor}"
+    );
+    assert_eq!(sensor["migrationState"], "upToDate");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !e
+        .issues(&bad_id)
+        .await
+        .iter()
+        .any(|i| i["displayName"] == "Sensor migration failed" && i["status"] == "open")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no migration issue: {:?}",
+            e.issues(&bad_id).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    good.stop();
+    bad.stop();
+}

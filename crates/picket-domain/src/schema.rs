@@ -176,3 +176,36 @@ pub fn identity_accounts_schema() -> &'static EntitySchema {
     });
     &SCHEMA
 }
+
+pub const SENSOR_MIGRATION_ENTITY: &str = "microsoft.graph.security.sensorMigration";
+
+/// Beta `sensorMigration` (spec §7.2): derived from the fleet and queried in memory.
+pub fn sensor_migration_schema() -> &'static EntitySchema {
+    static SCHEMA: LazyLock<EntitySchema> = LazyLock::new(|| EntitySchema {
+        entity: SENSOR_MIGRATION_ENTITY,
+        properties: vec![
+            prop("id", PropType::String),
+            prop("createdDateTime", PropType::DateTime),
+            prop("displayName", PropType::String),
+            prop("domainName", PropType::String),
+            prop("healthStatus", PropType::Enum(SensorHealthStatus::MEMBERS)),
+            prop("migrationState", PropType::Enum(MigrationState::MEMBERS)),
+            prop("sensorType", PropType::Enum(SensorType::MEMBERS)),
+            prop("serviceStatus", PropType::Enum(ServiceStatus::MEMBERS)),
+            prop("version", PropType::String),
+        ],
+        selectable: vec![
+            "id",
+            "createdDateTime",
+            "displayName",
+            "domainName",
+            "healthStatus",
+            "migrationState",
+            "sensorType",
+            "serviceStatus",
+            "version",
+        ],
+        expandable: vec![],
+    });
+    &SCHEMA
+}

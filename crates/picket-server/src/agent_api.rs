@@ -361,6 +361,9 @@ struct CheckInBody {
     /// Outcomes of account actions carried out since the last check-in (newer agents).
     #[serde(default)]
     account_action_results: Vec<crate::account_actions::ActionResult>,
+    /// A migration that failed (newer agents).
+    #[serde(default)]
+    migration: Option<crate::migrations::MigrationReport>,
 }
 
 fn bad(message: impl Into<String>) -> AgentError {
@@ -465,6 +468,7 @@ pub async fn check_in(
         return Err(bad("at most 50 accountActionResults per check-in"));
     }
     let action_results = std::mem::take(&mut body.account_action_results);
+    let migration_report = body.migration.take();
     let report = report_from(body)?;
     let now = state.clock.now();
     let answer = match state
@@ -483,18 +487,30 @@ pub async fn check_in(
         Ok(Err(_)) => return Err(refused()),
         Err(e) => return Err(unavailable(e)),
     };
+    let (account_actions, migration) = match &answer.sensor {
+        Some(sensor) => (
+            crate::account_actions::exchange(&state, &tenant, sensor, action_results, now)
+                .await
+                .map_err(unavailable)?,
+            crate::migrations::exchange(
+                &state,
+                &tenant,
+                sensor,
+                &report.version,
+                migration_report,
+                now,
+            )
+            .await
+            .map_err(unavailable)?,
+        ),
+        None => (Vec::new(), Value::Null),
+    };
     let command = match &answer.command {
+        // A migration under way is this sensor's command until it settles.
+        AgentCommand::None if !migration.is_null() => migration,
         AgentCommand::None => json!({"type": "none"}),
         AgentCommand::Update { version } => json!({"type": "update", "version": version}),
         AgentCommand::Stop => json!({"type": "stop"}),
-    };
-    let account_actions = match &answer.sensor {
-        Some(sensor) => {
-            crate::account_actions::exchange(&state, &tenant, sensor, action_results, now)
-                .await
-                .map_err(unavailable)?
-        }
-        None => Vec::new(),
     };
     let auto_auditing = state
         .auto_auditing

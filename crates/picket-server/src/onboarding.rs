@@ -1,11 +1,14 @@
-//! Tenants without Defender for Identity (spec §7.5): every call under `/security/identities`
-//! answers the real service's 403 until the tenant's first sensor enrols (or an operator
-//! onboards it). The flag is a tenant setting; this process keeps what it read for
-//! [`FRESH_FOR`], so the check costs a map lookup, and another replica's change shows within
-//! that time (this process's own changes at once).
+//! Per-tenant flags the request and check-in paths read on every call, cached in this process
+//! for [`FRESH_FOR`] so the check costs a map lookup; another replica's change shows within
+//! that time, this process's own changes at once.
+//! - onboarding (spec §7.5): a tenant without Defender for Identity is refused every call under
+//!   `/security/identities` until its first sensor enrols (or an operator onboards it);
+//! - automatic auditing (spec §7.3), which check-ins carry;
+//! - whether any sensor of the tenant was asked to migrate (spec §7.2), so sensor reads look
+//!   up migration states only where there are some.
 
 use picket_domain::TenantId;
-use picket_store::{tenant_settings, Store, StoreError};
+use picket_store::{sensor_migrations, tenant_settings, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -16,10 +19,30 @@ pub const FRESH_FOR: Duration = Duration::from_secs(2);
 /// The real service's words (Maester and Zero Trust Assessment branch on them).
 pub const NOT_ONBOARDED: &str = "Tenant is not onboarded to Microsoft Defender for Identity. After license is purchased, first login to portal and sensor are required.";
 
+/// One flag per tenant, read through and kept for [`FRESH_FOR`].
 #[derive(Default)]
-pub struct Onboarding {
+pub struct TenantFlag {
     known: Mutex<HashMap<TenantId, (bool, Instant)>>,
 }
+
+impl TenantFlag {
+    fn cached(&self, tenant: &TenantId) -> Option<bool> {
+        let known = self.known.lock().ok()?;
+        known
+            .get(tenant)
+            .filter(|(_, at)| at.elapsed() < FRESH_FOR)
+            .map(|(on, _)| *on)
+    }
+
+    pub fn remember(&self, tenant: &TenantId, on: bool) {
+        if let Ok(mut known) = self.known.lock() {
+            known.insert(tenant.clone(), (on, Instant::now()));
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Onboarding(TenantFlag);
 
 impl Onboarding {
     pub async fn is_onboarded(
@@ -27,15 +50,11 @@ impl Onboarding {
         store: &dyn Store,
         tenant: &TenantId,
     ) -> Result<bool, StoreError> {
-        if let Ok(known) = self.known.lock() {
-            if let Some((on, at)) = known.get(tenant) {
-                if at.elapsed() < FRESH_FOR {
-                    return Ok(*on);
-                }
-            }
+        if let Some(on) = self.0.cached(tenant) {
+            return Ok(on);
         }
         let on = tenant_settings::onboarded(store, tenant).await?;
-        self.remember(tenant, on);
+        self.0.remember(tenant, on);
         Ok(on)
     }
 
@@ -43,44 +62,46 @@ impl Onboarding {
     pub async fn onboard(&self, store: &dyn Store, tenant: &TenantId) -> Result<(), StoreError> {
         if !self.is_onboarded(store, tenant).await? {
             tenant_settings::set_onboarded(store, tenant, true).await?;
-            self.remember(tenant, true);
+            self.0.remember(tenant, true);
             tracing::info!(tenant = %tenant, "tenant onboarded by its first sensor");
         }
         Ok(())
     }
-
-    fn remember(&self, tenant: &TenantId, on: bool) {
-        if let Ok(mut known) = self.known.lock() {
-            known.insert(tenant.clone(), (on, Instant::now()));
-        }
-    }
 }
 
-/// Whether the tenant's sensors configure their hosts' auditing themselves (spec §7.3), as
-/// check-ins need it: cached like the onboarding flag, updated at once by this process's
-/// own PATCH.
 #[derive(Default)]
-pub struct AutoAuditing {
-    known: Mutex<HashMap<TenantId, (bool, Instant)>>,
-}
+pub struct AutoAuditing(TenantFlag);
 
 impl AutoAuditing {
     pub async fn is_on(&self, store: &dyn Store, tenant: &TenantId) -> Result<bool, StoreError> {
-        if let Ok(known) = self.known.lock() {
-            if let Some((on, at)) = known.get(tenant) {
-                if at.elapsed() < FRESH_FOR {
-                    return Ok(*on);
-                }
-            }
+        if let Some(on) = self.0.cached(tenant) {
+            return Ok(on);
         }
         let on = tenant_settings::auto_auditing(store, tenant).await?;
-        self.remember(tenant, on);
+        self.0.remember(tenant, on);
         Ok(on)
     }
 
     pub fn remember(&self, tenant: &TenantId, on: bool) {
-        if let Ok(mut known) = self.known.lock() {
-            known.insert(tenant.clone(), (on, Instant::now()));
+        self.0.remember(tenant, on);
+    }
+}
+
+#[derive(Default)]
+pub struct Migrations(TenantFlag);
+
+impl Migrations {
+    /// Whether any sensor of the tenant was asked to migrate.
+    pub async fn any(&self, store: &dyn Store, tenant: &TenantId) -> Result<bool, StoreError> {
+        if let Some(on) = self.0.cached(tenant) {
+            return Ok(on);
         }
+        let any = !sensor_migrations::list(store, tenant).await?.is_empty();
+        self.0.remember(tenant, any);
+        Ok(any)
+    }
+
+    pub fn started(&self, tenant: &TenantId) {
+        self.0.remember(tenant, true);
     }
 }

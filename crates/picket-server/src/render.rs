@@ -60,6 +60,8 @@ pub struct SensorView<'a> {
     pub select: Option<&'a [&'static str]>,
     /// `$expand=healthIssues` (spec §2.2).
     pub issues: Option<Vec<HealthIssue>>,
+    /// Recorded migration states (beta), over what the version and type say.
+    pub migrations: Option<&'a std::collections::HashMap<String, picket_domain::MigrationState>>,
 }
 
 struct SettingsView<'a>(&'a SensorSettings);
@@ -118,7 +120,12 @@ impl Fields for SensorView<'_> {
             m.serialize_entry("serviceStatus", s.service_status.as_str())?;
         }
         if self.beta && want("migrationState") {
-            let state = picket_domain::fleet::migration::migration_state(&s.version, s.sensor_type);
+            let state = self
+                .migrations
+                .and_then(|m| m.get(s.id.as_str()).copied())
+                .unwrap_or_else(|| {
+                    picket_domain::fleet::migration::migration_state(&s.version, s.sensor_type)
+                });
             m.serialize_entry("migrationState", state.as_str())?;
         }
         if let Some(issues) = &self.issues {

@@ -41,6 +41,10 @@ pub enum Operation {
     CountIdentityAccounts,
     GetIdentityAccount(String),
     InvokeAccountAction(String),
+    ListSensorMigrations,
+    CountSensorMigrations,
+    GetSensorMigration(String),
+    MigrateSensors,
 }
 
 use Permission::*;
@@ -55,6 +59,8 @@ const ORGANIZATION_READ: &[Permission] = &[OrganizationRead, DirectoryRead];
 const DOMAIN_READ: &[Permission] = &[DomainRead, DirectoryRead];
 const ACCOUNT_READ: &[Permission] = &[AccountRead];
 const ACTIONS_WRITE: &[Permission] = &[ActionsReadWrite];
+const MIGRATION_READ: &[Permission] = &[MigrationRead, MigrationReadWrite];
+const MIGRATION_WRITE: &[Permission] = &[MigrationReadWrite];
 
 impl Operation {
     /// Each inner slice is "one of these"; all slices must be satisfied (spec §2.0).
@@ -88,6 +94,10 @@ impl Operation {
             ListDomains => &[DOMAIN_READ],
             ListIdentityAccounts | CountIdentityAccounts | GetIdentityAccount(_) => &[ACCOUNT_READ],
             InvokeAccountAction(_) => &[ACTIONS_WRITE],
+            ListSensorMigrations | CountSensorMigrations | GetSensorMigration(_) => {
+                &[MIGRATION_READ]
+            }
+            MigrateSensors => &[MIGRATION_WRITE],
         }
     }
 
@@ -103,6 +113,7 @@ impl Operation {
             UpdateHealthIssue(_) => Access::ManageHealth,
             UpdateAutoAuditingConfiguration => Access::ConfigureAuditing,
             InvokeAccountAction(_) => Access::AccountActions,
+            MigrateSensors => Access::Migrate,
             _ => Access::Read,
         }
     }
@@ -153,6 +164,10 @@ impl Operation {
             CountIdentityAccounts => "countIdentityAccounts",
             GetIdentityAccount(_) => "getIdentityAccount",
             InvokeAccountAction(_) => "invokeAction",
+            ListSensorMigrations => "listSensorMigrations",
+            CountSensorMigrations => "countSensorMigrations",
+            GetSensorMigration(_) => "getSensorMigration",
+            MigrateSensors => "migrateSensors",
         }
     }
 }
@@ -287,6 +302,13 @@ pub fn resolve(method: Method, segments: &[&str]) -> Result<Operation, ApiError>
             }
             _ => Err(not_found(segments.len() - 1)),
         },
+        [c, tail @ ..] if is(c, "sensorMigration") => match tail {
+            [] => allow(&[(Get, ListSensorMigrations)]),
+            [s] if *s == "$count" => allow(&[(Get, CountSensorMigrations)]),
+            [s] if operation_name(s) == "migrate" => allow(&[(Post, MigrateSensors)]),
+            [id] => allow(&[(Get, GetSensorMigration(id.to_string()))]),
+            _ => Err(not_found(segments.len() - 1)),
+        },
         [c, tail @ ..] if is(c, "settings") => match tail {
             [] => allow(&[(Get, GetSettings)]),
             [a] if is(a, "autoAuditingConfiguration") => allow(&[
@@ -360,7 +382,12 @@ mod tests {
             (Post, "security/identities/identityAccounts/i1/microsoft.graph.security.invokeAction", Ok(InvokeAccountAction("i1".into()))),
             (Get, "security/identities/identityAccounts/i1/invokeAction", Err(405)),
             (Post, "security/identities/identityAccounts", Err(405)),
-            (Get, "security/identities/sensorMigration", Err(400)),
+            (Get, "security/identities/sensorMigration", Ok(ListSensorMigrations)),
+            (Get, "security/identities/sensorMigration/$count", Ok(CountSensorMigrations)),
+            (Get, "security/identities/sensorMigration/s1", Ok(GetSensorMigration("s1".into()))),
+            (Post, "security/identities/sensorMigration/migrate", Ok(MigrateSensors)),
+            (Post, "security/identities/sensorMigration/microsoft.graph.security.migrate", Ok(MigrateSensors)),
+            (Get, "security/identities/sensorMigration/migrate", Err(405)),
             (Get, "security/alerts", Err(400)),
             (Get, "me", Err(400)),
             (Get, "organization", Ok(ListOrganization)),

@@ -100,4 +100,6 @@ pub struct AppState {
     pub onboarding: Arc<crate::onboarding::Onboarding>,
     /// Automatic auditing configuration per tenant, as check-ins read it.
     pub auto_auditing: Arc<crate::onboarding::AutoAuditing>,
+    /// Which tenants have sensor migrations (see `onboarding`).
+    pub migrations: Arc<crate::onboarding::Migrations>,
 }

@@ -12,6 +12,7 @@ pub mod identity_accounts;
 pub mod odata_sql;
 pub mod portable;
 pub mod postgres;
+pub mod sensor_migrations;
 pub mod snapshots;
 pub mod sqlite;
 mod sweep_plan;

@@ -28,6 +28,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "tenant_settings",
     "identity_accounts",
     "account_actions",
+    "sensor_migrations",
 ];
 
 /// The release catalogue: installation-wide, part of an installation's snapshot and backup.

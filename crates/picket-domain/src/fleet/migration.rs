@@ -4,6 +4,29 @@
 
 use crate::enums::{DeviceType, MigrationState, SensorType};
 
+/// The unified sensor a migrated classic sensor becomes.
+pub const UNIFIED_SENSOR_VERSION: &str = "3.1.25311.1";
+
+/// Whether `migrate` takes a sensor in this state: ready ones, and failed ones again.
+pub fn can_migrate(state: MigrationState) -> bool {
+    matches!(
+        state,
+        MigrationState::ReadyForMigration | MigrationState::MigrationFailed
+    )
+}
+
+/// What a migrating sensor's check-in says of its move: a unified version reported means done,
+/// a reported failure means failed, anything else still migrating.
+pub fn after_check_in(reported_version: &str, reported_failure: bool) -> MigrationState {
+    if reported_version.split('.').next() == Some("3") {
+        MigrationState::UpToDate
+    } else if reported_failure {
+        MigrationState::MigrationFailed
+    } else {
+        MigrationState::Migrating
+    }
+}
+
 /// A unified (3.x) sensor is `upToDate`; a classic domain-controller sensor can move to the
 /// unified one (`readyForMigration`); the other classic roles (AD FS, AD CS, Entra Connect,
 /// standalone) have no unified sensor to move to yet (`notReadyForMigration`).
@@ -77,6 +100,23 @@ mod tests {
         for (version, ty, want) in cases {
             assert_eq!(migration_state(version, ty), want, "{version} {ty}");
         }
+    }
+
+    #[test]
+    fn moves() {
+        use MigrationState::*;
+        assert!(can_migrate(ReadyForMigration) && can_migrate(MigrationFailed));
+        assert!(
+            !can_migrate(Migrating) && !can_migrate(UpToDate) && !can_migrate(NotReadyForMigration)
+        );
+        assert_eq!(after_check_in("3.1.25311.1", false), UpToDate);
+        assert_eq!(
+            after_check_in("3.1.25311.1", true),
+            UpToDate,
+            "the version is the fact"
+        );
+        assert_eq!(after_check_in("2.239.1.1", true), MigrationFailed);
+        assert_eq!(after_check_in("2.239.1.1", false), Migrating);
     }
 
     #[test]

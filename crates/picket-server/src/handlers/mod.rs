@@ -7,6 +7,7 @@ mod directory;
 mod health_issues;
 pub(crate) mod identity_accounts;
 mod sensor_candidates;
+mod sensor_migration;
 pub(crate) mod sensors;
 
 use crate::context::RequestContext;
@@ -79,5 +80,9 @@ pub async fn handle(op: &Operation, call: &Call<'_>) -> Result<GraphResponse, Ap
         CountIdentityAccounts => identity_accounts::count(call).await,
         GetIdentityAccount(id) => identity_accounts::get(call, id).await,
         InvokeAccountAction(id) => identity_accounts::invoke_action(call, id).await,
+        ListSensorMigrations => sensor_migration::list(call).await,
+        CountSensorMigrations => sensor_migration::count(call).await,
+        GetSensorMigration(id) => sensor_migration::get(call, id).await,
+        MigrateSensors => sensor_migration::migrate(call).await,
     }
 }

@@ -71,6 +71,7 @@ pub async fn list_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
         Vec::new().into_iter()
     };
     let (beta, select) = (call.ctx.version.is_beta(), query.valid.select.as_deref());
+    let migrations = super::sensor_migration::recorded_states(call).await?;
     let body = collection(
         call.ctx,
         "security/identities/sensors",
@@ -83,6 +84,7 @@ pub async fn list_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
             beta,
             select,
             issues: issues.next(),
+            migrations: migrations.as_ref(),
         },
     );
     Ok(GraphResponse::serialized(200, &body))
@@ -114,6 +116,7 @@ pub async fn get_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse,
     } else {
         None
     };
+    let migrations = super::sensor_migration::recorded_states(call).await?;
     let body = Entity {
         context: call.ctx.metadata(&select_fragment(
             "security/identities/sensors/$entity",
@@ -124,6 +127,7 @@ pub async fn get_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse,
             beta: call.ctx.version.is_beta(),
             select: query.select.as_deref(),
             issues,
+            migrations: migrations.as_ref(),
         },
     };
     Ok(GraphResponse::serialized(200, &body))
@@ -207,6 +211,7 @@ pub async fn update_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphRespon
         .save_sensor_settings(call.tenant(), id, &patch)
         .await?
         .ok_or_else(|| not_found(id))?;
+    let migrations = super::sensor_migration::recorded_states(call).await?;
     let body = Entity {
         context: call.ctx.metadata("security/identities/sensors/$entity"),
         fields: SensorView {
@@ -214,6 +219,7 @@ pub async fn update_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphRespon
             beta: call.ctx.version.is_beta(),
             select: None,
             issues: None,
+            migrations: migrations.as_ref(),
         },
     };
     Ok(GraphResponse::serialized(200, &body))

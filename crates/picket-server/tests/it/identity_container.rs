@@ -520,3 +520,133 @@ async fn a_tenant_without_defender_for_identity_is_refused_until_its_first_senso
     let r = app.get(&p("v1.0", "sensors"), &token).await.expect(200);
     assert_eq!(r.value().len(), 1);
 }
+
+const MIGRATION_READ: &str = "SecurityIdentitiesMigration.Read.All";
+const MIGRATION_RW: &str = "SecurityIdentitiesMigration.ReadWrite.All";
+
+#[tokio::test]
+async fn sensor_migration_lists_classic_sensors_and_migrate_starts_the_eligible_ones() {
+    let app = TestApp::standard().await;
+    let reader = app.token(TENANT_A, &[MIGRATION_READ]);
+    let writer = app.token(TENANT_A, &[MIGRATION_RW, SENSORS_READ]);
+    let r = app
+        .get(&p("beta", "sensorMigration"), &reader)
+        .await
+        .expect(200);
+    assert_eq!(
+        r.value().len(),
+        4,
+        "every classic sensor of the standard fixture (one is unified)"
+    );
+    assert_eq!(
+        r.value()[0]["@odata.type"],
+        "#microsoft.graph.security.sensorMigration"
+    );
+    let state_of = |r: &Resp, id: &str| {
+        r.value()
+            .iter()
+            .find(|m| m["id"] == json!(id))
+            .map(|m| m["migrationState"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(state_of(&r, DC1).as_deref(), Some("readyForMigration"));
+    assert_eq!(state_of(&r, ADFS).as_deref(), Some("notReadyForMigration"));
+    let ready = app
+        .get(
+            &format!(
+                "{}?$filter={}&$count=true",
+                p("beta", "sensorMigration"),
+                enc("migrationState eq 'readyForMigration'")
+            ),
+            &reader,
+        )
+        .await
+        .expect(200);
+    let ready_ids = ready.ids();
+    assert!(ready_ids.contains(&DC1.to_string()), "{ready_ids:?}");
+    assert_eq!(
+        app.get(&p("beta", "sensorMigration/$count"), &reader)
+            .await
+            .text,
+        "4"
+    );
+    app.get(&p("beta", &format!("sensorMigration/{DC1}")), &reader)
+        .await
+        .expect(200);
+    assert_error(
+        &app.get(&p("beta", "sensorMigration/nope"), &reader).await,
+        404,
+        "NotFound",
+    );
+    // Beta only, as on Graph.
+    assert_error(
+        &app.get(&p("v1.0", "sensorMigration"), &reader).await,
+        400,
+        "BadRequest",
+    );
+
+    // migrate: the eligible start, the others are named; a reader may not.
+    let body = json!({"sensorIds": [DC1, ADFS, "no-such-sensor"]});
+    assert_error(
+        &app.post(
+            &p("beta", "sensorMigration/migrate"),
+            &reader,
+            Some(body.clone()),
+        )
+        .await,
+        403,
+        "UnknownError",
+    );
+    let r = app
+        .post(
+            &p("beta", "sensorMigration/microsoft.graph.security.migrate"),
+            &writer,
+            Some(body),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        r.json["@odata.type"],
+        "#microsoft.graph.security.migrateSensorsResult"
+    );
+    assert_eq!(r.json["successfulMigrationSensorIds"], json!([DC1]));
+    assert_eq!(
+        r.json["failedMigrationSensorIds"],
+        json!([ADFS, "no-such-sensor"])
+    );
+    let after = app
+        .get(&p("beta", "sensorMigration"), &reader)
+        .await
+        .expect(200);
+    assert_eq!(state_of(&after, DC1).as_deref(), Some("migrating"));
+    // The sensor shows it too, on beta.
+    let sensor = app
+        .get(&p("beta", &format!("sensors/{DC1}")), &writer)
+        .await
+        .expect(200);
+    assert_eq!(sensor.json["migrationState"], "migrating");
+    // Migrating twice does not start it again.
+    let again = app
+        .post(
+            &p("beta", "sensorMigration/migrate"),
+            &writer,
+            Some(json!({"sensorIds": [DC1]})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(again.json["failedMigrationSensorIds"], json!([DC1]));
+    for bad in [
+        json!({}),
+        json!({"sensorIds": "x"}),
+        json!({"sensorIds": [1]}),
+        json!({"sensorIds": [], "x": 1}),
+    ] {
+        let r = app
+            .post(
+                &p("beta", "sensorMigration/migrate"),
+                &writer,
+                Some(bad.clone()),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+    }
+}

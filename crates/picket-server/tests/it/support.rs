@@ -260,6 +260,7 @@ impl TestAppBuilder {
             journal: Arc::default(),
             onboarding: Arc::default(),
             auto_auditing: Arc::default(),
+            migrations: Arc::default(),
             fleet: Arc::new(FleetSettings {
                 manual_clock: self.manual_clock.clone(),
                 base_release: Some(PACKAGE_VERSION.into()),

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "identity_accounts",
         include_str!("../../migrations/postgres/0008_identity_accounts.sql"),
     ),
+    (
+        9,
+        "sensor_migrations",
+        include_str!("../../migrations/postgres/0009_sensor_migrations.sql"),
+    ),
 ];
 
 /// Brings the schema up to date (`apply_missing`), or only checks that it is (`serve` does not

@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "identity_accounts",
         include_str!("../../migrations/sqlite/0008_identity_accounts.sql"),
     ),
+    (
+        9,
+        "sensor_migrations",
+        include_str!("../../migrations/sqlite/0009_sensor_migrations.sql"),
+    ),
 ];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {

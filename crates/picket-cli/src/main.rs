@@ -31,7 +31,7 @@ use std::sync::Arc;
     name = "picket",
     version,
     about = "A self-hosted control plane for identity-threat sensors, speaking the Microsoft Graph API of Defender for Identity sensor management",
-    after_help = "Client commands (sensors, health-issues, candidates, activation, access-key, package, watch, fixtures, accounts, auditing) \
+    after_help = "Client commands (sensors, health-issues, candidates, activation, access-key, package, watch, fixtures, accounts, auditing, migration) \
 talk to Microsoft Graph (--endpoint graph, the default) or a Picket server (--endpoint URL).
 Exit codes: 0 ok, 1 API error, 2 usage, 3 sign-in.
 
@@ -189,6 +189,8 @@ enum Command {
     Accounts(client::AccountsArgs),
     /// Client: show or set automatic auditing configuration.
     Auditing(client::AuditingArgs),
+    /// Client: move classic sensors to the unified sensor (list, start).
+    Migration(client::MigrationArgs),
     /// Print a shell completion script.
     ///
     /// Example: picket completions bash > /etc/bash_completion.d/picket
@@ -573,6 +575,7 @@ async fn main() {
         Command::Fixtures(a) => Some(client::ClientCommand::Fixtures(a)),
         Command::Accounts(a) => Some(client::ClientCommand::Accounts(a)),
         Command::Auditing(a) => Some(client::ClientCommand::Auditing(a)),
+        Command::Migration(a) => Some(client::ClientCommand::Migration(a)),
         Command::Agent(agent) => std::process::exit(i32::from(picket_agent::execute(agent).await)),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -192,3 +192,74 @@ mod tests {
         assert!(pick_account(&identity, "disable", Some("entraID")).is_none());
     }
 }
+
+const MIGRATION: &[Column] = &[
+    col("NAME", "/displayName", Kind::Plain),
+    col("DOMAIN", "/domainName", Kind::Plain),
+    col("STATE", "/migrationState", Kind::Plain),
+    col("VERSION", "/version", Kind::Plain),
+    col("TYPE", "/sensorType", Kind::Plain),
+    col("ID", "/id", Kind::Plain),
+];
+
+/// `picket migration` (beta `sensorMigration`, spec §7.2): always on the beta API.
+pub async fn migration(
+    graph: &Graph,
+    format: Format,
+    cmd: super::commands::MigrationCommand,
+) -> Result<(), ClientError> {
+    use super::commands::MigrationCommand;
+    let base = format!("{IDENTITIES}/sensorMigration");
+    let beta = graph.beta();
+    match cmd {
+        MigrationCommand::List(args) => {
+            let mut f = FilterBuilder::default();
+            f.raw(args.filter.as_deref());
+            list(&beta, &base, f.build(), &args, format, MIGRATION).await
+        }
+        MigrationCommand::Start { ids, all_ready, yes } => {
+            let mut ids = ids;
+            if all_ready {
+                let ready = beta
+                    .collect(
+                        super::list_url(
+                            &beta,
+                            &base,
+                            Some("migrationState eq 'readyForMigration'".into()),
+                            Some(1000),
+                            &[],
+                        ),
+                        None,
+                    )
+                    .await?;
+                ids.extend(ready.iter().filter_map(|m| m["id"].as_str().map(str::to_string)));
+            }
+            if ids.is_empty() {
+                println!("No sensors to migrate.");
+                return Ok(());
+            }
+            if !confirm(&format!("Migrate {} sensor(s) to the unified sensor?", ids.len()), yes)? {
+                println!("Nothing done.");
+                return Ok(());
+            }
+            let answer = beta
+                .send_json(Method::POST, &format!("{base}/migrate"), Some(&json!({"sensorIds": ids})))
+                .await?
+                .unwrap_or(Value::Null);
+            let started = answer["successfulMigrationSensorIds"].as_array().cloned().unwrap_or_default();
+            let failed = answer["failedMigrationSensorIds"].as_array().cloned().unwrap_or_default();
+            if format == Format::Table {
+                println!("Started: {}", started.len());
+                for f in &failed {
+                    println!("Not eligible: {}", f.as_str().unwrap_or(""));
+                }
+            } else {
+                output::print_object(&answer, format, &[])?;
+            }
+            if !failed.is_empty() && started.is_empty() {
+                return Err(ClientError::other("no sensor was eligible for migration"));
+            }
+            Ok(())
+        }
+    }
+}

@@ -552,3 +552,37 @@ pub enum AuditingCommand {
         automatic: bool,
     },
 }
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  picket migration list --filter \"migrationState eq 'readyForMigration'\"
+  picket migration start b3c1b5fc-828c-45fa-a1e1-000000000001 --yes")]
+pub struct MigrationArgs {
+    #[command(flatten)]
+    pub conn: ConnectArgs,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    #[command(subcommand)]
+    pub cmd: MigrationCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MigrationCommand {
+    /// Classic sensors and their moves to the unified sensor (beta sensorMigration).
+    #[command(after_help = "Example:
+  picket migration list")]
+    List(ListArgs),
+    /// Move classic sensors to the unified sensor: by id, or every one that is ready; asks first.
+    #[command(after_help = "Examples:
+  picket migration start b3c1b5fc-828c-45fa-a1e1-000000000001 --yes
+  picket migration start --all-ready --yes")]
+    Start {
+        /// Sensor ids.
+        ids: Vec<String>,
+        /// Every sensor whose migrationState is readyForMigration.
+        #[arg(long)]
+        all_ready: bool,
+        #[arg(long)]
+        yes: bool,
+    },
+}

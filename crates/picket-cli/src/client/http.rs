@@ -149,6 +149,23 @@ impl Graph {
         self.tokens.bearer().await
     }
 
+    /// The same connection on the beta API (for what only beta has, e.g. sensorMigration).
+    pub fn beta(&self) -> Graph {
+        let root = self.root.trim_end_matches('/');
+        let root = match root.rsplit_once('/') {
+            Some((server, version)) if version == "v1.0" || version == "beta" => {
+                format!("{server}/beta")
+            }
+            _ => root.to_string(),
+        };
+        Graph {
+            http: self.http.clone(),
+            tokens: self.tokens.clone(),
+            root,
+            attempts: self.attempts,
+        }
+    }
+
     pub fn root(&self) -> &str {
         &self.root
     }

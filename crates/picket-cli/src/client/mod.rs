@@ -42,6 +42,7 @@ pub enum ClientCommand {
     Fixtures(FixturesArgs),
     Accounts(AccountsArgs),
     Auditing(AuditingArgs),
+    Migration(MigrationArgs),
 }
 
 /// Runs the command; returns the process exit code. Errors are printed as one line.
@@ -78,6 +79,9 @@ async fn dispatch(command: ClientCommand) -> Result<(), ClientError> {
         ClientCommand::Watch(a) => watch::run(&connect(&a.conn)?, a.cmd).await,
         ClientCommand::Fixtures(a) => fixtures::run(&connect(&a.conn)?, a.cmd).await,
         ClientCommand::Accounts(a) => accounts::run(&connect(&a.conn)?, a.out.output, a.cmd).await,
+        ClientCommand::Migration(a) => {
+            accounts::migration(&connect(&a.conn)?, a.out.output, a.cmd).await
+        }
         ClientCommand::Auditing(a) => {
             accounts::auditing(&connect(&a.conn)?, a.out.output, a.cmd).await
         }

@@ -70,3 +70,65 @@ async def test_organization_and_domains_for_tools_that_read_them_first(api, serv
     with pytest.raises(api.m.ODataError) as e:
         await api.client(server, roles=["SecurityIdentitiesSensors.Read.All"]).domains.get()
     assert e.value.response_status_code == 403 and e.value.error.code == "UnknownError"
+
+
+ALICE = "22222222-0000-4000-8000-000000000001"
+BOB = "22222222-0000-4000-8000-000000000002"
+ACCOUNT_READ = "SecurityIdentitiesAccount.Read.All"
+ACTIONS_RW = "SecurityIdentitiesActions.ReadWrite.All"
+
+
+def invoke_body(api, account, action, provider):
+    pkg = api.m.package
+    Body = getattr(importlib.import_module(
+        f"{pkg}.generated.security.identities.identity_accounts.item.microsoft_graph_security_invoke_action.invoke_action_post_request_body"),
+        "InvokeActionPostRequestBody")
+    Action = model(api, "action", "Action")
+    Provider = model(api, "identity_provider", "IdentityProvider")
+    return Body(account_id=account, action=Action(action), identity_provider=Provider(provider))
+
+
+async def test_identity_accounts_list_get_and_count(api, server):
+    accounts = api.client(server, roles=[ACCOUNT_READ]).security.identities.identity_accounts
+    page = await accounts.get()
+    assert [i.id for i in page.value] == [ALICE, BOB]
+    alice = await accounts.by_identity_accounts_id(ALICE).get()
+    assert alice.display_name == "Alice" and alice.is_enabled is True
+    assert [a.identifier for a in alice.accounts] == ["alice@contoso.com", "alice@contoso.okta.com"]
+    assert "disable" in [a.value for a in alice.accounts[0].actions]
+    assert await accounts.count.get() == 2
+
+
+async def test_invoke_action_okta_at_once_entra_refused(api, fresh_server):
+    client = api.client(fresh_server, roles=[ACCOUNT_READ, ACTIONS_RW])
+    item = client.security.identities.identity_accounts.by_identity_accounts_id(ALICE)
+    result = await item.microsoft_graph_security_invoke_action.post(
+        invoke_body(api, "alice@contoso.okta.com", "disable", "okta"))
+    assert result.correlation_id and result.account_id == "alice@contoso.okta.com"
+    assert (await item.get()).is_enabled is False
+    bob = client.security.identities.identity_accounts.by_identity_accounts_id(BOB)
+    with pytest.raises(api.m.ODataError) as e:
+        await bob.microsoft_graph_security_invoke_action.post(
+            invoke_body(api, "bob@contoso.onmicrosoft.com", "disable", "entraID"))
+    assert e.value.response_status_code == 400
+    assert e.value.error.message == "EntraID actions are not yet supported"
+    with pytest.raises(api.m.ODataError) as e:
+        await bob.microsoft_graph_security_invoke_action.post(
+            invoke_body(api, "bob@contoso.com", "revokeAllSessions", "activeDirectory"))
+    assert e.value.response_status_code == 400
+
+
+async def test_beta_sensor_migration_and_migrate(beta, fresh_server):
+    migration = beta.client(fresh_server, roles=["SecurityIdentitiesMigration.ReadWrite.All"]).security.identities.sensor_migration
+    page = await migration.get()
+    ready = [m.id for m in page.value if m.migration_state.value == "readyForMigration"]
+    assert DC1 in ready
+    assert await migration.count.get() == len(page.value)
+    Body = getattr(importlib.import_module(
+        "msgraph_beta.generated.security.identities.sensor_migration.microsoft_graph_security_migrate.migrate_post_request_body"),
+        "MigratePostRequestBody")
+    result = await migration.microsoft_graph_security_migrate.post(Body(sensor_ids=[DC1, "no-such-sensor"]))
+    assert result.successful_migration_sensor_ids == [DC1]
+    assert result.failed_migration_sensor_ids == ["no-such-sensor"]
+    one = await migration.by_sensor_migration_id(DC1).get()
+    assert one.migration_state.value == "migrating"

@@ -217,7 +217,11 @@ pub async fn migration(
             f.raw(args.filter.as_deref());
             list(&beta, &base, f.build(), &args, format, MIGRATION).await
         }
-        MigrationCommand::Start { ids, all_ready, yes } => {
+        MigrationCommand::Start {
+            ids,
+            all_ready,
+            yes,
+        } => {
             let mut ids = ids;
             if all_ready {
                 let ready = beta
@@ -232,22 +236,39 @@ pub async fn migration(
                         None,
                     )
                     .await?;
-                ids.extend(ready.iter().filter_map(|m| m["id"].as_str().map(str::to_string)));
+                ids.extend(
+                    ready
+                        .iter()
+                        .filter_map(|m| m["id"].as_str().map(str::to_string)),
+                );
             }
             if ids.is_empty() {
                 println!("No sensors to migrate.");
                 return Ok(());
             }
-            if !confirm(&format!("Migrate {} sensor(s) to the unified sensor?", ids.len()), yes)? {
+            if !confirm(
+                &format!("Migrate {} sensor(s) to the unified sensor?", ids.len()),
+                yes,
+            )? {
                 println!("Nothing done.");
                 return Ok(());
             }
             let answer = beta
-                .send_json(Method::POST, &format!("{base}/migrate"), Some(&json!({"sensorIds": ids})))
+                .send_json(
+                    Method::POST,
+                    &format!("{base}/migrate"),
+                    Some(&json!({"sensorIds": ids})),
+                )
                 .await?
                 .unwrap_or(Value::Null);
-            let started = answer["successfulMigrationSensorIds"].as_array().cloned().unwrap_or_default();
-            let failed = answer["failedMigrationSensorIds"].as_array().cloned().unwrap_or_default();
+            let started = answer["successfulMigrationSensorIds"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let failed = answer["failedMigrationSensorIds"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             if format == Format::Table {
                 println!("Started: {}", started.len());
                 for f in &failed {

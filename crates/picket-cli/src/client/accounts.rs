@@ -166,33 +166,6 @@ pub async fn auditing(
     output::print_object(&shown, format, AUDITING)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn actions_go_to_the_account_that_offers_them() {
-        let identity = json!({"accounts": [
-            {"identifier": "a@contoso.com", "identityProvider": "activeDirectory", "actions": ["disable", "enable", "forcePasswordReset"]},
-            {"identifier": "a@okta", "identityProvider": "okta", "actions": ["disable", "enable", "revokeAllSessions"]}
-        ]});
-        assert_eq!(
-            pick_account(&identity, "disable", None).unwrap()["identifier"],
-            "a@contoso.com"
-        );
-        assert_eq!(
-            pick_account(&identity, "revokeAllSessions", None).unwrap()["identifier"],
-            "a@okta"
-        );
-        assert_eq!(
-            pick_account(&identity, "disable", Some("okta")).unwrap()["identifier"],
-            "a@okta"
-        );
-        assert!(pick_account(&identity, "markUserAsCompromised", None).is_none());
-        assert!(pick_account(&identity, "disable", Some("entraID")).is_none());
-    }
-}
-
 const MIGRATION: &[Column] = &[
     col("NAME", "/displayName", Kind::Plain),
     col("DOMAIN", "/domainName", Kind::Plain),
@@ -282,5 +255,32 @@ pub async fn migration(
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_go_to_the_account_that_offers_them() {
+        let identity = json!({"accounts": [
+            {"identifier": "a@contoso.com", "identityProvider": "activeDirectory", "actions": ["disable", "enable", "forcePasswordReset"]},
+            {"identifier": "a@okta", "identityProvider": "okta", "actions": ["disable", "enable", "revokeAllSessions"]}
+        ]});
+        assert_eq!(
+            pick_account(&identity, "disable", None).unwrap()["identifier"],
+            "a@contoso.com"
+        );
+        assert_eq!(
+            pick_account(&identity, "revokeAllSessions", None).unwrap()["identifier"],
+            "a@okta"
+        );
+        assert_eq!(
+            pick_account(&identity, "disable", Some("okta")).unwrap()["identifier"],
+            "a@okta"
+        );
+        assert!(pick_account(&identity, "markUserAsCompromised", None).is_none());
+        assert!(pick_account(&identity, "disable", Some("entraID")).is_none());
     }
 }

@@ -297,6 +297,7 @@ async fn run(args: RunArgs) -> Result<u8> {
         host_issues: Vec::new(),
         account_action_results: Vec::new(),
         migration_failure: None,
+        network_adapters: Some(protocol::host_adapters()),
     };
     let mut auditing_configured = !args.auditing_not_configured;
     if !auditing_configured {
@@ -321,6 +322,8 @@ async fn run(args: RunArgs) -> Result<u8> {
             }
         };
         attempt = 0;
+        // Sent once; the next change would send them again.
+        report.network_adapters = None;
         for (order, done) in
             protocol::exchange_account_actions(&mut report, &answer.account_actions, &args.computer)
         {

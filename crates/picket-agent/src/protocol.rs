@@ -39,6 +39,8 @@ pub struct Report {
     pub account_action_results: Vec<(String, bool, String)>,
     /// A migration that failed, with why.
     pub migration_failure: Option<String>,
+    /// The host's network adapters, sent with the next check-in (then cleared).
+    pub network_adapters: Option<Vec<Value>>,
 }
 
 impl Report {
@@ -51,6 +53,9 @@ impl Report {
         });
         if let (state, Some(target)) = &self.update {
             body["update"] = json!({"state": state, "targetVersion": target});
+        }
+        if let Some(adapters) = &self.network_adapters {
+            body["networkAdapters"] = Value::Array(adapters.clone());
         }
         if let Some(why) = &self.migration_failure {
             body["migration"] = json!({"state": "failed", "detail": why});
@@ -340,4 +345,13 @@ pub fn migration_issue() -> Value {
         "displayName": "Sensor migration failed",
         "severity": "high",
     })
+}
+
+/// The adapters a simulated host reports: production traffic on the first, a backup network
+/// on the second.
+pub fn host_adapters() -> Vec<Value> {
+    vec![
+        json!({"id": "1", "name": "Ethernet0", "isEnabled": true}),
+        json!({"id": "2", "name": "Ethernet1 (backup)", "isEnabled": false}),
+    ]
 }

@@ -266,6 +266,7 @@ async fn drive(
                                 answer.desired_settings_version,
                                 &stats,
                             );
+                            sim.report.network_adapters = None;
                             let computer = sim.id.sensor_id.clone();
                             crate::protocol::exchange_account_actions(
                                 &mut sim.report,
@@ -362,6 +363,7 @@ async fn enroll_all(client: &Client, args: &SimulateArgs) -> Result<Vec<Sim>> {
                                 host_issues: Vec::new(),
                                 account_action_results: Vec::new(),
                                 migration_failure: None,
+                                network_adapters: Some(crate::protocol::host_adapters()),
                             },
                             fails_updates: fails,
                         })

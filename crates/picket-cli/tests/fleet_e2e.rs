@@ -765,6 +765,29 @@ async fn automatic_auditing_closes_the_auditing_issue_of_a_host() {
     agent.wait_for_line("enrolled as sensor");
     let sensor = e.until("audit1", "enrolled", |_| true).await;
     let id = sensor["id"].as_str().expect("id").to_string();
+    // The agent reported its host's network adapters with its first check-in.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, adapters) = e
+            .graph(
+                "GET",
+                &format!("/v1.0/security/identities/sensors/{id}/settings/networkAdapters"),
+                None,
+            )
+            .await;
+        let names: Vec<&str> = adapters["value"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x["name"].as_str()).collect())
+            .unwrap_or_default();
+        if names == ["Ethernet0", "Ethernet1 (backup)"] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "adapters never arrived: {adapters}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let auditing = |issues: &[Value]| {
         issues
             .iter()

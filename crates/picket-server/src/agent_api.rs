@@ -364,6 +364,45 @@ struct CheckInBody {
     /// A migration that failed (newer agents).
     #[serde(default)]
     migration: Option<crate::migrations::MigrationReport>,
+    /// The host's network adapters, sent when they change (newer agents).
+    #[serde(default)]
+    network_adapters: Option<Vec<NetworkAdapterBody>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NetworkAdapterBody {
+    id: String,
+    name: String,
+    #[serde(default = "enabled")]
+    is_enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// At most this many adapters per sensor.
+const MAX_ADAPTERS: usize = 32;
+
+fn adapters_from(
+    body: Vec<NetworkAdapterBody>,
+) -> Result<Vec<picket_store::network_adapters::NetworkAdapter>, AgentError> {
+    if body.len() > MAX_ADAPTERS {
+        return Err(bad("at most 32 networkAdapters"));
+    }
+    body.into_iter()
+        .map(|a| {
+            if a.id.is_empty() || a.id.len() > 64 || a.name.is_empty() || a.name.len() > 256 {
+                return Err(bad("networkAdapters need an id (≤ 64) and a name (≤ 256)"));
+            }
+            Ok(picket_store::network_adapters::NetworkAdapter {
+                id: a.id,
+                name: a.name,
+                is_enabled: a.is_enabled,
+            })
+        })
+        .collect()
 }
 
 fn bad(message: impl Into<String>) -> AgentError {
@@ -469,6 +508,11 @@ pub async fn check_in(
     }
     let action_results = std::mem::take(&mut body.account_action_results);
     let migration_report = body.migration.take();
+    let adapters = body
+        .network_adapters
+        .take()
+        .map(adapters_from)
+        .transpose()?;
     let report = report_from(body)?;
     let now = state.clock.now();
     let answer = match state
@@ -487,6 +531,15 @@ pub async fn check_in(
         Ok(Err(_)) => return Err(refused()),
         Err(e) => return Err(unavailable(e)),
     };
+    if let (Some(adapters), Some(sensor)) = (adapters, &answer.sensor) {
+        picket_store::network_adapters::put(
+            state.store.as_ref(),
+            &tenant,
+            &[(sensor.id.to_string(), adapters)],
+        )
+        .await
+        .map_err(unavailable)?;
+    }
     let (account_actions, migration) = match &answer.sensor {
         Some(sensor) => (
             crate::account_actions::exchange(&state, &tenant, sensor, action_results, now)

@@ -330,8 +330,30 @@ pub fn demo_fixture(now: Timestamp) -> Fixture {
         candidate(2, "dc3.fabrikam.local", "10.8780.27711.1000", 2),
         candidate(3, "dc4.emea.contoso.com", "10.8760.27600.1012", 5),
     ];
+    // Every sensor's host has two adapters; capture is off on the backup network's.
+    let network_adapters = sensors
+        .iter()
+        .map(|s| {
+            (
+                s.id.to_string(),
+                vec![
+                    picket_store::network_adapters::NetworkAdapter {
+                        id: "1".into(),
+                        name: "Ethernet0 (production)".into(),
+                        is_enabled: true,
+                    },
+                    picket_store::network_adapters::NetworkAdapter {
+                        id: "2".into(),
+                        name: "Ethernet1 (backup network)".into(),
+                        is_enabled: false,
+                    },
+                ],
+            )
+        })
+        .collect();
     Fixture {
         activation_mode: Some(ActivationMode::Manual),
+        network_adapters,
         sensors,
         candidates,
         health_issues,

@@ -82,6 +82,19 @@ struct SettingsIn {
     domain_controller_dns_names: Vec<String>,
     #[serde(default)]
     is_delayed_deployment_enabled: bool,
+    /// The adapters the sensor reports (spec §7.1).
+    #[serde(default)]
+    network_adapters: Vec<NetworkAdapterIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NetworkAdapterIn {
+    #[serde(default)]
+    id: Option<String>,
+    name: String,
+    #[serde(default = "yes")]
+    is_enabled: bool,
 }
 
 #[derive(Deserialize)]
@@ -190,13 +203,27 @@ pub fn parse_fixture(
                 message: "must not be empty".into(),
             });
         }
-        let settings = s.settings.unwrap_or(SettingsIn {
+        let mut settings = s.settings.unwrap_or(SettingsIn {
             description: None,
             domain_controller_dns_names: vec![],
             is_delayed_deployment_enabled: false,
+            network_adapters: vec![],
         });
+        let sensor_id = s.id.unwrap_or_else(|| SensorId::generate().to_string());
+        if !settings.network_adapters.is_empty() {
+            let adapters = std::mem::take(&mut settings.network_adapters)
+                .into_iter()
+                .enumerate()
+                .map(|(n, a)| picket_store::network_adapters::NetworkAdapter {
+                    id: a.id.unwrap_or_else(|| format!("{}", n + 1)),
+                    name: a.name,
+                    is_enabled: a.is_enabled,
+                })
+                .collect();
+            fixture.network_adapters.push((sensor_id.clone(), adapters));
+        }
         fixture.sensors.push(Sensor {
-            id: SensorId::new(s.id.unwrap_or_else(|| SensorId::generate().to_string())),
+            id: SensorId::new(sensor_id),
             created_date_time: when(at("createdDateTime"), s.created_date_time.as_deref(), now)?,
             deployment_status: not_unknown(
                 at("deploymentStatus"),

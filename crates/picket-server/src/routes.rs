@@ -41,6 +41,9 @@ pub enum Operation {
     CountIdentityAccounts,
     GetIdentityAccount(String),
     InvokeAccountAction(String),
+    ListNetworkAdapters(SensorId),
+    GetNetworkAdapter(SensorId, String),
+    UpdateNetworkAdapter(SensorId, String),
     ListSensorMigrations,
     CountSensorMigrations,
     GetSensorMigration(String),
@@ -75,14 +78,17 @@ impl Operation {
             | ListSensorCandidates
             | CountSensorCandidates
             | GetSensorCandidate(_)
-            | GetActivationConfiguration => &[SENSORS_READ],
+            | GetActivationConfiguration
+            | ListNetworkAdapters(_)
+            | GetNetworkAdapter(..) => &[SENSORS_READ],
             // A read, but of a secret: ReadWrite only (spec §5 D17).
             UpdateSensor(_)
             | DeleteSensor(_)
             | GetDeploymentAccessKey
             | RegenerateDeploymentAccessKey
             | ActivateSensorCandidates
-            | UpdateActivationConfiguration => &[SENSORS_WRITE],
+            | UpdateActivationConfiguration
+            | UpdateNetworkAdapter(..) => &[SENSORS_WRITE],
             ListSensorHealthIssues(_) | CountSensorHealthIssues(_) | GetSensorHealthIssue(..) => {
                 &[SENSORS_READ, HEALTH_READ]
             }
@@ -108,7 +114,8 @@ impl Operation {
             UpdateSensor(_)
             | DeleteSensor(_)
             | ActivateSensorCandidates
-            | UpdateActivationConfiguration => Access::ManageSensors,
+            | UpdateActivationConfiguration
+            | UpdateNetworkAdapter(..) => Access::ManageSensors,
             GetDeploymentAccessKey | RegenerateDeploymentAccessKey => Access::AccessKey,
             UpdateHealthIssue(_) => Access::ManageHealth,
             UpdateAutoAuditingConfiguration => Access::ConfigureAuditing,
@@ -164,6 +171,9 @@ impl Operation {
             CountIdentityAccounts => "countIdentityAccounts",
             GetIdentityAccount(_) => "getIdentityAccount",
             InvokeAccountAction(_) => "invokeAction",
+            ListNetworkAdapters(_) => "listNetworkAdapters",
+            GetNetworkAdapter(..) => "getNetworkAdapter",
+            UpdateNetworkAdapter(..) => "updateNetworkAdapter",
             ListSensorMigrations => "listSensorMigrations",
             CountSensorMigrations => "countSensorMigrations",
             GetSensorMigration(_) => "getSensorMigration",
@@ -264,6 +274,19 @@ pub fn resolve(method: Method, segments: &[&str]) -> Result<Operation, ApiError>
                 Get,
                 GetSensorHealthIssue(SensorId::new(*id), HealthIssueId::new(*issue)),
             )]),
+            [id, s, n] if is(s, "settings") && is(n, "networkAdapters") => {
+                allow(&[(Get, ListNetworkAdapters(SensorId::new(*id)))])
+            }
+            [id, s, n, adapter] if is(s, "settings") && is(n, "networkAdapters") => allow(&[
+                (
+                    Get,
+                    GetNetworkAdapter(SensorId::new(*id), adapter.to_string()),
+                ),
+                (
+                    Patch,
+                    UpdateNetworkAdapter(SensorId::new(*id), adapter.to_string()),
+                ),
+            ]),
             _ => Err(not_found(segments.len() - 1)),
         },
         [c, tail @ ..] if is(c, "sensorCandidates") => match tail {

@@ -14,6 +14,8 @@ pub struct Fixture {
     pub auto_auditing: Option<bool>,
     /// `false` for a tenant without Defender for Identity (spec §7.5).
     pub onboarded: Option<bool>,
+    /// Each sensor's network adapters (sensor id, adapters).
+    pub network_adapters: Vec<(String, Vec<crate::network_adapters::NetworkAdapter>)>,
 }
 
 /// Loads a whole fixture: the engine's one-transaction seed of sensors, candidates and issues,
@@ -31,6 +33,9 @@ pub async fn seed_all(
     }
     if let Some(on) = fixture.auto_auditing {
         crate::tenant_settings::set_auto_auditing(store, tenant, on).await?;
+    }
+    if !fixture.network_adapters.is_empty() {
+        crate::network_adapters::put(store, tenant, &fixture.network_adapters).await?;
     }
     if let Some(on) = fixture.onboarded {
         crate::tenant_settings::set_onboarded(store, tenant, on).await?;

@@ -9,6 +9,7 @@ pub mod fleet;
 pub mod heartbeats;
 pub mod identity;
 pub mod identity_accounts;
+pub mod network_adapters;
 pub mod odata_sql;
 pub mod portable;
 pub mod postgres;

@@ -29,6 +29,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "identity_accounts",
     "account_actions",
     "sensor_migrations",
+    "network_adapters",
 ];
 
 /// The release catalogue: installation-wide, part of an installation's snapshot and backup.

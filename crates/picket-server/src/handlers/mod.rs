@@ -6,6 +6,7 @@ mod auto_auditing;
 mod directory;
 mod health_issues;
 pub(crate) mod identity_accounts;
+mod network_adapters;
 mod sensor_candidates;
 mod sensor_migration;
 pub(crate) mod sensors;
@@ -80,6 +81,9 @@ pub async fn handle(op: &Operation, call: &Call<'_>) -> Result<GraphResponse, Ap
         CountIdentityAccounts => identity_accounts::count(call).await,
         GetIdentityAccount(id) => identity_accounts::get(call, id).await,
         InvokeAccountAction(id) => identity_accounts::invoke_action(call, id).await,
+        ListNetworkAdapters(sensor) => network_adapters::list(call, sensor).await,
+        GetNetworkAdapter(sensor, id) => network_adapters::get(call, sensor, id).await,
+        UpdateNetworkAdapter(sensor, id) => network_adapters::update(call, sensor, id).await,
         ListSensorMigrations => sensor_migration::list(call).await,
         CountSensorMigrations => sensor_migration::count(call).await,
         GetSensorMigration(id) => sensor_migration::get(call, id).await,

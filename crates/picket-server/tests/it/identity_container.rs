@@ -650,3 +650,105 @@ async fn sensor_migration_lists_classic_sensors_and_migrate_starts_the_eligible_
         assert_eq!(r.status, 400, "{bad}: {}", r.text);
     }
 }
+
+#[tokio::test]
+async fn network_adapters_are_reported_read_and_switched() {
+    let app = TestApp::builder()
+        .seed(
+            TENANT_A,
+            json!({"sensors": [{"id": "s-1", "displayName": "DC1", "domainName": "contoso.com",
+                    "sensorType": "domainControllerIntegrated", "version": "2.239.1.1",
+                    "settings": {"networkAdapters": [{"id": "1", "name": "Ethernet0"},
+                                                     {"id": "2", "name": "Ethernet1", "isEnabled": false}]}}]}),
+        )
+        .start()
+        .await;
+    let reader = app.token(TENANT_A, &[SENSORS_READ]);
+    let writer = app.token(TENANT_A, &[SENSORS_RW]);
+    for v in VERSIONS {
+        let r = app
+            .get(&p(v, "sensors/s-1/settings/networkAdapters"), &reader)
+            .await
+            .expect(200);
+        assert_eq!(r.ids(), vec!["1", "2"]);
+        assert_eq!(
+            r.value()[0]["@odata.type"],
+            "#microsoft.graph.security.networkAdapter"
+        );
+        assert_eq!(r.value()[1]["isEnabled"], json!(false));
+        let one = app
+            .get(&p(v, "sensors/s-1/settings/networkAdapters/1"), &reader)
+            .await
+            .expect(200);
+        assert_eq!(one.json["name"], "Ethernet0");
+    }
+    let r = app
+        .patch(
+            &p("beta", "sensors/s-1/settings/networkAdapters/2"),
+            &writer,
+            json!({"isEnabled": true}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.json["isEnabled"], json!(true));
+    assert_eq!(
+        app.get(
+            &p("v1.0", "sensors/s-1/settings/networkAdapters/2"),
+            &reader
+        )
+        .await
+        .json["isEnabled"],
+        json!(true)
+    );
+    for (path, token, body, status) in [
+        (
+            "sensors/s-1/settings/networkAdapters/2",
+            &reader,
+            json!({"isEnabled": false}),
+            403,
+        ),
+        (
+            "sensors/s-1/settings/networkAdapters/2",
+            &writer,
+            json!({"isEnabled": "no"}),
+            400,
+        ),
+        (
+            "sensors/s-1/settings/networkAdapters/2",
+            &writer,
+            json!({"name": "x"}),
+            400,
+        ),
+        (
+            "sensors/s-1/settings/networkAdapters/9",
+            &writer,
+            json!({"isEnabled": false}),
+            404,
+        ),
+        (
+            "sensors/nope/settings/networkAdapters/1",
+            &writer,
+            json!({"isEnabled": false}),
+            404,
+        ),
+    ] {
+        let r = app.patch(&p("beta", path), token, body.clone()).await;
+        assert_eq!(r.status, status, "{path} {body}: {}", r.text);
+    }
+    assert_eq!(
+        app.get(
+            &p("beta", "sensors/s-1/settings/networkAdapters/2"),
+            &reader
+        )
+        .await
+        .json["isEnabled"],
+        json!(true),
+        "refusals changed nothing"
+    );
+    assert_error(
+        &app.get(&p("beta", "sensors/nope/settings/networkAdapters"), &reader)
+            .await,
+        404,
+        "NotFound",
+    );
+}

@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sensor_migrations",
         include_str!("../../migrations/postgres/0009_sensor_migrations.sql"),
     ),
+    (
+        10,
+        "network_adapters",
+        include_str!("../../migrations/postgres/0010_network_adapters.sql"),
+    ),
 ];
 
 /// Brings the schema up to date (`apply_missing`), or only checks that it is (`serve` does not

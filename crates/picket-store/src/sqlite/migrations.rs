@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sensor_migrations",
         include_str!("../../migrations/sqlite/0009_sensor_migrations.sql"),
     ),
+    (
+        10,
+        "network_adapters",
+        include_str!("../../migrations/sqlite/0010_network_adapters.sql"),
+    ),
 ];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {

@@ -114,6 +114,9 @@ async fn graph_entry(State(state): State<AppState>, request: Request) -> Respons
     let Some(version) = ApiVersion::parse(version_segment) else {
         return error(ApiError::not_found_segment(version_segment));
     };
+    if crate::metadata::is_metadata_path(rest) {
+        return crate::metadata::respond(&parts.method, version, &ids);
+    }
     let too_large = header_str(&parts.headers, "content-length")
         .and_then(|l| l.parse::<usize>().ok())
         .is_some_and(|l| l > MAX_BODY_BYTES);

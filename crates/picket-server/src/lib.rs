@@ -22,6 +22,7 @@ pub mod fuzzing;
 mod handlers;
 pub mod http;
 pub mod journal;
+pub mod metadata;
 pub mod migrations;
 pub mod onboarding;
 pub mod package;

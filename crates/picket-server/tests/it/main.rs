@@ -12,6 +12,7 @@ mod health_issues;
 mod hostile;
 mod identity;
 mod identity_container;
+mod metadata;
 mod odata;
 mod sensors;
 mod support;

@@ -23,9 +23,9 @@ const OMITTED: &[(&str, &str, &str)] = &[
     ("identityContainer", "sensors", "contained navigation: a collection of its own (`/sensors`), never inlined"),
     ("identityContainer", "sensorCandidateActivationConfiguration", "contained navigation: read at its own path"),
     ("identityContainer", "settings", "contained navigation: read at its own path"),
-    ("identityContainer", "sensorMigration", "contained navigation (beta); Picket does not serve sensorMigration yet"),
+    ("identityContainer", "sensorMigration", "contained navigation (beta): a collection of its own (`/sensorMigration`), never inlined"),
     ("sensor", "healthIssues", "navigation property: only with `$expand=healthIssues` (spec §2.2)"),
-    ("sensorSettings", "networkAdapters", "contained navigation; Picket does not serve network adapters (the metadata marks it AutoExpand, so the real service may inline it)"),
+    ("sensorSettings", "networkAdapters", "contained navigation, served at `sensors/{id}/settings/networkAdapters`; not inlined (the metadata marks it AutoExpand, so the real service may inline it)"),
     ("settingsContainer", "autoAuditingConfiguration", "contained navigation: read at `settings/autoAuditingConfiguration`"),
     // The key every entity inherits (Nullable="false"), absent from the single entities that
     // are reached by path alone, as in every documented response of them.
@@ -416,6 +416,7 @@ async fn app() -> TestApp {
             {"identifier": "bob@contoso.onmicrosoft.com", "identityProvider": "entraID"}]}
     ]);
     fixture["autoAuditingConfiguration"] = json!({"isAutomatic": true});
+    fixture["sensors"][0]["settings"]["networkAdapters"] = json!([{"id": "1", "name": "Ethernet0"}, {"id": "2", "name": "Ethernet1", "isEnabled": false}]);
     TestApp::builder().seed(TENANT_A, fixture).start().await
 }
 
@@ -528,7 +529,14 @@ async fn every_payload_picket_emits_matches_the_metadata_of_its_version() {
     let app = app().await;
     let token = app.token(
         TENANT_A,
-        &[SENSORS_RW, HEALTH_RW, AUTO_READ, ACCOUNT_READ, ACTIONS_RW],
+        &[
+            SENSORS_RW,
+            HEALTH_RW,
+            AUTO_READ,
+            ACCOUNT_READ,
+            ACTIONS_RW,
+            "SecurityIdentitiesMigration.ReadWrite.All",
+        ],
     );
     let mut errors = Vec::new();
     let mut used = BTreeSet::new();
@@ -624,6 +632,27 @@ async fn every_payload_picket_emits_matches_the_metadata_of_its_version() {
             "identityAccounts",
             &get(p(v, "identityAccounts/bob")).await,
         );
+        each(
+            "sensors/DC1/settings/networkAdapters",
+            "networkAdapter",
+            &get(p(v, &format!("sensors/{DC1}/settings/networkAdapters"))).await,
+        );
+        if v == "beta" {
+            each(
+                "sensorMigration",
+                "sensorMigration",
+                &get(p(v, "sensorMigration")).await,
+            );
+            let started = app
+                .post(
+                    &p(v, "sensorMigration/migrate"),
+                    &token,
+                    Some(json!({"sensorIds": [DC1, "nope"]})),
+                )
+                .await
+                .expect(200);
+            each("migrate", "migrateSensorsResult", &started.json);
+        }
         // Writes answer entities too.
         let key = app
             .post(&p(v, "sensors/regenerateDeploymentAccessKey"), &token, None)

@@ -477,3 +477,48 @@ async fn a_backup_taken_while_serving_restores_elsewhere_and_a_damaged_one_is_re
     let pg = Server::start(pg_dir.path(), &["--database", &database]);
     assert_eq!(sensors(&pg.base, &token).await, expected);
 }
+
+#[tokio::test]
+async fn serve_starts_with_the_fault_rules_of_a_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let rules = dir.path().join("faults.json");
+    std::fs::write(
+        &rules,
+        json!([{"tenantId": DEMO, "operation": "listSensors", "effect": "503", "retryAfterSeconds": 1, "nextN": 1}])
+            .to_string(),
+    )
+    .expect("write");
+    let server = Server::start(
+        dir.path(),
+        &["--demo", "--faults", rules.to_str().expect("utf-8")],
+    );
+    assert!(
+        server.lines.iter().any(|l| l.contains("Fault rules: 1")),
+        "{:?}",
+        server.lines
+    );
+    let token = token(dir.path(), DEMO, RW);
+    let url = format!("{}/v1.0/security/identities/sensors", server.base);
+    let (first, body) = send("GET", &url, &token, None).await;
+    assert_eq!(
+        (first, body["error"]["code"].as_str()),
+        (503, Some("ServiceUnavailable"))
+    );
+    assert_eq!(send("GET", &url, &token, None).await.0, 200);
+    // A file that is not a list of rules stops serve before it listens.
+    std::fs::write(&rules, "[{\"effect\": \"418\", \"tenantId\": \"x\"}]").expect("write");
+    let out = run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--faults",
+            rules.to_str().expect("utf-8"),
+            "--data-dir",
+            dir.path().to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("faults.json"), "{}", text(&out));
+}

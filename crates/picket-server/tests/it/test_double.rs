@@ -385,3 +385,79 @@ async fn the_token_service_is_touched_only_by_rules_that_ask_for_it() {
     add_rule(&app, &rw, json!({"effect": "503", "tokenService": true})).await;
     app.get(SENSORS, &rw).await.expect(200);
 }
+
+/// An agent enrolled after a snapshot was taken has no credential once it is restored: its
+/// check-in is refused cleanly (401), and one enrolled before keeps working.
+#[tokio::test]
+async fn agents_unknown_to_a_restored_snapshot_are_refused_cleanly() {
+    let app = TestApp::standard().await;
+    let rw = app.token(TENANT_A, &[SENSORS_RW]);
+    let key = app
+        .get(
+            "/v1.0/security/identities/sensors/getDeploymentAccessKey()",
+            &rw,
+        )
+        .await
+        .expect(200)
+        .json["deploymentAccessKey"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let enroll = |computer: &'static str| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let r = app
+                .send(
+                    "POST",
+                    "/agent/v1/enroll",
+                    None,
+                    &[("Content-Type", "application/json")],
+                    Some(
+                        json!({"tenantId": TENANT_A, "accessKey": key, "computerDnsName": computer,
+                               "sensorType": "domainControllerIntegrated", "version": "2.239.18124.58593"})
+                        .to_string()
+                        .into_bytes(),
+                    ),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            (
+                r.json["sensorId"].as_str().expect("id").to_string(),
+                r.json["credential"]
+                    .as_str()
+                    .expect("credential")
+                    .to_string(),
+            )
+        }
+    };
+    let check_in = |sensor: String, credential: String| {
+        let app = &app;
+        async move {
+            app.send(
+                "POST",
+                &format!("/agent/v1/tenants/{TENANT_A}/sensors/{sensor}/checkIn"),
+                Some(&credential),
+                &[("Content-Type", "application/json")],
+                Some(
+                    json!({"serviceStatus": "running", "version": "2.239.18124.58593"})
+                        .to_string()
+                        .into_bytes(),
+                ),
+            )
+            .await
+        }
+    };
+    let before = enroll("old1.contoso.com").await;
+    app.post("/admin/v1/snapshots", &rw, Some(json!({"name": "s"})))
+        .await
+        .expect(201);
+    let after = enroll("new1.contoso.com").await;
+    assert_eq!(check_in(after.0.clone(), after.1.clone()).await.status, 200);
+    app.post("/admin/v1/snapshots/s/restore", &rw, None)
+        .await
+        .expect(200);
+    let refused = check_in(after.0, after.1).await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+    assert_eq!(refused.json["error"]["code"], "InvalidCredential");
+    assert_eq!(check_in(before.0, before.1).await.status, 200);
+}

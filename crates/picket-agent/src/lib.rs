@@ -103,6 +103,10 @@ pub struct RunArgs {
     /// configures the host and stops reporting it.
     #[arg(long)]
     auditing_not_configured: bool,
+    /// Once configured, the host's audit policy drifts back (a group policy reverts it) as soon
+    /// as automatic auditing is off; with it on, the sensor sets it again.
+    #[arg(long)]
+    auditing_drifts: bool,
     /// PEM CA file to trust for an https endpoint.
     #[arg(long)]
     ca_file: Option<PathBuf>,
@@ -337,8 +341,15 @@ async fn run(args: RunArgs) -> Result<u8> {
         if answer.auto_auditing && !auditing_configured {
             // Automatic auditing: the host's audit policy is set as the sensor needs it.
             auditing_configured = true;
-            report.host_issues.clear();
+            report
+                .host_issues
+                .retain(|i| i["issueTypeId"] != protocol::auditing_issue()["issueTypeId"]);
             println!("auditing configured automatically");
+        } else if !answer.auto_auditing && auditing_configured && args.auditing_drifts {
+            // Turning automatic auditing off changes no host; this one drifts by itself.
+            auditing_configured = false;
+            report.host_issues.push(protocol::auditing_issue());
+            println!("auditing drifted");
         }
         // Settings are applied as they arrive; the next check-in acknowledges them.
         report.applied_settings_version = answer.desired_settings_version;

@@ -824,6 +824,43 @@ async fn automatic_auditing_closes_the_auditing_issue_of_a_host() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // A host whose policy drifts once automatic auditing is off reports again; a host that
+    // does not drift keeps its configuration (turning it off changes no host).
+    let drifting = Agent::start(
+        &e.server.base,
+        &key,
+        "audit2.contoso.com",
+        &e.dir.path().join("audit2"),
+        &["--auditing-not-configured", "--auditing-drifts"],
+    );
+    drifting.wait_for_line("auditing configured automatically");
+    let drifting_id = e.until("audit2", "enrolled", |_| true).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let (status, _) = e
+        .graph(
+            "PATCH",
+            "/beta/security/identities/settings/autoAuditingConfiguration",
+            Some(json!({"isAutomatic": false})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    drifting.wait_for_line("auditing drifted");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while auditing(&e.issues(&drifting_id).await).as_deref() != Some("open") {
+        assert!(
+            Instant::now() < deadline,
+            "the drifted host's issue never reopened"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        auditing(&e.issues(&id).await).as_deref(),
+        Some("closed"),
+        "the steady host changed nothing"
+    );
+    drifting.stop();
     agent.stop();
 }
 
@@ -917,4 +954,100 @@ async fn a_classic_sensor_migrates_to_the_unified_sensor_and_a_failed_one_says_s
     }
     good.stop();
     bad.stop();
+}
+
+#[tokio::test]
+async fn a_tenant_without_defender_for_identity_is_onboarded_by_its_first_sensor() {
+    let e = env().await;
+    let tenant = "0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b";
+    let data = e.dir.path().to_str().expect("utf-8");
+    let made = Command::new(BIN)
+        .args([
+            "tenants",
+            "create",
+            "--id",
+            tenant,
+            "--name",
+            "Fabrikam",
+            "--not-onboarded",
+            "--data-dir",
+            data,
+        ])
+        .output()
+        .expect("tenants create");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let token = token(
+        e.dir.path(),
+        tenant,
+        &["SecurityIdentitiesSensors.Read.All"],
+    );
+    let list = || {
+        let (base, token) = (e.server.base.clone(), token.clone());
+        async move { get(&base, "/v1.0/security/identities/sensors", &token).await }
+    };
+    let (status, body) = list().await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "Tenant is not onboarded to Microsoft Defender for Identity. After license is purchased, first login to portal and sensor are required."
+    );
+    // The deployment access key, as an operator would hand it to the first domain controller.
+    let store = picket_store::SqliteStore::open(
+        &e.dir.path().join("picket.db"),
+        picket_store::Catalogue {
+            unified_sensor_version: "3.1.25311.1".into(),
+        },
+    )
+    .await
+    .expect("store");
+    let key = picket_store::Store::deployment_access_key(
+        &store,
+        &picket_domain::TenantId::parse(tenant).expect("tenant"),
+    )
+    .await
+    .expect("key")
+    .expose()
+    .to_string();
+    drop(store);
+    let mut agent = Command::new(agent_bin())
+        .args([
+            "run",
+            "--endpoint",
+            &e.server.base,
+            "--tenant",
+            tenant,
+            "--access-key",
+            &key,
+        ])
+        .args([
+            "--computer",
+            "dc1.fabrikam.com",
+            "--check-in-every",
+            "100ms",
+            "--state-dir",
+        ])
+        .arg(e.dir.path().join("fab-agent"))
+        .env("PICKET_AGENT_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("agent");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = list().await;
+        if status == 200 && body["value"].as_array().is_some_and(|v| v.len() == 1) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never onboarded: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = agent.kill();
+    let _ = agent.wait();
 }

@@ -107,6 +107,10 @@ pub struct RunArgs {
     /// as automatic auditing is off; with it on, the sensor sets it again.
     #[arg(long)]
     auditing_drifts: bool,
+    /// Report this many accounts of the domain's directory with the first check-in (a domain
+    /// controller's sensor reads them; 0: none).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    directory: u32,
     /// PEM CA file to trust for an https endpoint.
     #[arg(long)]
     ca_file: Option<PathBuf>,
@@ -302,6 +306,10 @@ async fn run(args: RunArgs) -> Result<u8> {
         account_action_results: Vec::new(),
         migration_failure: None,
         network_adapters: Some(protocol::host_adapters()),
+        directory_accounts: (args.directory > 0).then(|| {
+            let domain = args.computer.split_once('.').map_or("", |(_, d)| d);
+            protocol::directory(domain, args.directory as usize)
+        }),
     };
     let mut auditing_configured = !args.auditing_not_configured;
     if !auditing_configured {
@@ -328,6 +336,7 @@ async fn run(args: RunArgs) -> Result<u8> {
         attempt = 0;
         // Sent once; the next change would send them again.
         report.network_adapters = None;
+        report.directory_accounts = None;
         for (order, done) in
             protocol::exchange_account_actions(&mut report, &answer.account_actions, &args.computer)
         {

@@ -41,6 +41,8 @@ pub struct Report {
     pub migration_failure: Option<String>,
     /// The host's network adapters, sent with the next check-in (then cleared).
     pub network_adapters: Option<Vec<Value>>,
+    /// The domain's accounts, sent with the next check-in (then cleared).
+    pub directory_accounts: Option<Vec<Value>>,
 }
 
 impl Report {
@@ -53,6 +55,9 @@ impl Report {
         });
         if let (state, Some(target)) = &self.update {
             body["update"] = json!({"state": state, "targetVersion": target});
+        }
+        if let Some(accounts) = &self.directory_accounts {
+            body["directoryAccounts"] = Value::Array(accounts.clone());
         }
         if let Some(adapters) = &self.network_adapters {
             body["networkAdapters"] = Value::Array(adapters.clone());
@@ -354,4 +359,69 @@ pub fn host_adapters() -> Vec<Value> {
         json!({"id": "1", "name": "Ethernet0", "isEnabled": true}),
         json!({"id": "2", "name": "Ethernet1 (backup)", "isEnabled": false}),
     ]
+}
+
+/// A believable directory of `size` accounts for `domain`: people, administrators and service
+/// accounts, one in seven disabled, some also in Entra ID or Okta. The same domain always
+/// gives the same directory.
+pub fn directory(domain: &str, size: usize) -> Vec<Value> {
+    const FIRST: [&str; 16] = [
+        "Adele", "Alex", "Diego", "Grady", "Isaiah", "Johanna", "Joni", "Lee", "Lidia", "Lynne",
+        "Megan", "Miriam", "Nestor", "Patti", "Pradeep", "Irvin",
+    ];
+    const LAST: [&str; 16] = [
+        "Vance",
+        "Wilber",
+        "Siciliani",
+        "Archie",
+        "Langer",
+        "Lorenz",
+        "Sherman",
+        "Gu",
+        "Holloway",
+        "Robbins",
+        "Bowen",
+        "Graham",
+        "Wilke",
+        "Fernandez",
+        "Gupta",
+        "Sayers",
+    ];
+    let label = domain.split('.').next().unwrap_or(domain);
+    (0..size)
+        .map(|i| {
+            let (first, last) = (FIRST[i % 16], LAST[(i / 16 + i) % 16]);
+            let (sam, name) = match i % 10 {
+                8 => (
+                    format!("adm-{}{i}", first.to_lowercase()),
+                    format!("Admin {first} {last}"),
+                ),
+                9 => (format!("svc-app{i:03}"), format!("svc-app{i:03}")),
+                _ => (
+                    format!(
+                        "{}.{}{}",
+                        first.to_lowercase(),
+                        last.to_lowercase(),
+                        i / 256
+                    ),
+                    format!("{first} {last}"),
+                ),
+            };
+            let mut also = Vec::new();
+            if i % 3 == 0 && i % 10 < 8 {
+                also.push(json!(["entraID", format!("{sam}@{label}.onmicrosoft.com")]));
+            }
+            if i % 5 == 0 && i % 10 < 8 {
+                also.push(json!(["okta", format!("{sam}@{label}.okta.com")]));
+            }
+            json!({
+                "samAccountName": sam,
+                "displayName": name,
+                "isEnabled": i % 7 != 6,
+                "onPremisesSecurityIdentifier":
+                    format!("S-1-5-21-3623811015-3361044348-30300820-{}", 1100 + i),
+                "also": also,
+            })
+        })
+        .collect()
 }

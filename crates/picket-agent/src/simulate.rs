@@ -267,6 +267,7 @@ async fn drive(
                                 &stats,
                             );
                             sim.report.network_adapters = None;
+                            sim.report.directory_accounts = None;
                             let computer = sim.id.sensor_id.clone();
                             crate::protocol::exchange_account_actions(
                                 &mut sim.report,
@@ -343,6 +344,8 @@ async fn enroll_all(client: &Client, args: &SimulateArgs) -> Result<Vec<Sim>> {
         let (tenant, key) = (args.tenant.clone(), args.access_key.clone());
         let computer = format!("{}{i:06}.domain{}.sim.test", args.prefix, i % args.domains);
         let sensor_type = TYPES[i as usize % TYPES.len()];
+        let domain = computer.split_once('.').map_or("", |(_, d)| d).to_string();
+        let reads_directory = i < args.domains && sensor_type == "domainControllerIntegrated";
         let fails = rand::thread_rng().gen_bool(args.failure_rate);
         tasks.push(tokio::spawn(async move {
             let _permit = permit;
@@ -364,9 +367,12 @@ async fn enroll_all(client: &Client, args: &SimulateArgs) -> Result<Vec<Sim>> {
                                 account_action_results: Vec::new(),
                                 migration_failure: None,
                                 network_adapters: Some(crate::protocol::host_adapters()),
+                                // The first sensor of each domain reads its directory.
+                                directory_accounts: reads_directory
+                                    .then(|| crate::protocol::directory(&domain, 40)),
                             },
                             fails_updates: fails,
-                        })
+                        });
                     }
                     Err(CallError::Refused { status, message }) => {
                         return Err(anyhow::anyhow!("enrolment refused ({status}): {message}"))

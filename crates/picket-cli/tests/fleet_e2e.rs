@@ -1051,3 +1051,71 @@ async fn a_tenant_without_defender_for_identity_is_onboarded_by_its_first_sensor
     let _ = agent.kill();
     let _ = agent.wait();
 }
+
+#[tokio::test]
+async fn a_domain_controller_reports_its_directory_as_identity_accounts() {
+    let e = env().await;
+    let key = e.key().await;
+    let count = || async {
+        let (_, n) = e
+            .graph(
+                "GET",
+                "/beta/security/identities/identityAccounts?$top=1&$count=true",
+                None,
+            )
+            .await;
+        n["@odata.count"].as_u64().unwrap_or(0)
+    };
+    let before = count().await;
+    let agent = Agent::start(
+        &e.server.base,
+        &key,
+        "dir1.fabrikam.local",
+        &e.dir.path().join("dir1"),
+        &["--directory", "30"],
+    );
+    agent.wait_for_line("enrolled as sensor");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count().await < before + 30 {
+        assert!(Instant::now() < deadline, "the directory never arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, page) = e
+        .graph(
+            "GET",
+            "/beta/security/identities/identityAccounts?$filter=domain%20eq%20'fabrikam.local'&$top=100",
+            None,
+        )
+        .await;
+    let reported: Vec<&Value> = page["value"]
+        .as_array()
+        .expect("value")
+        .iter()
+        .filter(|i| {
+            i["accounts"][0]["identifier"]
+                .as_str()
+                .is_some_and(|a| a.ends_with("@fabrikam.local"))
+        })
+        .collect();
+    assert!(reported.len() >= 30, "{}", reported.len());
+    assert!(
+        reported.iter().any(|i| i["isEnabled"] == json!(false)),
+        "some are disabled"
+    );
+    assert!(reported.iter().any(|i| i["displayName"]
+        .as_str()
+        .is_some_and(|n| n.starts_with("Admin "))));
+    assert!(reported.iter().any(|i| i["displayName"]
+        .as_str()
+        .is_some_and(|n| n.starts_with("svc-"))));
+    let providers: Vec<&str> = reported
+        .iter()
+        .flat_map(|i| i["accounts"].as_array().into_iter().flatten())
+        .filter_map(|a| a["identityProvider"].as_str())
+        .collect();
+    assert!(
+        providers.contains(&"okta") && providers.contains(&"entraID"),
+        "{providers:?}"
+    );
+    agent.stop();
+}

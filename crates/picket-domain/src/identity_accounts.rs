@@ -119,6 +119,110 @@ pub fn apply(identity: &mut IdentityAccount, action: AccountAction) {
     }
 }
 
+/// An account a domain controller's sensor reports from its domain's directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReportedAccount {
+    pub sam_account_name: String,
+    pub display_name: String,
+    #[serde(default = "enabled")]
+    pub is_enabled: bool,
+    #[serde(default)]
+    pub on_premises_security_identifier: Option<String>,
+    /// The same person's accounts in other systems (Entra ID, Okta), by identifier.
+    #[serde(default)]
+    pub also: Vec<(IdentityProvider, String)>,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// A stable identity id for an AD account: the same domain and name give the same id on
+/// every report and every replica.
+pub fn identity_id(domain: &str, sam: &str) -> String {
+    fn fnv(seed: u64, text: &str) -> u64 {
+        text.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+    let key = format!(
+        "{}\\{}",
+        domain.to_ascii_lowercase(),
+        sam.to_ascii_lowercase()
+    );
+    let (a, b) = (
+        fnv(0xcbf2_9ce4_8422_2325, &key),
+        fnv(0x84222325_cbf29ce4, &key),
+    );
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        b >> 52,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// Folds what a sensor reported of `domain` into the identities already known: a new account
+/// makes a new identity; a known one takes the directory's name and enabled state and gains
+/// the other systems' accounts it did not have. Returns the identities to write (new or
+/// changed), in the order reported.
+pub fn merge_reported(
+    known: &[IdentityAccount],
+    domain: &str,
+    reported: &[ReportedAccount],
+) -> Vec<IdentityAccount> {
+    let mut out = Vec::new();
+    for r in reported {
+        let identifier = format!("{}@{}", r.sam_account_name, domain);
+        let existing = known.iter().find(|i| {
+            i.accounts.iter().any(|a| {
+                a.identity_provider == IdentityProvider::ActiveDirectory
+                    && a.identifier.eq_ignore_ascii_case(&identifier)
+            })
+        });
+        let mut identity = existing.cloned().unwrap_or_else(|| IdentityAccount {
+            id: identity_id(domain, &r.sam_account_name),
+            display_name: r.display_name.clone(),
+            domain: domain.to_string(),
+            is_enabled: r.is_enabled,
+            cloud_security_identifier: None,
+            on_premises_security_identifier: None,
+            accounts: vec![Account {
+                identifier: identifier.clone(),
+                identity_provider: IdentityProvider::ActiveDirectory,
+                actions: actions_of(IdentityProvider::ActiveDirectory),
+            }],
+        });
+        identity.display_name = r.display_name.clone();
+        identity.is_enabled = r.is_enabled;
+        if r.on_premises_security_identifier.is_some() {
+            identity.on_premises_security_identifier = r.on_premises_security_identifier.clone();
+        }
+        for (provider, other) in &r.also {
+            if *provider == IdentityProvider::UnknownFutureValue
+                || identity
+                    .accounts
+                    .iter()
+                    .any(|a| a.identifier.eq_ignore_ascii_case(other))
+            {
+                continue;
+            }
+            identity.accounts.push(Account {
+                identifier: other.clone(),
+                identity_provider: *provider,
+                actions: actions_of(*provider),
+            });
+        }
+        if existing != Some(&identity) {
+            out.push(identity);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +323,49 @@ mod tests {
                 (got, want) => panic!("{account} {action}: got {got:?}, want {want:?}"),
             }
         }
+    }
+
+    #[test]
+    fn reports_make_or_update_identities() {
+        let known = vec![identity()];
+        let report =
+            |sam: &str, enabled: bool, also: Vec<(IdentityProvider, String)>| ReportedAccount {
+                sam_account_name: sam.into(),
+                display_name: format!("{sam} (reported)"),
+                is_enabled: enabled,
+                on_premises_security_identifier: None,
+                also,
+            };
+        let out = merge_reported(
+            &known,
+            "contoso.com",
+            &[
+                report(
+                    "alice",
+                    false,
+                    vec![(Okta, "alice@contoso.okta.com".into())],
+                ),
+                report(
+                    "svc-sql",
+                    true,
+                    vec![(EntraId, "svc-sql@contoso.onmicrosoft.com".into())],
+                ),
+            ],
+        );
+        assert_eq!(out.len(), 2);
+        // Alice: the same identity, the directory's state, no duplicate Okta account.
+        assert_eq!(out[0].id, "i-1");
+        assert!(!out[0].is_enabled);
+        assert_eq!(out[0].accounts.len(), 3);
+        // A new one, with a stable id.
+        assert_eq!(out[1].id, identity_id("CONTOSO.com", "SVC-SQL"));
+        assert_eq!(out[1].accounts[1].identity_provider, EntraId);
+        // Reporting the same again changes nothing.
+        let mut now = known.clone();
+        now.extend(out.clone());
+        now.remove(0);
+        let again = merge_reported(&now, "contoso.com", &[report("alice", false, vec![])]);
+        assert!(again.is_empty(), "{again:?}");
     }
 
     #[test]

@@ -367,7 +367,13 @@ struct CheckInBody {
     /// The host's network adapters, sent when they change (newer agents).
     #[serde(default)]
     network_adapters: Option<Vec<NetworkAdapterBody>>,
+    /// The accounts of the domain, as a domain controller's sensor reads its directory.
+    #[serde(default)]
+    directory_accounts: Option<Vec<picket_domain::identity_accounts::ReportedAccount>>,
 }
+
+/// At most this many directory accounts per check-in.
+const MAX_DIRECTORY_ACCOUNTS: usize = 1000;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -513,6 +519,23 @@ pub async fn check_in(
         .take()
         .map(adapters_from)
         .transpose()?;
+    let directory = body.directory_accounts.take();
+    if let Some(accounts) = &directory {
+        let bad_name = |t: &str| t.is_empty() || t.len() > 256;
+        if accounts.len() > MAX_DIRECTORY_ACCOUNTS
+            || accounts.iter().any(|a| {
+                bad_name(&a.sam_account_name)
+                    || bad_name(&a.display_name)
+                    || a.sam_account_name.contains('@')
+                    || a.also.len() > 8
+                    || a.also.iter().any(|(_, id)| bad_name(id))
+            })
+        {
+            return Err(bad(
+                "directoryAccounts: at most 1000, each with a samAccountName (no '@') and a displayName of ≤ 256",
+            ));
+        }
+    }
     let report = report_from(body)?;
     let now = state.clock.now();
     let answer = match state
@@ -539,6 +562,11 @@ pub async fn check_in(
         )
         .await
         .map_err(unavailable)?;
+    }
+    if let (Some(reported), Some(sensor)) = (directory, &answer.sensor) {
+        directory_report(&state, &tenant, sensor, &reported)
+            .await
+            .map_err(unavailable)?;
     }
     let (account_actions, migration) = match &answer.sensor {
         Some(sensor) => (
@@ -710,4 +738,27 @@ pub async fn reload_releases(state: &AppState) {
         }
         Err(e) => tracing::warn!(error = %e, "cannot read the release catalogue"),
     }
+}
+
+/// Folds a domain controller's report of its directory into the tenant's identity accounts.
+async fn directory_report(
+    state: &AppState,
+    tenant: &TenantId,
+    sensor: &picket_domain::Sensor,
+    reported: &[picket_domain::identity_accounts::ReportedAccount],
+) -> Result<(), picket_store::StoreError> {
+    if !matches!(
+        sensor.sensor_type,
+        SensorType::DomainControllerIntegrated | SensorType::DomainControllerStandalone
+    ) {
+        return Ok(());
+    }
+    let known = picket_store::identity_accounts::list(state.store.as_ref(), tenant).await?;
+    let changed =
+        picket_domain::identity_accounts::merge_reported(&known, &sensor.domain_name, reported);
+    if !changed.is_empty() {
+        picket_store::identity_accounts::put_all(state.store.as_ref(), tenant, &changed).await?;
+        tracing::info!(tenant = %tenant, sensor = %sensor.id, identities = changed.len(), "directory report");
+    }
+    Ok(())
 }

@@ -286,11 +286,9 @@ async fn list_requests(
         .into_iter()
         .filter(|e| q.after.is_none_or(|a| e.id > a))
         .filter(|e| {
-            q.operation.as_deref().is_none_or(|o| {
-                e.operation
-                    .as_deref()
-                    .is_some_and(|x| x.eq_ignore_ascii_case(o))
-            })
+            q.operation
+                .as_deref()
+                .is_none_or(|o| e.operation.is_some_and(|x| x.eq_ignore_ascii_case(o)))
         })
         .collect();
     if let Some(top) = q.top {

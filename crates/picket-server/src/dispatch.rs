@@ -66,7 +66,7 @@ struct Outcome {
 fn journal(
     state: &AppState,
     req: &GraphRequest,
-    caller: &Caller,
+    caller: &std::sync::Arc<Caller>,
     op: Option<Operation>,
     response: &GraphResponse,
     elapsed: std::time::Duration,
@@ -77,13 +77,13 @@ fn journal(
     }
     let entry = crate::journal::Entry {
         id: state.journal.next_id(),
-        time: picket_domain::time::format_timestamp(&chrono::Utc::now()),
-        actor: caller.actor(),
+        time: chrono::Utc::now(),
+        actor: caller.clone(),
         app_id: Some(caller.app_id().to_string()),
         method: req.method.clone(),
-        path: format!("/{}/{}", req.version.as_str(), req.path),
+        path: (req.version.as_str(), req.path.clone()),
         query: req.query.clone(),
-        operation: op.map(|o| o.name().to_string()),
+        operation: op.map(|o| o.name()),
         status: response.status,
         latency_ms: elapsed.as_secs_f64() * 1000.0,
         request_id: req.ids.request_id.clone(),
@@ -180,6 +180,9 @@ async fn inject(
     caller: &Caller,
     op: &Operation,
 ) -> Result<Option<String>, (ApiError, String)> {
+    if !state.faults.active() {
+        return Ok(None);
+    }
     let path = format!("/{}", req.path);
     let call = crate::faults::Call {
         tenant: caller.tenant.as_str(),

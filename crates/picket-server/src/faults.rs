@@ -425,6 +425,11 @@ impl Faults {
         before - rules.len()
     }
 
+    /// Whether any rule is set (one atomic load): the request path skips the rules otherwise.
+    pub fn active(&self) -> bool {
+        self.any.load(Ordering::Acquire)
+    }
+
     /// The first rule (in the order added) that matches the call and fires on it.
     pub fn pick(&self, call: &Call<'_>) -> Option<Fired> {
         if !self.any.load(Ordering::Acquire) {

@@ -16,23 +16,28 @@ pub const DEFAULT_SIZE: usize = 1_000;
 /// a gigabyte).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// One journaled request. Kept as cheaply as possible on the request path (no formatting,
+/// one clone per string); the time and the path are formatted when the journal is read.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
     /// Increasing across the server: a test can ask for what came after a point.
     pub id: u64,
-    pub time: String,
+    #[serde(serialize_with = "graph_time")]
+    pub time: picket_domain::time::Timestamp,
     /// `app:CLIENT_ID` or `user:UPN`, as in the audit log.
-    pub actor: String,
+    #[serde(serialize_with = "actor")]
+    pub actor: std::sync::Arc<picket_auth::Caller>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     pub method: String,
     /// With the version, e.g. `/v1.0/security/identities/sensors`.
-    pub path: String,
+    #[serde(serialize_with = "full_path")]
+    pub path: (&'static str, String),
     pub query: String,
     /// The operation routed to; absent when the path matched none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub operation: Option<String>,
+    pub operation: Option<&'static str>,
     pub status: u16,
     pub latency_ms: f64,
     pub request_id: String,
@@ -43,6 +48,31 @@ pub struct Entry {
     /// The fault rule that answered or delayed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub injected_fault: Option<String>,
+}
+
+fn graph_time<S: serde::Serializer>(
+    t: &picket_domain::time::Timestamp,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&picket_domain::time::format_timestamp(t))
+}
+
+fn actor<S: serde::Serializer>(
+    c: &std::sync::Arc<picket_auth::Caller>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&c.actor())
+}
+
+fn full_path<S: serde::Serializer>(p: &(&'static str, String), s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("/{}/{}", p.0, p.1))
+}
+
+impl Entry {
+    /// The path as the journal shows it.
+    pub fn full_path(&self) -> String {
+        format!("/{}/{}", self.path.0, self.path.1)
+    }
 }
 
 /// The journal of this server.
@@ -80,14 +110,23 @@ impl Journal {
         if !self.enabled() {
             return;
         }
-        let Ok(mut tenants) = self.tenants.lock() else {
-            return;
+        let entry = Arc::new(entry);
+        // The old entry is dropped after the lock is released.
+        let evicted = {
+            let Ok(mut tenants) = self.tenants.lock() else {
+                return;
+            };
+            let ring = match tenants.get_mut(tenant) {
+                Some(ring) => ring,
+                None => tenants.entry(tenant.to_string()).or_default(),
+            };
+            let evicted = (ring.len() >= self.size)
+                .then(|| ring.pop_front())
+                .flatten();
+            ring.push_back(entry);
+            evicted
         };
-        let ring = tenants.entry(tenant.to_string()).or_default();
-        if ring.len() >= self.size {
-            ring.pop_front();
-        }
-        ring.push_back(Arc::new(entry));
+        drop(evicted);
     }
 
     /// The tenant's requests, oldest first.
@@ -166,13 +205,19 @@ mod tests {
     use serde_json::json;
 
     fn entry(j: &Journal, path: &str) -> Entry {
+        let caller = picket_auth::Caller {
+            tenant: picket_domain::TenantId::parse("6babcaad-604b-40ac-a9d7-9fd97c0b779f").unwrap(),
+            principal: picket_auth::Principal::App { app_id: "x".into() },
+            permissions: Default::default(),
+            roles: Vec::new(),
+        };
         Entry {
             id: j.next_id(),
-            time: "t".into(),
-            actor: "app:x".into(),
+            time: chrono::Utc::now(),
+            actor: std::sync::Arc::new(caller),
             app_id: None,
             method: "GET".into(),
-            path: path.into(),
+            path: ("v1.0", path.trim_start_matches('/').into()),
             query: String::new(),
             operation: None,
             status: 200,
@@ -191,8 +236,8 @@ mod tests {
             j.record("t1", entry(&j, p));
         }
         j.record("t2", entry(&j, "/z"));
-        let paths: Vec<String> = j.list("t1").iter().map(|e| e.path.clone()).collect();
-        assert_eq!(paths, ["/b", "/c"]);
+        let paths: Vec<String> = j.list("t1").iter().map(|e| e.full_path()).collect();
+        assert_eq!(paths, ["/v1.0/b", "/v1.0/c"]);
         assert_eq!(j.list("t2").len(), 1);
         assert_eq!(j.clear("t1"), 2);
         assert!(j.list("t1").is_empty());

@@ -897,6 +897,7 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         onboarding: Arc::default(),
         auto_auditing: Arc::default(),
         migrations: Arc::default(),
+        pending_actions: Arc::default(),
         fleet: Arc::new(FleetSettings {
             policy: std::sync::RwLock::new(picket_store::FleetPolicy {
                 thresholds: args.fleet.thresholds(),

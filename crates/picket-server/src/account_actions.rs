@@ -41,10 +41,10 @@ pub async fn exchange(
     results: Vec<ActionResult>,
     now: Timestamp,
 ) -> Result<Vec<Value>, StoreError> {
-    if !carries_actions(sensor) {
+    let s = state.store.as_ref();
+    if !carries_actions(sensor) || !state.pending_actions.any(s, tenant).await? {
         return Ok(Vec::new());
     }
-    let s = state.store.as_ref();
     let mut pending = store::pending_in_domain(s, tenant, &sensor.domain_name).await?;
     for result in results.into_iter().take(MAX_RESULTS) {
         let Some(at) = pending

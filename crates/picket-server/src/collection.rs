@@ -113,3 +113,35 @@ pub fn select_fragment(fragment: &str, query: &ValidatedQuery) -> String {
         None => fragment.to_string(),
     }
 }
+
+/// Entities held as Graph JSON documents (identity accounts, sensor migrations): `$filter`,
+/// then `$orderby`, ties broken by `tie` — the meaning the SQL writer gives the column-backed
+/// collections.
+pub fn filter_and_sort(
+    mut docs: Vec<serde_json::Value>,
+    query: &ValidatedQuery,
+    tie: &str,
+) -> Vec<serde_json::Value> {
+    if let Some(filter) = &query.filter {
+        docs.retain(|d| picket_odata::eval::matches(filter, d));
+    }
+    picket_odata::eval::sort(&mut docs, &query.orderby, tie);
+    docs
+}
+
+/// One page of documents already filtered and ordered.
+pub fn document_page(
+    mut docs: Vec<serde_json::Value>,
+    page: PageRequest,
+) -> Page<serde_json::Value> {
+    let start = usize::try_from(page.skip)
+        .unwrap_or(usize::MAX)
+        .min(docs.len());
+    let end = start.saturating_add(page.size as usize).min(docs.len());
+    let has_more = end < docs.len();
+    docs.truncate(end);
+    Page {
+        has_more,
+        items: docs.split_off(start),
+    }
+}

@@ -5,7 +5,9 @@
 //!   `/security/identities` until its first sensor enrols (or an operator onboards it);
 //! - automatic auditing (spec §7.3), which check-ins carry;
 //! - whether any sensor of the tenant was asked to migrate (spec §7.2), so sensor reads look
-//!   up migration states only where there are some.
+//!   up migration states only where there are some;
+//! - whether any account action of the tenant waits for a sensor (spec §7.4), so check-ins
+//!   look them up only where there are some.
 
 use picket_domain::TenantId;
 use picket_store::{sensor_migrations, tenant_settings, Store, StoreError};
@@ -102,6 +104,28 @@ impl Migrations {
     }
 
     pub fn started(&self, tenant: &TenantId) {
+        self.0.remember(tenant, true);
+    }
+}
+
+#[derive(Default)]
+pub struct PendingActions(TenantFlag);
+
+impl PendingActions {
+    /// Whether any account action of the tenant may be waiting for a sensor.
+    pub async fn any(&self, store: &dyn Store, tenant: &TenantId) -> Result<bool, StoreError> {
+        if let Some(on) = self.0.cached(tenant) {
+            return Ok(on);
+        }
+        let any = picket_store::identity_accounts::actions(store, tenant)
+            .await?
+            .iter()
+            .any(|a| a.status == picket_store::identity_accounts::ActionStatus::Pending);
+        self.0.remember(tenant, any);
+        Ok(any)
+    }
+
+    pub fn queued(&self, tenant: &TenantId) {
         self.0.remember(tenant, true);
     }
 }

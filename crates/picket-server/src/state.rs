@@ -102,4 +102,6 @@ pub struct AppState {
     pub auto_auditing: Arc<crate::onboarding::AutoAuditing>,
     /// Which tenants have sensor migrations (see `onboarding`).
     pub migrations: Arc<crate::onboarding::Migrations>,
+    /// Which tenants have account actions waiting for a sensor (see `onboarding`).
+    pub pending_actions: Arc<crate::onboarding::PendingActions>,
 }

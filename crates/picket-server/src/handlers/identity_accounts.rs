@@ -5,7 +5,9 @@
 
 use super::Call;
 use crate::body::{self, unknown_property, wrong_type};
-use crate::collection::{collection, entity_query, select_fragment, CollectionQuery};
+use crate::collection::{
+    collection, document_page, entity_query, filter_and_sort, select_fragment, CollectionQuery,
+};
 use crate::error::ApiError;
 use crate::render::{DocumentView, Entity};
 use crate::response::GraphResponse;
@@ -14,7 +16,7 @@ use picket_domain::schema::identity_accounts_schema;
 use picket_domain::time::format_timestamp;
 use picket_domain::{AccountAction, IdentityProvider};
 use picket_store::identity_accounts::{self as store, ActionRecord, ActionStatus};
-use picket_store::{NewAuditEntry, Page};
+use picket_store::NewAuditEntry;
 use serde_json::{json, Value};
 
 pub const IDENTITY_ACCOUNTS_TYPE: &str = "#microsoft.graph.security.identityAccounts";
@@ -22,12 +24,11 @@ pub const INVOKE_ACTION_RESULT_TYPE: &str = "#microsoft.graph.security.invokeAct
 
 /// The tenant's identities that pass `$filter`, in `$orderby` order (then by id).
 async fn matching(call: &Call<'_>, query: &CollectionQuery) -> Result<Vec<Value>, ApiError> {
-    let mut docs = store::list_documents(call.state.store.as_ref(), call.tenant()).await?;
-    if let Some(filter) = &query.valid.filter {
-        docs.retain(|d| picket_odata::eval::matches(filter, d));
-    }
-    picket_odata::eval::sort(&mut docs, &query.valid.orderby, "id");
-    Ok(docs)
+    Ok(filter_and_sort(
+        store::list_documents(call.state.store.as_ref(), call.tenant()).await?,
+        &query.valid,
+        "id",
+    ))
 }
 
 pub async fn list(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -35,16 +36,7 @@ pub async fn list(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
     let page_request = query.page_request(call.state.settings.default_page_size);
     let docs = matching(call, &query).await?;
     let total = query.valid.count.then_some(docs.len() as u64);
-    let start = usize::try_from(page_request.skip)
-        .unwrap_or(usize::MAX)
-        .min(docs.len());
-    let end = start
-        .saturating_add(page_request.size as usize)
-        .min(docs.len());
-    let page = Page {
-        has_more: end < docs.len(),
-        items: docs[start..end].to_vec(),
-    };
+    let page = document_page(docs, page_request);
     let select = query.valid.select.as_deref();
     let body = collection(
         call.ctx,
@@ -172,6 +164,7 @@ pub async fn invoke_action(call: &Call<'_>, id: &str) -> Result<GraphResponse, A
         Delivery::ToSensorOf => {
             record.detail = Some(format!("waiting for a sensor of {}", identity.domain));
             store::record_action(s, call.tenant(), &record, None).await?;
+            call.state.pending_actions.queued(call.tenant());
         }
     }
     audit_action(call, &record).await;

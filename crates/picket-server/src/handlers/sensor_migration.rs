@@ -6,7 +6,9 @@
 
 use super::Call;
 use crate::body::{self, unknown_property, wrong_type};
-use crate::collection::{collection, entity_query, select_fragment, CollectionQuery};
+use crate::collection::{
+    collection, document_page, entity_query, filter_and_sort, select_fragment, CollectionQuery,
+};
 use crate::error::ApiError;
 use crate::render::{DocumentView, Entity};
 use crate::response::GraphResponse;
@@ -16,7 +18,7 @@ use picket_domain::time::format_timestamp;
 use picket_domain::{MigrationState, Sensor};
 use picket_odata::ValidatedQuery;
 use picket_store::sensor_migrations::{self as store, MigrationRecord};
-use picket_store::{Page, PageRequest};
+use picket_store::PageRequest;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -94,12 +96,11 @@ async fn documents(call: &Call<'_>) -> Result<Vec<Value>, ApiError> {
 }
 
 async fn matching(call: &Call<'_>, query: &CollectionQuery) -> Result<Vec<Value>, ApiError> {
-    let mut docs = documents(call).await?;
-    if let Some(filter) = &query.valid.filter {
-        docs.retain(|d| picket_odata::eval::matches(filter, d));
-    }
-    picket_odata::eval::sort(&mut docs, &query.valid.orderby, "createdDateTime");
-    Ok(docs)
+    Ok(filter_and_sort(
+        documents(call).await?,
+        &query.valid,
+        "createdDateTime",
+    ))
 }
 
 pub async fn list(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -108,16 +109,7 @@ pub async fn list(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
     let page_request = query.page_request(call.state.settings.default_page_size);
     let docs = matching(call, &query).await?;
     let total = query.valid.count.then_some(docs.len() as u64);
-    let start = usize::try_from(page_request.skip)
-        .unwrap_or(usize::MAX)
-        .min(docs.len());
-    let end = start
-        .saturating_add(page_request.size as usize)
-        .min(docs.len());
-    let page = Page {
-        has_more: end < docs.len(),
-        items: docs[start..end].to_vec(),
-    };
+    let page = document_page(docs, page_request);
     let select = query.valid.select.as_deref();
     let body = collection(
         call.ctx,

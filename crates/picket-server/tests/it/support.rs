@@ -261,6 +261,7 @@ impl TestAppBuilder {
             onboarding: Arc::default(),
             auto_auditing: Arc::default(),
             migrations: Arc::default(),
+            pending_actions: Arc::default(),
             fleet: Arc::new(FleetSettings {
                 manual_clock: self.manual_clock.clone(),
                 base_release: Some(PACKAGE_VERSION.into()),

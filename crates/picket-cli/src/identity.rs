@@ -915,6 +915,7 @@ pub async fn audit_log(args: AuditArgs) -> Result<()> {
         since,
         operation: args.operation,
         limit: args.limit,
+        ..Default::default()
     };
     for e in store.audit_entries(&tenant, &query).await? {
         if args.json {

@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/v1/clock/advance", post(agent_api::advance_clock))
         .route("/downloads/{tenant}/{file}", get(crate::package::download))
         .merge(crate::admin::routes())
+        .merge(crate::console::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_AGENT_BODY_BYTES))
         .fallback(graph_entry)
         .layer(front)

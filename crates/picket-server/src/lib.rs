@@ -8,6 +8,7 @@ pub mod audit;
 mod batch;
 mod body;
 mod collection;
+pub mod console;
 pub mod context;
 pub mod demo;
 pub mod device_code;

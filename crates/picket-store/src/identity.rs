@@ -20,12 +20,34 @@ pub struct NewAuditEntry {
     pub detail: Option<String>,
 }
 
-/// Which audit entries to read, oldest first.
+/// Which audit entries to read: oldest first, or newest first for a log view paging back
+/// with `before_seq`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditQuery {
     pub since: Option<Timestamp>,
+    /// Entries strictly before this time.
+    pub until: Option<Timestamp>,
     pub operation: Option<String>,
+    /// Exactly this actor (`user:…`, `app:…`, `agent:…`).
+    pub actor: Option<String>,
+    /// Entries strictly before this sequence number.
+    pub before_seq: Option<i64>,
+    pub newest_first: bool,
     pub limit: u32,
+}
+
+impl Default for AuditQuery {
+    fn default() -> Self {
+        Self {
+            since: None,
+            until: None,
+            operation: None,
+            actor: None,
+            before_seq: None,
+            newest_first: false,
+            limit: 100,
+        }
+    }
 }
 
 #[async_trait]

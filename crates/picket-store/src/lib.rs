@@ -6,6 +6,7 @@ mod columns;
 mod error;
 mod fixture;
 pub mod fleet;
+pub mod fleet_summary;
 pub mod heartbeats;
 pub mod identity;
 pub mod identity_accounts;

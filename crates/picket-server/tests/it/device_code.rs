@@ -227,6 +227,7 @@ async fn a_device_sign_in_is_approved_by_an_administrator_and_redeemed_once() {
                 since: None,
                 operation: Some("approveDeviceCode".into()),
                 limit: 10,
+                ..Default::default()
             },
         )
         .await

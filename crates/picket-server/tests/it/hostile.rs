@@ -654,6 +654,7 @@ async fn wrong_access_keys_are_throttled_and_audited() {
                 since: None,
                 operation: Some("enrollSensor".into()),
                 limit: 100,
+                ..Default::default()
             },
         )
         .await

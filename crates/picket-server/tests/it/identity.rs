@@ -311,6 +311,7 @@ async fn token_endpoint_fails_the_way_entra_does() {
                 since: None,
                 operation: Some("issueToken".into()),
                 limit: 100,
+                ..Default::default()
             },
         )
         .await
@@ -601,6 +602,7 @@ async fn writes_and_key_reads_are_audited_without_values() {
                 since: None,
                 operation: None,
                 limit: 100,
+                ..Default::default()
             },
         )
         .await

@@ -356,6 +356,7 @@ async fn invoke_action_applies_okta_at_once_and_queues_ad_for_a_sensor() {
                 since: None,
                 operation: Some("accountAction".into()),
                 limit: 10,
+                ..Default::default()
             },
         )
         .await

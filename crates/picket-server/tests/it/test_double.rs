@@ -316,6 +316,7 @@ async fn a_snapshot_resets_a_tenant_through_the_admin_api() {
                 since: None,
                 operation: Some("restoreSnapshot".into()),
                 limit: 10,
+                ..Default::default()
             },
         )
         .await

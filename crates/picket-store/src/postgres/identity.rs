@@ -642,11 +642,19 @@ pub async fn audit_entries(
     q: &AuditQuery,
 ) -> Result<Vec<AuditEntry>, StoreError> {
     let since = q.since.as_ref().map(format_timestamp).unwrap_or_default();
+    let until = q.until.as_ref().map(format_timestamp);
     let rows = query(
         tx,
-        "SELECT seq, time, tenant_id, actor, operation, target, result, request_id, detail FROM audit_log \
-         WHERE tenant_id = $1 AND time >= $2 AND ($3::text IS NULL OR operation = $3) ORDER BY seq LIMIT $4",
-        &[&tenant.as_str(), &since, &q.operation, &i64::from(q.limit)],
+        if q.newest_first {
+            "SELECT seq, time, tenant_id, actor, operation, target, result, request_id, detail FROM audit_log \
+             WHERE tenant_id = $1 AND time >= $2 AND ($3::text IS NULL OR operation = $3) AND ($5::text IS NULL OR actor = $5) \
+             AND ($6::text IS NULL OR time < $6) AND ($7::bigint IS NULL OR seq < $7) ORDER BY seq DESC LIMIT $4"
+        } else {
+            "SELECT seq, time, tenant_id, actor, operation, target, result, request_id, detail FROM audit_log \
+             WHERE tenant_id = $1 AND time >= $2 AND ($3::text IS NULL OR operation = $3) AND ($5::text IS NULL OR actor = $5) \
+             AND ($6::text IS NULL OR time < $6) AND ($7::bigint IS NULL OR seq < $7) ORDER BY seq LIMIT $4"
+        },
+        &[&tenant.as_str(), &since, &q.operation, &i64::from(q.limit), &q.actor, &until, &q.before_seq],
     )
     .await?;
     all(rows, |r| {

@@ -557,11 +557,26 @@ pub fn audit_entries(
     q: &AuditQuery,
 ) -> Result<Vec<AuditEntry>, StoreError> {
     let since = q.since.as_ref().map(format_timestamp).unwrap_or_default();
-    let mut stmt = c.prepare_cached(
+    let until = q.until.as_ref().map(format_timestamp);
+    let mut stmt = c.prepare_cached(if q.newest_first {
         "SELECT seq, time, tenant_id, actor, operation, target, result, request_id, detail FROM audit_log \
-         WHERE tenant_id = ?1 AND time >= ?2 AND (?3 IS NULL OR operation = ?3) ORDER BY seq LIMIT ?4",
-    )?;
-    let rows = stmt.query_map(params![tenant.as_str(), since, q.operation, q.limit], |r| {
+         WHERE tenant_id = ?1 AND time >= ?2 AND (?3 IS NULL OR operation = ?3) AND (?5 IS NULL OR actor = ?5) \
+         AND (?6 IS NULL OR time < ?6) AND (?7 IS NULL OR seq < ?7) ORDER BY seq DESC LIMIT ?4"
+    } else {
+        "SELECT seq, time, tenant_id, actor, operation, target, result, request_id, detail FROM audit_log \
+         WHERE tenant_id = ?1 AND time >= ?2 AND (?3 IS NULL OR operation = ?3) AND (?5 IS NULL OR actor = ?5) \
+         AND (?6 IS NULL OR time < ?6) AND (?7 IS NULL OR seq < ?7) ORDER BY seq LIMIT ?4"
+    })?;
+    let args = params![
+        tenant.as_str(),
+        since,
+        q.operation,
+        q.limit,
+        q.actor,
+        until,
+        q.before_seq
+    ];
+    let rows = stmt.query_map(args, |r| {
         Ok(AuditEntry {
             seq: r.get(0)?,
             time: ts(r.get(1)?)?,

@@ -202,6 +202,7 @@ async fn audit_is_numbered_per_tenant_and_filtered() {
         since: None,
         operation: None,
         limit: 10,
+        ..Default::default()
     };
     let a = s.audit_entries(&tenant(A), &all).await.expect("read");
     assert_eq!(a.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);

@@ -1,0 +1,365 @@
+"""The operators' console in a real headless Chromium against real `picket serve` processes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from conftest import ADMIN, DEMO_TENANT, READER, Picket, screenshot, sign_in
+
+SENSOR = "b3c1b5fc-828c-45fa-a1e1-000000000001"
+ISSUE = "5e4d2c1b-0a9f-4e8d-b7c6-000000000002"
+
+# Every view with what shows it rendered with data (not its loading or error state).
+VIEWS = [
+    ("overview", "#/", "#overview-body .cards"),
+    ("sensors", "#/sensors", "#sensor-results table"),
+    ("sensor", f"#/sensors/{SENSOR}", "#sensor-facts dl"),
+    ("issues", "#/issues", "#issue-results table"),
+    ("issue", f"#/issues/{ISSUE}", "#issue-body h1"),
+    ("candidates", "#/candidates", "#candidate-results table"),
+    ("deployment", "#/deployment", "#rollout table"),
+    ("accounts", "#/accounts", "#account-results table"),
+    ("migration", "#/migration", "#migration-results"),
+    ("auditing", "#/auditing", "#auditing-state"),
+    ("audit", "#/audit", "#audit-results"),
+]
+
+
+def go(page, server, hash_):
+    page.goto(f"{server.base}/console/{hash_}")
+    expect(page.locator("#sign-out")).to_be_visible()
+
+
+def test_sign_in_runs_the_code_flow_with_pkce_and_keeps_no_secret_in_the_page(demo, page):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    token_answers = []
+    page.on("response", lambda r: token_answers.append(r) if r.url.endswith("/oauth2/v2.0/token") else None)
+    sign_in(page, demo, ADMIN)
+    expect(page.locator("main h1")).to_have_text("Fleet overview")
+    expect(page.locator("#who .user")).to_contain_text("dmin")
+    expect(page.locator("#who .roles")).to_have_text("Security Administrator")
+    authorize = [u for u in requests if "/oauth2/v2.0/authorize" in u]
+    assert authorize, requests
+    assert "code_challenge_method=S256" in authorize[0] and "code_challenge=" in authorize[0]
+    assert token_answers and token_answers[0].status == 200
+    # The ticket left the address bar; nothing secret is readable by scripts of the page.
+    assert "ticket" not in page.url
+    assert page.evaluate("document.cookie") == ""
+    stored = page.evaluate("JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+    assert "eyJ" not in stored and "ticket" not in stored, stored
+    # The same one-time link cannot be used twice.
+    assert not page.problems, page.problems
+
+
+def test_a_used_link_is_refused_and_sign_out_ends_the_session(fresh_demo, browser):
+    link = fresh_demo.link(ADMIN)
+    first = browser.new_context()
+    p1 = first.new_page()
+    p1.goto(link)
+    expect(p1.locator("#sign-out")).to_be_visible()
+    second = browser.new_context()
+    p2 = second.new_page()
+    p2.goto(link)
+    expect(p2.locator("main h1")).to_have_text("Sign in to Picket")
+    expect(p2.locator("#sign-out")).to_have_count(0)
+    p1.locator("#sign-out").click()
+    expect(p1.locator("main h1")).to_have_text("Sign in to Picket")
+    # Signed out at the token service, not only in the page: a reload cannot get a code.
+    p1.goto(f"{fresh_demo.base}/console/#/sensors")
+    expect(p1.locator("main h1")).to_have_text("Sign in to Picket")
+    expect(p1.locator(".notice")).to_contain_text("not signed in")
+    first.close()
+    second.close()
+
+
+def test_every_view_renders_its_data_and_is_screenshotted(demo, page):
+    sign_in(page, demo, ADMIN)
+    for name, hash_, ready in VIEWS:
+        go(page, demo, hash_)
+        expect(page.locator(ready).first).to_be_visible()
+        expect(page.locator("main .state.error")).to_have_count(0)
+        screenshot(page, name)
+    assert not page.problems, page.problems
+
+
+def test_views_have_no_serious_accessibility_violations(demo, page):
+    sign_in(page, demo, ADMIN)
+    axe = Axe()
+    failures = {}
+    for name, hash_, ready in VIEWS:
+        go(page, demo, hash_)
+        expect(page.locator(ready).first).to_be_visible()
+        results = axe.run(page)
+        bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        if bad:
+            failures[name] = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+    assert not failures, json.dumps(failures, indent=1)
+
+
+def test_keyboard_reaches_the_navigation_and_skip_link(demo, page):
+    sign_in(page, demo, ADMIN)
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip")).to_be_focused()
+    page.keyboard.press("Enter")
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('nav#nav') !== null"):
+            break
+    # Whatever has focus is visible and labelled.
+    name = page.evaluate("document.activeElement.textContent || document.activeElement.getAttribute('aria-label')")
+    assert name and name.strip()
+
+
+def test_first_load_is_small(demo, browser):
+    link = demo.link(ADMIN)
+    context = browser.new_context()
+    pg = context.new_page()
+    sizes = {}
+
+    def record(response):
+        if "/console/" in response.url and response.request.method == "GET" and "/console/api/" not in response.url:
+            try:
+                sizes[response.url] = len(response.body())
+            except Exception:
+                pass
+
+    pg.on("response", record)
+    pg.goto(link)
+    expect(pg.locator("#overview-body .cards")).to_be_visible()
+    total = sum(sizes.values())
+    print(f"console first load: {len(sizes)} files, {total} bytes")
+    assert total <= 300 * 1024, sizes
+    context.close()
+
+
+def test_writes_in_the_console_are_seen_through_the_graph_api(fresh_demo, page):
+    server = fresh_demo
+    sign_in(page, server, ADMIN)
+    # Settings of one sensor.
+    go(page, server, f"#/sensors/{SENSOR}")
+    page.locator("#settings-form textarea[name=description]").fill("edited in the console")
+    page.locator("#settings-form button[type=submit]").click()
+    expect(page.locator("#toast")).to_contain_text("Settings saved")
+    status, sensor = server.graph("GET", f"/sensors/{SENSOR}")
+    assert status == 200 and sensor["settings"]["description"] == "edited in the console"
+    # A refusal of the API is shown as the API words it, and changes nothing.
+    page.locator("#settings-form textarea[name=dcs]").fill("not a dns name!")
+    page.locator("#settings-form button[type=submit]").click()
+    expect(page.locator("#settings-error")).to_contain_text("BadRequest")
+    assert server.graph("GET", f"/sensors/{SENSOR}")[1]["settings"] == sensor["settings"]
+    # Triage of two health issues at once.
+    go(page, server, "#/issues?status=open")
+    boxes = page.locator("#issue-results tbody input[type=checkbox]")
+    expect(boxes.first).to_be_visible()
+    ids = [boxes.nth(i).evaluate("e => e.closest('tr').dataset.id") for i in range(2)]
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.locator("#issue-actions button[data-status=closed]").click()
+    expect(page.locator("#toast")).to_contain_text("2 health issues now closed")
+    for i in ids:
+        assert server.graph("GET", f"/healthIssues/{i}")[1]["status"] == "closed"
+    # Activating a candidate makes a sensor.
+    go(page, server, "#/candidates")
+    row = page.locator("#candidate-results tbody tr").first
+    candidate = row.get_attribute("data-id")
+    name = row.locator("td").nth(1).inner_text()
+    row.locator("input[type=checkbox]").check()
+    page.locator("#activate-selected").click()
+    page.locator("dialog.confirm button.danger").click()
+    expect(page.locator("#toast")).to_contain_text("Activated 1 candidate")
+    status, sensors = server.graph("GET", "/sensors?$top=100")
+    assert any(s["displayName"].lower() == name.split(".")[0].lower() or s["id"] == candidate for s in sensors["value"]), name
+    # Deleting asks for the name first.
+    go(page, server, f"#/sensors/{SENSOR}")
+    page.locator("#delete-sensor").click()
+    confirm = page.locator("dialog.confirm button.danger")
+    expect(confirm).to_be_disabled()
+    page.locator("#confirm-typed").fill("DC1")
+    confirm.click()
+    expect(page.locator("main h1")).to_have_text("Sensors")
+    assert server.graph("GET", f"/sensors/{SENSOR}")[0] == 404
+    # The access key is revealed on request, and that is audited.
+    go(page, server, "#/deployment")
+    page.locator("#reveal-key").click()
+    status, key = server.graph("GET", "/sensors/getDeploymentAccessKey")
+    expect(page.locator("#key-value")).to_have_text(key["deploymentAccessKey"])
+    go(page, server, "#/audit?operation=getDeploymentAccessKey")
+    expect(page.locator("#audit-results tbody tr").first).to_contain_text("user:")
+    assert not page.problems, page.problems
+
+
+def test_a_reader_sees_no_write_controls_and_a_forged_write_is_refused(demo, page):
+    tokens = []
+    page.on("response", lambda r: tokens.append(r.json()["access_token"]) if r.url.endswith("/oauth2/v2.0/token") and r.ok else None)
+    sign_in(page, demo, READER)
+    expect(page.locator("#who .roles")).to_have_text("Security Reader")
+    go(page, demo, f"#/sensors/{SENSOR}")
+    expect(page.locator("#sensor-facts dl")).to_be_visible()
+    expect(page.locator("#settings-form")).to_have_count(0)
+    expect(page.locator("#delete-sensor")).to_have_count(0)
+    go(page, demo, "#/issues")
+    expect(page.locator("#issue-results table")).to_be_visible()
+    expect(page.locator("#issue-results input[type=checkbox]")).to_have_count(0)
+    go(page, demo, "#/candidates")
+    expect(page.locator("#activate-selected")).to_have_count(0)
+    go(page, demo, "#/deployment")
+    expect(page.locator("#reveal-key")).to_have_count(0)
+    screenshot(page, "reader-deployment")
+    # The reader's own token, sent by hand from the page: the API refuses it as it would anywhere.
+    assert tokens
+    answer = page.evaluate(
+        """async ([id, token]) => {
+            const r = await fetch(`/v1.0/security/identities/sensors/${id}`, {
+              method: "PATCH", headers: {authorization: `Bearer ${token}`, "content-type": "application/json"},
+              body: JSON.stringify({settings: {description: "forged"}})});
+            return [r.status, await r.json()];
+        }""",
+        [SENSOR, tokens[-1]],
+    )
+    assert answer[0] == 403, answer
+    assert "error" in answer[1]
+    assert demo.graph("GET", f"/sensors/{SENSOR}")[1]["settings"].get("description") != "forged"
+
+
+HOSTILE_NAME = "<script>window.__pwned=1</script>"
+HOSTILE_TEXT = '"><img src=x onerror="window.__pwned=2">'
+
+
+def _fixture(path: Path, tenant: str, sensors: list[dict]) -> Path:
+    path.write_text(json.dumps({"tenantId": tenant, "sensors": sensors}))
+    return path
+
+
+def _sensor(n: int, name: str, description: str = "") -> dict:
+    return {
+        "id": f"aaaaaaaa-0000-4000-8000-{n:012d}",
+        "displayName": name,
+        "domainName": "contoso.com" if n % 2 else "fabrikam.com",
+        "sensorType": "domainControllerIntegrated",
+        "version": "2.239.18124.58593",
+        "deploymentStatus": "upToDate",
+        "serviceStatus": "running",
+        "createdDateTime": f"2024-01-01T00:00:{n % 60:02d}.0000000Z",
+        "settings": {"description": description, "domainControllerDnsNames": [], "isDelayedDeploymentEnabled": False},
+    }
+
+
+def _with_users(server: Picket):
+    server.cli("users", "create", "--tenant", server.tenant, "--upn", ADMIN, "--name", "Console Admin",
+               "--role", "Security Administrator")
+
+
+def test_hostile_names_and_descriptions_render_as_text(tmp_path, page):
+    tenant = "0c0c0c0c-1111-4222-8333-444444444444"
+    seed = _fixture(tmp_path / "hostile.json", tenant, [_sensor(1, HOSTILE_NAME, HOSTILE_TEXT)])
+    server = Picket(demo=False, seed=seed, tenant=tenant)
+    try:
+        _with_users(server)
+        sign_in(page, server, ADMIN)
+        go(page, server, "#/sensors/aaaaaaaa-0000-4000-8000-000000000001")
+        expect(page.locator("main h1")).to_have_text(HOSTILE_NAME)
+        expect(page.locator("#sensor-facts")).to_contain_text(HOSTILE_TEXT)
+        expect(page.locator("#settings-form textarea[name=description]")).to_have_value(HOSTILE_TEXT)
+        go(page, server, "#/sensors")
+        expect(page.locator("#sensor-results tbody a").first).to_have_text(HOSTILE_NAME)
+        go(page, server, "#/")
+        expect(page.locator("#overview-body .cards")).to_be_visible()
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("main img").count() == 0
+        assert page.locator("main script").count() == 0
+        assert not page.problems, page.problems
+    finally:
+        server.stop()
+
+
+def test_paging_a_ten_thousand_sensor_tenant_keeps_the_filter_in_the_url(tmp_path, page):
+    tenant = "0d0d0d0d-1111-4222-8333-444444444444"
+    sensors = [_sensor(n, f"DC{n:05d}") for n in range(1, 10_001)]
+    server = Picket(demo=False, seed=_fixture(tmp_path / "big.json", tenant, sensors), tenant=tenant)
+    try:
+        _with_users(server)
+        sign_in(page, server, ADMIN)
+        go(page, server, "#/sensors?size=100")
+        expect(page.locator("#sensor-count")).to_have_text("1–100 of 10000 sensors")
+        expect(page.locator("#page-of")).to_have_text("Page 1 of 100")
+        page.locator("#page-next").click()
+        expect(page.locator("#sensor-count")).to_have_text("101–200 of 10000 sensors")
+        expect(page.locator("#sensor-results tbody tr").first).to_contain_text("DC00101")
+        # A filter goes into the address; the address alone shows the same page.
+        page.locator("select[name=health]").select_option("healthy")
+        page.locator("#f-domain").fill("fabrikam.com")
+        page.locator("form.filters button[type=submit]").click()
+        expect(page.locator("#sensor-count")).to_have_text(re.compile(r"1–100 of 5000 sensors"))
+        assert "domain=fabrikam.com" in page.url and "health=healthy" in page.url
+        page.locator("#page-next").click()
+        expect(page.locator("#sensor-count")).to_have_text("101–200 of 5000 sensors")
+        url = page.url
+        page.goto(server.base + "/console/")  # elsewhere, then back by the address alone
+        page.goto(url)
+        expect(page.locator("#sensor-count")).to_have_text("101–200 of 5000 sensors")
+        expect(page.locator("#sensor-results tbody tr").first).to_contain_text("DC00202")
+        screenshot(page, "sensors-10000")
+    finally:
+        server.stop()
+
+
+def test_a_sensor_going_silent_shows_live_after_a_clock_advance(tmp_path, page):
+    server = Picket(demo=True, args=["--clock", "manual"])
+    agent = None
+    try:
+        status, key = server.graph("GET", "/sensors/getDeploymentAccessKey")
+        agent = subprocess.Popen(
+            [str(server.binary), "agent", "run", "--endpoint", server.base, "--tenant", server.tenant,
+             "--access-key", key["deploymentAccessKey"], "--computer", "LIVE1.contoso.com",
+             "--state-dir", str(tmp_path / "agent"), "--check-in-every", "1s"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=server.env)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            found = server.graph("GET", "/sensors?$filter=startswith(displayName,'LIVE1')")[1]["value"]
+            if found and found[0]["deploymentStatus"] != "disconnected":
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the agent did not enrol")
+        sign_in(page, server, ADMIN)
+        expect(page.locator("#overview-body .cards")).to_be_visible()
+        expect(page.locator("#overview-body")).not_to_contain_text("LIVE1")
+        agent.terminate()
+        agent.wait(timeout=10)
+        agent = None
+        req = urllib.request.Request(f"{server.base}/admin/v1/clock/advance", method="POST",
+                                     data=json.dumps({"by": "11m"}).encode())
+        req.add_header("Authorization", f"Bearer {server.token()}")
+        req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 200
+        # No reload: the overview refreshes itself.
+        expect(page.locator("#silent-list")).to_contain_text("LIVE1", timeout=10000)
+        screenshot(page, "overview-live")
+    finally:
+        if agent is not None:
+            agent.kill()
+        server.stop()
+
+
+def test_console_answers_carry_a_strict_content_security_policy(demo):
+    with urllib.request.urlopen(f"{demo.base}/console/") as r:
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+    try:
+        urllib.request.urlopen(f"{demo.base}/console/api/overview")
+        pytest.fail("the overview answered without a token")
+    except urllib.error.HTTPError as e:
+        assert e.code == 401
+        assert json.loads(e.read())["error"]["code"] == "InvalidAuthenticationToken"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, every Rust test (unit, integration, CLI), and
-# Microsoft's own Graph SDKs (Python) against a real Picket server. With
+# Microsoft's own Graph SDKs (Python) against a real Picket server, and the console in a real
+# headless Chromium (Debian's `chromium` package must be installed: tests/console/run.sh says so). With
 # PICKET_TEST_DATABASE_URL set (e.g. postgres://root@127.0.0.1:5432/test), the store and server
 # suites run on PostgreSQL in the workspace run, then once more on SQLite, and the SDK suite runs
 # on both.
@@ -28,6 +29,8 @@ bash scripts/fuzz.sh
 echo "== SDK compatibility (msgraph-beta-sdk, msgraph-sdk)"
 cargo build -p picket-cli -p picket-agent --quiet
 PICKET_BIN="$PWD/target/debug/picket" bash tests/sdk/run.sh
+echo "== console in a real browser (headless Chromium driven by Playwright; screenshots to docs/console/)"
+PICKET_BIN="$PWD/target/debug/picket" bash tests/console/run.sh
 echo "== README and --help examples (every sh and python block of README.md, every example line of picket --help, against picket serve --demo)"
 python3 tests/readme/run_examples.py --picket "$PWD/target/debug/picket"
 if [ -n "${PICKET_TEST_DATABASE_URL:-}" ]; then

@@ -220,3 +220,20 @@ impl Store for PostgresStore {
             .await
     }
 }
+
+impl PostgresStore {
+    /// How PostgreSQL plans the sensor list (or count) for `query`, as EXPLAIN prints it: the
+    /// tests check that each filter uses its index instead of scanning the tenant.
+    pub async fn explain_sensor_listing(
+        &self,
+        tenant: &TenantId,
+        query: &ValidatedQuery,
+        page: PageRequest,
+        count: bool,
+    ) -> Result<String, StoreError> {
+        self.read_one((tenant, query), move |tx, (t, q)| {
+            Box::pin(sensors::explain(tx, t, q, page, count))
+        })
+        .await
+    }
+}

@@ -46,12 +46,8 @@ impl Listing<'_> {
         Ok((sql, params))
     }
 
-    pub async fn page<T, C: GenericClient>(
-        &self,
-        tx: &C,
-        page: PageRequest,
-        map: fn(&Row) -> Result<T, StoreError>,
-    ) -> Result<Page<T>, StoreError> {
+    /// The page's statement and its values (one row more than the page).
+    fn page_sql(&self, page: PageRequest) -> Result<(String, Vec<SqlValue>), StoreError> {
         let (where_sql, mut params) = self.where_clause()?;
         let order = order_sql_for(
             &self.query.orderby,
@@ -71,6 +67,24 @@ impl Listing<'_> {
         );
         params.push(SqlValue::Int(i64::from(page.size) + 1));
         params.push(SqlValue::Int(i64::try_from(page.skip).unwrap_or(i64::MAX)));
+        Ok((sql, params))
+    }
+
+    fn count_sql(&self) -> Result<(String, Vec<SqlValue>), StoreError> {
+        let (where_sql, params) = self.where_clause()?;
+        Ok((
+            format!("SELECT COUNT(*) FROM {} WHERE {}", self.table, where_sql),
+            params,
+        ))
+    }
+
+    pub async fn page<T, C: GenericClient>(
+        &self,
+        tx: &C,
+        page: PageRequest,
+        map: fn(&Row) -> Result<T, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        let (sql, params) = self.page_sql(page)?;
         let refs: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
         // Filters vary per request: prepared unnamed, not kept in the statement cache.
         let rows = tx.query(sql.as_str(), &refs).await?;
@@ -80,9 +94,28 @@ impl Listing<'_> {
         Ok(Page { items, has_more })
     }
 
+    /// The plan PostgreSQL makes for the page (`count`: for the count), as EXPLAIN prints it:
+    /// tests check that filters use their indexes.
+    pub async fn explain<C: GenericClient>(
+        &self,
+        tx: &C,
+        page: PageRequest,
+        count: bool,
+    ) -> Result<String, StoreError> {
+        let (sql, params) = if count {
+            self.count_sql()?
+        } else {
+            self.page_sql(page)?
+        };
+        let refs: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
+        let rows = tx.query(format!("EXPLAIN {sql}").as_str(), &refs).await?;
+        let lines: Result<Vec<String>, _> =
+            rows.iter().map(|r| r.try_get::<_, String>(0)).collect();
+        Ok(lines?.join("\n"))
+    }
+
     pub async fn count<C: GenericClient>(&self, tx: &C) -> Result<u64, StoreError> {
-        let (where_sql, params) = self.where_clause()?;
-        let sql = format!("SELECT COUNT(*) FROM {} WHERE {}", self.table, where_sql);
+        let (sql, params) = self.count_sql()?;
         let refs: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
         let n: i64 = tx.query_one(sql.as_str(), &refs).await?.try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))

@@ -24,6 +24,10 @@ pub async fn seed(
     }
     // Derived health is recomputed from the issues, whatever the fixture claimed.
     refresh_health(tx, tenant, None).await?;
+    // Fresh statistics after a bulk load: without them the planner guesses, and a filtered
+    // list may scan the whole tenant instead of using its index.
+    tx.batch_execute("ANALYZE sensors, health_issues, health_issue_sensors, sensor_candidates")
+        .await?;
     Ok(SeedSummary {
         sensors: fixture.sensors.len(),
         candidates: fixture.candidates.len(),

@@ -42,6 +42,17 @@ pub async fn count<C: GenericClient>(
     listing(tenant, query).count(tx).await
 }
 
+/// The plan of the sensor list (or count) for `query` (see `Listing::explain`).
+pub async fn explain<C: GenericClient>(
+    tx: &C,
+    tenant: &TenantId,
+    query: &ValidatedQuery,
+    page: PageRequest,
+    count: bool,
+) -> Result<String, StoreError> {
+    listing(tenant, query).explain(tx, page, count).await
+}
+
 pub async fn find<C: GenericClient>(
     tx: &C,
     tenant: &TenantId,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 mod engines;
 mod heartbeats;
 mod identity;
+mod plans;
 mod portable;
 mod schema;
 mod sweeps;

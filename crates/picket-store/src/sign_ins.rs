@@ -156,6 +156,9 @@ pub async fn create<S: PortableStore + ?Sized>(
     lifetime: chrono::Duration,
     now: Timestamp,
 ) -> Result<Secret, StoreError> {
+    let expires_at = now
+        .checked_add_signed(lifetime)
+        .ok_or_else(|| StoreError::Invalid("a sign-in lifetime out of range".into()))?;
     let secret = Secret::generate();
     let optional = |f: fn(&CodeBinding) -> String| code.map_or(Cell::Null, |c| text(f(c)));
     let scopes = match code {
@@ -170,7 +173,7 @@ pub async fn create<S: PortableStore + ?Sized>(
         text(kind.as_str()),
         text(user_id),
         time(now),
-        time(now + lifetime),
+        time(expires_at),
         optional(|c| c.client_id.clone()),
         optional(|c| c.redirect_uri.clone()),
         optional(|c| c.code_challenge.clone()),

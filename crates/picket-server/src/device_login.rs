@@ -8,7 +8,8 @@ use crate::device_code::{DecideError, Poll, INTERVAL_SECS, LIFETIME_SECS};
 use crate::state::{wall_clock_secs, AppState};
 use crate::sts::delegated::{requested_scopes, Requested};
 use crate::sts::{
-    find_app, ids_and_base, json_response, known_tenant, Form, OAuthError, MAX_FORM_BYTES,
+    find_app, ids_and_base, json_response, known_tenant, Form, OAuthError, PublicGrant,
+    MAX_FORM_BYTES,
 };
 use crate::throttle::Class;
 use axum::extract::{Path, Request, State};
@@ -130,14 +131,8 @@ fn delegated_scopes(scope: Option<&str>, app: &App) -> Result<Vec<String>, OAuth
 }
 
 /// The token endpoint's answer to a device code poll.
-pub async fn redeem(
-    state: &AppState,
-    tenant: &TenantId,
-    form: &Form,
-    client_id: &str,
-    base: &str,
-) -> Result<serde_json::Value, OAuthError> {
-    let device_code = form.get("device_code").unwrap_or_default();
+pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value, OAuthError> {
+    let device_code = grant.form.get("device_code").unwrap_or_default();
     if device_code.is_empty() {
         return Err(OAuthError::invalid_request(
             900144,
@@ -147,42 +142,43 @@ pub async fn redeem(
     let failure = |error: &'static str, code: u32, message: &str| {
         OAuthError::new(StatusCode::BAD_REQUEST, error, code, message)
     };
-    let (user, scopes) =
-        match state
-            .device_codes
-            .poll(tenant, client_id, device_code, wall_clock_secs())
-        {
-            Poll::Approved { user, scopes } => (user, scopes),
-            Poll::Pending => {
-                return Err(failure(
-                    "authorization_pending",
-                    70016,
-                    "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-                ))
-            }
-            Poll::Denied => {
-                return Err(failure(
-                    "authorization_declined",
-                    70000,
-                    "The sign-in was declined by an administrator.",
-                ))
-            }
-            Poll::Expired => {
-                return Err(failure(
-                    "expired_token",
-                    70019,
-                    "Verification code expired. Request a new one.",
-                ))
-            }
-            Poll::Unknown => {
-                return Err(failure(
-                    "bad_verification_code",
-                    70000,
-                    "The device code is not valid for this client.",
-                ))
-            }
-        };
-    crate::sts::delegated::issue(state, tenant, &user, client_id, &scopes, base)
+    let (user, scopes) = match grant.state.device_codes.poll(
+        grant.tenant,
+        grant.client_id,
+        device_code,
+        wall_clock_secs(),
+    ) {
+        Poll::Approved { user, scopes } => (user, scopes),
+        Poll::Pending => {
+            return Err(failure(
+                "authorization_pending",
+                70016,
+                "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+            ))
+        }
+        Poll::Denied => {
+            return Err(failure(
+                "authorization_declined",
+                70000,
+                "The sign-in was declined by an administrator.",
+            ))
+        }
+        Poll::Expired => {
+            return Err(failure(
+                "expired_token",
+                70019,
+                "Verification code expired. Request a new one.",
+            ))
+        }
+        Poll::Unknown => {
+            return Err(failure(
+                "bad_verification_code",
+                70000,
+                "The device code is not valid for this client.",
+            ))
+        }
+    };
+    crate::sts::delegated::issue(grant, &user, &scopes)
 }
 
 /// `GET /{tenant}/devicelogin`: what to do with the code (there is no password to type here).

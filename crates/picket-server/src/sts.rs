@@ -218,11 +218,18 @@ async fn issue(
         return Err(OAuthError::throttled(t.retry_after_secs));
     }
     // Public clients: the device code, or the authorization code and its verifier, is the proof.
+    let public = PublicGrant {
+        state,
+        tenant,
+        form,
+        client_id,
+        base,
+    };
     if grant == device_login::GRANT_TYPE {
-        return device_login::redeem(state, tenant, form, client_id, base).await;
+        return device_login::redeem(&public).await;
     }
     if grant == auth_code::GRANT_TYPE {
-        return auth_code::redeem(state, tenant, form, client_id, base).await;
+        return auth_code::redeem(&public).await;
     }
     check_scope(form.get("scope"), tenant)?;
     let app = find_app(state, tenant, client_id).await?;
@@ -252,6 +259,16 @@ async fn issue(
         "ext_expires_in": lifetime,
         "access_token": token.token,
     }))
+}
+
+/// A token request of a public client (device code, authorization code): what its grant reads.
+pub(crate) struct PublicGrant<'a> {
+    pub(crate) state: &'a AppState,
+    pub(crate) tenant: &'a TenantId,
+    pub(crate) form: &'a Form,
+    pub(crate) client_id: &'a str,
+    /// Scheme and host for the id_token's issuer.
+    pub(crate) base: &'a str,
 }
 
 /// The key tokens are signed with now, and their lifetime.

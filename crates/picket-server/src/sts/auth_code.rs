@@ -3,11 +3,9 @@
 //! with the verifier whose S256 digest is its challenge. The code is used up by the first
 //! attempt, whether or not the rest checks out.
 
-use crate::state::AppState;
-use crate::sts::{Form, OAuthError};
+use crate::sts::{Form, OAuthError, PublicGrant};
 use axum::http::StatusCode;
 use picket_auth::CONSOLE_CLIENT_ID;
-use picket_domain::TenantId;
 use picket_store::sign_ins::{self, Kind, Refusal};
 use sha2::{Digest, Sha256};
 
@@ -43,26 +41,23 @@ fn well_formed_verifier(verifier: &str) -> bool {
 }
 
 /// The token endpoint's answer to an authorization code.
-pub(crate) async fn redeem(
-    state: &AppState,
-    tenant: &TenantId,
-    form: &Form,
-    client_id: &str,
-    base: &str,
-) -> Result<serde_json::Value, OAuthError> {
-    if client_id != CONSOLE_CLIENT_ID {
+pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value, OAuthError> {
+    if grant.client_id != CONSOLE_CLIENT_ID {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
             700016,
-            format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'. Only the Picket console (client id {CONSOLE_CLIENT_ID}) signs in with the authorization_code grant."),
+            format!(
+                "Application with identifier '{}' was not found in the directory '{}'. Only the Picket console (client id {CONSOLE_CLIENT_ID}) signs in with the authorization_code grant.",
+                grant.client_id, grant.tenant
+            ),
         ));
     }
-    let code = required(form, "code")?;
-    let redirect_uri = required(form, "redirect_uri")?;
-    let verifier = required(form, "code_verifier")?;
-    let store = state.store.as_ref();
-    let row = match sign_ins::redeem(store, tenant, Kind::Code, code, chrono::Utc::now()).await {
+    let code = required(grant.form, "code")?;
+    let redirect_uri = required(grant.form, "redirect_uri")?;
+    let verifier = required(grant.form, "code_verifier")?;
+    let store = grant.state.store.as_ref();
+    let row = match sign_ins::redeem(store, grant.tenant, Kind::Code, code, chrono::Utc::now()).await {
         Ok(Ok(row)) => row,
         Ok(Err(Refusal::Used)) => return Err(invalid_grant(54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code.")),
         Ok(Err(Refusal::Expired)) => return Err(invalid_grant(70008, "The provided authorization code has expired. Send a new interactive authorization request for this user and resource.")),
@@ -75,7 +70,7 @@ pub(crate) async fn redeem(
             "The provided value for the 'code' parameter is not valid.",
         ));
     };
-    if binding.client_id != client_id {
+    if binding.client_id != grant.client_id {
         return Err(invalid_grant(
             70000,
             "The code was issued to another client.",
@@ -93,7 +88,7 @@ pub(crate) async fn redeem(
             "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
         ));
     }
-    let user = match store.find_user(tenant, &row.user_id).await {
+    let user = match store.find_user(grant.tenant, &row.user_id).await {
         Ok(Some(user)) => user,
         Ok(None) => {
             return Err(invalid_grant(
@@ -103,7 +98,7 @@ pub(crate) async fn redeem(
         }
         Err(_) => return Err(OAuthError::unavailable()),
     };
-    crate::sts::delegated::issue(state, tenant, &user, client_id, &binding.scopes, base)
+    crate::sts::delegated::issue(grant, &user, &binding.scopes)
 }
 
 #[cfg(test)]

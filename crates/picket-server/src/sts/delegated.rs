@@ -3,11 +3,10 @@
 //! token with the scopes as `scp` and the user's directory roles as `wids`, an OpenID Connect
 //! id_token and MSAL's client_info).
 
-use crate::state::{wall_clock_secs, AppState};
-use crate::sts::OAuthError;
+use crate::state::wall_clock_secs;
+use crate::sts::{OAuthError, PublicGrant};
 use picket_auth::{Permission, TokenRequest, GRAPH_AUDIENCES};
 use picket_domain::identity::User;
-use picket_domain::TenantId;
 use serde_json::json;
 
 /// OpenID scopes a client may add; they grant nothing at Graph.
@@ -44,15 +43,20 @@ pub(crate) fn requested_scopes(scope: Option<&str>) -> Result<Vec<Requested>, St
     Ok(out)
 }
 
-/// The token endpoint's answer for `user` signed in to `client_id` with these Graph `scopes`.
+/// The token endpoint's answer for `user` signed in to the grant's client with these Graph
+/// `scopes`.
 pub(crate) fn issue(
-    state: &AppState,
-    tenant: &TenantId,
+    grant: &PublicGrant<'_>,
     user: &User,
-    client_id: &str,
     scopes: &[String],
-    base: &str,
 ) -> Result<serde_json::Value, OAuthError> {
+    let PublicGrant {
+        state,
+        tenant,
+        client_id,
+        base,
+        ..
+    } = *grant;
     let (key, lifetime) = crate::sts::signer(state)?;
     let request = TokenRequest {
         tenant: tenant.as_str().to_string(),

@@ -14,4 +14,8 @@ pub use jwks::{JwksCache, JwksError, JwksSettings};
 pub use keys::{IssuedToken, SigningKey, TokenRequest};
 pub use permission::{Permission, PermissionSet};
 pub use roles::{Access, DirectoryRole};
+
+/// The web console's client id: a public client (no secret; PKCE) that exists in every tenant
+/// without registration, redirected only to the console of the server it signed in on.
+pub const CONSOLE_CLIENT_ID: &str = "ab4d260b-98d9-40df-bb86-d9a47934fb27";
 pub use verify::{AuthError, KeyRing, TokenVerifier, TrustedIssuers, GRAPH_AUDIENCES};

@@ -14,6 +14,8 @@
 //!
 //! Application callers have no roles of their own: their granted permissions decide.
 
+use crate::Permission;
+
 /// Entra built-in roles, by their role template ids (the `wids` claim).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DirectoryRole {
@@ -116,6 +118,33 @@ pub fn role_allows(role: DirectoryRole, access: Access) -> bool {
     }
 }
 
+/// What holding a delegated permission lets a user do, in the table's terms: a read
+/// permission reads, a write permission does what its operations need.
+pub fn permission_access(permission: Permission) -> Access {
+    match permission {
+        Permission::SensorsReadWrite => Access::ManageSensors,
+        Permission::HealthReadWrite => Access::ManageHealth,
+        Permission::MigrationReadWrite => Access::Migrate,
+        Permission::AutoConfigReadWrite => Access::ConfigureAuditing,
+        Permission::ActionsReadWrite => Access::AccountActions,
+        Permission::SensorsRead
+        | Permission::HealthRead
+        | Permission::MigrationRead
+        | Permission::AutoConfigRead
+        | Permission::AccountRead
+        | Permission::OrganizationRead
+        | Permission::DomainRead
+        | Permission::DirectoryRead => Access::Read,
+    }
+}
+
+/// Whether any of a user's roles allows what `permission` is for (a sign-in gives a user's
+/// token only the permissions its roles can use).
+pub fn roles_allow_permission(roles: &[DirectoryRole], permission: Permission) -> bool {
+    let access = permission_access(permission);
+    roles.iter().any(|r| role_allows(*r, access))
+}
+
 /// The roles that would allow `access`, for the 403 message.
 pub fn roles_allowing(access: Access) -> Vec<DirectoryRole> {
     DirectoryRole::ALL
@@ -127,6 +156,32 @@ pub fn roles_allowing(access: Access) -> Vec<DirectoryRole> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reader_may_hold_only_read_permissions() {
+        use DirectoryRole::*;
+        for p in Permission::ALL {
+            let write = p.name().contains("ReadWrite");
+            assert_eq!(
+                roles_allow_permission(&[SecurityReader], p),
+                !write,
+                "{p:?}"
+            );
+            assert!(roles_allow_permission(
+                &[GlobalReader, SecurityAdministrator],
+                p
+            ));
+            assert!(!roles_allow_permission(&[], p));
+        }
+        assert!(roles_allow_permission(
+            &[SecurityOperator],
+            Permission::HealthReadWrite
+        ));
+        assert!(!roles_allow_permission(
+            &[SecurityOperator],
+            Permission::SensorsReadWrite
+        ));
+    }
 
     #[test]
     fn table() {

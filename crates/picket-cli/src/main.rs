@@ -5,6 +5,7 @@
 mod client;
 mod config;
 mod config_file;
+mod console_link;
 mod copies;
 mod device_codes;
 mod identity;
@@ -18,7 +19,7 @@ use identity::{AppsCommand, AuditArgs, IssuersCommand, KeysCommand, TenantsComma
 use picket_auth::{DirectoryRole, KeyRing, TokenRequest, TokenVerifier};
 use picket_domain::time::{Clock, SystemClock};
 use picket_domain::{DeploymentPackage, TenantId};
-use picket_server::demo::{demo_fixture, DEMO_TENANT};
+use picket_server::demo::{demo_fixture, demo_users, DEMO_ADMIN, DEMO_READER, DEMO_TENANT};
 use picket_server::throttle::{parse_limit, Rate, Throttle, ThrottleSettings};
 use picket_server::{ApiSettings, AppState, FleetSettings, IdentitySettings};
 use picket_store::{Catalogue, PostgresStore, SqliteStore, Store};
@@ -95,6 +96,12 @@ enum Command {
     ///
     /// Example: picket token --tenant 7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47 --role SecurityIdentitiesSensors.ReadWrite.All
     Token(TokenArgs),
+    /// Print a one-time sign-in link to the web console for a registered user.
+    ///
+    /// Picket keeps no passwords: the link (valid 10 minutes unless --lifetime, usable once)
+    /// signs the user in to the console served at ENDPOINT/console/. Example:
+    /// picket console-link --tenant 7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47 --user admin@demo.picket.local
+    ConsoleLink(console_link::ConsoleLinkArgs),
     /// Load a fixture (sensors, candidates, health issues in Graph JSON) into a tenant.
     ///
     /// Example: picket seed fixture.json --tenant 6babcaad-604b-40ac-a9d7-9fd97c0b779f
@@ -291,6 +298,10 @@ struct ServeArgs {
     /// Extra DNS names or IPs for the generated server certificate; repeatable.
     #[arg(long = "tls-name", env = "PICKET_TLS_NAMES", value_delimiter = ',')]
     tls_names: Vec<String>,
+    /// How long a web console session lasts after its sign-in: 30m, 8h, 1d.
+    #[arg(long, env = "PICKET_CONSOLE_SESSION_LIFETIME", default_value = "8h",
+          value_parser = parse_session_lifetime)]
+    console_session_lifetime: std::time::Duration,
     /// Lifetime of access tokens from the token endpoint, in seconds.
     #[arg(long, env = "PICKET_TOKEN_LIFETIME", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=86_400))]
     token_lifetime: u64,
@@ -600,6 +611,7 @@ async fn run_admin(command: Command, loaded: &config_file::Loaded) {
         Command::Status { store } => installation::status(&store, loaded).await,
         Command::Reset { store, yes } => installation::reset(&store, yes),
         Command::Token(args) => token(args).await,
+        Command::ConsoleLink(args) => console_link::run(args).await,
         Command::Seed(args) => seed(args).await,
         Command::Tenants(cmd) => identity::tenants(cmd).await,
         Command::Apps(cmd) => identity::apps(cmd).await,
@@ -836,6 +848,11 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
             picket_store::seed_all(store.as_ref(), &tenant, &demo_fixture(SystemClock.now()))
                 .await?;
         }
+        if store.list_users(&tenant).await?.is_empty() {
+            for user in demo_users(&tenant, SystemClock.now()) {
+                store.create_user(&user).await?;
+            }
+        }
         let request = TokenRequest {
             tenant: DEMO_TENANT.into(),
             roles: picket_auth::Permission::ALL
@@ -851,6 +868,31 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         println!("export PICKET_ENDPOINT=http://{addr}");
         println!("export PICKET_TOKEN={}", token.token);
         println!("Try: picket sensors list   or   curl -H \"Authorization: Bearer $PICKET_TOKEN\" \"$PICKET_ENDPOINT/beta/security/identities/sensors\"");
+        let endpoint = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let lifetime =
+            identity::parse_duration(console_link::DEFAULT_LIFETIME).map_err(anyhow::Error::msg)?;
+        match console_link::make(store.as_ref(), &tenant, DEMO_ADMIN, &endpoint, lifetime).await {
+            Ok(link) => {
+                println!(
+                    "Console sign-in as {DEMO_ADMIN} (one-time link, valid {}):",
+                    console_link::humanize(lifetime)
+                );
+                println!("{link}");
+                // (a PostgreSQL installation is named by PICKET_DATABASE_URL, never printed)
+                let installation = match &args.store.database {
+                    Some(_) => String::new(),
+                    None => format!(" --data-dir {}", args.store.data_dir.display()),
+                };
+                println!(
+                    "Another link (or use --user {DEMO_READER}, a reader): picket console-link --tenant {DEMO_TENANT} --user {DEMO_ADMIN} --endpoint {endpoint}{installation}"
+                );
+            }
+            // A demo tenant whose users were changed by hand: no link, the server still runs.
+            Err(e) => println!("No console sign-in link: {e:#}"),
+        }
     }
     let manual_clock = (args.fleet.clock == ClockKind::Manual)
         .then(|| Arc::new(picket_domain::time::ManualClock::new(SystemClock.now())));
@@ -889,6 +931,7 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         throttle: Arc::new(Throttle::new(args.throttle.settings())),
         identity: Arc::new(IdentitySettings {
             token_lifetime_secs: args.token_lifetime,
+            console_session_secs: args.console_session_lifetime.as_secs(),
             ..IdentitySettings::default()
         }),
         device_codes: Arc::default(),
@@ -986,6 +1029,15 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `--console-session-lifetime`: between a minute and a week.
+fn parse_session_lifetime(text: &str) -> Result<std::time::Duration, String> {
+    let d = identity::parse_duration(text)?;
+    if !(60..=7 * 86_400).contains(&d.as_secs()) {
+        return Err("a console session lasts between 1m and 7d".into());
+    }
+    Ok(d)
 }
 
 /// How soon a key rotation or issuer change made elsewhere reaches this process.

@@ -764,3 +764,102 @@ async fn migrate_data_copies_a_sqlite_installation_on_postgres() {
         String::from_utf8_lossy(&forced.stderr)
     );
 }
+
+/// The ticket of a console sign-in link `{base}/console/#tenant=T&ticket=S`.
+fn ticket_of(link: &str, base: &str) -> String {
+    let fragment = link
+        .strip_prefix(&format!("{base}/console/#tenant={DEMO_TENANT}&ticket="))
+        .unwrap_or_else(|| panic!("not a console link of {base}: {link}"));
+    fragment.to_string()
+}
+
+async fn console_sign_in(base: &str, ticket: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/{DEMO_TENANT}/oauth2/v2.0/signin"))
+        .header("Origin", base)
+        .form(&[("ticket", ticket)])
+        .send()
+        .await
+        .expect("signin");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn demo_prints_a_console_link_and_console_link_prints_more() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start(dir.path(), &["--demo"]);
+    let base = server.base.clone();
+    let banner = server
+        .lines
+        .iter()
+        .position(|l| l.starts_with("Console sign-in as admin@demo.picket.local"))
+        .unwrap_or_else(|| panic!("no console sign-in line in {:?}", server.lines));
+    let link = server.lines[banner + 1].clone();
+    assert!(
+        server.lines[banner + 2].contains("picket console-link --tenant"),
+        "{:?}",
+        server.lines
+    );
+    let (status, body) = console_sign_in(&base, &ticket_of(&link, &base)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["userPrincipalName"], "admin@demo.picket.local");
+    // The link works once.
+    let (status, body) = console_sign_in(&base, &ticket_of(&link, &base)).await;
+    assert_eq!(status, 400, "{body}");
+
+    // Another link, for the demo's reader, from the store command.
+    let out = picket(
+        dir.path(),
+        &[
+            "console-link",
+            "--tenant",
+            DEMO_TENANT,
+            "--user",
+            "reader@demo.picket.local",
+            "--endpoint",
+            &format!("{base}/"),
+            "--lifetime",
+            "2m",
+        ],
+    );
+    let link = out.trim();
+    let (status, body) = console_sign_in(&base, &ticket_of(link, &base)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["user"]["userPrincipalName"],
+        "reader@demo.picket.local"
+    );
+
+    // An unknown user is named.
+    let refused = Command::new(BIN)
+        .args([
+            "console-link",
+            "--tenant",
+            DEMO_TENANT,
+            "--user",
+            "nobody@demo.picket.local",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("no user 'nobody@demo.picket.local'"),
+        "{stderr}"
+    );
+    assert!(refused.stdout.is_empty());
+    assert!(server.stop().success());
+
+    // A restarted demo keeps its users (no second pair) and prints a fresh link.
+    let mut again = Server::start(dir.path(), &["--demo"]);
+    assert!(again
+        .lines
+        .iter()
+        .any(|l| l.starts_with("Console sign-in as admin@demo.picket.local")));
+    let users = picket(dir.path(), &["users", "list", "--tenant", DEMO_TENANT]);
+    assert_eq!(users.matches("@demo.picket.local").count(), 2, "{users}");
+    assert!(again.stop().success());
+}

@@ -8,6 +8,34 @@ use picket_store::Fixture;
 /// Fixed, so a restarted demo keeps its tenant and tokens keep working.
 pub const DEMO_TENANT: &str = "7b3f4c8e-2a51-4d8e-9c3a-5e1f0b6d2c47";
 
+/// The demo tenant's console administrator (Security Administrator).
+pub const DEMO_ADMIN: &str = "admin@demo.picket.local";
+/// The demo tenant's console reader (Security Reader).
+pub const DEMO_READER: &str = "reader@demo.picket.local";
+
+/// The users `serve --demo` registers in a demo tenant that has none: an administrator and a
+/// reader, to sign in to the console with (`picket console-link`). Fixed ids, like the tenant.
+pub fn demo_users(tenant: &TenantId, now: Timestamp) -> Vec<picket_domain::identity::User> {
+    use picket_auth::DirectoryRole;
+    let user = |n: u32, upn: &str, name: &str, role: DirectoryRole| picket_domain::identity::User {
+        tenant: tenant.clone(),
+        object_id: format!("0d3a5c7e-0000-4000-8000-{n:012}"),
+        user_principal_name: upn.into(),
+        display_name: name.into(),
+        roles: vec![role.template_id().to_string()],
+        created_at: now,
+    };
+    vec![
+        user(
+            1,
+            DEMO_ADMIN,
+            "Demo Administrator",
+            DirectoryRole::SecurityAdministrator,
+        ),
+        user(2, DEMO_READER, "Demo Reader", DirectoryRole::SecurityReader),
+    ]
+}
+
 pub fn demo_fixture(now: Timestamp) -> Fixture {
     let ago =
         |days: i64, hours: i64| now - chrono::Duration::days(days) - chrono::Duration::hours(hours);

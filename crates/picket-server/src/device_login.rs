@@ -5,14 +5,17 @@
 //! - `POST /admin/v1/deviceCodes/{approve,deny}` — a Global Administrator of the tenant decides.
 
 use crate::device_code::{DecideError, Poll, INTERVAL_SECS, LIFETIME_SECS};
-use crate::http::request_base;
 use crate::state::{wall_clock_secs, AppState};
-use crate::sts::{find_app, json_response, known_tenant, Form, Ids, OAuthError, MAX_FORM_BYTES};
+use crate::sts::delegated::{requested_scopes, Requested};
+use crate::sts::{
+    find_app, ids_and_base, json_response, known_tenant, Form, OAuthError, PublicGrant,
+    MAX_FORM_BYTES,
+};
 use crate::throttle::Class;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use picket_auth::{DirectoryRole, Permission, Principal, TokenRequest, GRAPH_AUDIENCES};
+use picket_auth::{DirectoryRole, Permission, Principal};
 use picket_domain::identity::App;
 use picket_domain::TenantId;
 use serde::Deserialize;
@@ -20,17 +23,13 @@ use serde_json::json;
 
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
-/// OpenID scopes a client may add; they grant nothing at Graph.
-const OPENID_SCOPES: [&str; 4] = ["openid", "profile", "offline_access", "email"];
-
 /// `POST /{tenant}/oauth2/v2.0/devicecode`
 pub async fn start(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     request: Request,
 ) -> Response {
-    let ids = Ids::new(request.headers());
-    let base = request_base(&state, request.headers(), request.extensions());
+    let (ids, base) = ids_and_base(&state, &request);
     let body = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await;
     let tenant = match known_tenant(&state, &tenant).await {
         Ok(t) => t,
@@ -101,27 +100,16 @@ fn delegated_scopes(scope: Option<&str>, app: &App) -> Result<Vec<String>, OAuth
         )
     };
     let mut out: Vec<String> = Vec::new();
-    for item in scope.unwrap_or_default().split_whitespace() {
-        if OPENID_SCOPES.iter().any(|s| s.eq_ignore_ascii_case(item)) {
-            continue;
-        }
-        let (resource, name) = match item.rsplit_once('/') {
-            Some((r, n)) => (Some(r), n),
-            None => (None, item),
-        };
-        if let Some(r) = resource {
-            if !GRAPH_AUDIENCES.iter().any(|a| a.eq_ignore_ascii_case(r)) {
-                return Err(invalid(item));
+    for requested in requested_scopes(scope).map_err(|item| invalid(&item))? {
+        let permission = match requested {
+            Requested::Default => {
+                out.extend(granted());
+                continue;
             }
-        }
-        if name == ".default" {
-            out.extend(granted());
-            continue;
-        }
-        let Some(permission) = Permission::from_name(name) else {
-            return Err(invalid(item));
+            Requested::One(p) => p,
         };
-        if !granted().any(|g| g == permission.name()) {
+        let name = permission.name();
+        if !granted().any(|g| g == name) {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_grant",
@@ -129,7 +117,7 @@ fn delegated_scopes(scope: Option<&str>, app: &App) -> Result<Vec<String>, OAuth
                 format!("The user or administrator has not consented to use the application with ID '{}' for '{name}'. Grant it with 'picket apps grant'.", app.client_id),
             ));
         }
-        out.push(permission.name().to_string());
+        out.push(name.to_string());
     }
     out.sort();
     out.dedup();
@@ -143,14 +131,8 @@ fn delegated_scopes(scope: Option<&str>, app: &App) -> Result<Vec<String>, OAuth
 }
 
 /// The token endpoint's answer to a device code poll.
-pub async fn redeem(
-    state: &AppState,
-    tenant: &TenantId,
-    form: &Form,
-    client_id: &str,
-    base: &str,
-) -> Result<serde_json::Value, OAuthError> {
-    let device_code = form.get("device_code").unwrap_or_default();
+pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value, OAuthError> {
+    let device_code = grant.form.get("device_code").unwrap_or_default();
     if device_code.is_empty() {
         return Err(OAuthError::invalid_request(
             900144,
@@ -160,90 +142,43 @@ pub async fn redeem(
     let failure = |error: &'static str, code: u32, message: &str| {
         OAuthError::new(StatusCode::BAD_REQUEST, error, code, message)
     };
-    let (user, scopes) =
-        match state
-            .device_codes
-            .poll(tenant, client_id, device_code, wall_clock_secs())
-        {
-            Poll::Approved { user, scopes } => (user, scopes),
-            Poll::Pending => {
-                return Err(failure(
-                    "authorization_pending",
-                    70016,
-                    "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-                ))
-            }
-            Poll::Denied => {
-                return Err(failure(
-                    "authorization_declined",
-                    70000,
-                    "The sign-in was declined by an administrator.",
-                ))
-            }
-            Poll::Expired => {
-                return Err(failure(
-                    "expired_token",
-                    70019,
-                    "Verification code expired. Request a new one.",
-                ))
-            }
-            Poll::Unknown => {
-                return Err(failure(
-                    "bad_verification_code",
-                    70000,
-                    "The device code is not valid for this client.",
-                ))
-            }
-        };
-    let key = state
-        .verifier
-        .keys()
-        .signer()
-        .ok_or_else(OAuthError::unavailable)?;
-    let lifetime = state.identity.token_lifetime_secs;
-    let request = TokenRequest {
-        tenant: tenant.as_str().to_string(),
-        scopes: scopes.clone(),
-        user: Some(user.object_id.clone()),
-        app_id: Some(client_id.to_string()),
-        wids: user.roles.clone(),
-        lifetime_secs: lifetime,
-        ..Default::default()
+    let (user, scopes) = match grant.state.device_codes.poll(
+        grant.tenant,
+        grant.client_id,
+        device_code,
+        wall_clock_secs(),
+    ) {
+        Poll::Approved { user, scopes } => (user, scopes),
+        Poll::Pending => {
+            return Err(failure(
+                "authorization_pending",
+                70016,
+                "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+            ))
+        }
+        Poll::Denied => {
+            return Err(failure(
+                "authorization_declined",
+                70000,
+                "The sign-in was declined by an administrator.",
+            ))
+        }
+        Poll::Expired => {
+            return Err(failure(
+                "expired_token",
+                70019,
+                "Verification code expired. Request a new one.",
+            ))
+        }
+        Poll::Unknown => {
+            return Err(failure(
+                "bad_verification_code",
+                70000,
+                "The device code is not valid for this client.",
+            ))
+        }
     };
-    let now = wall_clock_secs();
-    let token = key.issue(state.verifier.issuer_base(), &request, now);
-    // OpenID Connect: who signed in, for the client (MSAL builds its account from these).
-    let id_token = key.sign_claims(&json!({
-        "aud": client_id,
-        "iss": format!("{base}/{tenant}/v2.0"),
-        "iat": now,
-        "nbf": now,
-        "exp": now + lifetime,
-        "sub": user.object_id,
-        "oid": user.object_id,
-        "tid": tenant.as_str(),
-        "preferred_username": user.user_principal_name,
-        "name": user.display_name,
-        "ver": "2.0",
-    }));
-    let client_info = {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(json!({"uid": user.object_id, "utid": tenant.as_str()}).to_string())
-    };
-    Ok(json!({
-        "id_token": id_token,
-        "client_info": client_info,
-        "token_type": "Bearer",
-        "scope": scopes
-            .iter()
-            .map(|s| format!("https://graph.microsoft.com/{s}"))
-            .collect::<Vec<_>>()
-            .join(" "),
-        "expires_in": lifetime,
-        "ext_expires_in": lifetime,
-        "access_token": token.token,
-    }))
+    crate::sts::delegated::issue(grant, &user, &scopes)
 }
 
 /// `GET /{tenant}/devicelogin`: what to do with the code (there is no password to type here).

@@ -40,6 +40,12 @@ pub fn router(state: AppState) -> Router {
             post(device_login::start),
         )
         .route("/{tenant}/devicelogin", get(device_login::page))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(sts::authorize::authorize),
+        )
+        .route("/{tenant}/oauth2/v2.0/signin", post(sts::console::sign_in))
+        .route("/{tenant}/oauth2/v2.0/logout", post(sts::console::log_out))
         .route("/admin/v1/deviceCodes/approve", post(device_login::approve))
         .route("/admin/v1/deviceCodes/deny", post(device_login::deny))
         .route("/agent/v1/enroll", post(agent_api::enroll))

@@ -36,6 +36,8 @@ pub struct IdentitySettings {
     pub token_lifetime_secs: u64,
     /// How long a rotated-out signing key stays published and accepted.
     pub key_retirement_secs: u64,
+    /// How long a web console session lasts after its sign-in (`picket_session` cookie).
+    pub console_session_secs: u64,
 }
 
 impl Default for IdentitySettings {
@@ -44,6 +46,7 @@ impl Default for IdentitySettings {
             token_lifetime_secs: 3600,
             // Token lifetime plus the verifier's clock-skew leeway, so no token outlives its key.
             key_retirement_secs: 3600 + 300,
+            console_session_secs: 8 * 3600,
         }
     }
 }

@@ -1,8 +1,14 @@
 //! The token service, shaped like Microsoft Entra ID's v2.0 endpoints so MSAL and
 //! azure-identity work against it unchanged: OpenID discovery, the JWKS, and the
 //! client-credentials grant with a client secret or a certificate-signed client assertion, and
-//! the device code grant (`device_login`).
+//! the device code grant (`device_login`), and the web console's sign-in: sign-in links,
+//! sessions, the authorization endpoint and the authorization code grant with PKCE (`sts/`).
 //! Failures answer Entra's OAuth error JSON with its AADSTS codes.
+
+pub(crate) mod auth_code;
+pub mod authorize;
+pub mod console;
+pub(crate) mod delegated;
 
 use crate::audit;
 use crate::device_login;
@@ -38,6 +44,8 @@ pub async fn openid_configuration(
     let body = json!({
         "token_endpoint": format!("{base}/{t}/oauth2/v2.0/token"),
         "device_authorization_endpoint": format!("{base}/{t}/oauth2/v2.0/devicecode"),
+        "code_challenge_methods_supported": ["S256"],
+        "grant_types_supported": ["authorization_code", "client_credentials", device_login::GRANT_TYPE],
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
         "jwks_uri": format!("{base}/{t}/discovery/v2.0/keys"),
         "response_modes_supported": ["query", "fragment", "form_post"],
@@ -89,10 +97,9 @@ pub async fn token(
     Path(tenant): Path<String>,
     request: Request,
 ) -> Response {
-    let ids = Ids::new(request.headers());
+    let (ids, base) = ids_and_base(&state, &request);
     // Tokens live in real time, whatever the fleet's clock says.
     let now = chrono::Utc::now();
-    let base = request_base(&state, request.headers(), request.extensions());
     let basic = basic_credentials(request.headers());
     let form_type_ok = request
         .headers()
@@ -142,11 +149,13 @@ pub async fn token(
         now,
     )
     .await;
-    // A wrong secret or assertion, or a client id that does not exist: what a guesser gets.
-    if outcome
-        .as_ref()
-        .is_err_and(|e| matches!(e.error, "invalid_client" | "unauthorized_client"))
-    {
+    // A wrong secret or assertion, a client id that does not exist, or a bad authorization
+    // code or verifier: what a guesser gets.
+    let code_grant = form.get("grant_type") == Some(auth_code::GRANT_TYPE);
+    if outcome.as_ref().is_err_and(|e| {
+        matches!(e.error, "invalid_client" | "unauthorized_client")
+            || (code_grant && e.error == "invalid_grant")
+    }) {
         state.throttle.failures.record(source, tenant.as_str());
     }
     let (result, detail) = match &outcome {
@@ -161,16 +170,7 @@ pub async fn token(
         audit::record(&state, &entry).await;
     }
     match outcome {
-        Ok(body) => {
-            let mut r = json_response(StatusCode::OK, &body, &ids);
-            r.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-store, no-cache"),
-            );
-            r.headers_mut()
-                .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-            r
-        }
+        Ok(body) => no_store(json_response(StatusCode::OK, &body, &ids)),
         Err(e) => e.into_response(&ids),
     }
 }
@@ -190,12 +190,18 @@ async fn issue(
             "The request body must contain the following parameter: 'grant_type'.",
         )
     })?;
-    if grant != "client_credentials" && grant != device_login::GRANT_TYPE {
+    if ![
+        "client_credentials",
+        device_login::GRANT_TYPE,
+        auth_code::GRANT_TYPE,
+    ]
+    .contains(&grant)
+    {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             70003,
-            format!("The app requested an unsupported grant type '{grant}'. Picket's token service issues tokens for the client_credentials and device_code grants."),
+            format!("The app requested an unsupported grant type '{grant}'. Picket's token service issues tokens for the client_credentials, device_code and authorization_code grants."),
         ));
     }
     if client_id.is_empty() {
@@ -204,22 +210,26 @@ async fn issue(
             "The request body must contain the following parameter: 'client_id'.",
         ));
     }
-    if grant == device_login::GRANT_TYPE {
-        // A public client: the device code is the proof, polled at most every few seconds
-        // (the token bucket is per app, like every token request).
-        if let Err(t) = state
-            .throttle
-            .check(tenant.as_str(), client_id, Class::Token)
-        {
-            return Err(OAuthError::throttled(t.retry_after_secs));
-        }
-        return device_login::redeem(state, tenant, form, client_id, base).await;
-    }
+    // The token bucket is per app, like every token request.
     if let Err(t) = state
         .throttle
         .check(tenant.as_str(), client_id, Class::Token)
     {
         return Err(OAuthError::throttled(t.retry_after_secs));
+    }
+    // Public clients: the device code, or the authorization code and its verifier, is the proof.
+    let public = PublicGrant {
+        state,
+        tenant,
+        form,
+        client_id,
+        base,
+    };
+    if grant == device_login::GRANT_TYPE {
+        return device_login::redeem(&public).await;
+    }
+    if grant == auth_code::GRANT_TYPE {
+        return auth_code::redeem(&public).await;
     }
     check_scope(form.get("scope"), tenant)?;
     let app = find_app(state, tenant, client_id).await?;
@@ -230,12 +240,7 @@ async fn issue(
         .filter(|p| Permission::from_name(p).is_some())
         .cloned()
         .collect();
-    let key = state
-        .verifier
-        .keys()
-        .signer()
-        .ok_or_else(OAuthError::unavailable)?;
-    let lifetime = state.identity.token_lifetime_secs;
+    let (key, lifetime) = signer(state)?;
     let request = TokenRequest {
         tenant: tenant.as_str().to_string(),
         roles,
@@ -254,6 +259,45 @@ async fn issue(
         "ext_expires_in": lifetime,
         "access_token": token.token,
     }))
+}
+
+/// A token request of a public client (device code, authorization code): what its grant reads.
+pub(crate) struct PublicGrant<'a> {
+    pub(crate) state: &'a AppState,
+    pub(crate) tenant: &'a TenantId,
+    pub(crate) form: &'a Form,
+    pub(crate) client_id: &'a str,
+    /// Scheme and host for the id_token's issuer.
+    pub(crate) base: &'a str,
+}
+
+/// The key tokens are signed with now, and their lifetime.
+pub(crate) fn signer(
+    state: &AppState,
+) -> Result<(std::sync::Arc<picket_auth::SigningKey>, u64), OAuthError> {
+    let key = state.verifier.keys().signer();
+    let key = key.ok_or_else(OAuthError::unavailable)?;
+    Ok((key, state.identity.token_lifetime_secs))
+}
+
+/// The ids of a token-service request and the base URL for links back to this server.
+pub(crate) fn ids_and_base(state: &AppState, request: &Request) -> (Ids, String) {
+    let ids = Ids::new(request.headers());
+    (
+        ids,
+        request_base(state, request.headers(), request.extensions()),
+    )
+}
+
+/// Answers that carry credentials are never cached.
+pub(crate) fn no_store(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    r
 }
 
 /// A registered app of the tenant, or Entra's AADSTS700016.

@@ -15,6 +15,7 @@ pub mod odata_sql;
 pub mod portable;
 pub mod postgres;
 pub mod sensor_migrations;
+pub mod sign_ins;
 pub mod snapshots;
 pub mod sqlite;
 mod sweep_plan;

@@ -40,9 +40,15 @@ pub const RELEASES: &str = "releases";
 /// suite that asked for it).
 pub const SIGNING_KEYS: &str = "signing_keys";
 
-/// Tables never copied: who runs the next sweep, the snapshots themselves, and the schema
-/// version (a backup records it in its manifest instead).
-pub const NOT_COPIED: &[&str] = &["background_runs", "snapshots", "schema_migrations"];
+/// Tables never copied: who runs the next sweep, the snapshots themselves, the schema
+/// version (a backup records it in its manifest instead), and console sign-in secrets
+/// (tickets, sessions, codes: short-lived credentials a restore must not bring back).
+pub const NOT_COPIED: &[&str] = &[
+    "background_runs",
+    "snapshots",
+    "schema_migrations",
+    "sign_ins",
+];
 
 /// Whose rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,6 +242,16 @@ pub(crate) fn check_import(
     Ok(())
 }
 
+/// The first column of each row, as text (what [`PortableStore::read_texts`] answers).
+pub(crate) fn first_texts(rows: Vec<Vec<Cell>>) -> Result<Vec<String>, StoreError> {
+    rows.into_iter()
+        .map(|row| match row.into_iter().next() {
+            Some(Cell::Text(t)) => Ok(t),
+            _ => Err(StoreError::Internal("a read expected text".into())),
+        })
+        .collect()
+}
+
 /// A stored snapshot, without its rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -249,7 +265,7 @@ pub struct SnapshotInfo {
 
 /// What each engine provides for snapshots and backups.
 #[async_trait]
-pub trait PortableStore {
+pub trait PortableStore: Send + Sync {
     /// The rows of `tables` in `scope`, all read in one consistent snapshot of the database
     /// (writers carry on meanwhile), each table [`Table::sorted`].
     async fn export_tables(
@@ -289,7 +305,16 @@ pub trait PortableStore {
         &self,
         sql: &'static str,
         params: Vec<Cell>,
-    ) -> Result<Vec<String>, StoreError>;
+    ) -> Result<Vec<String>, StoreError> {
+        first_texts(self.read_rows(sql, params).await?)
+    }
+
+    /// Like [`Self::read_texts`], every column of each row as a [`Cell`].
+    async fn read_rows(
+        &self,
+        sql: &'static str,
+        params: Vec<Cell>,
+    ) -> Result<Vec<Vec<Cell>>, StoreError>;
 
     /// Runs writes written once for both engines, in order, as one transaction of `tenant`'s
     /// (its lock taken on PostgreSQL, through the group commit on SQLite): all or none.

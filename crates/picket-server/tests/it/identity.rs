@@ -131,9 +131,15 @@ async fn discovery_and_keys_describe_this_server() {
         format!("{}/{TENANT_A}/discovery/v2.0/keys", app.base)
     );
     assert_eq!(doc.json["issuer"], format!("{}/{TENANT_A}/v2.0", app.base));
-    assert!(doc.json["authorization_endpoint"]
-        .as_str()
-        .is_some_and(|u| u.starts_with(&app.base)));
+    assert_eq!(
+        doc.json["authorization_endpoint"],
+        format!("{}/{TENANT_A}/oauth2/v2.0/authorize", app.base)
+    );
+    // The console's code flow: PKCE with S256 only.
+    assert_eq!(
+        doc.json["code_challenge_methods_supported"],
+        json!(["S256"])
+    );
     let jwks = published_keys(&app).await;
     assert_eq!(jwks.len(), 1);
     assert_eq!(jwks[0]["kid"], signing_key().kid());

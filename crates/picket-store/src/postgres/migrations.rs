@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "network_adapters",
         include_str!("../../migrations/postgres/0010_network_adapters.sql"),
     ),
+    (
+        11,
+        "sign_ins",
+        include_str!("../../migrations/postgres/0011_sign_ins.sql"),
+    ),
 ];
 
 /// Brings the schema up to date (`apply_missing`), or only checks that it is (`serve` does not

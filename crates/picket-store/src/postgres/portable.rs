@@ -295,18 +295,18 @@ impl PortableStore for PostgresStore {
         .await
     }
 
-    async fn read_texts(
+    async fn read_rows(
         &self,
         sql: &'static str,
         params: Vec<Cell>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
         let sql = numbered(sql);
         self.read_one((sql, params), |c, (sql, params)| {
             Box::pin(async move {
                 let values: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
                 let rows = query(c, sql, &values).await?;
                 rows.iter()
-                    .map(|r| r.try_get::<_, String>(0).map_err(StoreError::from))
+                    .map(|r| (0..r.len()).map(|i| cell(r, i)).collect())
                     .collect()
             })
         })

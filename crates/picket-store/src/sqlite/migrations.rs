@@ -56,6 +56,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "network_adapters",
         include_str!("../../migrations/sqlite/0010_network_adapters.sql"),
     ),
+    (
+        11,
+        "sign_ins",
+        include_str!("../../migrations/sqlite/0011_sign_ins.sql"),
+    ),
 ];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {

@@ -33,6 +33,11 @@ fn cell(v: ValueRef<'_>) -> Result<Cell, StoreError> {
     })
 }
 
+/// The first `width` values of a row.
+fn cells(row: &rusqlite::Row<'_>, width: usize) -> Result<Vec<Cell>, StoreError> {
+    (0..width).map(|i| cell(row.get_ref(i)?)).collect()
+}
+
 fn columns(c: &Connection, table: &str) -> Result<Vec<String>, StoreError> {
     let mut names: Vec<String> = c
         .prepare_cached("SELECT name FROM pragma_table_info(?1)")?
@@ -58,10 +63,7 @@ fn export(c: &Connection, scope: &Scope, tables: &[&str]) -> Result<Vec<Table>, 
             rows: Vec::new(),
         };
         while let Some(row) = rows.next()? {
-            let values = (0..columns.len())
-                .map(|i| cell(row.get_ref(i)?))
-                .collect::<Result<Vec<_>, _>>()?;
-            table.rows.push(values);
+            table.rows.push(cells(row, columns.len())?);
         }
         out.push(table.sorted());
     }
@@ -205,15 +207,20 @@ impl PortableStore for SqliteStore {
             .await
     }
 
-    async fn read_texts(
+    async fn read_rows(
         &self,
         sql: &'static str,
         params: Vec<Cell>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
         self.read(move |c| {
             let mut stmt = c.prepare_cached(sql)?;
-            let rows = stmt.query_map(params_from_iter(params.iter()), |r| r.get(0))?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let width = stmt.column_count();
+            let mut rows = stmt.query(params_from_iter(params.iter()))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(cells(row, width)?);
+            }
+            Ok(out)
         })
         .await
     }

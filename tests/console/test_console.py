@@ -76,6 +76,7 @@ def test_a_used_link_is_refused_and_sign_out_ends_the_session(fresh_demo, browse
     expect(p1.locator("main h1")).to_have_text("Sign in to Picket")
     # Signed out at the token service, not only in the page: a reload cannot get a code.
     p1.goto(f"{fresh_demo.base}/console/#/sensors")
+    p1.reload()
     expect(p1.locator("main h1")).to_have_text("Sign in to Picket")
     expect(p1.locator(".notice")).to_contain_text("not signed in")
     first.close()
@@ -194,7 +195,7 @@ def test_writes_in_the_console_are_seen_through_the_graph_api(fresh_demo, page):
     status, key = server.graph("GET", "/sensors/getDeploymentAccessKey")
     expect(page.locator("#key-value")).to_have_text(key["deploymentAccessKey"])
     go(page, server, "#/audit?operation=getDeploymentAccessKey")
-    expect(page.locator("#audit-results tbody tr").first).to_contain_text("user:")
+    expect(page.locator("#audit-results tbody")).to_contain_text("user:")
     assert not page.problems, page.problems
 
 
@@ -303,11 +304,11 @@ def test_paging_a_ten_thousand_sensor_tenant_keeps_the_filter_in_the_url(tmp_pat
         assert "domain=fabrikam.com" in page.url and "health=healthy" in page.url
         page.locator("#page-next").click()
         expect(page.locator("#sensor-count")).to_have_text("101–200 of 5000 sensors")
-        url = page.url
-        page.goto(server.base + "/console/")  # elsewhere, then back by the address alone
-        page.goto(url)
-        expect(page.locator("#sensor-count")).to_have_text("101–200 of 5000 sensors")
-        expect(page.locator("#sensor-results tbody tr").first).to_contain_text("DC00202")
+        # A new tab opened on the address alone shows the same page.
+        other = page.context.new_page()
+        other.goto(page.url)
+        expect(other.locator("#sensor-count")).to_have_text("101–200 of 5000 sensors")
+        expect(other.locator("#sensor-results tbody tr").first).to_contain_text("DC00202")
         screenshot(page, "sensors-10000")
     finally:
         server.stop()
@@ -333,7 +334,7 @@ def test_a_sensor_going_silent_shows_live_after_a_clock_advance(tmp_path, page):
             pytest.fail("the agent did not enrol")
         sign_in(page, server, ADMIN)
         expect(page.locator("#overview-body .cards")).to_be_visible()
-        expect(page.locator("#overview-body")).not_to_contain_text("LIVE1")
+        expect(page.locator("#overview-body")).not_to_contain_text(re.compile("live1", re.I))
         agent.terminate()
         agent.wait(timeout=10)
         agent = None
@@ -344,7 +345,7 @@ def test_a_sensor_going_silent_shows_live_after_a_clock_advance(tmp_path, page):
         with urllib.request.urlopen(req, timeout=30) as r:
             assert r.status == 200
         # No reload: the overview refreshes itself.
-        expect(page.locator("#silent-list")).to_contain_text("LIVE1", timeout=10000)
+        expect(page.locator("#silent-list")).to_contain_text(re.compile("live1", re.I), timeout=10000)
         screenshot(page, "overview-live")
     finally:
         if agent is not None:

@@ -83,6 +83,19 @@ fn abilities(caller: &Caller) -> serde_json::Value {
     })
 }
 
+/// `GET /console/api/config`: what the sign-in needs before there is a token (public).
+pub(super) async fn config(headers: HeaderMap) -> Response {
+    let ids = ids(&headers);
+    answer(
+        Ok(json!({
+            "clientId": picket_auth::CONSOLE_CLIENT_ID,
+            // Everything the user's directory roles allow; the token service narrows it.
+            "scopes": ["https://graph.microsoft.com/.default"],
+        })),
+        &ids,
+    )
+}
+
 /// `GET /console/api/session`: who the token is and what the console may offer them.
 pub(super) async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let ids = ids(&headers);

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/", get(index))
         .route("/console/views.js", get(views_module))
+        .route("/console/api/config", get(api::config))
         .route("/console/api/session", get(api::session))
         .route("/console/api/overview", get(api::overview))
         .route("/console/api/audit", get(api::audit_log))

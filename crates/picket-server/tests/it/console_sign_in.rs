@@ -311,9 +311,8 @@ async fn a_sign_in_link_becomes_a_session_then_a_code_then_the_users_token() {
 
     // Audited without secrets.
     let query = AuditQuery {
-        since: None,
-        operation: None,
         limit: 1000,
+        ..AuditQuery::default()
     };
     let audit = app
         .store

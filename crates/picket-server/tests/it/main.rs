@@ -5,6 +5,7 @@ mod access_key;
 mod auth;
 mod batch;
 mod candidates;
+mod console;
 mod console_sign_in;
 mod device_code;
 mod errors;

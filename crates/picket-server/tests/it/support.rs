@@ -6,6 +6,7 @@
 use picket_auth::{DirectoryRole, KeyRing, SigningKey, TokenRequest, TokenVerifier};
 use picket_domain::time::{ManualClock, SystemClock};
 use picket_domain::{DeploymentPackage, TenantId};
+use picket_server::metrics::{Metrics, MetricsSettings};
 use picket_server::throttle::{Throttle, ThrottleSettings};
 use picket_server::{ApiSettings, AppState, FleetSettings, IdentitySettings};
 use picket_store::testing::TestDatabase;
@@ -202,9 +203,16 @@ pub struct TestAppBuilder {
     /// Off unless a test sets limits, so timing never makes other tests flaky.
     throttle: ThrottleSettings,
     manual_clock: Option<Arc<ManualClock>>,
+    metrics: MetricsSettings,
 }
 
 impl TestAppBuilder {
+    /// At most `n` tenants named in the fleet gauges of `/metrics`.
+    pub fn metrics_tenant_labels(mut self, n: usize) -> Self {
+        self.metrics.tenant_labels = n;
+        self
+    }
+
     /// Time moves only through `POST /admin/v1/clock/advance` (or the returned clock).
     pub fn manual_clock(mut self, clock: Arc<ManualClock>) -> Self {
         self.manual_clock = Some(clock);
@@ -262,6 +270,7 @@ impl TestAppBuilder {
             auto_auditing: Arc::default(),
             migrations: Arc::default(),
             pending_actions: Arc::default(),
+            metrics: Arc::new(Metrics::new(store.clone(), self.metrics.clone())),
             fleet: Arc::new(FleetSettings {
                 manual_clock: self.manual_clock.clone(),
                 base_release: Some(PACKAGE_VERSION.into()),
@@ -302,6 +311,7 @@ impl TestApp {
             seeds: Vec::new(),
             throttle: ThrottleSettings::default(),
             manual_clock: None,
+            metrics: MetricsSettings::default(),
         }
     }
 

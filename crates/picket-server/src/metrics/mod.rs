@@ -213,6 +213,17 @@ impl Metrics {
             "Token endpoint requests by grant type and result (issued, or the OAuth error)",
             m.tokens.clone(),
         );
+        // Series that dashboards alert on exist from the start at 0, so a rate over them is
+        // defined before the first failure.
+        for kind in ["unavailable", "internal"] {
+            drop(m.store_errors.get_or_create(&KindLabel { kind }));
+        }
+        for class in ["read", "write", "token", crate::throttle::FAILED_CREDENTIALS] {
+            drop(m.throttled.get_or_create(&ClassLabel { class }));
+        }
+        for kind in ["heartbeat", "full"] {
+            drop(m.check_ins.get_or_create(&KindLabel { kind }));
+        }
         registry.register_collector(Box::new(m.fleet.clone()));
         registry.register_collector(Box::new(pool::PoolGauges::new(store)));
         Self { registry, ..m }

@@ -204,9 +204,17 @@ pub struct TestAppBuilder {
     throttle: ThrottleSettings,
     manual_clock: Option<Arc<ManualClock>>,
     metrics: MetricsSettings,
+    /// A store the test made itself (e.g. on a PostgreSQL cluster of its own).
+    store: Option<Arc<dyn Store>>,
 }
 
 impl TestAppBuilder {
+    /// Serve this store instead of a fresh one on the engine the environment selects.
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// At most `n` tenants named in the fleet gauges of `/metrics`.
     pub fn metrics_tenant_labels(mut self, n: usize) -> Self {
         self.metrics.tenant_labels = n;
@@ -240,7 +248,10 @@ impl TestAppBuilder {
         let catalogue = Catalogue {
             unified_sensor_version: UNIFIED_VERSION.into(),
         };
-        let store = db.open(catalogue).await.expect("open store");
+        let store = match self.store {
+            Some(store) => store,
+            None => db.open(catalogue).await.expect("open store"),
+        };
         let verifier = Arc::new(TokenVerifier::new(
             Arc::new(KeyRing::new(vec![signing_key()])),
             ISSUER,
@@ -312,6 +323,7 @@ impl TestApp {
             throttle: ThrottleSettings::default(),
             manual_clock: None,
             metrics: MetricsSettings::default(),
+            store: None,
         }
     }
 

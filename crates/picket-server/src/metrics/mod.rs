@@ -218,7 +218,12 @@ impl Metrics {
         for kind in ["unavailable", "internal"] {
             drop(m.store_errors.get_or_create(&KindLabel { kind }));
         }
-        for class in ["read", "write", "token", crate::throttle::FAILED_CREDENTIALS] {
+        for class in [
+            "read",
+            "write",
+            "token",
+            crate::throttle::FAILED_CREDENTIALS,
+        ] {
             drop(m.throttled.get_or_create(&ClassLabel { class }));
         }
         for kind in ["heartbeat", "full"] {

@@ -49,15 +49,7 @@ async fn counters_move_by_exactly_the_traffic_sent() {
         .await;
     // Set-up traffic, before the first scrape.
     let (client_id, secret) = register_app(&app, &[SENSORS_READ], chrono::Duration::days(30)).await;
-    let key = app
-        .get_ok(
-            "/v1.0/security/identities/sensors/getDeploymentAccessKey()",
-            &admin(),
-        )
-        .await["deploymentAccessKey"]
-        .as_str()
-        .expect("key")
-        .to_string();
+    let key = app.access_key().await;
     let (_, before) = scrape(&app).await;
 
     for _ in 0..3 {

@@ -340,6 +340,18 @@ impl TestApp {
             .await
     }
 
+    /// Tenant A's deployment access key, as an administrator reads it through Graph.
+    pub async fn access_key(&self) -> String {
+        self.get_ok(
+            "/v1.0/security/identities/sensors/getDeploymentAccessKey()",
+            &admin(),
+        )
+        .await["deploymentAccessKey"]
+            .as_str()
+            .expect("key")
+            .to_string()
+    }
+
     pub fn token(&self, tenant: &str, roles: &[&str]) -> String {
         app_token(tenant, roles)
     }

@@ -10,12 +10,14 @@ mod copies;
 mod device_codes;
 mod identity;
 mod installation;
+mod logging;
 mod test_double;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use config::{Database, StoreArgs};
 use identity::{AppsCommand, AuditArgs, IssuersCommand, KeysCommand, TenantsCommand, UsersCommand};
+use logging::{announce, LogFormat};
 use picket_auth::{DirectoryRole, KeyRing, TokenRequest, TokenVerifier};
 use picket_domain::time::{Clock, SystemClock};
 use picket_domain::{DeploymentPackage, TenantId};
@@ -302,6 +304,17 @@ struct ServeArgs {
     #[arg(long, env = "PICKET_CONSOLE_SESSION_LIFETIME", default_value = "8h",
           value_parser = parse_session_lifetime)]
     console_session_lifetime: std::time::Duration,
+    /// Serve /metrics here only (a listener of its own, e.g. on an internal interface) instead
+    /// of on the main listeners.
+    #[arg(long, env = "PICKET_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// How many tenants (those with the most sensors) get their own label in the fleet gauges
+    /// of /metrics; the others are summed under tenant="other".
+    #[arg(long, env = "PICKET_METRICS_TENANT_LABELS", default_value_t = picket_server::metrics::DEFAULT_TENANT_LABELS)]
+    metrics_tenant_labels: usize,
+    /// Log lines as text (for people) or as one JSON object each (for log collectors).
+    #[arg(long, env = "PICKET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// Lifetime of access tokens from the token endpoint, in seconds.
     #[arg(long, env = "PICKET_TOKEN_LIFETIME", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=86_400))]
     token_lifetime: u64,
@@ -564,17 +577,11 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PICKET_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        // Colour only for a person at a terminal, never into log files.
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    logging::init(match &cli.command {
+        Command::Serve(args) => args.log_format,
+        _ => logging::from_env(),
+    });
     let client_command = match cli.command {
         Command::Sensors(a) => Some(client::ClientCommand::Sensors(a)),
         Command::HealthIssues(a) => Some(client::ClientCommand::HealthIssues(a)),
@@ -816,6 +823,12 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         )?),
         None => None,
     };
+    let metrics_listener = match args.metrics_listen {
+        Some(metrics_addr) => Some(tokio::net::TcpListener::bind(metrics_addr).await.with_context(
+            || format!("cannot listen on {metrics_addr} (choose another address with --metrics-listen)"),
+        )?),
+        None => None,
+    };
     let addr = listener.local_addr()?;
     std::fs::create_dir_all(&args.store.data_dir).with_context(|| {
         format!(
@@ -836,10 +849,9 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
     verifier.set_trusted_issuers(store.list_trusted_issuers(None).await?);
     if let Some(file) = &args.seed {
         let (tenant, s) = load_fixture(store.as_ref(), file, args.seed_tenant.as_deref()).await?;
-        println!(
-            "Seeded tenant {tenant}: {} sensors, {} candidates, {} health issues, {} identity accounts",
+        announce(&format!("Seeded tenant {tenant}: {} sensors, {} candidates, {} health issues, {} identity accounts",
             s.sensors, s.candidates, s.health_issues, s.identity_accounts
-        );
+        ));
     }
     if args.demo {
         let tenant = parse_tenant(DEMO_TENANT)?;
@@ -863,35 +875,46 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
             ..Default::default()
         };
         let token = key.issue(&args.store.issuer, &request, unix_now());
-        println!("Demo tenant: {DEMO_TENANT}");
-        println!("Paste into your shell (the token carries all four permissions, valid 24 h):");
-        println!("export PICKET_ENDPOINT=http://{addr}");
-        println!("export PICKET_TOKEN={}", token.token);
-        println!("Try: picket sensors list   or   curl -H \"Authorization: Bearer $PICKET_TOKEN\" \"$PICKET_ENDPOINT/beta/security/identities/sensors\"");
-        let endpoint = args
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"));
-        let lifetime =
-            identity::parse_duration(console_link::DEFAULT_LIFETIME).map_err(anyhow::Error::msg)?;
-        match console_link::make(store.as_ref(), &tenant, DEMO_ADMIN, &endpoint, lifetime).await {
-            Ok(link) => {
-                println!(
-                    "Console sign-in as {DEMO_ADMIN} (one-time link, valid {}):",
-                    console_link::humanize(lifetime)
-                );
-                println!("{link}");
-                // (a PostgreSQL installation is named by PICKET_DATABASE_URL, never printed)
-                let installation = match &args.store.database {
-                    Some(_) => String::new(),
-                    None => format!(" --data-dir {}", args.store.data_dir.display()),
-                };
-                println!(
-                    "Another link (or use --user {DEMO_READER}, a reader): picket console-link --tenant {DEMO_TENANT} --user {DEMO_ADMIN} --endpoint {endpoint}{installation}"
-                );
+        announce(&format!("Demo tenant: {DEMO_TENANT}"));
+        if logging::is_json() {
+            // A token is a secret: never into a log collector.
+            announce("Demo token not shown with --log-format json; make one with 'picket token'");
+        } else {
+            println!("Paste into your shell (the token carries all four permissions, valid 24 h):");
+            println!("export PICKET_ENDPOINT=http://{addr}");
+            println!("export PICKET_TOKEN={}", token.token);
+        }
+        announce("Try: picket sensors list   or   curl -H \"Authorization: Bearer $PICKET_TOKEN\" \"$PICKET_ENDPOINT/beta/security/identities/sensors\"");
+        if logging::is_json() {
+            // A sign-in link is a secret too.
+            announce("Console sign-in link not shown with --log-format json; make one with 'picket console-link'");
+        } else {
+            let endpoint = args
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}"));
+            let lifetime = identity::parse_duration(console_link::DEFAULT_LIFETIME)
+                .map_err(anyhow::Error::msg)?;
+            match console_link::make(store.as_ref(), &tenant, DEMO_ADMIN, &endpoint, lifetime).await
+            {
+                Ok(link) => {
+                    println!(
+                        "Console sign-in as {DEMO_ADMIN} (one-time link, valid {}):",
+                        console_link::humanize(lifetime)
+                    );
+                    println!("{link}");
+                    // (a PostgreSQL installation is named by PICKET_DATABASE_URL, never printed)
+                    let installation = match &args.store.database {
+                        Some(_) => String::new(),
+                        None => format!(" --data-dir {}", args.store.data_dir.display()),
+                    };
+                    println!(
+                        "Another link (or use --user {DEMO_READER}, a reader): picket console-link --tenant {DEMO_TENANT} --user {DEMO_ADMIN} --endpoint {endpoint}{installation}"
+                    );
+                }
+                // A demo tenant whose users were changed by hand: no link, the server still runs.
+                Err(e) => println!("No console sign-in link: {e:#}"),
             }
-            // A demo tenant whose users were changed by hand: no link, the server still runs.
-            Err(e) => println!("No console sign-in link: {e:#}"),
         }
     }
     let manual_clock = (args.fleet.clock == ClockKind::Manual)
@@ -907,8 +930,15 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         let n = faults
             .load_file(&text)
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-        println!("Fault rules: {n} from {}", file.display());
+        announce(&format!("Fault rules: {n} from {}", file.display()));
     }
+    let metrics = Arc::new(picket_server::metrics::Metrics::new(
+        store.clone(),
+        picket_server::metrics::MetricsSettings {
+            tenant_labels: args.metrics_tenant_labels,
+            own_listener: metrics_listener.is_some(),
+        },
+    ));
     let state = AppState {
         store,
         verifier,
@@ -941,6 +971,7 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         auto_auditing: Arc::default(),
         migrations: Arc::default(),
         pending_actions: Arc::default(),
+        metrics,
         fleet: Arc::new(FleetSettings {
             policy: std::sync::RwLock::new(picket_store::FleetPolicy {
                 thresholds: args.fleet.thresholds(),
@@ -954,8 +985,8 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
     };
     picket_server::agent_api::reload_releases(&state).await;
     if manual_clock.is_some() {
-        println!(
-            "Clock: manual (move it with 'picket clock advance 11m --endpoint URL --token T')"
+        announce(
+            "Clock: manual (move it with 'picket clock advance 11m --endpoint URL --token T')",
         );
     }
     let reload = picket_server::signing::spawn_reload(state.clone(), KEY_RELOAD_INTERVAL);
@@ -976,7 +1007,7 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
                 &args.tls_names,
             )?;
             let tls_bound = tls_listener.local_addr()?;
-            println!(
+            announce(&format!(
                 "Picket listening on https://{tls_bound} (trust {}{})",
                 material.trust_file.display(),
                 if material.generated {
@@ -984,10 +1015,8 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
                 } else {
                     ""
                 }
-            );
-            println!(
-                "Token service: https://{tls_bound}/{{tenant}}/oauth2/v2.0/token (authority https://{tls_bound})"
-            );
+            ));
+            announce(&format!("Token service: https://{tls_bound}/{{tenant}}/oauth2/v2.0/token (authority https://{tls_bound})"));
             let router = picket_server::router(state.clone());
             let mut rx = stop_rx.clone();
             Some(tokio::spawn(picket_server::tls::serve_tls(
@@ -1001,7 +1030,22 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         }
         None => None,
     };
-    println!("Picket listening on http://{addr}");
+    let metrics_task = match metrics_listener {
+        Some(metrics_listener) => {
+            let metrics_bound = metrics_listener.local_addr()?;
+            announce(&format!("Metrics on http://{metrics_bound}/metrics"));
+            let mut rx = stop_rx.clone();
+            Some(tokio::spawn(picket_server::serve_metrics(
+                metrics_listener,
+                state.clone(),
+                async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                },
+            )))
+        }
+        None => None,
+    };
+    announce(&format!("Picket listening on http://{addr}"));
     tracing::info!(%addr, "listening");
     // Spawned now, served below: its first enrolments wait in the listener's backlog.
     let simulator = match &fleet {
@@ -1021,6 +1065,9 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         let _ = child.kill().await;
     }
     if let Some(task) = tls_task {
+        task.await??;
+    }
+    if let Some(task) = metrics_task {
         task.await??;
     }
     reload.abort();

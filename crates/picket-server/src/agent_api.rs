@@ -36,7 +36,8 @@ pub struct AgentError {
 
 impl IntoResponse for AgentError {
     fn into_response(self) -> Response {
-        let request_id = uuid::Uuid::new_v4().to_string();
+        // The id of the request's span, so the answer and the log name the same request.
+        let request_id = crate::request_scope::current_or_new();
         let mut r = (
             self.status,
             axum::Json(json!({"error": {
@@ -76,8 +77,9 @@ pub(crate) fn error(
     }
 }
 
-fn unavailable(e: picket_store::StoreError) -> AgentError {
+fn unavailable(state: &AppState, e: picket_store::StoreError) -> AgentError {
     tracing::error!(error = %e, "agent request failed");
+    state.metrics.store_error(&e);
     error(
         StatusCode::SERVICE_UNAVAILABLE,
         "ServiceUnavailable",
@@ -176,15 +178,20 @@ pub async fn enroll(
             &state.fleet.policy(),
         )
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| unavailable(&state, e))?;
     match outcome {
         Ok(enrolled) => {
+            state.metrics.enrolment(if enrolled.reinstalled {
+                "reinstalled"
+            } else {
+                "enrolled"
+            });
             // A tenant's first sensor onboards it (spec §7.5).
             state
                 .onboarding
                 .onboard(state.store.as_ref(), &tenant)
                 .await
-                .map_err(unavailable)?;
+                .map_err(|e| unavailable(&state, e))?;
             Ok((
                 if enrolled.reinstalled {
                     StatusCode::OK
@@ -201,7 +208,10 @@ pub async fn enroll(
             )
                 .into_response())
         }
-        Err(_) => Err(wrong_access_key(&state, source, &tenant, "enrollSensor").await),
+        Err(_) => {
+            state.metrics.enrolment("refused");
+            Err(wrong_access_key(&state, source, &tenant, "enrollSensor").await)
+        }
     }
 }
 
@@ -215,14 +225,17 @@ fn check_failures(
         .throttle
         .failures
         .check(source, tenant.as_str())
-        .map_err(|t| AgentError {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            code: "TooManyRequests",
-            message: format!(
-                "Too many failed attempts with a wrong access key; retry after {} s",
-                t.retry_after_secs
-            ),
-            retry_after: Some(t.retry_after_secs),
+        .map_err(|t| {
+            state.metrics.throttled(crate::throttle::FAILED_CREDENTIALS);
+            AgentError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "TooManyRequests",
+                message: format!(
+                    "Too many failed attempts with a wrong access key; retry after {} s",
+                    t.retry_after_secs
+                ),
+                retry_after: Some(t.retry_after_secs),
+            }
         })
 }
 
@@ -303,7 +316,7 @@ pub async fn report_candidate(
             state.clock.now(),
         )
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| unavailable(&state, e))?;
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(_) => {
@@ -498,6 +511,7 @@ pub async fn check_in(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, AgentError> {
+    let started = std::time::Instant::now();
     let refused = || {
         error(
             StatusCode::UNAUTHORIZED,
@@ -552,7 +566,7 @@ pub async fn check_in(
     {
         Ok(Ok(a)) => a,
         Ok(Err(_)) => return Err(refused()),
-        Err(e) => return Err(unavailable(e)),
+        Err(e) => return Err(unavailable(&state, e)),
     };
     if let (Some(adapters), Some(sensor)) = (adapters, &answer.sensor) {
         picket_store::network_adapters::put(
@@ -561,18 +575,18 @@ pub async fn check_in(
             &[(sensor.id.to_string(), adapters)],
         )
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| unavailable(&state, e))?;
     }
     if let (Some(reported), Some(sensor)) = (directory, &answer.sensor) {
         directory_report(&state, &tenant, sensor, &reported)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| unavailable(&state, e))?;
     }
     let (account_actions, migration) = match &answer.sensor {
         Some(sensor) => (
             crate::account_actions::exchange(&state, &tenant, sensor, action_results, now)
                 .await
-                .map_err(unavailable)?,
+                .map_err(|e| unavailable(&state, e))?,
             crate::migrations::exchange(
                 &state,
                 &tenant,
@@ -582,7 +596,7 @@ pub async fn check_in(
                 now,
             )
             .await
-            .map_err(unavailable)?,
+            .map_err(|e| unavailable(&state, e))?,
         ),
         None => (Vec::new(), Value::Null),
     };
@@ -597,7 +611,7 @@ pub async fn check_in(
         .auto_auditing
         .is_on(state.store.as_ref(), &tenant)
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| unavailable(&state, e))?;
     let settings = answer.sensor.as_ref().map_or(Value::Null, |s| {
         json!({
             "description": s.settings.description,
@@ -605,6 +619,7 @@ pub async fn check_in(
             "isDelayedDeploymentEnabled": s.settings.is_delayed_deployment_enabled,
         })
     });
+    state.metrics.check_in(answer.heartbeat, started.elapsed());
     Ok(axum::Json(json!({
         "desiredSettingsVersion": answer.desired_settings_version,
         "settings": settings,
@@ -664,11 +679,9 @@ pub async fn advance_clock(
     };
     let now = clock.advance(step);
     reload_releases(&state).await;
-    let s = state
-        .store
-        .sweep(now, &state.fleet.policy())
+    let s = sweep(&state, now)
         .await
-        .map_err(unavailable)?;
+        .map_err(|e| unavailable(&state, e))?;
     Ok(axum::Json(json!({
         "now": format_timestamp(&now),
         "sweep": {"sensors": s.sensors, "statusChanges": s.status_changes, "issuesRaised": s.issues_raised,
@@ -694,12 +707,13 @@ pub fn spawn_sweeper(
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
+                    state.metrics.store_error(&e);
                     tracing::warn!(error = %e, "cannot claim a fleet sweep");
                     continue;
                 }
             }
             let now = state.clock.now();
-            match state.store.sweep(now, &state.fleet.policy()).await {
+            match sweep(&state, now).await {
                 Ok(s)
                     if s.status_changes + s.issues_raised + s.issues_closed + s.issues_reopened
                         > 0 =>
@@ -714,10 +728,24 @@ pub fn spawn_sweeper(
                     );
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "fleet sweep failed"),
+                Err(e) => {
+                    state.metrics.store_error(&e);
+                    tracing::warn!(error = %e, "fleet sweep failed");
+                }
             }
         }
     })
+}
+
+/// One sweep, timed for `/metrics`.
+async fn sweep(
+    state: &AppState,
+    now: picket_domain::time::Timestamp,
+) -> Result<SweepSummary, picket_store::StoreError> {
+    let started = std::time::Instant::now();
+    let summary = state.store.sweep(now, &state.fleet.policy()).await?;
+    state.metrics.sweep(summary.sensors, started.elapsed());
+    Ok(summary)
 }
 
 /// Re-reads the release catalogue (published with `picket releases publish`, maybe by another

@@ -63,6 +63,7 @@ async fn issue_code(
         .throttle
         .check(tenant.as_str(), client_id, Class::Token)
     {
+        state.metrics.throttled(Class::Token.name());
         return Err(OAuthError::throttled(t.retry_after_secs));
     }
     let app = find_app(state, tenant, client_id).await?;

@@ -32,6 +32,12 @@ pub async fn execute(state: &AppState, req: GraphRequest) -> GraphResponse {
     let outcome = run(state, &req).await;
     let op = outcome.op;
     let response = outcome.result.unwrap_or_else(|e| {
+        // The store's failures reach Graph only as these two (see `From<StoreError>`).
+        match e {
+            ApiError::ServiceUnavailable(_) => state.metrics.store_failure("unavailable"),
+            ApiError::Internal(_) => state.metrics.store_failure("internal"),
+            _ => {}
+        }
         if e.status() >= 500 && !matches!(e, ApiError::Injected { .. }) {
             // Internal detail goes to the log only; the client gets a generic message.
             tracing::error!(request_id = %req.ids.request_id, error = %e, "request failed");
@@ -39,10 +45,14 @@ pub async fn execute(state: &AppState, req: GraphRequest) -> GraphResponse {
         GraphResponse::error(&e, &req.ids.request_id, &req.ids.client_request_id)
     });
     let elapsed = started.elapsed();
+    let operation = op.as_ref().map_or(crate::metrics::UNMATCHED, |o| o.name());
+    state
+        .metrics
+        .graph_request(operation, response.status, elapsed);
     tracing::debug!(
         request_id = %req.ids.request_id,
         method = %req.method,
-        operation = op.as_ref().map_or("unrouted", |o| o.name()),
+        operation,
         status = response.status,
         micros = elapsed.as_micros() as u64,
         "graph request"
@@ -123,6 +133,7 @@ async fn run(state: &AppState, req: &GraphRequest) -> Outcome {
         .throttle
         .check(caller.tenant.as_str(), caller.app_id(), class)
     {
+        state.metrics.throttled(class.name());
         return fail(t.into(), None, Some(caller));
     }
     let segments = match split_path(&req.path) {

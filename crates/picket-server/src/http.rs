@@ -26,8 +26,16 @@ pub const MAX_AGENT_BODY_BYTES: usize = 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let front = axum::middleware::from_fn_with_state(state.clone(), front);
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+    let probes = Router::new()
+        .route("/healthz", get(crate::probes::healthz))
+        .route("/readyz", get(crate::probes::readyz));
+    // With `--metrics-listen`, `/metrics` is served only on that listener.
+    let probes = if state.metrics.settings().own_listener {
+        probes
+    } else {
+        probes.route("/metrics", get(crate::probes::metrics))
+    };
+    probes
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(sts::openid_configuration),
@@ -70,18 +78,38 @@ pub fn router(state: AppState) -> Router {
 /// Before any route: Graph's version trees go straight to Graph (no other route may take
 /// `/v1.0/…` or `/beta/…`, whatever its pattern). After: a refusal made by the framework
 /// itself (no route for the method, a path parameter or body it could not read) is put in the
-/// envelope of the path's family.
+/// envelope of the path's family (probes stay plain text). Every request is handled inside its
+/// request id's span (`request_scope`) and counted once here, by family and status.
 async fn front(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: axum::middleware::Next,
 ) -> Response {
-    if edge::is_graph_path(request.uri().path()) {
-        return graph_entry(State(state), request).await;
-    }
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    edge::in_envelope(&path, response).await
+    let started = std::time::Instant::now();
+    let graph = edge::is_graph_path(request.uri().path());
+    let family = if graph {
+        "graph"
+    } else {
+        crate::metrics::family_of(request.uri().path())
+    };
+    let ids = RequestIds::new(header_str(request.headers(), "client-request-id"));
+    let request_id = ids.request_id.clone();
+    request.extensions_mut().insert(ids);
+    let metrics = state.metrics.clone();
+    let response = crate::request_scope::run(request_id, async move {
+        if graph {
+            return graph_entry(State(state), request).await;
+        }
+        if family == "probe" {
+            return next.run(request).await;
+        }
+        let path = request.uri().path().to_owned();
+        let response = next.run(request).await;
+        edge::in_envelope(&path, response).await
+    })
+    .await;
+    metrics.http_request(family, response.status().as_u16(), started.elapsed());
+    response
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -108,7 +136,12 @@ pub(crate) fn request_base(
 
 async fn graph_entry(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let ids = RequestIds::new(header_str(&parts.headers, "client-request-id"));
+    // Made by `front`, whose span already carries the request id.
+    let ids = parts
+        .extensions
+        .get::<RequestIds>()
+        .cloned()
+        .unwrap_or_else(|| RequestIds::new(header_str(&parts.headers, "client-request-id")));
     let error = |e: ApiError| {
         to_http(
             GraphResponse::error(&e, &ids.request_id, &ids.client_request_id),

@@ -24,10 +24,13 @@ mod handlers;
 pub mod http;
 pub mod journal;
 pub mod metadata;
+pub mod metrics;
 pub mod migrations;
 pub mod onboarding;
 pub mod package;
+mod probes;
 mod render;
+mod request_scope;
 pub mod response;
 pub mod routes;
 pub mod signing;
@@ -54,4 +57,15 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// Serves `/metrics` alone (`--metrics-listen`) until `shutdown` resolves.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, probes::metrics_router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -107,4 +107,6 @@ pub struct AppState {
     pub migrations: Arc<crate::onboarding::Migrations>,
     /// Which tenants have account actions waiting for a sensor (see `onboarding`).
     pub pending_actions: Arc<crate::onboarding::PendingActions>,
+    /// What `/metrics` shows: this app's own registry (see `metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

@@ -117,6 +117,7 @@ pub async fn token(
         Err(e) => return e.into_response(&ids),
     };
     if let Err(t) = state.throttle.failures.check(source, tenant.as_str()) {
+        state.metrics.throttled(crate::throttle::FAILED_CREDENTIALS);
         return OAuthError::throttled(t.retry_after_secs).into_response(&ids);
     }
     let Ok(body) = body else {
@@ -149,6 +150,7 @@ pub async fn token(
         now,
     )
     .await;
+    count_token_request(&state, form.get("grant_type"), &outcome);
     // A wrong secret or assertion, a client id that does not exist, or a bad authorization
     // code or verifier: what a guesser gets.
     let code_grant = form.get("grant_type") == Some(auth_code::GRANT_TYPE);
@@ -173,6 +175,31 @@ pub async fn token(
         Ok(body) => no_store(json_response(StatusCode::OK, &body, &ids)),
         Err(e) => e.into_response(&ids),
     }
+}
+
+/// Token requests by grant type (a fixed set) and result (`issued` or the OAuth error code).
+fn count_token_request(
+    state: &AppState,
+    grant: Option<&str>,
+    outcome: &Result<serde_json::Value, OAuthError>,
+) {
+    let grant_type = match grant {
+        Some("client_credentials") => "client_credentials",
+        Some(device_login::GRANT_TYPE) => "device_code",
+        Some(auth_code::GRANT_TYPE) => "authorization_code",
+        Some(_) => "other",
+        None => "none",
+    };
+    let result = match outcome {
+        Ok(_) => "issued",
+        Err(e) => {
+            if e.status == StatusCode::TOO_MANY_REQUESTS {
+                state.metrics.throttled(Class::Token.name());
+            }
+            e.error
+        }
+    };
+    state.metrics.token_request(grant_type, result);
 }
 
 async fn issue(

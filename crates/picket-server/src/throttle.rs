@@ -84,6 +84,20 @@ pub enum Class {
     Token,
 }
 
+impl Class {
+    /// The `class` label of `picket_throttled_requests_total`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Read => "read",
+            Class::Write => "write",
+            Class::Token => "token",
+        }
+    }
+}
+
+/// The `class` label of refusals for too many failed credentials.
+pub const FAILED_CREDENTIALS: &str = "failed_credentials";
+
 /// Each limit may be off (`None`). `Default` is all off (tests); production uses
 /// [`ThrottleSettings::defaults`].
 #[derive(Debug, Clone, Default)]

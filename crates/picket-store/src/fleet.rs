@@ -84,6 +84,9 @@ pub struct CheckInAnswer {
     pub sensor: Option<Sensor>,
     pub desired_settings_version: u64,
     pub command: AgentCommand,
+    /// Answered from a read (`heartbeats.rs`): nothing was evaluated or written but the
+    /// heard-from time. Operators' dashboards count the two kinds apart.
+    pub heartbeat: bool,
 }
 
 /// Why an agent call was refused.

@@ -181,6 +181,7 @@ pub fn quiet_answer(
         sensor: Some(stored),
         desired_settings_version: u64::try_from(agent.desired_settings_version).unwrap_or(0),
         command: AgentCommand::None,
+        heartbeat: true,
     })
 }
 

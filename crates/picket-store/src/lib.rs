@@ -14,6 +14,7 @@ pub mod network_adapters;
 pub mod odata_sql;
 pub mod portable;
 pub mod postgres;
+pub mod probe;
 pub mod sensor_migrations;
 pub mod sign_ins;
 pub mod snapshots;
@@ -193,4 +194,7 @@ pub trait Store: IdentityStore + FleetStore + PortableStore + Send + Sync {
     async fn seed(&self, tenant: &TenantId, fixture: &Fixture) -> Result<SeedSummary, StoreError>;
     /// Whether a tenant holds any sensor, candidate or issue.
     async fn tenant_has_data(&self, tenant: &TenantId) -> Result<bool, StoreError>;
+
+    /// The connection pool's state now, for `/metrics` (no I/O: a snapshot of counters).
+    fn pool_status(&self) -> probe::PoolStatus;
 }

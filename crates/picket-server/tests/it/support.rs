@@ -6,6 +6,7 @@
 use picket_auth::{DirectoryRole, KeyRing, SigningKey, TokenRequest, TokenVerifier};
 use picket_domain::time::{ManualClock, SystemClock};
 use picket_domain::{DeploymentPackage, TenantId};
+use picket_server::metrics::{Metrics, MetricsSettings};
 use picket_server::throttle::{Throttle, ThrottleSettings};
 use picket_server::{ApiSettings, AppState, FleetSettings, IdentitySettings};
 use picket_store::testing::TestDatabase;
@@ -202,9 +203,24 @@ pub struct TestAppBuilder {
     /// Off unless a test sets limits, so timing never makes other tests flaky.
     throttle: ThrottleSettings,
     manual_clock: Option<Arc<ManualClock>>,
+    metrics: MetricsSettings,
+    /// A store the test made itself (e.g. on a PostgreSQL cluster of its own).
+    store: Option<Arc<dyn Store>>,
 }
 
 impl TestAppBuilder {
+    /// Serve this store instead of a fresh one on the engine the environment selects.
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// At most `n` tenants named in the fleet gauges of `/metrics`.
+    pub fn metrics_tenant_labels(mut self, n: usize) -> Self {
+        self.metrics.tenant_labels = n;
+        self
+    }
+
     /// Time moves only through `POST /admin/v1/clock/advance` (or the returned clock).
     pub fn manual_clock(mut self, clock: Arc<ManualClock>) -> Self {
         self.manual_clock = Some(clock);
@@ -232,7 +248,10 @@ impl TestAppBuilder {
         let catalogue = Catalogue {
             unified_sensor_version: UNIFIED_VERSION.into(),
         };
-        let store = db.open(catalogue).await.expect("open store");
+        let store = match self.store {
+            Some(store) => store,
+            None => db.open(catalogue).await.expect("open store"),
+        };
         let verifier = Arc::new(TokenVerifier::new(
             Arc::new(KeyRing::new(vec![signing_key()])),
             ISSUER,
@@ -262,6 +281,7 @@ impl TestAppBuilder {
             auto_auditing: Arc::default(),
             migrations: Arc::default(),
             pending_actions: Arc::default(),
+            metrics: Arc::new(Metrics::new(store.clone(), self.metrics.clone())),
             fleet: Arc::new(FleetSettings {
                 manual_clock: self.manual_clock.clone(),
                 base_release: Some(PACKAGE_VERSION.into()),
@@ -302,6 +322,8 @@ impl TestApp {
             seeds: Vec::new(),
             throttle: ThrottleSettings::default(),
             manual_clock: None,
+            metrics: MetricsSettings::default(),
+            store: None,
         }
     }
 
@@ -316,6 +338,18 @@ impl TestApp {
             .seed(TENANT_A, standard_fixture())
             .start()
             .await
+    }
+
+    /// Tenant A's deployment access key, as an administrator reads it through Graph.
+    pub async fn access_key(&self) -> String {
+        self.get_ok(
+            "/v1.0/security/identities/sensors/getDeploymentAccessKey()",
+            &admin(),
+        )
+        .await["deploymentAccessKey"]
+            .as_str()
+            .expect("key")
+            .to_string()
     }
 
     pub fn token(&self, tenant: &str, roles: &[&str]) -> String {

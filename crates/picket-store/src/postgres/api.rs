@@ -219,6 +219,17 @@ impl Store for PostgresStore {
         self.read(tenant, |tx, t| Box::pin(tenants::has_data(tx, t)))
             .await
     }
+
+    fn pool_status(&self) -> crate::probe::PoolStatus {
+        let s = self.pool.status();
+        crate::probe::PoolStatus::from_deadpool(
+            "postgres",
+            s.max_size,
+            s.size,
+            s.available,
+            s.waiting,
+        )
+    }
 }
 
 impl PostgresStore {

@@ -282,6 +282,7 @@ pub async fn check_in(
             sensor: None,
             desired_settings_version: desired.max(0) as u64,
             command: AgentCommand::Stop,
+            heartbeat: false,
         }));
     }
     let (state, target) = match &report.update {
@@ -331,6 +332,7 @@ pub async fn check_in(
         sensor: current,
         desired_settings_version: desired.max(0) as u64,
         command,
+        heartbeat: false,
     }))
 }
 

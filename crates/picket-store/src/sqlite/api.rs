@@ -199,4 +199,15 @@ impl Store for SqliteStore {
         let tenant = tenant.clone();
         self.read(move |c| tenants::has_data(c, &tenant)).await
     }
+
+    fn pool_status(&self) -> crate::probe::PoolStatus {
+        let s = self.pool.status();
+        crate::probe::PoolStatus::from_deadpool(
+            "sqlite",
+            s.max_size,
+            s.size,
+            s.available,
+            s.waiting,
+        )
+    }
 }

@@ -227,6 +227,7 @@ pub fn check_in(
             sensor: None,
             desired_settings_version: desired.max(0) as u64,
             command: AgentCommand::Stop,
+            heartbeat: false,
         }));
     }
     let (state, target) = match &report.update {
@@ -269,6 +270,7 @@ pub fn check_in(
         sensor: current,
         desired_settings_version: desired.max(0) as u64,
         command,
+        heartbeat: false,
     }))
 }
 

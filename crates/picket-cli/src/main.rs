@@ -21,9 +21,10 @@ use logging::{announce, LogFormat};
 use picket_auth::{DirectoryRole, KeyRing, TokenRequest, TokenVerifier};
 use picket_domain::time::{Clock, SystemClock};
 use picket_domain::{DeploymentPackage, TenantId};
+use picket_server::app::{Server, ServerConfig};
 use picket_server::demo::{demo_fixture, demo_users, DEMO_ADMIN, DEMO_READER, DEMO_TENANT};
-use picket_server::throttle::{parse_limit, Rate, Throttle, ThrottleSettings};
-use picket_server::{ApiSettings, AppState, FleetSettings, IdentitySettings};
+use picket_server::throttle::{parse_limit, Rate, ThrottleSettings};
+use picket_server::{ApiSettings, AppState, IdentitySettings};
 use picket_store::{Catalogue, PostgresStore, SqliteStore, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -919,10 +920,6 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
     }
     let manual_clock = (args.fleet.clock == ClockKind::Manual)
         .then(|| Arc::new(picket_domain::time::ManualClock::new(SystemClock.now())));
-    let clock: Arc<dyn Clock> = match &manual_clock {
-        Some(c) => c.clone(),
-        None => Arc::new(SystemClock),
-    };
     let faults = picket_server::faults::Faults::default();
     if let Some(file) = &args.faults {
         let text = std::fs::read_to_string(file)
@@ -932,18 +929,9 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         announce(&format!("Fault rules: {n} from {}", file.display()));
     }
-    let metrics = Arc::new(picket_server::metrics::Metrics::new(
-        store.clone(),
-        picket_server::metrics::MetricsSettings {
-            tenant_labels: args.metrics_tenant_labels,
-            own_listener: metrics_listener.is_some(),
-        },
-    ));
-    let state = AppState {
-        store,
-        verifier,
-        clock,
-        settings: Arc::new(ApiSettings {
+    let config = ServerConfig {
+        manual_clock: manual_clock.clone(),
+        api: ApiSettings {
             default_page_size: args.page_size,
             public_url: args.public_url.clone(),
             package: DeploymentPackage {
@@ -957,46 +945,37 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
                 let beside = exe.with_file_name("picket-agent");
                 Some(if beside.is_file() { beside } else { exe })
             }),
-        }),
-        throttle: Arc::new(Throttle::new(args.throttle.settings())),
-        identity: Arc::new(IdentitySettings {
+        },
+        identity: IdentitySettings {
             token_lifetime_secs: args.token_lifetime,
             console_session_secs: args.console_session_lifetime.as_secs(),
             ..IdentitySettings::default()
-        }),
-        device_codes: Arc::default(),
-        faults: Arc::new(faults),
-        journal: Arc::new(picket_server::journal::Journal::new(args.journal_size)),
-        onboarding: Arc::default(),
-        auto_auditing: Arc::default(),
-        migrations: Arc::default(),
-        pending_actions: Arc::default(),
-        metrics,
-        fleet: Arc::new(FleetSettings {
-            policy: std::sync::RwLock::new(picket_store::FleetPolicy {
-                thresholds: args.fleet.thresholds(),
-                rollout_per_domain: args.fleet.rollout_per_domain,
-                ..picket_store::FleetPolicy::default()
-            }),
-            base_release: Some(args.package_version.clone()),
-            check_in_interval_secs: args.fleet.check_in_interval,
-            manual_clock: manual_clock.clone(),
-        }),
+        },
+        throttle: args.throttle.settings(),
+        policy: picket_store::FleetPolicy {
+            thresholds: args.fleet.thresholds(),
+            rollout_per_domain: args.fleet.rollout_per_domain,
+            ..picket_store::FleetPolicy::default()
+        },
+        base_release: Some(args.package_version.clone()),
+        check_in_interval_secs: args.fleet.check_in_interval,
+        journal_size: args.journal_size,
+        faults,
+        metrics: picket_server::metrics::MetricsSettings {
+            tenant_labels: args.metrics_tenant_labels,
+            own_listener: metrics_listener.is_some(),
+        },
+        key_reload: Some(KEY_RELOAD_INTERVAL),
+        sweep_interval: Some(std::time::Duration::from_secs(args.fleet.sweep_interval)),
+        ..ServerConfig::new(store, verifier)
     };
-    picket_server::agent_api::reload_releases(&state).await;
+    let server = Server::start(config).await;
+    let state = server.state().clone();
     if manual_clock.is_some() {
         announce(
             "Clock: manual (move it with 'picket clock advance 11m --endpoint URL --token T')",
         );
     }
-    let reload = picket_server::signing::spawn_reload(state.clone(), KEY_RELOAD_INTERVAL);
-    // With a manual clock time only moves on request, and each move sweeps at once.
-    let sweeper = (args.fleet.clock == ClockKind::Wall).then(|| {
-        picket_server::agent_api::spawn_sweeper(
-            state.clone(),
-            std::time::Duration::from_secs(args.fleet.sweep_interval),
-        )
-    });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let tls_task = match tls_listener {
         Some(tls_listener) => {
@@ -1035,9 +1014,8 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
             let metrics_bound = metrics_listener.local_addr()?;
             announce(&format!("Metrics on http://{metrics_bound}/metrics"));
             let mut rx = stop_rx.clone();
-            Some(tokio::spawn(picket_server::serve_metrics(
+            Some(tokio::spawn(server.serve_metrics(
                 metrics_listener,
-                state.clone(),
                 async move {
                     let _ = rx.wait_for(|stop| *stop).await;
                 },
@@ -1053,7 +1031,7 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
         None => None,
     };
     let mut rx = stop_rx.clone();
-    let http = picket_server::serve(listener, state, async move {
+    let http = server.serve(listener, async move {
         let _ = rx.wait_for(|stop| *stop).await;
     });
     tokio::spawn(async move {
@@ -1070,10 +1048,7 @@ async fn serve_with(args: ServeArgs, fleet: Option<SimulatedFleet>) -> Result<()
     if let Some(task) = metrics_task {
         task.await??;
     }
-    reload.abort();
-    if let Some(s) = sweeper {
-        s.abort();
-    }
+    drop(server);
     tracing::info!("stopped");
     Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod account_actions;
 mod admin;
 pub mod agent_api;
+pub mod app;
 pub mod audit;
 mod batch;
 mod body;

@@ -4,11 +4,12 @@
 //! check Graph's response conventions.
 
 use picket_auth::{DirectoryRole, KeyRing, SigningKey, TokenRequest, TokenVerifier};
-use picket_domain::time::{ManualClock, SystemClock};
+use picket_domain::time::ManualClock;
 use picket_domain::{DeploymentPackage, TenantId};
-use picket_server::metrics::{Metrics, MetricsSettings};
-use picket_server::throttle::{Throttle, ThrottleSettings};
-use picket_server::{ApiSettings, AppState, FleetSettings, IdentitySettings};
+use picket_server::app::{Server, ServerConfig};
+use picket_server::metrics::MetricsSettings;
+use picket_server::throttle::ThrottleSettings;
+use picket_server::{ApiSettings, AppState};
 use picket_store::testing::TestDatabase;
 use picket_store::{Catalogue, Fixture, Store};
 use reqwest::header::HeaderMap;
@@ -193,6 +194,8 @@ pub struct TestApp {
     pub state: AppState,
     client: reqwest::Client,
     _shutdown: tokio::sync::oneshot::Sender<()>,
+    /// Its background tasks stop with the app.
+    _server: Server,
     /// Dropped last: the server and store stop before their database goes.
     _db: TestDatabase,
 }
@@ -256,14 +259,12 @@ impl TestAppBuilder {
             Arc::new(KeyRing::new(vec![signing_key()])),
             ISSUER,
         ));
-        let state = AppState {
-            store: store.clone(),
-            verifier,
-            clock: match &self.manual_clock {
-                Some(c) => c.clone(),
-                None => Arc::new(SystemClock),
-            },
-            settings: Arc::new(ApiSettings {
+        // The server `picket serve` builds, with the test's settings: its keys are the test
+        // key (not re-read from the store) and no sweeper runs on the wall clock, so timing
+        // never moves a status under a test.
+        let server = Server::start(ServerConfig {
+            manual_clock: self.manual_clock.clone(),
+            api: ApiSettings {
                 default_page_size: self.page_size,
                 public_url: None,
                 package: DeploymentPackage {
@@ -271,34 +272,24 @@ impl TestAppBuilder {
                     version: PACKAGE_VERSION.into(),
                 },
                 agent_binary: None,
-            }),
-            throttle: Arc::new(Throttle::new(self.throttle.clone())),
-            identity: Arc::new(IdentitySettings::default()),
-            device_codes: Arc::default(),
-            faults: Arc::default(),
-            journal: Arc::default(),
-            onboarding: Arc::default(),
-            auto_auditing: Arc::default(),
-            migrations: Arc::default(),
-            pending_actions: Arc::default(),
-            metrics: Arc::new(Metrics::new(store.clone(), self.metrics.clone())),
-            fleet: Arc::new(FleetSettings {
-                manual_clock: self.manual_clock.clone(),
-                base_release: Some(PACKAGE_VERSION.into()),
-                ..FleetSettings::default()
-            }),
-        };
+            },
+            throttle: self.throttle.clone(),
+            metrics: self.metrics.clone(),
+            base_release: Some(PACKAGE_VERSION.into()),
+            ..ServerConfig::new(store.clone(), verifier)
+        })
+        .await;
+        let state = server.state().clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let served = state.clone();
+        let serving = server.serve(listener, async move {
+            let _ = rx.await;
+        });
         tokio::spawn(async move {
-            let _ = picket_server::serve(listener, served, async move {
-                let _ = rx.await;
-            })
-            .await;
+            let _ = serving.await;
         });
         let app = TestApp {
             base: format!("http://127.0.0.1:{port}"),
@@ -306,6 +297,7 @@ impl TestAppBuilder {
             state,
             client: reqwest::Client::builder().build().expect("client"),
             _shutdown: tx,
+            _server: server,
             _db: db,
         };
         for (tenant, fixture) in self.seeds {

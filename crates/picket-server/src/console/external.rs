@@ -12,8 +12,8 @@
 use crate::audit;
 use crate::state::AppState;
 use crate::sts::console::{audit_entry, console_redirect_uri, origin_refusal};
-use crate::sts::{ids_and_base, json_response, known_tenant, no_store, Form, OAuthError};
 use crate::sts::MAX_FORM_BYTES;
+use crate::sts::{ids_and_base, json_response, known_tenant, no_store, Form, OAuthError};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -93,13 +93,14 @@ pub(super) async fn token(State(state): State<AppState>, request: Request) -> Re
     if let Err(t) = state.throttle.failures.check(source, tenant.as_str()) {
         return finish(OAuthError::throttled(t.retry_after_secs).into_response(&ids));
     }
-    let registration =
-        match console_clients::registration(state.store.as_ref(), &tenant, issuer).await {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                state.throttle.failures.record(source, tenant.as_str());
-                let shown: String = issuer.chars().take(256).collect();
-                return finish(
+    let registration = match console_clients::registration(state.store.as_ref(), &tenant, issuer)
+        .await
+    {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            state.throttle.failures.record(source, tenant.as_str());
+            let shown: String = issuer.chars().take(256).collect();
+            return finish(
                     OAuthError::new(
                         StatusCode::BAD_REQUEST,
                         "invalid_request",
@@ -108,12 +109,20 @@ pub(super) async fn token(State(state): State<AppState>, request: Request) -> Re
                     )
                     .into_response(&ids),
                 );
-            }
-            Err(_) => return finish(OAuthError::unavailable().into_response(&ids)),
-        };
+        }
+        Err(_) => return finish(OAuthError::unavailable().into_response(&ids)),
+    };
     let redirect_uri = console_redirect_uri(&base);
     let origin = crate::sts::console::origin_of(&base).to_string();
-    let answer = redeem(&state, &registration, code, verifier, &redirect_uri, &origin).await;
+    let answer = redeem(
+        &state,
+        &registration,
+        code,
+        verifier,
+        &redirect_uri,
+        &origin,
+    )
+    .await;
     let response = match answer {
         Ok((status, body)) => {
             let actor = signed_in_actor(&state, &body).await;
@@ -192,13 +201,19 @@ async fn redeem(
         .timeout(timeout)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
-        .header(header::ORIGIN, HeaderValue::from_str(origin).unwrap_or(HeaderValue::from_static("null")))
+        .header(
+            header::ORIGIN,
+            HeaderValue::from_str(origin).unwrap_or(HeaderValue::from_static("null")),
+        )
         .body(body)
         .send()
         .await
         .map_err(|_| unreachable("could not be reached"))?;
     let status = StatusCode::from_u16(sent.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    if sent.content_length().is_some_and(|n| n as usize > MAX_PROVIDER_ANSWER) {
+    if sent
+        .content_length()
+        .is_some_and(|n| n as usize > MAX_PROVIDER_ANSWER)
+    {
         return Err(unreachable("answered too much"));
     }
     let bytes = sent

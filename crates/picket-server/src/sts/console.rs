@@ -144,7 +144,12 @@ pub(crate) fn origin_refusal(headers: &HeaderMap, base: &str) -> Option<OAuthErr
     ))
 }
 
-pub(crate) fn audit_entry(tenant: &TenantId, actor: String, operation: &str, result: &str) -> NewAuditEntry {
+pub(crate) fn audit_entry(
+    tenant: &TenantId,
+    actor: String,
+    operation: &str,
+    result: &str,
+) -> NewAuditEntry {
     NewAuditEntry {
         time: chrono::Utc::now(),
         tenant: tenant.clone(),

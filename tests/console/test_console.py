@@ -144,16 +144,22 @@ def test_first_load_is_small(demo, browser):
     context.close()
 
 
+def _edit_description(page, server, text):
+    """Edits the sensor's description in the console; answers the sensor as the API then has it."""
+    go(page, server, f"#/sensors/{SENSOR}")
+    page.locator("#settings-form textarea[name=description]").fill(text)
+    page.locator("#settings-form button[type=submit]").click()
+    expect(page.locator("#toast")).to_contain_text("Settings saved")
+    status, sensor = server.graph("GET", f"/sensors/{SENSOR}")
+    assert status == 200 and sensor["settings"]["description"] == text
+    return sensor
+
+
 def test_writes_in_the_console_are_seen_through_the_graph_api(fresh_demo, page):
     server = fresh_demo
     sign_in(page, server, ADMIN)
     # Settings of one sensor.
-    go(page, server, f"#/sensors/{SENSOR}")
-    page.locator("#settings-form textarea[name=description]").fill("edited in the console")
-    page.locator("#settings-form button[type=submit]").click()
-    expect(page.locator("#toast")).to_contain_text("Settings saved")
-    status, sensor = server.graph("GET", f"/sensors/{SENSOR}")
-    assert status == 200 and sensor["settings"]["description"] == "edited in the console"
+    sensor = _edit_description(page, server, "edited in the console")
     # A refusal of the API is shown as the API words it, and changes nothing.
     page.locator("#settings-form textarea[name=dcs]").fill("not a dns name!")
     page.locator("#settings-form button[type=submit]").click()
@@ -200,15 +206,20 @@ def test_writes_in_the_console_are_seen_through_the_graph_api(fresh_demo, page):
     assert not page.problems, page.problems
 
 
+def _expect_a_reader(page, server):
+    """A Security Reader is signed in: the sensor's page has no settings form and no delete."""
+    expect(page.locator("#who .roles")).to_have_text("Security Reader")
+    go(page, server, f"#/sensors/{SENSOR}")
+    expect(page.locator("#sensor-facts dl")).to_be_visible()
+    expect(page.locator("#settings-form")).to_have_count(0)
+    expect(page.locator("#delete-sensor")).to_have_count(0)
+
+
 def test_a_reader_sees_no_write_controls_and_a_forged_write_is_refused(demo, page):
     tokens = []
     page.on("response", lambda r: tokens.append(r.json()["access_token"]) if r.url.endswith("/oauth2/v2.0/token") and r.ok else None)
     sign_in(page, demo, READER)
-    expect(page.locator("#who .roles")).to_have_text("Security Reader")
-    go(page, demo, f"#/sensors/{SENSOR}")
-    expect(page.locator("#sensor-facts dl")).to_be_visible()
-    expect(page.locator("#settings-form")).to_have_count(0)
-    expect(page.locator("#delete-sensor")).to_have_count(0)
+    _expect_a_reader(page, demo)
     go(page, demo, "#/issues")
     expect(page.locator("#issue-results table")).to_be_visible()
     expect(page.locator("#issue-results input[type=checkbox]")).to_have_count(0)
@@ -429,12 +440,7 @@ def test_sign_in_through_a_trusted_oidc_provider(demo, federated, page):
     at_a = requests[next(i for i, u in enumerate(requests) if u.startswith(demo.base)):]
     assert not [u for u in at_a if u.startswith(provider.base) and "/token" in u], at_a
     # A's fleet, with B's user's rights: a write through the console, seen by A's Graph API.
-    go(page, demo, f"#/sensors/{SENSOR}")
-    page.locator("#settings-form textarea[name=description]").fill("edited through Partner ID")
-    page.locator("#settings-form button[type=submit]").click()
-    expect(page.locator("#toast")).to_contain_text("Settings saved")
-    status, sensor = demo.graph("GET", f"/sensors/{SENSOR}")
-    assert status == 200 and sensor["settings"]["description"] == "edited through Partner ID"
+    _edit_description(page, demo, "edited through Partner ID")
     go(page, demo, "#/audit?operation=consoleSignIn")
     expect(page.locator("#audit-results tbody")).to_contain_text("user:")
     # A reload renews silently through the same provider.
@@ -448,11 +454,7 @@ def test_sign_in_through_a_trusted_oidc_provider(demo, federated, page):
 def test_a_reader_of_the_provider_gets_no_write_controls(demo, federated, page):
     provider, _ = federated
     _sign_in_through_provider(page, demo, provider, "ext-reader@partner.test")
-    expect(page.locator("#who .roles")).to_have_text("Security Reader")
-    go(page, demo, f"#/sensors/{SENSOR}")
-    expect(page.locator("#sensor-facts dl")).to_be_visible()
-    expect(page.locator("#settings-form")).to_have_count(0)
-    expect(page.locator("#delete-sensor")).to_have_count(0)
+    _expect_a_reader(page, demo)
     go(page, demo, "#/candidates")
     expect(page.locator("#activate-selected")).to_have_count(0)
     assert not page.problems, page.problems

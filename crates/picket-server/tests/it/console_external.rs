@@ -74,6 +74,25 @@ async fn trust(a: &TestApp, b: &TestApp, client_id: &str, token_endpoint: &str) 
     issuer
 }
 
+/// A (the console's server) trusting B, which has a public client for A's console.
+async fn federated() -> (TestApp, TestApp, String, String) {
+    let a = TestApp::standard().await;
+    let (b, client_id) = provider_with_public_client(&a.base).await;
+    let token_endpoint = format!("{}/{TENANT_A}/oauth2/v2.0/token", b.base);
+    let issuer = trust(&a, &b, &client_id, &token_endpoint).await;
+    (a, b, client_id, issuer)
+}
+
+/// The console's exchange request for tenant A.
+fn fields<'a>(issuer: &'a str, code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("tenant", TENANT_A),
+        ("issuer", issuer),
+        ("code", code),
+        ("code_verifier", verifier),
+    ]
+}
+
 /// B's authorization endpoint, as the console at `console_base` sends the browser there.
 async fn authorize_at(
     b: &TestApp,
@@ -120,15 +139,7 @@ async fn exchange(a: &TestApp, origin: &str, fields: &[(&str, &str)]) -> Answer 
 
 #[tokio::test]
 async fn a_code_of_a_trusted_provider_becomes_a_console_token() {
-    let a = TestApp::standard().await;
-    let (b, client_id) = provider_with_public_client(&a.base).await;
-    let issuer = trust(
-        &a,
-        &b,
-        &client_id,
-        &format!("{}/{TENANT_A}/oauth2/v2.0/token", b.base),
-    )
-    .await;
+    let (a, b, client_id, issuer) = federated().await;
     // The providers the console's sign-in screen offers.
     let config = browser()
         .get(a.url(&format!("/console/api/config?tenant={TENANT_A}")))
@@ -159,17 +170,7 @@ async fn a_code_of_a_trusted_provider_becomes_a_console_token() {
         .map(|(_, v)| v.into_owned())
         .expect("code");
 
-    let answer = exchange(
-        &a,
-        &a.base,
-        &[
-            ("tenant", TENANT_A),
-            ("issuer", &issuer),
-            ("code", &code),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let answer = exchange(&a, &a.base, &fields(&issuer, &code, &verifier)).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.header("cache-control"), "no-store, no-cache");
     let token = answer.json["access_token"].as_str().expect("access_token");
@@ -198,101 +199,44 @@ async fn a_code_of_a_trusted_provider_becomes_a_console_token() {
     assert_eq!(session.json["can"]["manageSensors"], false);
 
     // The code was used up at B: a second exchange passes B's refusal on, in its shape.
-    let again = exchange(
-        &a,
-        &a.base,
-        &[
-            ("tenant", TENANT_A),
-            ("issuer", &issuer),
-            ("code", &code),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let again = exchange(&a, &a.base, &fields(&issuer, &code, &verifier)).await;
     assert_oauth_error(&again.as_resp(), 400, "invalid_grant", 54005);
 }
 
 #[tokio::test]
 async fn the_exchange_is_refused_for_other_origins_and_issuers_and_passes_provider_errors_on() {
-    let a = TestApp::standard().await;
-    let (b, client_id) = provider_with_public_client(&a.base).await;
-    let issuer = trust(
-        &a,
-        &b,
-        &client_id,
-        &format!("{}/{TENANT_A}/oauth2/v2.0/token", b.base),
-    )
-    .await;
+    let (a, b, client_id, issuer) = federated().await;
     let (verifier, _) = pkce();
-    let fields = |issuer: &'static str| -> Vec<(&'static str, &'static str)> {
-        vec![
-            ("tenant", TENANT_A),
-            ("issuer", issuer),
-            ("code", "not-a-code"),
-            ("code_verifier", "x"),
-        ]
-    };
     // Another site's page.
-    let leaked: &'static str = Box::leak(issuer.clone().into_boxed_str());
-    let r = exchange(&a, "https://evil.example", &fields(leaked)).await;
+    let r = exchange(&a, "https://evil.example", &fields(&issuer, "c", &verifier)).await;
     assert_oauth_error(&r.as_resp(), 403, "invalid_request", 9002326);
     // An issuer the tenant does not trust for the console: nothing is called.
-    let r = exchange(&a, &a.base, &fields("https://login.example/elsewhere/v2.0")).await;
+    let r = exchange(
+        &a,
+        &a.base,
+        &fields("https://login.example/elsewhere/v2.0", "c", &verifier),
+    )
+    .await;
     assert_oauth_error(&r.as_resp(), 400, "invalid_request", 700016);
     // An unknown tenant, a missing field.
-    let r = exchange(
-        &a,
-        &a.base,
-        &[
-            ("tenant", TENANT_B),
-            ("issuer", leaked),
-            ("code", "c"),
-            ("code_verifier", "v"),
-        ],
-    )
-    .await;
+    let mut other = fields(&issuer, "c", &verifier);
+    other[0].1 = TENANT_B;
+    let r = exchange(&a, &a.base, &other).await;
     assert_oauth_error(&r.as_resp(), 400, "invalid_request", 90002);
-    let r = exchange(
-        &a,
-        &a.base,
-        &[("tenant", TENANT_A), ("issuer", leaked), ("code", "c")],
-    )
-    .await;
+    let r = exchange(&a, &a.base, &fields(&issuer, "c", &verifier)[..3]).await;
     assert_oauth_error(&r.as_resp(), 400, "invalid_request", 900144);
     assert!(r.text.contains("code_verifier"), "{}", r.text);
     // The provider's own refusal comes back as it said it.
-    let r = exchange(
-        &a,
-        &a.base,
-        &[
-            ("tenant", TENANT_A),
-            ("issuer", leaked),
-            ("code", "not-a-code"),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let r = exchange(&a, &a.base, &fields(&issuer, "not-a-code", &verifier)).await;
     assert_oauth_error(&r.as_resp(), 400, "invalid_grant", 70000);
     assert!(r
         .header("content-security-policy")
         .contains("connect-src 'self'"));
 
     // A provider that cannot be reached: a gateway error in the same shape.
-    let (c, other_client) = provider_with_public_client(&a.base).await;
-    drop(c);
     let a2 = TestApp::standard().await;
-    let unreachable = trust(&a2, &b, &other_client, "http://127.0.0.1:9/token").await;
-    let r = exchange(
-        &a2,
-        &a2.base,
-        &[
-            ("tenant", TENANT_A),
-            ("issuer", &unreachable),
-            ("code", "c"),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let unreachable = trust(&a2, &b, &client_id, "http://127.0.0.1:9/token").await;
+    let r = exchange(&a2, &a2.base, &fields(&unreachable, "c", &verifier)).await;
     assert_oauth_error(&r.as_resp(), 502, "temporarily_unavailable", 90033);
 }
 

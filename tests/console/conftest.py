@@ -1,8 +1,10 @@
 """Real `picket serve` processes and a real headless Chromium (Debian's package, driven by
 Playwright) for the console's tests.
 
-* ``Picket`` – one server on 127.0.0.1:0 with its own data directory and HOME; ``demo=True`` runs
-  ``serve --demo`` (the demo tenant, its fleet and its two users), otherwise ``--seed FILE``.
+* ``Picket`` – one server on 127.0.0.1:0 (or ``listen=``) with its own data directory and HOME;
+  ``demo=True`` runs ``serve --demo`` (the demo tenant, its fleet and its two users), otherwise
+  ``--seed FILE``.
+* ``free_port(host)`` – a port to listen on when the server must know its own address up front.
 * ``browser`` – one Chromium per session; each test opens its own context (own cookies and storage).
 * ``sign_in(page, server, user)`` – opens a fresh one-time link from ``picket console-link`` and waits
   for the console to be signed in.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -37,8 +40,15 @@ def picket_bin() -> Path:
     return path if path.is_absolute() else REPO / path
 
 
+def free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
 class Picket:
-    def __init__(self, *, demo: bool = True, seed: Path | None = None, tenant: str = DEMO_TENANT, args=()):
+    def __init__(self, *, demo: bool = True, seed: Path | None = None, tenant: str = DEMO_TENANT, args=(),
+                 listen: str = "127.0.0.1:0"):
         self.binary = picket_bin()
         self.tenant = tenant
         self.dir = Path(tempfile.mkdtemp(prefix="picket-console-"))
@@ -46,7 +56,7 @@ class Picket:
         self.env = {**os.environ, "HOME": str(self.dir), "PICKET_LOG": "warn", "NO_COLOR": "1"}
         for name in ("PICKET_ENDPOINT", "PICKET_TOKEN", "PICKET_CONFIG", "PICKET_DATABASE_URL"):
             self.env.pop(name, None)
-        cmd = [str(self.binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir)]
+        cmd = [str(self.binary), "serve", "--listen", listen, "--data-dir", str(self.data_dir)]
         if demo:
             cmd.append("--demo")
         if seed is not None:

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from conftest import ADMIN, DEMO_TENANT, READER, Picket, screenshot, sign_in
+from conftest import ADMIN, DEMO_TENANT, READER, Picket, free_port, screenshot, sign_in
 
 SENSOR = "b3c1b5fc-828c-45fa-a1e1-000000000001"
 ISSUE = "5e4d2c1b-0a9f-4e8d-b7c6-000000000002"
@@ -143,16 +144,22 @@ def test_first_load_is_small(demo, browser):
     context.close()
 
 
+def _edit_description(page, server, text):
+    """Edits the sensor's description in the console; answers the sensor as the API then has it."""
+    go(page, server, f"#/sensors/{SENSOR}")
+    page.locator("#settings-form textarea[name=description]").fill(text)
+    page.locator("#settings-form button[type=submit]").click()
+    expect(page.locator("#toast")).to_contain_text("Settings saved")
+    status, sensor = server.graph("GET", f"/sensors/{SENSOR}")
+    assert status == 200 and sensor["settings"]["description"] == text
+    return sensor
+
+
 def test_writes_in_the_console_are_seen_through_the_graph_api(fresh_demo, page):
     server = fresh_demo
     sign_in(page, server, ADMIN)
     # Settings of one sensor.
-    go(page, server, f"#/sensors/{SENSOR}")
-    page.locator("#settings-form textarea[name=description]").fill("edited in the console")
-    page.locator("#settings-form button[type=submit]").click()
-    expect(page.locator("#toast")).to_contain_text("Settings saved")
-    status, sensor = server.graph("GET", f"/sensors/{SENSOR}")
-    assert status == 200 and sensor["settings"]["description"] == "edited in the console"
+    sensor = _edit_description(page, server, "edited in the console")
     # A refusal of the API is shown as the API words it, and changes nothing.
     page.locator("#settings-form textarea[name=dcs]").fill("not a dns name!")
     page.locator("#settings-form button[type=submit]").click()
@@ -199,15 +206,20 @@ def test_writes_in_the_console_are_seen_through_the_graph_api(fresh_demo, page):
     assert not page.problems, page.problems
 
 
+def _expect_a_reader(page, server):
+    """A Security Reader is signed in: the sensor's page has no settings form and no delete."""
+    expect(page.locator("#who .roles")).to_have_text("Security Reader")
+    go(page, server, f"#/sensors/{SENSOR}")
+    expect(page.locator("#sensor-facts dl")).to_be_visible()
+    expect(page.locator("#settings-form")).to_have_count(0)
+    expect(page.locator("#delete-sensor")).to_have_count(0)
+
+
 def test_a_reader_sees_no_write_controls_and_a_forged_write_is_refused(demo, page):
     tokens = []
     page.on("response", lambda r: tokens.append(r.json()["access_token"]) if r.url.endswith("/oauth2/v2.0/token") and r.ok else None)
     sign_in(page, demo, READER)
-    expect(page.locator("#who .roles")).to_have_text("Security Reader")
-    go(page, demo, f"#/sensors/{SENSOR}")
-    expect(page.locator("#sensor-facts dl")).to_be_visible()
-    expect(page.locator("#settings-form")).to_have_count(0)
-    expect(page.locator("#delete-sensor")).to_have_count(0)
+    _expect_a_reader(page, demo)
     go(page, demo, "#/issues")
     expect(page.locator("#issue-results table")).to_be_visible()
     expect(page.locator("#issue-results input[type=checkbox]")).to_have_count(0)
@@ -364,3 +376,85 @@ def test_console_answers_carry_a_strict_content_security_policy(demo):
     except urllib.error.HTTPError as e:
         assert e.code == 401
         assert json.loads(e.read())["error"]["code"] == "InvalidAuthenticationToken"
+
+
+def _client_id(cli_output: str) -> str:
+    return re.search(r"client id:\s+(\S+)", cli_output).group(1)
+
+
+@pytest.fixture(scope="module")
+def federated(demo):
+    """A second Picket (B, on another loopback address, so its cookies are its own) as the OIDC
+    provider of the demo tenant at the first (A): two users of B's (not known at A), a public client
+    app at B redirected to A's console, and A trusting B's issuer by discovery with the console
+    registered there."""
+    port = free_port("127.0.0.2")
+    provider_base = f"http://127.0.0.2:{port}"
+    provider = Picket(demo=True, listen=f"127.0.0.2:{port}", args=["--issuer", provider_base])
+    try:
+        provider.cli("users", "create", "--tenant", DEMO_TENANT, "--upn", "ext-admin@partner.test",
+                     "--name", "Partner Admin", "--role", "Security Administrator")
+        provider.cli("users", "create", "--tenant", DEMO_TENANT, "--upn", "ext-reader@partner.test",
+                     "--name", "Partner Reader", "--role", "Security Reader")
+        client_id = _client_id(provider.cli("apps", "create", "--tenant", DEMO_TENANT, "--name", "Picket console at A",
+                                            "--public", "--redirect-uri", f"{demo.base}/console/"))
+        issuer = f"{provider_base}/{DEMO_TENANT}/"
+        out = demo.cli("issuers", "add", "--tenant", DEMO_TENANT, "--issuer", issuer, "--discover",
+                       "--console-client-id", client_id, "--console-name", "Partner ID")
+        assert "Sign in with Partner ID" in out, out
+        time.sleep(2.5)  # A picks up the trusted issuer (keys reload every 2 s)
+        yield provider, issuer
+    finally:
+        provider.stop()
+
+
+def _sign_in_through_provider(page, demo, provider, upn):
+    # A session at the provider (its own one-time link: B's session cookie).
+    page.goto(provider.link(upn))
+    expect(page.locator("#sign-out")).to_be_visible()
+    # A's console, never signed in to from this browser: which tenant, then which provider.
+    page.goto(f"{demo.base}/console/")
+    expect(page.locator("main h1")).to_have_text("Sign in to Picket")
+    page.locator("#tenant-id").fill(DEMO_TENANT)
+    page.locator("#tenant-form button[type=submit]").click()
+    page.get_by_role("button", name="Sign in with Partner ID").click()
+    expect(page.locator("#sign-out")).to_be_visible()
+
+
+def test_sign_in_through_a_trusted_oidc_provider(demo, federated, page):
+    provider, issuer = federated
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    exchanges = []
+    page.on("response", lambda r: exchanges.append(r) if r.url.endswith("/console/api/token") else None)
+    _sign_in_through_provider(page, demo, provider, "ext-admin@partner.test")
+    expect(page.locator("main h1")).to_have_text("Fleet overview")
+    expect(page.locator("#who .user")).to_have_text("Partner Admin")
+    expect(page.locator("#who .roles")).to_have_text("Security Administrator")
+    # The browser went to B's authorization endpoint with PKCE, and A redeemed the code at B.
+    authorize = [u for u in requests if u.startswith(f"{provider.base}/{DEMO_TENANT}/oauth2/v2.0/authorize")]
+    assert authorize and "code_challenge_method=S256" in authorize[-1], requests
+    assert "redirect_uri=" + urllib.parse.quote(f"{demo.base}/console/", safe="") in authorize[-1]
+    assert exchanges and exchanges[0].status == 200
+    # (B's own console called B's token endpoint before; A's console never does.)
+    at_a = requests[next(i for i, u in enumerate(requests) if u.startswith(demo.base)):]
+    assert not [u for u in at_a if u.startswith(provider.base) and "/token" in u], at_a
+    # A's fleet, with B's user's rights: a write through the console, seen by A's Graph API.
+    _edit_description(page, demo, "edited through Partner ID")
+    go(page, demo, "#/audit?operation=consoleSignIn")
+    expect(page.locator("#audit-results tbody")).to_contain_text("user:")
+    # A reload renews silently through the same provider.
+    page.reload()
+    expect(page.locator("#who .user")).to_have_text("Partner Admin")
+    stored = page.evaluate("JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+    assert "eyJ" not in stored, stored
+    assert not page.problems, page.problems
+
+
+def test_a_reader_of_the_provider_gets_no_write_controls(demo, federated, page):
+    provider, _ = federated
+    _sign_in_through_provider(page, demo, provider, "ext-reader@partner.test")
+    _expect_a_reader(page, demo)
+    go(page, demo, "#/candidates")
+    expect(page.locator("#activate-selected")).to_have_count(0)
+    assert not page.problems, page.problems

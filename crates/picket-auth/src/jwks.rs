@@ -193,16 +193,24 @@ impl JwksCache {
     /// `{issuer}/.well-known/openid-configuration` → its `jwks_uri`, after checking the
     /// document names the same issuer.
     pub async fn discover_jwks_uri(&self, issuer: &str) -> Result<String, JwksError> {
+        Ok(self.discover(issuer).await?.jwks_uri)
+    }
+
+    /// `{issuer}/.well-known/openid-configuration`, after checking the document names the same
+    /// issuer and has a `jwks_uri`.
+    pub async fn discover(&self, issuer: &str) -> Result<Discovery, JwksError> {
         #[derive(Deserialize)]
-        struct Discovery {
+        struct Document {
             issuer: Option<String>,
             jwks_uri: Option<String>,
+            authorization_endpoint: Option<String>,
+            token_endpoint: Option<String>,
         }
         let url = format!(
             "{}/.well-known/openid-configuration",
             issuer.trim_end_matches('/')
         );
-        let doc: Discovery = self.get_json(&url).await?;
+        let doc: Document = self.get_json(&url).await?;
         let found = doc.issuer.unwrap_or_default();
         if found.trim_end_matches('/') != issuer.trim_end_matches('/') {
             return Err(JwksError::IssuerMismatch {
@@ -210,8 +218,26 @@ impl JwksCache {
                 found,
             });
         }
-        doc.jwks_uri.ok_or(JwksError::NotJwks { url })
+        Ok(Discovery {
+            jwks_uri: doc.jwks_uri.ok_or(JwksError::NotJwks { url })?,
+            authorization_endpoint: doc.authorization_endpoint,
+            token_endpoint: doc.token_endpoint,
+        })
     }
+
+    /// The HTTP client (and its timeout) the keys are fetched with, for other calls to the
+    /// same issuers (the console's code redemption).
+    pub fn http_client(&self) -> (&reqwest::Client, Duration) {
+        (&self.client, self.settings.timeout)
+    }
+}
+
+/// What an issuer's OpenID Connect discovery document says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    pub jwks_uri: String,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
 }
 
 #[cfg(test)]

@@ -141,6 +141,9 @@ impl SigningKey {
             },
             roles: (!request.roles.is_empty()).then(|| request.roles.clone()),
             wids: (!request.wids.is_empty()).then(|| request.wids.clone()),
+            upn: request.upn.clone(),
+            unique_name: request.upn.clone(),
+            name: request.name.clone(),
             uti: uuid::Uuid::new_v4().simple().to_string(),
             scp: (!request.scopes.is_empty()).then(|| request.scopes.join(" ")),
             ver: "1.0",
@@ -166,6 +169,10 @@ pub struct TokenRequest {
     pub app_id: Option<String>,
     /// Directory role template ids of the user (delegated tokens).
     pub wids: Vec<String>,
+    /// The signed-in user's principal name and display name (delegated tokens carry them as
+    /// `upn`/`unique_name` and `name`, as Entra's v1 access tokens do).
+    pub upn: Option<String>,
+    pub name: Option<String>,
     pub lifetime_secs: u64,
 }
 
@@ -193,6 +200,12 @@ struct Claims {
     scp: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     wids: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unique_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
     /// Unique token id, so two tokens minted in the same second differ.
     uti: String,
     ver: &'static str,

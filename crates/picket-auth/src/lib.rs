@@ -10,7 +10,7 @@ pub mod roles;
 mod verify;
 
 pub use caller::{Caller, Principal};
-pub use jwks::{JwksCache, JwksError, JwksSettings};
+pub use jwks::{Discovery, JwksCache, JwksError, JwksSettings};
 pub use keys::{IssuedToken, SigningKey, TokenRequest};
 pub use permission::{Permission, PermissionSet};
 pub use roles::{Access, DirectoryRole};

@@ -186,6 +186,11 @@ impl TokenVerifier {
         &self.keys
     }
 
+    /// The trusted issuers' key cache (and its HTTP client).
+    pub fn jwks(&self) -> &JwksCache {
+        &self.jwks
+    }
+
     pub fn issuer_base(&self) -> &str {
         &self.issuer_base
     }

@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use clap::Subcommand;
 use picket_auth::credentials::{certificate_credential, new_client_secret};
 use picket_auth::{DirectoryRole, Permission};
-use picket_domain::identity::{App, TrustedIssuer, User};
+use picket_domain::identity::{App, ConsoleRegistration, TrustedIssuer, User};
 use picket_domain::time::{format_timestamp, parse_timestamp, Timestamp};
 use picket_domain::TenantId;
 use picket_store::{AuditQuery, NewAuditEntry, Store};
@@ -116,6 +116,13 @@ pub enum AppsCommand {
         /// Secret lifetime in days.
         #[arg(long, default_value_t = 180)]
         secret_days: i64,
+        /// A public client (no secret): signs users in at this tenant's authorization endpoint
+        /// with the authorization code flow and PKCE, e.g. another Picket's console.
+        #[arg(long, requires = "redirect_uris", conflicts_with = "cert")]
+        public: bool,
+        /// Exact redirect URI of a --public client; repeatable.
+        #[arg(long = "redirect-uri", requires = "public")]
+        redirect_uris: Vec<String>,
         #[command(flatten)]
         t: TenantArg,
     },
@@ -235,6 +242,8 @@ pub enum IssuersCommand {
         #[arg(long = "audience")]
         audiences: Vec<String>,
         #[command(flatten)]
+        console: ConsoleRegistrationArgs,
+        #[command(flatten)]
         t: IssuerTenantArg,
     },
     List {
@@ -249,6 +258,46 @@ pub enum IssuersCommand {
         #[command(flatten)]
         t: IssuerTenantArg,
     },
+}
+
+/// The console's registration at a trusted issuer (`issuers add … --console-client-id`): people
+/// of the tenant then sign in to the console through that provider.
+#[derive(clap::Args)]
+pub struct ConsoleRegistrationArgs {
+    /// The client id of Picket's console registered at this provider (a single-page app or
+    /// public client whose redirect URI is https://YOUR-PICKET/console/).
+    #[arg(long)]
+    console_client_id: Option<String>,
+    /// Scope the console asks for; repeatable (default: AUDIENCE/.default with --audience,
+    /// else https://graph.microsoft.com/.default).
+    #[arg(long = "console-scope", requires = "console_client_id")]
+    console_scopes: Vec<String>,
+    /// What the console's button says: "Sign in with NAME" (default: the issuer's host).
+    #[arg(long, requires = "console_client_id")]
+    console_name: Option<String>,
+    /// The provider's authorization endpoint (default: from --discover).
+    #[arg(long, requires = "console_client_id")]
+    authorization_endpoint: Option<String>,
+    /// The provider's token endpoint (default: from --discover).
+    #[arg(long, requires = "console_client_id")]
+    token_endpoint: Option<String>,
+}
+
+/// An absolute http(s) URL without a fragment (redirect URIs, endpoints).
+fn check_url(what: &str, text: &str) -> Result<()> {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !text.contains('#') => Ok(()),
+        _ => bail!("{what} must be an absolute http(s) URL without a fragment, not '{text}'"),
+    }
+}
+
+/// The host of an issuer URL, for the sign-in button.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest)
 }
 
 #[derive(Subcommand)]
@@ -514,9 +563,14 @@ pub async fn apps(cmd: AppsCommand) -> Result<()> {
             grants,
             cert,
             secret_days,
+            public,
+            redirect_uris,
             t,
         } => {
             check_permissions(&grants)?;
+            for uri in &redirect_uris {
+                check_url("--redirect-uri", uri)?;
+            }
             let (store, tenant) = tenant_store(&t).await?;
             let mut app = App {
                 tenant: tenant.clone(),
@@ -530,6 +584,7 @@ pub async fn apps(cmd: AppsCommand) -> Result<()> {
             let mut secret_text = None;
             match &cert {
                 Some(path) => app.certificates.push(read_cert(path)?),
+                None if public => {}
                 None => {
                     let (text, record) = new_client_secret(now, expiry(secret_days, None)?);
                     app.secrets.push(record);
@@ -537,15 +592,37 @@ pub async fn apps(cmd: AppsCommand) -> Result<()> {
                 }
             }
             store.create_app(&app).await?;
+            if public {
+                picket_store::console_clients::set_public_client(
+                    store.as_ref(),
+                    &tenant,
+                    &app.client_id,
+                    &redirect_uris,
+                )
+                .await?;
+            }
+            let mut detail = format!("name: {name}; permissions: {}", grants.join(" "));
+            if public {
+                detail.push_str(&format!(
+                    "; public client, redirect URIs: {}",
+                    redirect_uris.join(" ")
+                ));
+            }
             audit(
                 store.as_ref(),
                 &tenant,
                 "createApp",
                 &app.client_id,
-                Some(format!("name: {name}; permissions: {}", grants.join(" "))),
+                Some(detail),
             )
             .await;
             print_app(&app, now);
+            if public {
+                println!("public client: PKCE required, no secret");
+                for uri in &redirect_uris {
+                    println!("redirect URI: {uri}");
+                }
+            }
             if let Some(secret) = secret_text {
                 println!("client secret: {secret}");
                 println!("(shown once: store it now; Picket keeps only a hash)");
@@ -801,16 +878,27 @@ pub async fn issuers(cmd: IssuersCommand) -> Result<()> {
             jwks_uri,
             discover,
             audiences,
+            console,
             t,
         } => {
             let (store, tenant) = tenant_store(&t.tenant_arg()).await?;
-            let jwks_uri = match (jwks_uri, discover) {
-                (Some(uri), _) => uri,
-                (None, _) => picket_auth::JwksCache::new(Default::default())
-                    .discover_jwks_uri(&issuer)
-                    .await
-                    .with_context(|| format!("cannot discover the keys of {issuer}"))?,
+            let discovered = if discover {
+                Some(
+                    picket_auth::JwksCache::new(Default::default())
+                        .discover(&issuer)
+                        .await
+                        .with_context(|| format!("cannot discover the keys of {issuer}"))?,
+                )
+            } else {
+                None
             };
+            let jwks_uri = match (jwks_uri, &discovered) {
+                (Some(uri), _) => uri,
+                (None, Some(d)) => d.jwks_uri.clone(),
+                (None, None) => bail!("give --jwks-uri or --discover"),
+            };
+            let registration =
+                console_registration(&console, &tenant, &issuer, &audiences, discovered.as_ref())?;
             let record = TrustedIssuer {
                 tenant: tenant.clone(),
                 issuer: issuer.clone(),
@@ -828,10 +916,32 @@ pub async fn issuers(cmd: IssuersCommand) -> Result<()> {
             )
             .await;
             println!("tenant {tenant} trusts {issuer} (keys: {jwks_uri})");
+            if let Some(r) = registration {
+                picket_store::console_clients::save_registration(store.as_ref(), &r).await?;
+                audit(
+                    store.as_ref(),
+                    &tenant,
+                    "registerConsole",
+                    &issuer,
+                    Some(format!(
+                        "client id: {}; scopes: {}",
+                        r.client_id,
+                        r.scopes.join(" ")
+                    )),
+                )
+                .await;
+                println!(
+                    "the console signs in through it: \"Sign in with {}\" (client id {}, scopes {}, redirect URI https://YOUR-PICKET/console/)",
+                    r.display_name,
+                    r.client_id,
+                    r.scopes.join(" ")
+                );
+            }
         }
         IssuersCommand::List { tenant, store } => {
             let tenant = tenant.as_deref().map(parse_tenant).transpose()?;
             let store = open_store(&store).await?;
+            let mut consoles: Vec<ConsoleRegistration> = Vec::new();
             for i in store.list_trusted_issuers(tenant.as_ref()).await? {
                 println!(
                     "{}  {}  keys {}  audiences {}",
@@ -840,6 +950,25 @@ pub async fn issuers(cmd: IssuersCommand) -> Result<()> {
                     i.jwks_uri,
                     i.audiences.join(" ")
                 );
+                if !consoles.iter().any(|c| c.tenant == i.tenant) {
+                    consoles.extend(
+                        picket_store::console_clients::registrations(store.as_ref(), &i.tenant)
+                            .await?,
+                    );
+                }
+                if let Some(c) = consoles
+                    .iter()
+                    .find(|c| c.tenant == i.tenant && c.issuer == i.issuer)
+                {
+                    println!(
+                        "    console sign-in \"{}\": client id {}  scopes {}  authorize {}  token {}",
+                        c.display_name,
+                        c.client_id,
+                        c.scopes.join(" "),
+                        c.authorization_endpoint,
+                        c.token_endpoint
+                    );
+                }
             }
         }
         IssuersCommand::Remove { issuer, t } => {
@@ -852,6 +981,57 @@ pub async fn issuers(cmd: IssuersCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The console registration `issuers add` was asked for, if any.
+fn console_registration(
+    args: &ConsoleRegistrationArgs,
+    tenant: &TenantId,
+    issuer: &str,
+    audiences: &[String],
+    discovered: Option<&picket_auth::Discovery>,
+) -> Result<Option<ConsoleRegistration>> {
+    let Some(client_id) = args.console_client_id.clone() else {
+        return Ok(None);
+    };
+    let endpoint = |given: &Option<String>, found: Option<&String>, flag: &str| {
+        let url = given.clone().or_else(|| found.cloned()).with_context(|| {
+            format!("the console registration needs --{flag} (or --discover, from the issuer's discovery document)")
+        })?;
+        check_url(&format!("--{flag}"), &url)?;
+        Ok::<_, anyhow::Error>(url)
+    };
+    let authorization_endpoint = endpoint(
+        &args.authorization_endpoint,
+        discovered.and_then(|d| d.authorization_endpoint.as_ref()),
+        "authorization-endpoint",
+    )?;
+    let token_endpoint = endpoint(
+        &args.token_endpoint,
+        discovered.and_then(|d| d.token_endpoint.as_ref()),
+        "token-endpoint",
+    )?;
+    let scopes = if !args.console_scopes.is_empty() {
+        args.console_scopes.clone()
+    } else {
+        match audiences.first() {
+            Some(a) => vec![format!("{}/.default", a.trim_end_matches('/'))],
+            None => vec!["https://graph.microsoft.com/.default".to_string()],
+        }
+    };
+    Ok(Some(ConsoleRegistration {
+        tenant: tenant.clone(),
+        issuer: issuer.to_string(),
+        display_name: args
+            .console_name
+            .clone()
+            .unwrap_or_else(|| host_of(issuer).to_string()),
+        client_id,
+        authorization_endpoint,
+        token_endpoint,
+        scopes,
+        created_at: Utc::now(),
+    }))
 }
 
 pub async fn keys(cmd: KeysCommand) -> Result<()> {

@@ -1142,6 +1142,7 @@ async fn token(args: TokenArgs) -> Result<()> {
         app_id: args.app_id,
         wids,
         lifetime_secs: args.lifetime,
+        ..Default::default()
     };
     println!(
         "{}",

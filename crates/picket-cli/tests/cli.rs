@@ -863,3 +863,102 @@ async fn demo_prints_a_console_link_and_console_link_prints_more() {
     assert_eq!(users.matches("@demo.picket.local").count(), 2, "{users}");
     assert!(again.stop().success());
 }
+
+#[test]
+fn public_clients_and_console_registrations_are_made_by_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    picket(dir.path(), &["init"]);
+    picket(
+        dir.path(),
+        &["tenants", "create", "--id", OTHER_TENANT, "--name", "T"],
+    );
+    let out = picket(
+        dir.path(),
+        &[
+            "apps",
+            "create",
+            "--tenant",
+            OTHER_TENANT,
+            "--name",
+            "console elsewhere",
+            "--public",
+            "--redirect-uri",
+            "https://a.example/console/",
+        ],
+    );
+    assert!(
+        out.contains("public client: PKCE required, no secret"),
+        "{out}"
+    );
+    assert!(
+        out.contains("redirect URI: https://a.example/console/"),
+        "{out}"
+    );
+    assert!(!out.contains("client secret:"), "{out}");
+    let refused = |args: &[&str], why: &str| {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .expect("runs");
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(stderr.contains(why), "{stderr}");
+    };
+    let public_app = format!("apps create --tenant {OTHER_TENANT} --name x --public");
+    let public_app: Vec<&str> = public_app.split(' ').collect();
+    refused(&public_app, "--redirect-uri");
+    let relative = [&public_app[..], &["--redirect-uri", "/console/"]].concat();
+    refused(&relative, "absolute http(s) URL");
+    let issuer = "https://login.example/t/v2.0";
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "issuers",
+            "add",
+            "--tenant",
+            OTHER_TENANT,
+            "--issuer",
+            issuer,
+            "--jwks-uri",
+            "https://login.example/keys",
+            "--audience",
+            "api://picket",
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let args = add(&["--console-client-id", "spa-1"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    refused(&args, "--authorization-endpoint");
+    let args = add(&[
+        "--console-client-id",
+        "spa-1",
+        "--authorization-endpoint",
+        "https://login.example/t/authorize",
+        "--token-endpoint",
+        "https://login.example/t/token",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = picket(dir.path(), &args);
+    assert!(out.contains("\"Sign in with login.example\""), "{out}");
+    assert!(out.contains("scopes api://picket/.default"), "{out}");
+    let listed = picket(dir.path(), &["issuers", "list", "--tenant", OTHER_TENANT]);
+    assert!(
+        listed.contains("console sign-in \"login.example\": client id spa-1"),
+        "{listed}"
+    );
+    picket(
+        dir.path(),
+        &[
+            "issuers",
+            "remove",
+            "--tenant",
+            OTHER_TENANT,
+            "--issuer",
+            issuer,
+        ],
+    );
+    let listed = picket(dir.path(), &["issuers", "list", "--tenant", OTHER_TENANT]);
+    assert!(!listed.contains("console sign-in"), "{listed}");
+}

@@ -86,6 +86,25 @@ pub struct TrustedIssuer {
     pub created_at: Timestamp,
 }
 
+/// Picket's console registered as a public client at a trusted issuer (e.g. a single-page app in
+/// Microsoft Entra ID): what the console needs to sign people in there, with the authorization
+/// code flow and PKCE, for tokens this tenant accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleRegistration {
+    pub tenant: TenantId,
+    /// The trusted issuer (`TrustedIssuer::issuer`) this registration belongs to.
+    pub issuer: String,
+    /// What the sign-in button says ("Sign in with …").
+    pub display_name: String,
+    /// The console's client id at that provider.
+    pub client_id: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    /// Scopes asked for, e.g. `api://picket/.default`.
+    pub scopes: Vec<String>,
+    pub created_at: Timestamp,
+}
+
 /// One of the built-in issuer's RSA keys. The newest unretired key signs; a retired key stays
 /// published (and accepted) until `remove_after`, so tokens it signed live out their lifetime.
 #[derive(Clone, PartialEq, Eq)]

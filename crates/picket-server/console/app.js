@@ -75,7 +75,7 @@ function renderHeader() {
       "aria-label": "Tenant",
       onchange: (e) => {
         const next = e.target.value;
-        if (next && next !== tenantId) auth.authorize(next, "#/");
+        if (next && next !== tenantId) auth.signInSilently(next, "#/");
       },
     },
     tenants.map((t) => h("option", { value: t.id, selected: t.id === tenantId }, t.name === t.id ? t.id : `${t.name} (${t.id.slice(0, 8)}…)`)),
@@ -165,28 +165,78 @@ function signedOut(tenant, reason) {
   mount(document.getElementById("tenant"));
   const command = `picket console-link --tenant ${tenant || "TENANT"} --user YOU@EXAMPLE.COM`;
   const others = auth.knownTenants().filter((t) => t.id !== tenant);
+  const providers = h("section", { id: "providers", "aria-live": "polite" });
   mount(
     main(),
     h("h1", {}, "Sign in to Picket"),
     reason ? h("p", { class: "notice", role: "status" }, reason) : null,
+    providers,
     h("p", {}, "Picket keeps no passwords. Open the one-time sign-in link an operator makes for you:"),
     h("pre", { class: "command" }, h("code", {}, command)),
     h("p", { class: "hint" }, "`picket serve --demo` prints one for the demo administrator when it starts."),
     tenant ? h("button", { type: "button", onclick: () => auth.authorize(tenant, "#/") }, "Try again") : null,
+    tenantForm(tenant),
     others.length
       ? h(
           "section",
           {},
           h("h2", {}, "Other tenants you signed in to"),
-          h("ul", {}, others.map((t) => h("li", {}, h("button", { type: "button", class: "link", onclick: () => auth.authorize(t.id, "#/") }, t.name)))),
+          h("ul", {}, others.map((t) => h("li", {}, h("button", { type: "button", class: "link", onclick: () => auth.signInSilently(t.id, "#/") }, t.name)))),
         )
       : null,
+  );
+  if (tenant) showProviders(providers, tenant);
+}
+
+/// "Sign in with …" for each external provider the tenant trusts for the console.
+async function showProviders(root, tenant) {
+  let list;
+  try {
+    list = await auth.externalProviders(tenant);
+  } catch (e) {
+    mount(root, failure(e));
+    return;
+  }
+  if (!list.length) return;
+  mount(
+    root,
+    h("h2", {}, "With your organization's account"),
+    h(
+      "ul",
+      { class: "providers" },
+      list.map((p) =>
+        h("li", {}, h("button", { type: "button", class: "provider", onclick: () => auth.authorizeExternal(tenant, p, "#/") }, `Sign in with ${p.name}`)),
+      ),
+    ),
+  );
+}
+
+/// Which tenant to sign in to, when the browser remembers none (or another one).
+function tenantForm(tenant) {
+  const input = h("input", { id: "tenant-id", name: "tenant", type: "text", required: true, autocomplete: "off", spellcheck: "false", size: 38, placeholder: "00000000-0000-0000-0000-000000000000" });
+  return h(
+    "form",
+    {
+      id: "tenant-form",
+      onsubmit: (e) => {
+        e.preventDefault();
+        const id = input.value.trim().toLowerCase();
+        if (!id) return;
+        localStorage.setItem("picket.tenant", id);
+        signedOut(id, null);
+      },
+    },
+    h("label", { for: "tenant-id" }, tenant ? "Another tenant id" : "Tenant id"),
+    " ",
+    input,
+    " ",
+    h("button", { type: "submit" }, "Continue"),
   );
 }
 
 async function start() {
   whenUnauthorized(() => {
-    if (session) auth.authorize(session.tenantId, location.hash || "#/");
+    if (session) auth.signInSilently(session.tenantId, location.hash || "#/");
   });
   try {
     session = await consoleApi("/session");
@@ -227,7 +277,7 @@ async function boot() {
       signedOut(null);
       return;
     }
-    await auth.authorize(tenant, location.hash.startsWith("#/") ? location.hash : "#/");
+    await auth.signInSilently(tenant, location.hash.startsWith("#/") ? location.hash : "#/");
   } catch (e) {
     history.replaceState(null, "", "/console/");
     const tenant = e.tenant || auth.currentTenant();

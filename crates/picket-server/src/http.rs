@@ -40,6 +40,10 @@ pub fn router(state: AppState) -> Router {
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(sts::openid_configuration),
         )
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(sts::openid_configuration_v1),
+        )
         .route("/{tenant}/discovery/v2.0/keys", get(sts::jwks))
         .route("/{tenant}/discovery/keys", get(sts::jwks))
         .route("/{tenant}/oauth2/v2.0/token", post(sts::token))

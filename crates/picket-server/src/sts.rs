@@ -34,14 +34,29 @@ pub async fn openid_configuration(
     Path(tenant): Path<String>,
     request: Request,
 ) -> Response {
-    let base = request_base(&state, request.headers(), request.extensions());
-    let ids = Ids::new(request.headers());
-    let tenant = match known_tenant(&state, &tenant).await {
+    let (ids, base) = ids_and_base(&state, &request);
+    discovery(&state, &tenant, ids, &base, false).await
+}
+
+/// `GET /{tenant}/.well-known/openid-configuration`: the v1 document, whose `issuer` is the
+/// access tokens' own (`{issuer}/{tid}/`, as Entra's v1 document names `sts.windows.net`), so
+/// another server can trust this one's tokens with `picket issuers add --discover`.
+pub async fn openid_configuration_v1(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    request: Request,
+) -> Response {
+    let (ids, base) = ids_and_base(&state, &request);
+    discovery(&state, &tenant, ids, &base, true).await
+}
+
+async fn discovery(state: &AppState, tenant: &str, ids: Ids, base: &str, v1: bool) -> Response {
+    let tenant = match known_tenant(state, tenant).await {
         Ok(t) => t,
         Err(e) => return e.into_response(&ids),
     };
     let t = tenant.as_str();
-    let body = json!({
+    let mut body = json!({
         "token_endpoint": format!("{base}/{t}/oauth2/v2.0/token"),
         "device_authorization_endpoint": format!("{base}/{t}/oauth2/v2.0/devicecode"),
         "code_challenge_methods_supported": ["S256"],
@@ -71,6 +86,9 @@ pub async fn openid_configuration(
         // The issuer of the access tokens themselves (v1 style, as Graph tokens are).
         "access_token_issuer": state.verifier.issuer_for(t),
     });
+    if v1 {
+        body["issuer"] = json!(state.verifier.issuer_for(t));
+    }
     json_response(StatusCode::OK, &body, &ids)
 }
 

@@ -3,6 +3,7 @@
 
 pub mod backup;
 mod columns;
+pub mod console_clients;
 mod error;
 mod fixture;
 pub mod fleet;

@@ -83,17 +83,81 @@ fn abilities(caller: &Caller) -> serde_json::Value {
     })
 }
 
-/// `GET /console/api/config`: what the sign-in needs before there is a token (public).
-pub(super) async fn config(headers: HeaderMap) -> Response {
+/// The scope the console asks Picket's own token service for: everything the user's directory
+/// roles allow (the token service narrows it).
+pub(super) const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ConfigParams {
+    tenant: Option<String>,
+}
+
+/// `GET /console/api/config[?tenant=T]`: what the sign-in needs before there is a token
+/// (public): Picket's own client, and with a tenant its sign-in providers (Picket's token
+/// service and each trusted issuer the console is registered at).
+pub(super) async fn config(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<ConfigParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let ids = ids(&headers);
-    answer(
-        Ok(json!({
+    let result = async {
+        let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let mut body = json!({
             "clientId": picket_auth::CONSOLE_CLIENT_ID,
-            // Everything the user's directory roles allow; the token service narrows it.
-            "scopes": ["https://graph.microsoft.com/.default"],
-        })),
-        &ids,
-    )
+            "scopes": [GRAPH_DEFAULT_SCOPE],
+        });
+        if let Some(text) = p.tenant.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let tenant = picket_domain::TenantId::parse(text).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "'{}' is not a tenant id (a GUID)",
+                    text.chars().take(64).collect::<String>()
+                ))
+            })?;
+            if state.store.find_tenant(&tenant).await?.is_none() {
+                return Err(ApiError::NotFound(format!(
+                    "Tenant {tenant} was not found on this server."
+                )));
+            }
+            body["tenantId"] = json!(tenant.as_str());
+            body["providers"] = json!(super::external::providers(&state, &tenant).await?);
+        }
+        Ok(body)
+    }
+    .await;
+    answer(result, &ids)
+}
+
+/// Who the verified bearer token of `headers` names, from its own claims (a user signed in
+/// through a trusted issuer is not registered here).
+fn user_from_claims(headers: &HeaderMap, object_id: &str) -> serde_json::Value {
+    use base64::Engine;
+    let claims = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .and_then(|(_, token)| token.trim().split('.').nth(1))
+        .and_then(|payload| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload.trim_end_matches('='))
+                .ok()
+        })
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .unwrap_or_default();
+    let text = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| claims.get(*n).and_then(|v| v.as_str()))
+            .map(str::to_string)
+    };
+    let upn = text(&["preferred_username", "upn", "unique_name", "email"]);
+    json!({
+        "id": object_id,
+        "userPrincipalName": upn,
+        "displayName": text(&["name"]).or(upn.clone()),
+        "issuer": text(&["iss"]),
+        "external": true,
+    })
 }
 
 /// `GET /console/api/session`: who the token is and what the console may offer them.
@@ -107,17 +171,16 @@ pub(super) async fn session(State(state): State<AppState>, headers: HeaderMap) -
             .await?;
         let tenant = state.store.find_tenant(&caller.tenant).await?;
         let user = match &caller.principal {
-            Principal::User { object_id, .. } => state
-                .store
-                .find_user(&caller.tenant, object_id)
-                .await?
-                .map(|u| {
-                    json!({
+            Principal::User { object_id, .. } => Some(
+                match state.store.find_user(&caller.tenant, object_id).await? {
+                    Some(u) => json!({
                         "id": u.object_id,
                         "userPrincipalName": u.user_principal_name,
                         "displayName": u.display_name,
-                    })
-                }),
+                    }),
+                    None => user_from_claims(&headers, object_id),
+                },
+            ),
             Principal::App { .. } => None,
         };
         let permissions: Vec<&str> = picket_auth::Permission::ALL

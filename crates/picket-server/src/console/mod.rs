@@ -1,16 +1,18 @@
 //! The operators' console at `/console/`: static files embedded in the binary (the folder
 //! `crates/picket-server/console/`, see build.rs), served with a strict Content-Security-Policy,
-//! and three read endpoints the Graph API has no equivalent for (`api.rs`). Everything else
+//! the read endpoints the Graph API has no equivalent for (`api.rs`), and the code redemption
+//! of a sign-in through an external provider the tenant trusts (`external.rs`). Everything else
 //! the console shows or changes goes through the Graph API itself, with the signed-in user's
 //! token, so the console can do exactly what the API allows that user and nothing more.
 
 mod api;
+mod external;
 
 use crate::state::AppState;
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -33,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/", get(index))
         .route("/console/views.js", get(views_module))
         .route("/console/api/config", get(api::config))
+        .route("/console/api/token", post(external::token))
         .route("/console/api/session", get(api::session))
         .route("/console/api/overview", get(api::overview))
         .route("/console/api/audit", get(api::audit_log))

@@ -1,5 +1,6 @@
 //! The token endpoint's `authorization_code` grant (RFC 6749 §4.1.3 with PKCE, RFC 7636): a
-//! code from `authorize` is redeemed once, by the client and redirect URI it was issued for,
+//! code from `authorize` is redeemed once, by the client (the console or a public client app)
+//! and redirect URI it was issued for,
 //! with the verifier whose S256 digest is its challenge. The code is used up by the first
 //! attempt, whether or not the rest checks out.
 
@@ -42,13 +43,21 @@ fn well_formed_verifier(verifier: &str) -> bool {
 
 /// The token endpoint's answer to an authorization code.
 pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value, OAuthError> {
-    if grant.client_id != CONSOLE_CLIENT_ID {
+    let known = crate::sts::authorize::allowed_redirect_uris(
+        grant.state,
+        grant.tenant,
+        grant.client_id,
+        grant.base,
+    )
+    .await
+    .map_err(|()| OAuthError::unavailable())?;
+    if known.is_none() {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
             700016,
             format!(
-                "Application with identifier '{}' was not found in the directory '{}'. Only the Picket console (client id {CONSOLE_CLIENT_ID}) signs in with the authorization_code grant.",
+                "Application with identifier '{}' was not found in the directory '{}'. Only the Picket console (client id {CONSOLE_CLIENT_ID}) and the tenant's public client apps sign in with the authorization_code grant.",
                 grant.client_id, grant.tenant
             ),
         ));

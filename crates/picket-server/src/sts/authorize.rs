@@ -1,6 +1,7 @@
 //! `GET /{tenant}/oauth2/v2.0/authorize`: the authorization endpoint of the code flow with PKCE
 //! (RFC 6749 §4.1, RFC 7636 S256 only) for the console client ([`CONSOLE_CLIENT_ID`], redirected
-//! only to `{origin}/console/`). A client id or redirect URI that does not check out gets an
+//! only to `{origin}/console/`) and the tenant's public client apps (redirected only to one of
+//! their registered redirect URIs, matched exactly). A client id or redirect URI that does not check out gets an
 //! HTML page (never a redirect to a URI not validated); every later refusal goes back to the
 //! client as `?error=…&error_description=…&state=…`. With a console session (the
 //! `picket_session` cookie of `console::sign_in`) the answer is a one-time code valid 60 s,
@@ -39,20 +40,26 @@ pub async fn authorize(
         ));
     };
     let client_id = query.get("client_id").unwrap_or_default();
-    if client_id != CONSOLE_CLIENT_ID {
-        let shown: String = client_id.chars().take(128).collect();
-        return failed(format!(
-            "AADSTS700016: Application with identifier '{shown}' was not found in the directory '{tenant}'. Picket's authorization endpoint signs in its web console only (client id {CONSOLE_CLIENT_ID})."
-        ));
-    }
-    let expected = console_redirect_uri(&base);
     let redirect_uri = query.get("redirect_uri").unwrap_or_default();
-    if redirect_uri != expected {
+    let expected = match allowed_redirect_uris(&state, &tenant, client_id, &base).await {
+        Ok(Some(uris)) => uris,
+        Ok(None) => {
+            let shown: String = client_id.chars().take(128).collect();
+            return failed(format!(
+                "AADSTS700016: Application with identifier '{shown}' was not found in the directory '{tenant}'. Picket's authorization endpoint signs in its web console (client id {CONSOLE_CLIENT_ID}) and the tenant's public client apps ('picket apps create --public --redirect-uri URL')."
+            ));
+        }
+        Err(()) => {
+            return failed("AADSTS90033: A transient error has occurred. Please try again.".into())
+        }
+    };
+    let Some(expected) = expected.into_iter().find(|uri| uri == redirect_uri) else {
         let shown: String = redirect_uri.chars().take(512).collect();
+        let client: String = client_id.chars().take(128).collect();
         return failed(format!(
-            "AADSTS50011: The redirect URI '{shown}' specified in the request does not match the redirect URI of the application '{CONSOLE_CLIENT_ID}': {expected}."
+            "AADSTS50011: The redirect URI '{shown}' specified in the request does not match the redirect URIs configured for the application '{client}'."
         ));
-    }
+    };
     // The redirect URI is ours: from here on, refusals go back to the client.
     let back = Back {
         redirect_uri: &expected,
@@ -90,7 +97,7 @@ pub async fn authorize(
         Err(item) => return back.error("invalid_scope", &invalid_scope(&item)),
     };
     let binding = CodeBinding {
-        client_id: CONSOLE_CLIENT_ID.into(),
+        client_id: client_id.into(),
         redirect_uri: expected.clone(),
         code_challenge: query.get("code_challenge").unwrap_or_default().into(),
         scopes,
@@ -154,6 +161,26 @@ fn check_request(query: &Form) -> Result<(), (&'static str, String)> {
     crate::sts::delegated::requested_scopes(query.get("scope"))
         .map(|_| ())
         .map_err(|item| ("invalid_scope", invalid_scope(&item)))
+}
+
+/// The redirect URIs a client may be sent back to: the console's own for the console client,
+/// the registered ones of a public client app; `Ok(None)` for any other client.
+pub(crate) async fn allowed_redirect_uris(
+    state: &AppState,
+    tenant: &TenantId,
+    client_id: &str,
+    base: &str,
+) -> Result<Option<Vec<String>>, ()> {
+    if client_id == CONSOLE_CLIENT_ID {
+        return Ok(Some(vec![console_redirect_uri(base)]));
+    }
+    picket_store::console_clients::public_client_redirect_uris(
+        state.store.as_ref(),
+        tenant,
+        client_id,
+    )
+    .await
+    .map_err(|_| ())
 }
 
 /// The user of the request's console session; `Ok(None)` without a live one.

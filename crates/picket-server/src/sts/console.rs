@@ -36,7 +36,7 @@ pub(crate) fn console_redirect_uri(base: &str) -> String {
 }
 
 /// Scheme and host of a base URL (a public URL may add a path; an origin never has one).
-fn origin_of(base: &str) -> &str {
+pub(crate) fn origin_of(base: &str) -> &str {
     let host_start = base.find("://").map_or(0, |i| i + 3);
     match base[host_start..].find('/') {
         Some(i) => &base[..host_start + i],
@@ -129,7 +129,7 @@ fn ticket_refusal(refusal: Refusal, tenant: &TenantId) -> OAuthError {
 }
 
 /// Refuses a cross-site request (login CSRF): only this server's own pages may sign in or out.
-fn origin_refusal(headers: &HeaderMap, base: &str) -> Option<OAuthError> {
+pub(crate) fn origin_refusal(headers: &HeaderMap, base: &str) -> Option<OAuthError> {
     if same_origin(headers, base) {
         return None;
     }
@@ -144,7 +144,12 @@ fn origin_refusal(headers: &HeaderMap, base: &str) -> Option<OAuthError> {
     ))
 }
 
-fn audit_entry(tenant: &TenantId, actor: String, operation: &str, result: &str) -> NewAuditEntry {
+pub(crate) fn audit_entry(
+    tenant: &TenantId,
+    actor: String,
+    operation: &str,
+    result: &str,
+) -> NewAuditEntry {
     NewAuditEntry {
         time: chrono::Utc::now(),
         tenant: tenant.clone(),

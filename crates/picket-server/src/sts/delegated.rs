@@ -64,6 +64,8 @@ pub(crate) fn issue(
         user: Some(user.object_id.clone()),
         app_id: Some(client_id.to_string()),
         wids: user.roles.clone(),
+        upn: Some(user.user_principal_name.clone()),
+        name: Some(user.display_name.clone()),
         lifetime_secs: lifetime,
         ..Default::default()
     };

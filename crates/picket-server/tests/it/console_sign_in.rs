@@ -17,18 +17,18 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// A browser: nothing followed, cookies handled by the test itself.
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client")
 }
 
-fn tenant_a() -> TenantId {
+pub(crate) fn tenant_a() -> TenantId {
     TenantId::parse(TENANT_A).expect("tenant")
 }
 
-async fn add_user(app: &TestApp, upn: &str, role: DirectoryRole) -> User {
+pub(crate) async fn add_user(app: &TestApp, upn: &str, role: DirectoryRole) -> User {
     app.store
         .create_tenant(&tenant_a(), "Contoso")
         .await
@@ -67,15 +67,15 @@ async fn ticket(
     .to_string()
 }
 
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    json: serde_json::Value,
-    text: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) json: serde_json::Value,
+    pub(crate) text: String,
 }
 
 impl Answer {
-    async fn from(r: reqwest::Response) -> Self {
+    pub(crate) async fn from(r: reqwest::Response) -> Self {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.expect("body");
@@ -88,7 +88,7 @@ impl Answer {
         }
     }
 
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -96,7 +96,7 @@ impl Answer {
     }
 
     /// The `picket_session` value of Set-Cookie.
-    fn session(&self) -> String {
+    pub(crate) fn session(&self) -> String {
         let cookie = self.header("set-cookie");
         cookie
             .strip_prefix("picket_session=")
@@ -116,7 +116,7 @@ impl Answer {
         location.query_pairs().into_owned().collect()
     }
 
-    fn as_resp(&self) -> Resp {
+    pub(crate) fn as_resp(&self) -> Resp {
         Resp {
             status: self.status,
             headers: self.headers.clone(),
@@ -149,7 +149,7 @@ async fn log_out(app: &TestApp, session: &str, origin: &str) -> Answer {
 }
 
 /// A PKCE pair: (verifier, S256 challenge).
-fn pkce() -> (String, String) {
+pub(crate) fn pkce() -> (String, String) {
     let verifier = format!("v{}", uuid::Uuid::new_v4().simple()).repeat(2);
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(Sha256::digest(verifier.as_bytes()));
@@ -207,7 +207,7 @@ async fn redeem(app: &TestApp, code: &str, verifier: &str, redirect_uri: &str) -
 }
 
 /// Signs `user` in with a fresh ticket; answers the session.
-async fn session_of(app: &TestApp, user: &User) -> String {
+pub(crate) async fn session_of(app: &TestApp, user: &User) -> String {
     let t = ticket(app, user, Duration::minutes(10), Utc::now()).await;
     sign_in(app, &t, Some(&app.base)).await.session()
 }
@@ -226,7 +226,7 @@ async fn console_token(app: &TestApp, user: &User) -> serde_json::Value {
         .json
 }
 
-fn claims(token: &str) -> serde_json::Value {
+pub(crate) fn claims(token: &str) -> serde_json::Value {
     let payload = token.split('.').nth(1).expect("payload");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)

@@ -6,6 +6,7 @@ mod auth;
 mod batch;
 mod candidates;
 mod console;
+mod console_external;
 mod console_sign_in;
 mod device_code;
 mod errors;

@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sign_ins",
         include_str!("../../migrations/postgres/0011_sign_ins.sql"),
     ),
+    (
+        12,
+        "console_clients",
+        include_str!("../../migrations/postgres/0012_console_clients.sql"),
+    ),
 ];
 
 /// Brings the schema up to date (`apply_missing`), or only checks that it is (`serve` does not

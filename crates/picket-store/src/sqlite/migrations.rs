@@ -61,6 +61,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sign_ins",
         include_str!("../../migrations/sqlite/0011_sign_ins.sql"),
     ),
+    (
+        12,
+        "console_clients",
+        include_str!("../../migrations/sqlite/0012_console_clients.sql"),
+    ),
 ];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@ use super::{catalogue, store, tenant, ts, A, B};
 use picket_domain::identity::*;
 use picket_store::{AuditQuery, NewAuditEntry, StoreError};
 
-fn app(tenant_id: &str, client_id: &str) -> App {
+pub(crate) fn app(tenant_id: &str, client_id: &str) -> App {
     App {
         tenant: tenant(tenant_id),
         client_id: client_id.into(),

@@ -9,6 +9,7 @@ use picket_store::testing::TestDatabase;
 use picket_store::{Catalogue, Fixture, IssueScope, PageRequest, Store, StoreError};
 use std::sync::Arc;
 
+mod console_clients;
 mod engines;
 mod heartbeats;
 mod identity;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # How quickly the console is usable on a big tenant: a release `picket serve` seeded with N
-# sensors (default 100,000; ~10% notHealthyHigh), a real headless Chromium (tests/console's
+# sensors (default 100,000; 10% disconnected), a real headless Chromium (tests/console's
 # Playwright and Debian's chromium), and for each step the median of 5 runs as the browser saw
 # it, next to the Graph request behind it timed alone (the baseline in the same run).
 #   bash bench/console.sh [sensors]
@@ -15,15 +15,15 @@ TENANT=0e0e0e0e-1111-4222-8333-444444444444
 python3 - "$DATA/seed.json" "$N" "$TENANT" <<'PY'
 import json, sys
 path, n, tenant = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-health = ["healthy"] * 9 + ["notHealthyHigh"]
+deployment = ["upToDate"] * 9 + ["disconnected"]
 with open(path, "w") as f:
     sensors = []
     for i in range(1, n + 1):
-        bad = health[i % 10] != "healthy"
+        bad = deployment[i % 10] != "upToDate"
         sensors.append({
             "id": f"bbbbbbbb-0000-4000-8000-{i:012d}", "displayName": f"DC{i:07d}",
             "domainName": f"domain{i % 20}.contoso.com", "sensorType": "domainControllerIntegrated",
-            "version": "2.239.18124.58593", "deploymentStatus": "upToDate",
+            "version": "2.239.18124.58593", "deploymentStatus": deployment[i % 10],
             "serviceStatus": "stopped" if bad else "running",
             "createdDateTime": "2024-01-01T00:00:00.0000000Z",
             "settings": {"description": "", "domainControllerDnsNames": [], "isDelayedDeploymentEnabled": False},
@@ -46,8 +46,8 @@ PLAYWRIGHT_BROWSERS_PATH=0 tests/console/.venv/bin/python - "$BASE" "$TOKEN" "$N
 import shutil, statistics, sys, time, urllib.request
 from playwright.sync_api import sync_playwright, expect
 base, token, n, links = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
-FILTER = "#/sensors?health=notHealthyHigh&size=100"
-API = "/v1.0/security/identities/sensors?$top=100&$count=true&$orderby=displayName&$filter=healthStatus%20eq%20%27notHealthyHigh%27"
+FILTER = "#/sensors?deployment=disconnected&size=100"
+API = "/v1.0/security/identities/sensors?$top=100&$count=true&$orderby=displayName&$filter=deploymentStatus%20eq%20%27disconnected%27"
 
 def api(path):
     req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})

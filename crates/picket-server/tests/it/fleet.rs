@@ -18,15 +18,7 @@ impl Fleet {
     }
 
     async fn access_key(&self) -> String {
-        self.app
-            .get_ok(
-                "/v1.0/security/identities/sensors/getDeploymentAccessKey()",
-                &admin(),
-            )
-            .await["deploymentAccessKey"]
-            .as_str()
-            .expect("key")
-            .to_string()
+        self.app.access_key().await
     }
 
     async fn enroll(&self, key: &str, name: &str) -> Resp {

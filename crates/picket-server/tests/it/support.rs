@@ -432,6 +432,18 @@ impl TestApp {
         }
     }
 
+    /// Tenant A's deployment access key, as an administrator reads it.
+    pub async fn access_key(&self) -> String {
+        self.get_ok(
+            "/v1.0/security/identities/sensors/getDeploymentAccessKey()",
+            &admin(),
+        )
+        .await["deploymentAccessKey"]
+            .as_str()
+            .expect("key")
+            .to_string()
+    }
+
     /// GET returning the JSON body after asserting 200.
     pub async fn get_ok(&self, path: &str, token: &str) -> Value {
         self.get(path, token).await.expect(200).json

@@ -11,7 +11,7 @@ mod simulate;
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use protocol::{backoff, CallError, Client, Command, Identity, Report};
+use protocol::{backoff, CallError, Client, Command, Identity, Report, UpdateStep};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -239,9 +239,9 @@ where
             Err(CallError::Refused { status, message }) => {
                 bail!("{what} refused ({status}): {message}")
             }
-            Err(CallError::Unreachable(e)) => {
+            Err(e @ (CallError::Unreachable(_) | CallError::Malformed { .. })) => {
                 let wait = backoff(attempt);
-                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "{what}: server unreachable");
+                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "{what} failed");
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
@@ -294,28 +294,23 @@ async fn run(args: RunArgs) -> Result<u8> {
     let client = Client::new(&args.endpoint.url(), args.ca_file.as_deref())?;
     let id = obtain_identity(&client, &args).await?;
     let mut report = Report {
-        service_status: "running",
-        version: if args.candidate {
-            "3.1.25311.1".into()
-        } else {
-            args.version.clone()
-        },
-        applied_settings_version: 0,
-        update: ("idle", None),
-        host_issues: Vec::new(),
-        account_action_results: Vec::new(),
-        migration_failure: None,
         network_adapters: Some(protocol::host_adapters()),
         directory_accounts: (args.directory > 0).then(|| {
             let domain = args.computer.split_once('.').map_or("", |(_, d)| d);
             protocol::directory(domain, args.directory as usize)
         }),
+        ..Report::running(if args.candidate {
+            "3.1.25311.1"
+        } else {
+            &args.version
+        })
     };
     let mut auditing_configured = !args.auditing_not_configured;
     if !auditing_configured {
         report.host_issues.push(protocol::auditing_issue());
     }
     let mut attempt = 0u32;
+    let mut newer_server_noted = false;
     loop {
         let answer = match client.check_in(&id, &report).await {
             Ok(a) => a,
@@ -325,7 +320,7 @@ async fn run(args: RunArgs) -> Result<u8> {
                 );
                 return Ok(3);
             }
-            Err(CallError::Unreachable(e)) => {
+            Err(e @ (CallError::Unreachable(_) | CallError::Malformed { .. })) => {
                 let wait = backoff(attempt);
                 tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "check-in failed");
                 attempt += 1;
@@ -334,6 +329,18 @@ async fn run(args: RunArgs) -> Result<u8> {
             }
         };
         attempt = 0;
+        if let Some(newer) = client
+            .server_protocol_version()
+            .filter(|v| *v > protocol::wire::PROTOCOL_VERSION && !newer_server_noted)
+        {
+            // Compatible (its new fields and commands are ignored), but worth an upgrade.
+            newer_server_noted = true;
+            tracing::info!(
+                server = newer,
+                agent = protocol::wire::PROTOCOL_VERSION,
+                "the server speaks a newer agent protocol; what this agent does not know it ignores"
+            );
+        }
         // Sent once; the next change would send them again.
         report.network_adapters = None;
         report.directory_accounts = None;
@@ -352,7 +359,7 @@ async fn run(args: RunArgs) -> Result<u8> {
             auditing_configured = true;
             report
                 .host_issues
-                .retain(|i| i["issueTypeId"] != protocol::auditing_issue()["issueTypeId"]);
+                .retain(|i| i.issue_type_id != protocol::AUDITING_ISSUE);
             println!("auditing configured automatically");
         } else if !answer.auto_auditing && auditing_configured && args.auditing_drifts {
             // Turning automatic auditing off changes no host; this one drifts by itself.
@@ -363,29 +370,19 @@ async fn run(args: RunArgs) -> Result<u8> {
         // Settings are applied as they arrive; the next check-in acknowledges them.
         report.applied_settings_version = answer.desired_settings_version;
         // A simulated update takes one check-in: in progress now, done (or failed) next time.
-        report.update = match (&report.update, &answer.command) {
-            (("inProgress", Some(target)), _) if args.fail_updates => {
-                ("failed", Some(target.clone()))
-            }
-            (("inProgress", Some(target)), _) => {
-                report.version = target.clone();
-                println!("updated to {target}");
-                ("idle", None)
-            }
-            (_, Command::Update(version)) => {
-                println!("updating to {version}");
-                ("inProgress", Some(version.clone()))
-            }
-            (current, _) => current.clone(),
-        };
-        if let Command::Migrate(version) = &answer.command {
+        match protocol::next_update(&mut report, &answer.command, args.fail_updates) {
+            UpdateStep::Started(version) => println!("updating to {version}"),
+            UpdateStep::Updated(version) => println!("updated to {version}"),
+            UpdateStep::Unchanged => {}
+        }
+        if let Command::Migrate { version } = &answer.command {
             if args.fail_migration {
-                if report.migration_failure.is_none() {
+                if report.migration.is_none() {
                     println!("migration to {version} failed");
-                    report.migration_failure = Some(format!(
+                    report.migration = Some(protocol::migration_failure(format!(
                         "{}: the unified sensor did not start",
                         args.computer
-                    ));
+                    )));
                     report.host_issues.push(protocol::migration_issue());
                 }
             } else {
@@ -402,7 +399,7 @@ async fn run(args: RunArgs) -> Result<u8> {
         }
         let wait = args
             .check_in_every
-            .unwrap_or(Duration::from_secs(answer.next_check_in_secs.max(1)));
+            .unwrap_or(Duration::from_secs(answer.next_check_in_seconds.max(1)));
         tokio::time::sleep(wait).await;
     }
 }

@@ -2,8 +2,15 @@
 //! simulator.
 
 use anyhow::Result;
+pub use picket_protocol as wire;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+pub use wire::{AccountActionOrder, Command};
+
+/// What a sensor reports at each check-in.
+pub type Report = wire::CheckInRequest;
 
 /// What an agent keeps between runs (the credential is a secret: the file is owner-only).
 #[derive(Clone, Serialize, Deserialize)]
@@ -25,94 +32,21 @@ impl std::fmt::Debug for Identity {
     }
 }
 
-/// The sensor's own state, as it reports it.
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub service_status: &'static str,
-    pub version: String,
-    pub applied_settings_version: u64,
-    /// `idle`, `inProgress` or `failed`, with its target.
-    pub update: (&'static str, Option<String>),
-    pub host_issues: Vec<Value>,
-    /// Outcomes of the account actions carried out since the last check-in:
-    /// (correlation id, done, detail).
-    pub account_action_results: Vec<(String, bool, String)>,
-    /// A migration that failed, with why.
-    pub migration_failure: Option<String>,
-    /// The host's network adapters, sent with the next check-in (then cleared).
-    pub network_adapters: Option<Vec<Value>>,
-    /// The domain's accounts, sent with the next check-in (then cleared).
-    pub directory_accounts: Option<Vec<Value>>,
-}
-
-impl Report {
-    fn body(&self) -> Value {
-        let mut body = json!({
-            "serviceStatus": self.service_status,
-            "version": self.version,
-            "appliedSettingsVersion": self.applied_settings_version,
-            "hostIssues": self.host_issues,
-        });
-        if let (state, Some(target)) = &self.update {
-            body["update"] = json!({"state": state, "targetVersion": target});
-        }
-        if let Some(accounts) = &self.directory_accounts {
-            body["directoryAccounts"] = Value::Array(accounts.clone());
-        }
-        if let Some(adapters) = &self.network_adapters {
-            body["networkAdapters"] = Value::Array(adapters.clone());
-        }
-        if let Some(why) = &self.migration_failure {
-            body["migration"] = json!({"state": "failed", "detail": why});
-        }
-        if !self.account_action_results.is_empty() {
-            body["accountActionResults"] = self
-                .account_action_results
-                .iter()
-                .map(|(id, done, detail)| {
-                    json!({"correlationId": id, "outcome": if *done { "done" } else { "failed" }, "detail": detail})
-                })
-                .collect();
-        }
-        body
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    None,
-    Update(String),
-    Stop,
-    /// Move from the classic sensor to the unified one of this version (older agents read an
-    /// unknown command as none, and the migration stays under way until they are upgraded).
-    Migrate(String),
-}
-
-/// An action on an Active Directory account that this sensor's domain controller carries out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountActionOrder {
-    pub correlation_id: String,
-    /// `disable`, `enable` or `forcePasswordReset`.
-    pub action: String,
-    pub account_id: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub desired_settings_version: u64,
-    pub command: Command,
-    pub next_check_in_secs: u64,
-    /// Orders older servers do not send: none.
-    pub account_actions: Vec<AccountActionOrder>,
-    /// Configure the host's auditing (older servers: never).
-    pub auto_auditing: bool,
-}
-
-/// Why a call did not get an answer: the server refused (final) or could not be reached.
+/// Why a call did not get an answer: the server refused (final), could not be reached, or
+/// answered with something that is not the protocol's answer.
 #[derive(Debug)]
 pub enum CallError {
-    Refused { status: u16, message: String },
+    Refused {
+        status: u16,
+        message: String,
+    },
     Unreachable(String),
+    /// A 2xx answer that does not parse as the call's answer (a required field missing or of
+    /// the wrong type): retried like an unreachable server, never read as defaults.
+    Malformed {
+        status: u16,
+        detail: String,
+    },
 }
 
 impl std::fmt::Display for CallError {
@@ -120,6 +54,9 @@ impl std::fmt::Display for CallError {
         match self {
             CallError::Refused { status, message } => write!(f, "refused ({status}): {message}"),
             CallError::Unreachable(e) => write!(f, "server unreachable: {e}"),
+            CallError::Malformed { status, detail } => {
+                write!(f, "malformed answer ({status}): {detail}")
+            }
         }
     }
 }
@@ -128,6 +65,8 @@ impl std::fmt::Display for CallError {
 pub struct Client {
     http: reqwest::Client,
     server: String,
+    /// The protocol version the server announced last (0: no answer yet).
+    server_version: Arc<AtomicU32>,
 }
 
 impl Client {
@@ -142,6 +81,7 @@ impl Client {
         Ok(Self {
             http: builder.build()?,
             server: server.trim_end_matches('/').to_string(),
+            server_version: Arc::default(),
         })
     }
 
@@ -150,16 +90,27 @@ impl Client {
         Self {
             http: self.http.clone(),
             server: server.trim_end_matches('/').to_string(),
+            server_version: Arc::default(),
         }
     }
 
-    async fn post(
+    /// The protocol version the server announced in its last answer (`None` before any):
+    /// a request field newer than version 1 goes only to a server of its version or later.
+    pub fn server_protocol_version(&self) -> Option<u32> {
+        Some(self.server_version.load(Ordering::Relaxed)).filter(|v| *v > 0)
+    }
+
+    async fn post<A: DeserializeOwned>(
         &self,
         path: &str,
         bearer: Option<&str>,
-        body: &Value,
-    ) -> Result<(u16, Value), CallError> {
-        let mut request = self.http.post(format!("{}{path}", self.server)).json(body);
+        body: &impl Serialize,
+    ) -> Result<(u16, A), CallError> {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.server))
+            .header(wire::VERSION_HEADER, wire::PROTOCOL_VERSION)
+            .json(body);
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
@@ -168,18 +119,31 @@ impl Client {
             .await
             .map_err(|e| CallError::Unreachable(e.to_string()))?;
         let status = response.status().as_u16();
-        let json: Value = response.json().await.unwrap_or(Value::Null);
+        let version = wire::version_from_header(
+            response
+                .headers()
+                .get(wire::VERSION_HEADER)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| CallError::Unreachable(e.to_string()))?;
         if status >= 500 {
             return Err(CallError::Unreachable(format!("status {status}")));
         }
         if status >= 400 {
-            let message = json["error"]["message"]
-                .as_str()
-                .unwrap_or("no message")
-                .to_string();
+            let message = serde_json::from_slice::<wire::ErrorBody>(&bytes)
+                .map_or_else(|_| "no message".to_string(), |b| b.error.message);
             return Err(CallError::Refused { status, message });
         }
-        Ok((status, json))
+        self.server_version.store(version, Ordering::Relaxed);
+        serde_json::from_slice(&bytes)
+            .map(|answer| (status, answer))
+            .map_err(|e| CallError::Malformed {
+                status,
+                detail: e.to_string(),
+            })
     }
 
     pub async fn enroll(
@@ -190,10 +154,20 @@ impl Client {
         sensor_type: &str,
         version: &str,
     ) -> Result<Identity, CallError> {
-        let body = json!({"tenantId": tenant, "accessKey": access_key, "computerDnsName": computer,
-                          "sensorType": sensor_type, "version": version});
-        let (_, json) = self.post("/agent/v1/enroll", None, &body).await?;
-        identity(&json).ok_or_else(|| CallError::Unreachable("malformed enrolment answer".into()))
+        let body = wire::EnrollRequest {
+            tenant_id: tenant.into(),
+            access_key: access_key.into(),
+            computer_dns_name: computer.into(),
+            sensor_type: sensor_type.into(),
+            version: version.into(),
+        };
+        let (_, answer): (_, wire::EnrollAnswer) =
+            self.post(wire::ENROLL_PATH, None, &body).await?;
+        Ok(Identity {
+            tenant_id: answer.tenant_id,
+            sensor_id: answer.sensor_id,
+            credential: answer.credential.0,
+        })
     }
 
     /// `Ok(None)` while waiting for activation.
@@ -204,80 +178,44 @@ impl Client {
         computer: &str,
         sense_version: &str,
     ) -> Result<Option<Identity>, CallError> {
-        let body = json!({"tenantId": tenant, "accessKey": access_key, "computerDnsName": computer,
-                          "senseClientVersion": sense_version});
-        let (_, json) = self
-            .post("/agent/v1/candidates/report", None, &body)
-            .await?;
-        if json["state"] == "activated" {
-            return match identity(&json) {
-                Some(id) => Ok(Some(id)),
-                None => Err(CallError::Refused {
-                    status: 409,
-                    message:
-                        "activated, but the credential was handed out before (state file lost?)"
-                            .into(),
-                }),
-            };
-        }
-        Ok(None)
-    }
-
-    pub async fn check_in(&self, id: &Identity, report: &Report) -> Result<Answer, CallError> {
-        let path = format!(
-            "/agent/v1/tenants/{}/sensors/{}/checkIn",
-            id.tenant_id, id.sensor_id
-        );
-        let (_, json) = self
-            .post(&path, Some(&id.credential), &report.body())
-            .await?;
-        let command = match json["command"]["type"].as_str() {
-            Some("update") => Command::Update(
-                json["command"]["version"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
-            Some("stop") => Command::Stop,
-            Some("migrate") => Command::Migrate(
-                json["command"]["version"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
-            _ => Command::None,
+        let body = wire::CandidateReport {
+            tenant_id: tenant.into(),
+            access_key: access_key.into(),
+            computer_dns_name: computer.into(),
+            sense_client_version: sense_version.into(),
         };
-        let account_actions = json["accountActions"]
-            .as_array()
-            .map(|orders| {
-                orders
-                    .iter()
-                    .filter_map(|o| {
-                        Some(AccountActionOrder {
-                            correlation_id: o["correlationId"].as_str()?.to_string(),
-                            action: o["action"].as_str()?.to_string(),
-                            account_id: o["accountId"].as_str()?.to_string(),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(Answer {
-            desired_settings_version: json["desiredSettingsVersion"].as_u64().unwrap_or(0),
-            command,
-            next_check_in_secs: json["nextCheckInSeconds"].as_u64().unwrap_or(60),
-            account_actions,
-            auto_auditing: json["autoAuditing"].as_bool().unwrap_or(false),
-        })
+        let (_, answer) = self.post(wire::CANDIDATE_REPORT_PATH, None, &body).await?;
+        match answer {
+            wire::CandidateAnswer::Activated {
+                tenant_id,
+                sensor_id,
+                credential: Some(credential),
+                ..
+            } => Ok(Some(Identity {
+                tenant_id,
+                sensor_id,
+                credential: credential.0,
+            })),
+            wire::CandidateAnswer::Activated {
+                credential: None, ..
+            } => Err(CallError::Refused {
+                status: 409,
+                message: "activated, but the credential was handed out before (state file lost?)"
+                    .into(),
+            }),
+            wire::CandidateAnswer::Waiting { .. } | wire::CandidateAnswer::Unknown => Ok(None),
+        }
     }
-}
 
-fn identity(json: &Value) -> Option<Identity> {
-    Some(Identity {
-        tenant_id: json["tenantId"].as_str()?.to_string(),
-        sensor_id: json["sensorId"].as_str()?.to_string(),
-        credential: json["credential"].as_str()?.to_string(),
-    })
+    pub async fn check_in(
+        &self,
+        id: &Identity,
+        report: &Report,
+    ) -> Result<wire::CheckInAnswer, CallError> {
+        let path = wire::check_in_path(&id.tenant_id, &id.sensor_id);
+        let (_, answer) = self.post(&path, Some(&id.credential), report).await?;
+        Ok(answer)
+    }
 }
 
 /// Exponential backoff with full jitter, capped: retry 1 waits up to 1 s, then 2, 4 … 60 s.
@@ -317,7 +255,7 @@ pub fn exchange_account_actions(
     let reported: Vec<String> = report
         .account_action_results
         .drain(..)
-        .map(|(id, _, _)| id)
+        .map(|r| r.correlation_id)
         .collect();
     let mut done_now = Vec::new();
     for order in orders
@@ -325,46 +263,104 @@ pub fn exchange_account_actions(
         .filter(|o| !reported.contains(&o.correlation_id))
     {
         let (done, detail) = carry_out(order, computer);
-        report
-            .account_action_results
-            .push((order.correlation_id.clone(), done, detail));
+        report.account_action_results.push(wire::ActionResult {
+            correlation_id: order.correlation_id.clone(),
+            outcome: if done {
+                wire::outcome::DONE
+            } else {
+                wire::outcome::FAILED
+            }
+            .into(),
+            detail: Some(detail),
+        });
         done_now.push((order.clone(), done));
     }
     done_now
 }
 
-/// The host issue a domain controller reports while its Windows advanced audit policy is not
-/// what the sensor needs (one of the auditing issues of the health catalogue).
-pub fn auditing_issue() -> Value {
-    json!({
-        "issueTypeId": "directoryServicesAdvancedAuditing",
-        "displayName": "Directory Services Advanced Auditing is not enabled as required",
-        "severity": "medium",
-    })
+/// The type of the host issue a domain controller reports while its Windows advanced audit
+/// policy is not what the sensor needs (one of the auditing issues of the health catalogue).
+pub const AUDITING_ISSUE: &str = "directoryServicesAdvancedAuditing";
+
+/// The auditing host issue ([`AUDITING_ISSUE`]).
+pub fn auditing_issue() -> wire::HostIssue {
+    wire::HostIssue {
+        issue_type_id: AUDITING_ISSUE.into(),
+        display_name: "Directory Services Advanced Auditing is not enabled as required".into(),
+        severity: "medium".into(),
+    }
 }
 
 /// The host issue an agent reports after a failed migration.
-pub fn migration_issue() -> Value {
-    json!({
-        "issueTypeId": "sensorMigrationFailed",
-        "displayName": "Sensor migration failed",
-        "severity": "high",
-    })
+pub fn migration_issue() -> wire::HostIssue {
+    wire::HostIssue {
+        issue_type_id: "sensorMigrationFailed".into(),
+        display_name: "Sensor migration failed".into(),
+        severity: "high".into(),
+    }
+}
+
+/// The failure report of a migration, with why.
+pub fn migration_failure(why: String) -> wire::MigrationReport {
+    wire::MigrationReport {
+        state: wire::migration_state::FAILED.into(),
+        detail: Some(why),
+    }
 }
 
 /// The adapters a simulated host reports: production traffic on the first, a backup network
 /// on the second.
-pub fn host_adapters() -> Vec<Value> {
+pub fn host_adapters() -> Vec<wire::NetworkAdapter> {
+    let adapter = |id: &str, name: &str, is_enabled| wire::NetworkAdapter {
+        id: id.into(),
+        name: name.into(),
+        is_enabled,
+    };
     vec![
-        json!({"id": "1", "name": "Ethernet0", "isEnabled": true}),
-        json!({"id": "2", "name": "Ethernet1 (backup)", "isEnabled": false}),
+        adapter("1", "Ethernet0", true),
+        adapter("2", "Ethernet1 (backup)", false),
     ]
+}
+
+/// What a sensor whose update is under way reports next, given the answer's command: the
+/// update done (the new version installed) or failed, or a new one started on an `update`
+/// command; anything else leaves it as it is.
+pub fn next_update(report: &mut Report, command: &Command, fails_updates: bool) -> UpdateStep {
+    let target = report
+        .update
+        .as_ref()
+        .and_then(|u| u.in_progress_target())
+        .map(str::to_string);
+    match (target, command) {
+        (Some(target), _) if fails_updates => {
+            report.update = Some(wire::UpdateReport::failed(target));
+            UpdateStep::Unchanged
+        }
+        (Some(target), _) => {
+            report.version = target.clone();
+            report.update = None;
+            UpdateStep::Updated(target)
+        }
+        (None, Command::Update { version }) => {
+            report.update = Some(wire::UpdateReport::in_progress(version.clone()));
+            UpdateStep::Started(version.clone())
+        }
+        (None, _) => UpdateStep::Unchanged,
+    }
+}
+
+/// What [`next_update`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UpdateStep {
+    Unchanged,
+    Started(String),
+    Updated(String),
 }
 
 /// A believable directory of `size` accounts for `domain`: people, administrators and service
 /// accounts, one in seven disabled, some also in Entra ID or Okta. The same domain always
 /// gives the same directory.
-pub fn directory(domain: &str, size: usize) -> Vec<Value> {
+pub fn directory(domain: &str, size: usize) -> Vec<wire::DirectoryAccount> {
     const FIRST: [&str; 16] = [
         "Adele", "Alex", "Diego", "Grady", "Isaiah", "Johanna", "Joni", "Lee", "Lidia", "Lynne",
         "Megan", "Miriam", "Nestor", "Patti", "Pradeep", "Irvin",
@@ -409,19 +405,285 @@ pub fn directory(domain: &str, size: usize) -> Vec<Value> {
             };
             let mut also = Vec::new();
             if i % 3 == 0 && i % 10 < 8 {
-                also.push(json!(["entraID", format!("{sam}@{label}.onmicrosoft.com")]));
+                also.push(("entraID".into(), format!("{sam}@{label}.onmicrosoft.com")));
             }
             if i % 5 == 0 && i % 10 < 8 {
-                also.push(json!(["okta", format!("{sam}@{label}.okta.com")]));
+                also.push(("okta".into(), format!("{sam}@{label}.okta.com")));
             }
-            json!({
-                "samAccountName": sam,
-                "displayName": name,
-                "isEnabled": i % 7 != 6,
-                "onPremisesSecurityIdentifier":
-                    format!("S-1-5-21-3623811015-3361044348-30300820-{}", 1100 + i),
-                "also": also,
-            })
+            wire::DirectoryAccount {
+                sam_account_name: sam,
+                display_name: name,
+                is_enabled: i % 7 != 6,
+                on_premises_security_identifier: Some(format!(
+                    "S-1-5-21-3623811015-3361044348-30300820-{}",
+                    1100 + i
+                )),
+                also,
+            }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server answering every request with `status`, `body` and `headers`; it sends each
+    /// request it read (head and body) down the channel.
+    async fn canned(
+        status: u16,
+        body: &'static str,
+        headers: &'static str,
+    ) -> (Client, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        let Ok(n) = socket.read(&mut buf).await else {
+                            return;
+                        };
+                        seen.extend_from_slice(&buf[..n]);
+                        let text = String::from_utf8_lossy(&seen).to_string();
+                        if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+                            let length = head
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                                })
+                                .unwrap_or(0);
+                            if rest.len() >= length {
+                                let _ = tx.send(text);
+                                break;
+                            }
+                        }
+                        if n == 0 {
+                            return;
+                        }
+                    }
+                    let answer = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        (Client::new(&url, None).expect("client"), rx)
+    }
+
+    fn identity() -> Identity {
+        Identity {
+            tenant_id: "t".into(),
+            sensor_id: "s".into(),
+            credential: "c".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_newer_servers_answer_is_read_and_an_unknown_command_kept() {
+        let (client, mut requests) = canned(
+            200,
+            r#"{"desiredSettingsVersion": 7, "settings": null,
+                "command": {"type": "reboot", "at": "later"}, "deploymentStatus": "syncing",
+                "nextCheckInSeconds": 30, "serverTime": "2024-05-01T10:00:00Z",
+                "accountActions": [], "autoAuditing": true, "quarantine": {"hosts": []}}"#,
+            "picket-agent-protocol: 2\r\n",
+        )
+        .await;
+        assert_eq!(client.server_protocol_version(), None);
+        let answer = client
+            .check_in(&identity(), &Report::running("2.239.18124.58593"))
+            .await
+            .expect("a newer answer is read");
+        assert_eq!(answer.command, Command::Unknown);
+        assert_eq!(
+            (
+                answer.desired_settings_version,
+                answer.next_check_in_seconds
+            ),
+            (7, 30)
+        );
+        assert!(answer.auto_auditing);
+        assert_eq!(client.server_protocol_version(), Some(2));
+        // What went out: the version header, the credential, the body the server expects.
+        let request = requests.recv().await.expect("a request");
+        let (head, body) = request.split_once("\r\n\r\n").expect("head and body");
+        let head = head.to_ascii_lowercase();
+        assert!(head.starts_with("post /agent/v1/tenants/t/sensors/s/checkin "));
+        assert!(head.contains("\r\npicket-agent-protocol: 1\r\n"), "{head}");
+        assert!(head.contains("\r\nauthorization: bearer c\r\n"), "{head}");
+        assert_eq!(
+            body,
+            r#"{"serviceStatus":"running","version":"2.239.18124.58593","appliedSettingsVersion":0,"hostIssues":[]}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn an_older_servers_answer_gets_the_defaults_of_later_fields() {
+        let (client, _) = canned(
+            200,
+            r#"{"desiredSettingsVersion": 1, "settings": null, "command": {"type": "none"},
+                "deploymentStatus": null, "nextCheckInSeconds": 60,
+                "serverTime": "2024-05-01T10:00:00Z"}"#,
+            "",
+        )
+        .await;
+        let answer = client
+            .check_in(&identity(), &Report::running("2.1"))
+            .await
+            .expect("read");
+        assert_eq!(answer.command, Command::None);
+        assert!(answer.account_actions.is_empty() && !answer.auto_auditing);
+        assert_eq!(client.server_protocol_version(), Some(1), "no header: 1");
+    }
+
+    #[tokio::test]
+    async fn a_malformed_answer_is_an_error() {
+        for body in [
+            // No nextCheckInSeconds: once read as 60.
+            r#"{"desiredSettingsVersion": 1, "settings": null, "command": {"type": "none"},
+                "deploymentStatus": null, "serverTime": "2024-05-01T10:00:00Z"}"#,
+            // An update without its version: once read as an update to "".
+            r#"{"desiredSettingsVersion": 1, "settings": null, "command": {"type": "update"},
+                "deploymentStatus": null, "nextCheckInSeconds": 60,
+                "serverTime": "2024-05-01T10:00:00Z"}"#,
+            "<html>proxy error</html>",
+        ] {
+            let (client, _) = canned(200, body, "").await;
+            match client.check_in(&identity(), &Report::running("2.1")).await {
+                Err(CallError::Malformed { status: 200, .. }) => {}
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        let (client, _) = canned(201, r#"{"tenantId": "t", "sensorId": "s"}"#, "").await;
+        assert!(matches!(
+            client
+                .enroll("t", "k", "a.b", "adfsIntegrated", "2.1")
+                .await,
+            Err(CallError::Malformed { status: 201, .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn refusals_carry_the_servers_message() {
+        let (client, _) = canned(
+            401,
+            r#"{"error": {"code": "InvalidCredential", "message": "Unknown sensor or wrong credential",
+                "innerError": {"date": "d", "request-id": "r"}}}"#,
+            "",
+        )
+        .await;
+        match client.check_in(&identity(), &Report::running("2.1")).await {
+            Err(CallError::Refused { status, message }) => {
+                assert_eq!(status, 401);
+                assert_eq!(message, "Unknown sensor or wrong credential");
+            }
+            other => panic!("{other:?}"),
+        }
+        let (client, _) = canned(400, "nope", "").await;
+        assert!(matches!(
+            client.check_in(&identity(), &Report::running("2.1")).await,
+            Err(CallError::Refused { status: 400, message }) if message == "no message"
+        ));
+        let (client, _) = canned(503, "{}", "").await;
+        assert!(matches!(
+            client.check_in(&identity(), &Report::running("2.1")).await,
+            Err(CallError::Unreachable(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn candidates_wait_through_states_they_do_not_know() {
+        for body in [
+            r#"{"state": "waiting", "candidateId": "c", "nextReportSeconds": 60}"#,
+            r#"{"state": "queued", "position": 4}"#,
+        ] {
+            let (client, _) = canned(202, body, "").await;
+            assert!(client
+                .report_candidate("t", "k", "a.b", "10.8760.1.1")
+                .await
+                .expect("read")
+                .is_none());
+        }
+        let (client, _) = canned(
+            200,
+            r#"{"state": "activated", "tenantId": "t", "sensorId": "s", "credential": "c",
+                "checkInIntervalSeconds": 60}"#,
+            "",
+        )
+        .await;
+        let id = client
+            .report_candidate("t", "k", "a.b", "10.8760.1.1")
+            .await
+            .expect("read")
+            .expect("activated");
+        assert_eq!((id.sensor_id.as_str(), id.credential.as_str()), ("s", "c"));
+    }
+
+    #[test]
+    fn a_simulated_update_takes_one_check_in() {
+        let mut report = Report::running("2.1");
+        let update = Command::Update {
+            version: "2.2".into(),
+        };
+        assert_eq!(
+            next_update(&mut report, &update, false),
+            UpdateStep::Started("2.2".into())
+        );
+        assert_eq!(
+            next_update(&mut report, &Command::None, false),
+            UpdateStep::Updated("2.2".into())
+        );
+        assert_eq!((report.version.as_str(), &report.update), ("2.2", &None));
+        assert_eq!(
+            next_update(&mut report, &update, true),
+            UpdateStep::Started("2.2".into())
+        );
+        assert_eq!(
+            next_update(&mut report, &Command::Unknown, true),
+            UpdateStep::Unchanged
+        );
+        assert_eq!(report.update, Some(wire::UpdateReport::failed("2.2")));
+    }
+
+    #[test]
+    fn account_actions_are_carried_out_once() {
+        let mut report = Report::running("2.1");
+        let orders = [
+            AccountActionOrder {
+                correlation_id: "1".into(),
+                action: "disable".into(),
+                account_id: "alice".into(),
+            },
+            AccountActionOrder {
+                correlation_id: "2".into(),
+                action: "disable".into(),
+                account_id: "locked-admin".into(),
+            },
+        ];
+        let done = exchange_account_actions(&mut report, &orders, "dc1");
+        assert_eq!(
+            done.iter().map(|(_, d)| *d).collect::<Vec<_>>(),
+            [true, false]
+        );
+        let outcomes: Vec<_> = report
+            .account_action_results
+            .iter()
+            .map(|r| r.outcome.as_str())
+            .collect();
+        assert_eq!(outcomes, ["done", "failed"]);
+        // The same orders again (the server has not seen the results yet): not again.
+        assert!(exchange_account_actions(&mut report, &orders, "dc1").is_empty());
+    }
 }

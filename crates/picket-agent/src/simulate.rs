@@ -3,7 +3,7 @@
 //! they check in back to back on `--concurrency` connections (the check-in benchmark), and
 //! the run prints check-ins/s and latency percentiles.
 
-use crate::protocol::{CallError, Client, Command, Identity, Report};
+use crate::protocol::{next_update, CallError, Client, Command, Identity, Report, UpdateStep};
 use anyhow::{bail, Result};
 use hdrhistogram::Histogram;
 use rand::Rng;
@@ -313,23 +313,19 @@ async fn drive(
 
 fn apply(sim: &mut Sim, command: &Command, desired: u64, stats: &Stats) {
     sim.report.applied_settings_version = desired;
-    sim.report.update = match (&sim.report.update, command) {
-        (("inProgress", Some(t)), _) if sim.fails_updates => ("failed", Some(t.clone())),
-        (("inProgress", Some(t)), _) => {
-            sim.report.version = t.clone();
-            ("idle", None)
-        }
-        (_, Command::Update(v)) => {
-            stats.updates.fetch_add(1, Ordering::Relaxed);
-            ("inProgress", Some(v.clone()))
-        }
-        (current, Command::Migrate(v)) => {
-            // The classic service stops, the unified one starts: the next check-in says so.
-            sim.report.version = v.clone();
-            current.clone()
-        }
-        (current, _) => current.clone(),
-    };
+    let updating = sim
+        .report
+        .update
+        .as_ref()
+        .and_then(|u| u.in_progress_target())
+        .is_some();
+    if let UpdateStep::Started(_) = next_update(&mut sim.report, command, sim.fails_updates) {
+        stats.updates.fetch_add(1, Ordering::Relaxed);
+    }
+    if let (false, Command::Migrate { version }) = (updating, command) {
+        // The classic service stops, the unified one starts: the next check-in says so.
+        sim.report.version = version.clone();
+    }
     if *command == Command::Stop {
         stats.stops.fetch_add(1, Ordering::Relaxed);
     }
@@ -359,17 +355,11 @@ async fn enroll_all(client: &Client, args: &SimulateArgs) -> Result<Vec<Sim>> {
                         return Ok(Sim {
                             id,
                             report: Report {
-                                service_status: "running",
-                                version: "2.239.18124.58593".into(),
-                                applied_settings_version: 0,
-                                update: ("idle", None),
-                                host_issues: Vec::new(),
-                                account_action_results: Vec::new(),
-                                migration_failure: None,
                                 network_adapters: Some(crate::protocol::host_adapters()),
                                 // The first sensor of each domain reads its directory.
                                 directory_accounts: reads_directory
                                     .then(|| crate::protocol::directory(&domain, 40)),
+                                ..Report::running("2.239.18124.58593")
                             },
                             fails_updates: fails,
                         });
@@ -377,7 +367,7 @@ async fn enroll_all(client: &Client, args: &SimulateArgs) -> Result<Vec<Sim>> {
                     Err(CallError::Refused { status, message }) => {
                         return Err(anyhow::anyhow!("enrolment refused ({status}): {message}"))
                     }
-                    Err(CallError::Unreachable(_)) if attempt < 5 => {
+                    Err(CallError::Unreachable(_) | CallError::Malformed { .. }) if attempt < 5 => {
                         attempt += 1;
                         tokio::time::sleep(crate::protocol::backoff(attempt)).await;
                     }

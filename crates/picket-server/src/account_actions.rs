@@ -7,24 +7,12 @@ use crate::state::AppState;
 use picket_domain::identity_accounts::apply;
 use picket_domain::time::{format_timestamp, Timestamp};
 use picket_domain::{Sensor, SensorType, TenantId};
+use picket_protocol::{outcome, AccountActionOrder, ActionResult};
 use picket_store::identity_accounts::{self as store, ActionStatus};
 use picket_store::{NewAuditEntry, StoreError};
-use serde::Deserialize;
-use serde_json::{json, Value};
 
 /// At most this many outcomes per check-in.
 pub const MAX_RESULTS: usize = 50;
-
-/// One outcome a sensor reports.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ActionResult {
-    pub correlation_id: String,
-    /// `done` or `failed`.
-    pub outcome: String,
-    #[serde(default)]
-    pub detail: Option<String>,
-}
 
 fn carries_actions(sensor: &Sensor) -> bool {
     matches!(
@@ -40,7 +28,7 @@ pub async fn exchange(
     sensor: &Sensor,
     results: Vec<ActionResult>,
     now: Timestamp,
-) -> Result<Vec<Value>, StoreError> {
+) -> Result<Vec<AccountActionOrder>, StoreError> {
     let s = state.store.as_ref();
     if !carries_actions(sensor) || !state.pending_actions.any(s, tenant).await? {
         return Ok(Vec::new());
@@ -55,7 +43,7 @@ pub async fn exchange(
             continue;
         };
         let mut record = pending.remove(at);
-        let done = result.outcome == "done";
+        let done = result.outcome == outcome::DONE;
         record.status = if done {
             ActionStatus::Done
         } else {
@@ -107,12 +95,10 @@ pub async fn exchange(
     }
     Ok(pending
         .iter()
-        .map(|p| {
-            json!({
-                "correlationId": p.correlation_id,
-                "action": p.action.as_str(),
-                "accountId": p.account_id,
-            })
+        .map(|p| AccountActionOrder {
+            correlation_id: p.correlation_id.clone(),
+            action: p.action.as_str().into(),
+            account_id: p.account_id.clone(),
         })
         .collect())
 }

@@ -2,26 +2,54 @@
 //!
 //! - `POST /agent/v1/enroll` — a classic sensor enrolls with its tenant's deployment access key
 //!   and gets its own credential (shown once; stored as a SHA-256 hash: it is 256 random bits).
+//! - `POST /agent/v1/candidates/report` — a machine onboarded to endpoint protection waits
+//!   for activation.
 //! - `POST /agent/v1/tenants/{tenant}/sensors/{id}/checkIn` — with `Authorization: Bearer
 //!   <credential>`: the sensor reports; the answer carries the desired settings, any command
-//!   (update, stop) and when to check in next.
+//!   (update, stop, migrate) and when to check in next.
 //! - `POST /admin/v1/clock/advance` — only with `--clock manual`: moves time and sweeps.
 //!
-//! Errors are `{"error": {"code", "message"}}` with 400, 401 or 404.
+//! The bodies are `picket-protocol`'s types (shared with the agent; its crate doc has the
+//! compatibility rule): requests are decoded strictly (an unknown field is a 400), then checked
+//! against the domain's bounds here. Errors are `{"error": {"code", "message"}}` with 400, 401
+//! or 404.
 
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use picket_domain::identity_accounts::ReportedAccount;
 use picket_domain::limits;
 use picket_domain::time::format_timestamp;
-use picket_domain::{HealthIssueSeverity, SensorId, SensorType, ServiceStatus, TenantId};
+use picket_domain::{
+    HealthIssueSeverity, IdentityProvider, SensorId, SensorType, ServiceStatus, TenantId,
+};
+use picket_protocol as wire;
 use picket_store::fleet::*;
+use picket_store::network_adapters::NetworkAdapter;
 use rand::RngCore;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
+
+/// The `/agent/v1` routes; every answer names the protocol version it speaks.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::post;
+    axum::Router::new()
+        .route(wire::ENROLL_PATH, post(enroll))
+        .route(wire::CANDIDATE_REPORT_PATH, post(report_candidate))
+        .route(wire::CHECK_IN_ROUTE, post(check_in))
+        .layer(axum::middleware::map_response(
+            |mut r: Response| async move {
+                r.headers_mut().insert(
+                    wire::VERSION_HEADER,
+                    axum::http::HeaderValue::from(wire::PROTOCOL_VERSION),
+                );
+                r
+            },
+        ))
+}
 
 /// Why an agent or admin call was refused: Graph's envelope (`{"error": {"code", "message",
 /// "innerError"}}`) with its status.
@@ -38,18 +66,17 @@ impl IntoResponse for AgentError {
     fn into_response(self) -> Response {
         // The id of the request's span, so the answer and the log name the same request.
         let request_id = crate::request_scope::current_or_new();
-        let mut r = (
-            self.status,
-            axum::Json(json!({"error": {
-                "code": self.code,
-                "message": self.message,
-                "innerError": {
-                    "date": picket_domain::time::format_error_date(&chrono::Utc::now()),
-                    "request-id": request_id,
-                },
-            }})),
-        )
-            .into_response();
+        let body = wire::ErrorBody {
+            error: wire::ErrorDetail {
+                code: self.code.into(),
+                message: self.message,
+                inner_error: Some(wire::InnerError {
+                    date: picket_domain::time::format_error_date(&chrono::Utc::now()),
+                    request_id: request_id.clone(),
+                }),
+            },
+        };
+        let mut r = (self.status, axum::Json(body)).into_response();
         if let Ok(v) = axum::http::HeaderValue::from_str(&request_id) {
             r.headers_mut().insert("request-id", v);
         }
@@ -101,9 +128,9 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AgentError> {
 
 /// Every agent body decoder over the same bytes (the fuzz targets' entry): true if any accepts.
 pub(crate) fn decode_bodies(data: &[u8]) -> bool {
-    let enroll = parse::<EnrollBody>(data).is_ok();
-    let candidate = parse::<CandidateBody>(data).is_ok();
-    let check_in = parse::<CheckInBody>(data).and_then(report_from).is_ok();
+    let enroll = parse::<wire::EnrollRequest>(data).is_ok();
+    let candidate = parse::<wire::CandidateReport>(data).is_ok();
+    let check_in = decode_check_in(data).is_ok();
     enroll || candidate || check_in
 }
 
@@ -120,22 +147,12 @@ fn new_credential() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct EnrollBody {
-    tenant_id: String,
-    access_key: String,
-    computer_dns_name: String,
-    sensor_type: String,
-    version: String,
-}
-
 pub async fn enroll(
     State(state): State<AppState>,
     extensions: axum::http::Extensions,
     body: axum::body::Bytes,
 ) -> Result<Response, AgentError> {
-    let body: EnrollBody = parse(&body)?;
+    let body: wire::EnrollRequest = parse(&body)?;
     let Some(tenant) = TenantId::parse(&body.tenant_id) else {
         return Err(bad("tenantId must be a GUID"));
     };
@@ -198,13 +215,13 @@ pub async fn enroll(
                 } else {
                     StatusCode::CREATED
                 },
-                axum::Json(json!({
-                    "tenantId": tenant.as_str(),
-                    "sensorId": enrolled.sensor.id.as_str(),
-                    "credential": credential,
-                    "reinstalled": enrolled.reinstalled,
-                    "checkInIntervalSeconds": state.fleet.check_in_interval_secs,
-                })),
+                axum::Json(wire::EnrollAnswer {
+                    tenant_id: tenant.as_str().into(),
+                    sensor_id: enrolled.sensor.id.as_str().into(),
+                    credential: wire::Credential(credential),
+                    reinstalled: enrolled.reinstalled,
+                    check_in_interval_seconds: state.fleet.check_in_interval_secs,
+                }),
             )
                 .into_response())
         }
@@ -266,15 +283,6 @@ async fn wrong_access_key(
     )
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CandidateBody {
-    tenant_id: String,
-    access_key: String,
-    computer_dns_name: String,
-    sense_client_version: String,
-}
-
 fn out_of_bounds(e: limits::OutOfBounds) -> AgentError {
     bad(e.to_string())
 }
@@ -287,7 +295,7 @@ pub async fn report_candidate(
     extensions: axum::http::Extensions,
     body: axum::body::Bytes,
 ) -> Result<Response, AgentError> {
-    let body: CandidateBody = parse(&body)?;
+    let body: wire::CandidateReport = parse(&body)?;
     let tenant = TenantId::parse(&body.tenant_id).ok_or_else(|| bad("tenantId must be a GUID"))?;
     let source = crate::edge::source_ip(&extensions);
     check_failures(&state, source, &tenant)?;
@@ -323,90 +331,36 @@ pub async fn report_candidate(
             return Err(wrong_access_key(&state, source, &tenant, "reportSensorCandidate").await)
         }
     };
+    let interval = state.fleet.check_in_interval_secs;
     Ok(match outcome {
         CandidateOutcome::Waiting { candidate } => (
             StatusCode::ACCEPTED,
-            axum::Json(
-                json!({"state": "waiting", "candidateId": candidate.as_str(),
-                              "nextReportSeconds": state.fleet.check_in_interval_secs}),
-            ),
+            axum::Json(wire::CandidateAnswer::Waiting {
+                candidate_id: candidate.as_str().into(),
+                next_report_seconds: interval,
+            }),
         )
             .into_response(),
         CandidateOutcome::Activated {
             sensor,
             credential_issued,
-        } => axum::Json(json!({
-            "state": "activated",
-            "tenantId": tenant.as_str(),
-            "sensorId": sensor.as_str(),
-            "credential": credential_issued.then_some(credential),
-            "checkInIntervalSeconds": state.fleet.check_in_interval_secs,
-        }))
+        } => axum::Json(wire::CandidateAnswer::Activated {
+            tenant_id: tenant.as_str().into(),
+            sensor_id: sensor.as_str().into(),
+            credential: credential_issued.then_some(wire::Credential(credential)),
+            check_in_interval_seconds: interval,
+        })
         .into_response(),
     })
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct UpdateBody {
-    state: String,
-    target_version: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct HostIssueBody {
-    issue_type_id: String,
-    display_name: String,
-    severity: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CheckInBody {
-    service_status: String,
-    version: String,
-    #[serde(default)]
-    applied_settings_version: u64,
-    update: Option<UpdateBody>,
-    #[serde(default)]
-    host_issues: Vec<HostIssueBody>,
-    /// Outcomes of account actions carried out since the last check-in (newer agents).
-    #[serde(default)]
-    account_action_results: Vec<crate::account_actions::ActionResult>,
-    /// A migration that failed (newer agents).
-    #[serde(default)]
-    migration: Option<crate::migrations::MigrationReport>,
-    /// The host's network adapters, sent when they change (newer agents).
-    #[serde(default)]
-    network_adapters: Option<Vec<NetworkAdapterBody>>,
-    /// The accounts of the domain, as a domain controller's sensor reads its directory.
-    #[serde(default)]
-    directory_accounts: Option<Vec<picket_domain::identity_accounts::ReportedAccount>>,
 }
 
 /// At most this many directory accounts per check-in.
 const MAX_DIRECTORY_ACCOUNTS: usize = 1000;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct NetworkAdapterBody {
-    id: String,
-    name: String,
-    #[serde(default = "enabled")]
-    is_enabled: bool,
-}
-
-fn enabled() -> bool {
-    true
-}
-
 /// At most this many adapters per sensor.
 const MAX_ADAPTERS: usize = 32;
 
-fn adapters_from(
-    body: Vec<NetworkAdapterBody>,
-) -> Result<Vec<picket_store::network_adapters::NetworkAdapter>, AgentError> {
+fn adapters_from(body: Vec<wire::NetworkAdapter>) -> Result<Vec<NetworkAdapter>, AgentError> {
     if body.len() > MAX_ADAPTERS {
         return Err(bad("at most 32 networkAdapters"));
     }
@@ -415,7 +369,7 @@ fn adapters_from(
             if a.id.is_empty() || a.id.len() > 64 || a.name.is_empty() || a.name.len() > 256 {
                 return Err(bad("networkAdapters need an id (≤ 64) and a name (≤ 256)"));
             }
-            Ok(picket_store::network_adapters::NetworkAdapter {
+            Ok(NetworkAdapter {
                 id: a.id,
                 name: a.name,
                 is_enabled: a.is_enabled,
@@ -428,7 +382,88 @@ fn bad(message: impl Into<String>) -> AgentError {
     error(StatusCode::BAD_REQUEST, "BadRequest", message)
 }
 
-fn report_from(body: CheckInBody) -> Result<CheckInReport, AgentError> {
+/// The accounts a domain controller read, within their bounds, with their providers named.
+fn directory_from(
+    accounts: Vec<wire::DirectoryAccount>,
+) -> Result<Vec<ReportedAccount>, AgentError> {
+    let bad_name = |t: &str| t.is_empty() || t.len() > 256;
+    if accounts.len() > MAX_DIRECTORY_ACCOUNTS
+        || accounts.iter().any(|a| {
+            bad_name(&a.sam_account_name)
+                || bad_name(&a.display_name)
+                || a.sam_account_name.contains('@')
+                || a.also.len() > 8
+                || a.also.iter().any(|(_, id)| bad_name(id))
+        })
+    {
+        return Err(bad(
+            "directoryAccounts: at most 1000, each with a samAccountName (no '@') and a displayName of ≤ 256",
+        ));
+    }
+    accounts
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let also = a
+                .also
+                .into_iter()
+                .enumerate()
+                .map(|(j, (provider, id))| match IdentityProvider::parse(&provider) {
+                    Some(p) => Ok((p, id)),
+                    None => Err(bad(format!(
+                        "invalid body at 'directoryAccounts[{i}].also[{j}][0]': '{provider}' is not a valid IdentityProvider; expected one of: {}",
+                        IdentityProvider::MEMBERS.join(", ")
+                    ))),
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(ReportedAccount {
+                sam_account_name: a.sam_account_name,
+                display_name: a.display_name,
+                is_enabled: a.is_enabled,
+                on_premises_security_identifier: a.on_premises_security_identifier,
+                also,
+            })
+        })
+        .collect()
+}
+
+/// A check-in's body, decoded and checked: the report the store records, and what the
+/// modules beside it take.
+struct CheckIn {
+    report: CheckInReport,
+    action_results: Vec<wire::ActionResult>,
+    migration: Option<wire::MigrationReport>,
+    adapters: Option<Vec<NetworkAdapter>>,
+    directory: Option<Vec<ReportedAccount>>,
+}
+
+fn decode_check_in(body: &[u8]) -> Result<CheckIn, AgentError> {
+    let mut body = parse::<wire::CheckInRequest>(body)?;
+    if body.account_action_results.len() > crate::account_actions::MAX_RESULTS {
+        return Err(bad("at most 50 accountActionResults per check-in"));
+    }
+    let action_results = std::mem::take(&mut body.account_action_results);
+    let migration = body.migration.take();
+    let adapters = body
+        .network_adapters
+        .take()
+        .map(adapters_from)
+        .transpose()?;
+    let directory = body
+        .directory_accounts
+        .take()
+        .map(directory_from)
+        .transpose()?;
+    Ok(CheckIn {
+        report: report_from(body)?,
+        action_results,
+        migration,
+        adapters,
+        directory,
+    })
+}
+
+fn report_from(body: wire::CheckInRequest) -> Result<CheckInReport, AgentError> {
     let service_status = ServiceStatus::parse(&body.service_status)
         .filter(|s| {
             !matches!(
@@ -522,35 +557,13 @@ pub async fn check_in(
     let (Some(tenant), Some(credential)) = (TenantId::parse(&tenant), bearer(&headers)) else {
         return Err(refused());
     };
-    let mut body = parse::<CheckInBody>(&body)?;
-    if body.account_action_results.len() > crate::account_actions::MAX_RESULTS {
-        return Err(bad("at most 50 accountActionResults per check-in"));
-    }
-    let action_results = std::mem::take(&mut body.account_action_results);
-    let migration_report = body.migration.take();
-    let adapters = body
-        .network_adapters
-        .take()
-        .map(adapters_from)
-        .transpose()?;
-    let directory = body.directory_accounts.take();
-    if let Some(accounts) = &directory {
-        let bad_name = |t: &str| t.is_empty() || t.len() > 256;
-        if accounts.len() > MAX_DIRECTORY_ACCOUNTS
-            || accounts.iter().any(|a| {
-                bad_name(&a.sam_account_name)
-                    || bad_name(&a.display_name)
-                    || a.sam_account_name.contains('@')
-                    || a.also.len() > 8
-                    || a.also.iter().any(|(_, id)| bad_name(id))
-            })
-        {
-            return Err(bad(
-                "directoryAccounts: at most 1000, each with a samAccountName (no '@') and a displayName of ≤ 256",
-            ));
-        }
-    }
-    let report = report_from(body)?;
+    let CheckIn {
+        report,
+        action_results,
+        migration: migration_report,
+        adapters,
+        directory,
+    } = decode_check_in(&body)?;
     let now = state.clock.now();
     let answer = match state
         .store
@@ -598,39 +611,41 @@ pub async fn check_in(
             .await
             .map_err(|e| unavailable(&state, e))?,
         ),
-        None => (Vec::new(), Value::Null),
+        None => (Vec::new(), None),
     };
-    let command = match &answer.command {
+    let command = match answer.command {
         // A migration under way is this sensor's command until it settles.
-        AgentCommand::None if !migration.is_null() => migration,
-        AgentCommand::None => json!({"type": "none"}),
-        AgentCommand::Update { version } => json!({"type": "update", "version": version}),
-        AgentCommand::Stop => json!({"type": "stop"}),
+        AgentCommand::None => migration.unwrap_or(wire::Command::None),
+        AgentCommand::Update { version } => wire::Command::Update { version },
+        AgentCommand::Stop => wire::Command::Stop,
     };
     let auto_auditing = state
         .auto_auditing
         .is_on(state.store.as_ref(), &tenant)
         .await
         .map_err(|e| unavailable(&state, e))?;
-    let settings = answer.sensor.as_ref().map_or(Value::Null, |s| {
-        json!({
-            "description": s.settings.description,
-            "domainControllerDnsNames": s.settings.domain_controller_dns_names,
-            "isDelayedDeploymentEnabled": s.settings.is_delayed_deployment_enabled,
-        })
+    let (settings, deployment_status) = answer.sensor.map_or((None, None), |s| {
+        (
+            Some(wire::Settings {
+                description: s.settings.description,
+                domain_controller_dns_names: s.settings.domain_controller_dns_names,
+                is_delayed_deployment_enabled: s.settings.is_delayed_deployment_enabled,
+            }),
+            Some(s.deployment_status.as_str().to_string()),
+        )
     });
     state.metrics.check_in(answer.heartbeat, started.elapsed());
-    Ok(axum::Json(json!({
-        "desiredSettingsVersion": answer.desired_settings_version,
-        "settings": settings,
-        "command": command,
-        "deploymentStatus": answer.sensor.as_ref().map(|s| s.deployment_status.as_str()),
-        "nextCheckInSeconds": state.fleet.check_in_interval_secs,
-        "serverTime": format_timestamp(&now),
-        "accountActions": account_actions,
+    Ok(axum::Json(wire::CheckInAnswer {
+        desired_settings_version: answer.desired_settings_version,
+        settings,
+        command,
+        deployment_status,
+        next_check_in_seconds: state.fleet.check_in_interval_secs,
+        server_time: format_timestamp(&now),
+        account_actions,
         // Sensors configure their hosts' auditing themselves while this is on (spec §7.3).
-        "autoAuditing": auto_auditing,
-    }))
+        auto_auditing,
+    })
     .into_response())
 }
 
@@ -773,7 +788,7 @@ async fn directory_report(
     state: &AppState,
     tenant: &TenantId,
     sensor: &picket_domain::Sensor,
-    reported: &[picket_domain::identity_accounts::ReportedAccount],
+    reported: &[ReportedAccount],
 ) -> Result<(), picket_store::StoreError> {
     if !matches!(
         sensor.sensor_type,

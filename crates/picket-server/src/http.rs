@@ -60,15 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{tenant}/oauth2/v2.0/logout", post(sts::console::log_out))
         .route("/admin/v1/deviceCodes/approve", post(device_login::approve))
         .route("/admin/v1/deviceCodes/deny", post(device_login::deny))
-        .route("/agent/v1/enroll", post(agent_api::enroll))
-        .route(
-            "/agent/v1/candidates/report",
-            post(agent_api::report_candidate),
-        )
-        .route(
-            "/agent/v1/tenants/{tenant}/sensors/{sensor}/checkIn",
-            post(agent_api::check_in),
-        )
+        .merge(agent_api::routes())
         .route("/admin/v1/clock/advance", post(agent_api::advance_clock))
         .route("/downloads/{tenant}/{file}", get(crate::package::download))
         .merge(crate::admin::routes())

@@ -7,20 +7,9 @@ use crate::state::AppState;
 use picket_domain::fleet::migration::{after_check_in, UNIFIED_SENSOR_VERSION};
 use picket_domain::time::{format_timestamp, Timestamp};
 use picket_domain::{MigrationState, Sensor, TenantId};
+use picket_protocol::{migration_state, Command, MigrationReport};
 use picket_store::sensor_migrations;
 use picket_store::StoreError;
-use serde::Deserialize;
-use serde_json::{json, Value};
-
-/// What an agent says of a migration it was ordered to make.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct MigrationReport {
-    /// `failed` (a success shows as the unified version).
-    pub state: String,
-    #[serde(default)]
-    pub detail: Option<String>,
-}
 
 /// Settles what this check-in says and answers the order to give, if any.
 pub async fn exchange(
@@ -30,18 +19,20 @@ pub async fn exchange(
     reported_version: &str,
     report: Option<MigrationReport>,
     now: Timestamp,
-) -> Result<Value, StoreError> {
+) -> Result<Option<Command>, StoreError> {
     let s = state.store.as_ref();
     if !state.migrations.any(s, tenant).await? {
-        return Ok(Value::Null);
+        return Ok(None);
     }
     let Some(mut record) = sensor_migrations::find(s, tenant, sensor.id.as_str()).await? else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
     if record.state != MigrationState::Migrating {
-        return Ok(Value::Null);
+        return Ok(None);
     }
-    let failed = report.as_ref().is_some_and(|r| r.state == "failed");
+    let failed = report
+        .as_ref()
+        .is_some_and(|r| r.state == migration_state::FAILED);
     let next = after_check_in(reported_version, failed);
     if next != MigrationState::Migrating {
         record.state = next;
@@ -52,7 +43,9 @@ pub async fn exchange(
             .or_else(|| Some(format!("the sensor reported {reported_version}")));
         sensor_migrations::put_all(s, tenant, std::slice::from_ref(&record)).await?;
         tracing::info!(tenant = %tenant, sensor = %sensor.id, state = %next, "sensor migration settled");
-        return Ok(Value::Null);
+        return Ok(None);
     }
-    Ok(json!({"type": "migrate", "version": UNIFIED_SENSOR_VERSION}))
+    Ok(Some(Command::Migrate {
+        version: UNIFIED_SENSOR_VERSION.into(),
+    }))
 }

@@ -2,6 +2,7 @@
 //! SQLite file and talks HTTP to it, as the Graph SDKs do.
 
 mod access_key;
+mod agent_protocol;
 mod auth;
 mod batch;
 mod candidates;

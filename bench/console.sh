@@ -57,7 +57,8 @@ def api(path):
         assert r.status == 200, r.status
     return (time.perf_counter() - t) * 1000
 
-results = {"sign-in to overview": [], "filtered sensors page": [], "next page": [], "API alone: filtered page": []}
+results = {"sign-in to overview": [], "filtered sensors page": [], "next page": [],
+           "new tab on a filtered address": [], "API alone: filtered page": []}
 with sync_playwright() as p:
     browser = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=["--no-sandbox"])
     for link in links:
@@ -75,12 +76,19 @@ with sync_playwright() as p:
         page.locator("#page-next").click()
         expect(page.locator("#sensor-count")).to_contain_text("101–200", timeout=60000)
         results["next page"].append((time.perf_counter() - t) * 1000)
+        # A whole page load from the address alone: the files, the silent sign-in round trip
+        # (authorize with prompt=none, the code traded for a token), the session, the page.
+        tab = ctx.new_page()
+        t = time.perf_counter()
+        tab.goto(f"{base}/console/{FILTER}")
+        expect(tab.locator("#sensor-count")).to_contain_text(f"of {n // 10}", timeout=60000)
+        results["new tab on a filtered address"].append((time.perf_counter() - t) * 1000)
         results["API alone: filtered page"].append(api(API))
         ctx.close()
     browser.close()
 print(f"console on {n} sensors (median of {len(links)}, ms as the browser saw it):")
 for name, times in results.items():
     print(f"  {name:28s} median {statistics.median(times):8.1f}  worst {max(times):8.1f}")
-usable = statistics.median(results["filtered sensors page"])
+usable = statistics.median(results["new tab on a filtered address"])
 print(f"  target: sensors view usable within 1000 ms: {'PASS' if usable <= 1000 else 'MISS'} ({usable:.0f} ms)")
 PY

@@ -146,6 +146,17 @@ def test_first_load_is_small(demo, browser):
     context.close()
 
 
+def _edit_description(page, server, text):
+    """Edits the sensor's description in the console; answers the sensor as the API then has it."""
+    go(page, server, f"#/sensors/{SENSOR}")
+    page.locator("#settings-form textarea[name=description]").fill(text)
+    page.locator("#settings-form button[type=submit]").click()
+    expect(page.locator("#toast")).to_contain_text("Settings saved")
+    status, sensor = server.graph("GET", f"/sensors/{SENSOR}")
+    assert status == 200 and sensor["settings"]["description"] == text
+    return sensor
+
+
 def test_writes_in_the_console_are_seen_through_the_graph_api(fresh_demo, page):
     server = fresh_demo
     sign_in(page, server, ADMIN)

@@ -6,6 +6,7 @@
 
 use crate::agent_api::{error, AgentError};
 use crate::state::AppState;
+use crate::throttle::Class;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -45,11 +46,14 @@ pub(crate) enum Needs {
     Write,
 }
 
-/// The caller of an admin request, from its bearer token.
+/// The caller of an admin request, from its bearer token: verified, throttled and authorized
+/// as a Graph call is (reads and writes count in the same buckets of its app and tenant), and
+/// a refused permission goes to the audit log under `operation`, as refused Graph writes do.
 pub(crate) async fn caller(
     state: &AppState,
     headers: &HeaderMap,
     needs: Needs,
+    operation: &str,
 ) -> Result<std::sync::Arc<Caller>, AgentError> {
     let caller = state
         .verifier
@@ -65,11 +69,23 @@ pub(crate) async fn caller(
                 e.to_string(),
             )
         })?;
+    let class = match needs {
+        Needs::Read => Class::Read,
+        Needs::Write => Class::Write,
+    };
+    if let Err(t) = state
+        .throttle
+        .check(caller.tenant.as_str(), caller.app_id(), class)
+    {
+        state.metrics.throttled(class.name());
+        return Err(AgentError::throttled(t.retry_after_secs));
+    }
     let allowed: &[Permission] = match needs {
         Needs::Read => &[Permission::SensorsRead, Permission::SensorsReadWrite],
         Needs::Write => &[Permission::SensorsReadWrite],
     };
     if !caller.has_any(allowed) {
+        audit(state, &caller, operation, "admin/v1", 403).await;
         let names: Vec<&str> = allowed.iter().map(|p| p.name()).collect();
         return Err(error(
             StatusCode::FORBIDDEN,
@@ -131,7 +147,7 @@ async fn list_snapshots(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Read).await?;
+    let caller = caller(&state, &headers, Needs::Read, "listSnapshots").await?;
     let list = snapshots::list(state.store.as_ref(), &Scope::Tenant(caller.tenant.clone()))
         .await
         .map_err(store_error)?;
@@ -149,7 +165,7 @@ async fn save_snapshot(
     headers: HeaderMap,
     bytes: axum::body::Bytes,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write).await?;
+    let caller = caller(&state, &headers, Needs::Write, "saveSnapshot").await?;
     let SaveBody { name } = body(&bytes)?;
     let scope = Scope::Tenant(caller.tenant.clone());
     let info = snapshots::save(state.store.as_ref(), &scope, &name, state.clock.now())
@@ -164,7 +180,7 @@ async fn restore_snapshot(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write).await?;
+    let caller = caller(&state, &headers, Needs::Write, "restoreSnapshot").await?;
     let scope = Scope::Tenant(caller.tenant.clone());
     let started = std::time::Instant::now();
     let Some(done) = snapshots::restore(state.store.as_ref(), &scope, &name)
@@ -189,7 +205,7 @@ async fn delete_snapshot(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write).await?;
+    let caller = caller(&state, &headers, Needs::Write, "deleteSnapshot").await?;
     let scope = Scope::Tenant(caller.tenant.clone());
     if !snapshots::delete(state.store.as_ref(), &scope, &name)
         .await
@@ -207,7 +223,7 @@ async fn list_faults(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Read).await?;
+    let caller = caller(&state, &headers, Needs::Read, "listFaults").await?;
     Ok(Json(json!({ "value": state.faults.list(&caller.tenant) })).into_response())
 }
 
@@ -216,7 +232,7 @@ async fn add_fault(
     headers: HeaderMap,
     bytes: axum::body::Bytes,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write).await?;
+    let caller = caller(&state, &headers, Needs::Write, "addFault").await?;
     let spec: crate::faults::RuleSpec = body(&bytes)?;
     if spec
         .tenant_id
@@ -242,7 +258,7 @@ async fn remove_fault(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write).await?;
+    let caller = caller(&state, &headers, Needs::Write, "removeFault").await?;
     if !state.faults.remove(&caller.tenant, &id) {
         return Err(not_found(format!("No fault rule '{id}'")));
     }
@@ -253,7 +269,7 @@ async fn clear_faults(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write).await?;
+    let caller = caller(&state, &headers, Needs::Write, "clearFaults").await?;
     Ok(Json(json!({ "removed": state.faults.clear(&caller.tenant) })).into_response())
 }
 
@@ -277,7 +293,7 @@ async fn list_requests(
     headers: HeaderMap,
     query: Result<Query<JournalQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Read).await?;
+    let caller = caller(&state, &headers, Needs::Read, "listRequests").await?;
     let Query(q) =
         query.map_err(|e| error(StatusCode::BAD_REQUEST, "BadRequest", e.body_text()))?;
     let mut entries: Vec<_> = state
@@ -307,7 +323,7 @@ async fn show_request(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Read).await?;
+    let caller = caller(&state, &headers, Needs::Read, "showRequest").await?;
     let found = id.parse::<u64>().ok().and_then(|id| {
         state
             .journal
@@ -325,7 +341,7 @@ async fn clear_requests(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write).await?;
+    let caller = caller(&state, &headers, Needs::Write, "clearRequests").await?;
     Ok(Json(json!({ "removed": state.journal.clear(caller.tenant.as_str()) })).into_response())
 }
 
@@ -336,7 +352,7 @@ async fn list_account_actions(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Read).await?;
+    let caller = caller(&state, &headers, Needs::Read, "listAccountActions").await?;
     let mut actions =
         picket_store::identity_accounts::actions(state.store.as_ref(), &caller.tenant)
             .await

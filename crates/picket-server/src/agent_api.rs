@@ -104,6 +104,18 @@ pub(crate) fn error(
     }
 }
 
+impl AgentError {
+    /// 429 with `Retry-After`, as Graph answers a throttled call.
+    pub(crate) fn throttled(retry_after_secs: u64) -> Self {
+        AgentError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "TooManyRequests",
+            message: format!("Too many requests; retry after {retry_after_secs} s"),
+            retry_after: Some(retry_after_secs),
+        }
+    }
+}
+
 fn unavailable(state: &AppState, e: picket_store::StoreError) -> AgentError {
     tracing::error!(error = %e, "agent request failed");
     state.metrics.store_error(&e);
@@ -245,13 +257,11 @@ fn check_failures(
         .map_err(|t| {
             state.metrics.throttled(crate::throttle::FAILED_CREDENTIALS);
             AgentError {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                code: "TooManyRequests",
                 message: format!(
                     "Too many failed attempts with a wrong access key; retry after {} s",
                     t.retry_after_secs
                 ),
-                retry_after: Some(t.retry_after_secs),
+                ..AgentError::throttled(t.retry_after_secs)
             }
         })
 }
@@ -684,7 +694,7 @@ pub async fn advance_clock(
             "The clock is the wall clock; start the server with --clock manual",
         ));
     };
-    crate::admin::caller(&state, &headers, crate::admin::Needs::Write).await?;
+    crate::admin::caller(&state, &headers, crate::admin::Needs::Write, "advanceClock").await?;
     let body: AdvanceBody = parse(&body)?;
     let Some(step) = parse_step(&body.by) else {
         return Err(bad(format!(

@@ -19,8 +19,11 @@ pub mod probe;
 pub mod sensor_migrations;
 pub mod sign_ins;
 pub mod snapshots;
+pub mod sql;
 pub mod sqlite;
 mod sweep_plan;
+#[allow(dead_code)] // Filled engine by engine; see tables/mod.rs.
+mod tables;
 pub mod tenant_settings;
 #[cfg(feature = "test-support")]
 pub mod testing;

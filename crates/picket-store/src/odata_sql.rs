@@ -78,10 +78,38 @@ pub fn filter_sql_for(
     let mut w = Writer {
         columns,
         dialect,
+        numbered_from: None,
         out: &mut out,
     };
     w.expr(expr, None)?;
     Ok(out)
+}
+
+/// The WHERE fragment for `engine`, its placeholders written `$n` from `$first_param + 1` on
+/// both engines (shared statements are written that way; see `crate::sql::Stmt`).
+pub fn filter_sql_numbered(
+    expr: &Expr,
+    columns: &[Column],
+    engine: crate::sql::Engine,
+    first_param: usize,
+) -> Result<SqlFragment, UnmappedProperty> {
+    let mut out = SqlFragment::default();
+    let mut w = Writer {
+        columns,
+        dialect: dialect_of(engine),
+        numbered_from: Some(first_param),
+        out: &mut out,
+    };
+    w.expr(expr, None)?;
+    Ok(out)
+}
+
+/// The dialect an engine's statements are written in.
+pub fn dialect_of(engine: crate::sql::Engine) -> Dialect {
+    match engine {
+        crate::sql::Engine::Sqlite => Dialect::Sqlite,
+        crate::sql::Engine::Postgres => Dialect::Postgres { first_param: 0 },
+    }
 }
 
 /// `ORDER BY` terms for `$orderby` (SQLite), with `id` appended so paging is stable.
@@ -180,6 +208,8 @@ fn like_pattern(func: StrFunc, value: &str) -> String {
 struct Writer<'a> {
     columns: &'a [Column],
     dialect: Dialect,
+    /// Placeholders numbered `$n` from this on, whatever the dialect.
+    numbered_from: Option<usize>,
     out: &'a mut SqlFragment,
 }
 
@@ -187,6 +217,9 @@ impl Writer<'_> {
     /// Binds a value and returns its placeholder.
     fn bind(&mut self, value: SqlValue) -> String {
         self.out.params.push(value);
+        if let Some(first_param) = self.numbered_from {
+            return format!("${}", first_param + self.out.params.len());
+        }
         match self.dialect {
             Dialect::Sqlite => "?".into(),
             Dialect::Postgres { first_param } => {

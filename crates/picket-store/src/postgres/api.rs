@@ -1,7 +1,9 @@
 //! [`Store`] for PostgreSQL: each call picks a read or a write transaction (locking the
 //! tenant) and delegates to the module that owns the rows.
 
-use super::{candidates, health_issues, seed, sensors, tenants, PostgresStore, Scope};
+use super::{candidates, health_issues, seed, sensors, PostgresStore, Scope};
+use crate::sql::postgres::Pg;
+use crate::tables::tenants;
 use crate::*;
 use async_trait::async_trait;
 use picket_domain::rules::SettingsPatch;
@@ -167,8 +169,10 @@ impl Store for PostgresStore {
     }
 
     async fn activation_mode(&self, tenant: &TenantId) -> Result<ActivationMode, StoreError> {
-        self.read(tenant, |tx, t| Box::pin(tenants::activation_mode(tx, t)))
-            .await
+        self.read(tenant, |tx, t| {
+            Box::pin(async move { tenants::activation_mode(&Pg(tx), t).await })
+        })
+        .await
     }
     async fn save_activation_mode(
         &self,
@@ -179,7 +183,7 @@ impl Store for PostgresStore {
         let version = self.catalogue().unified_sensor_version.as_str();
         self.write(Scope::Tenant(tenant), (tenant, version), |tx, (t, v)| {
             Box::pin(async move {
-                tenants::save_activation_mode(tx, t, mode).await?;
+                tenants::save_activation_mode(&Pg(tx), t, mode).await?;
                 if mode != ActivationMode::Automated {
                     return Ok(Activation::default());
                 }
@@ -195,7 +199,7 @@ impl Store for PostgresStore {
         tenant: &TenantId,
     ) -> Result<DeploymentAccessKey, StoreError> {
         self.write(Scope::Tenant(tenant), tenant, |tx, t| {
-            Box::pin(tenants::access_key(tx, t))
+            Box::pin(async move { tenants::access_key(&Pg(tx), t).await })
         })
         .await
     }
@@ -204,7 +208,7 @@ impl Store for PostgresStore {
         tenant: &TenantId,
     ) -> Result<DeploymentAccessKey, StoreError> {
         self.write(Scope::Tenant(tenant), tenant, |tx, t| {
-            Box::pin(tenants::regenerate_access_key(tx, t))
+            Box::pin(async move { tenants::regenerate_access_key(&Pg(tx), t).await })
         })
         .await
     }
@@ -216,8 +220,10 @@ impl Store for PostgresStore {
         .await
     }
     async fn tenant_has_data(&self, tenant: &TenantId) -> Result<bool, StoreError> {
-        self.read(tenant, |tx, t| Box::pin(tenants::has_data(tx, t)))
-            .await
+        self.read(tenant, |tx, t| {
+            Box::pin(async move { tenants::has_data(&Pg(tx), t).await })
+        })
+        .await
     }
 
     fn pool_status(&self) -> crate::probe::PoolStatus {

@@ -114,7 +114,9 @@ pub async fn report_candidate(
     let mut sensor_id = activated_sensor.map(SensorId::new);
     if let Some(candidate) = &candidate_id {
         // Automated mode activates a candidate the moment it arrives (spec §4.5).
-        if super::tenants::activation_mode(tx, tenant).await? == ActivationMode::Automated {
+        if crate::tables::tenants::activation_mode(&crate::sql::postgres::Pg(tx), tenant).await?
+            == ActivationMode::Automated
+        {
             let outcome = super::candidates::activate(
                 tx,
                 tenant,

@@ -52,7 +52,7 @@ pub async fn create_tenant(
     id: &TenantId,
     display_name: &str,
 ) -> Result<TenantInfo, StoreError> {
-    super::tenants::ensure(tx, id).await?;
+    crate::tables::tenants::ensure(&crate::sql::postgres::Pg(tx), id).await?;
     let current: String = query_one(
         tx,
         "SELECT display_name FROM tenants WHERE tenant_id = $1",
@@ -473,7 +473,7 @@ fn issuer_row(r: &Row) -> Result<TrustedIssuer, StoreError> {
 }
 
 pub async fn save_trusted_issuer(tx: &Tx<'_>, issuer: &TrustedIssuer) -> Result<(), StoreError> {
-    super::tenants::ensure(tx, &issuer.tenant).await?;
+    crate::tables::tenants::ensure(&crate::sql::postgres::Pg(tx), &issuer.tenant).await?;
     execute(
         tx,
         "INSERT INTO trusted_issuers (tenant_id, issuer, jwks_uri, audiences, created_at) VALUES ($1, $2, $3, $4, $5) \

@@ -21,7 +21,6 @@ mod portable;
 mod rows;
 mod seed;
 mod sensors;
-mod tenants;
 mod tls;
 
 use crate::odata_sql::SqlValue;
@@ -597,7 +596,9 @@ mod tests {
         for t in [&a, &b] {
             store
                 .write(Scope::Tenant(t), t, |tx, t| {
-                    Box::pin(tenants::ensure(tx, t))
+                    Box::pin(async move {
+                        crate::tables::tenants::ensure(&crate::sql::postgres::Pg(tx), t).await
+                    })
                 })
                 .await
                 .expect("tenant");

@@ -1,6 +1,8 @@
 //! Loading a fixture: everything in one transaction, so a conflict leaves the tenant untouched.
 
-use super::{candidates, health::refresh_health, health_issues, sensors, tenants, Tx};
+use super::{candidates, health::refresh_health, health_issues, sensors, Tx};
+use crate::sql::postgres::Pg;
+use crate::tables::tenants;
 use crate::{Fixture, SeedSummary, StoreError};
 use picket_domain::TenantId;
 
@@ -9,9 +11,9 @@ pub async fn seed(
     tenant: &TenantId,
     fixture: &Fixture,
 ) -> Result<SeedSummary, StoreError> {
-    tenants::ensure(tx, tenant).await?;
+    tenants::ensure(&Pg(tx), tenant).await?;
     if let Some(mode) = fixture.activation_mode {
-        tenants::save_activation_mode(tx, tenant, mode).await?;
+        tenants::save_activation_mode(&Pg(tx), tenant, mode).await?;
     }
     for s in &fixture.sensors {
         sensors::insert(tx, tenant, s).await?;

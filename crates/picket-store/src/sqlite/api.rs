@@ -1,7 +1,9 @@
 //! [`Store`] for SQLite: each call picks a read or a write transaction and delegates to the
 //! module that owns the rows.
 
-use super::{candidates, health_issues, seed, sensors, tenants, SqliteStore};
+use super::{candidates, health_issues, seed, sensors, SqliteStore};
+use crate::sql::sqlite::{run, Lite};
+use crate::tables::tenants;
 use crate::*;
 use async_trait::async_trait;
 use picket_domain::rules::SettingsPatch;
@@ -152,7 +154,7 @@ impl Store for SqliteStore {
 
     async fn activation_mode(&self, tenant: &TenantId) -> Result<ActivationMode, StoreError> {
         let tenant = tenant.clone();
-        self.read(move |c| tenants::activation_mode(c, &tenant))
+        self.read(move |c| run(tenants::activation_mode(&Lite(c), &tenant)))
             .await
     }
     async fn save_activation_mode(
@@ -164,7 +166,7 @@ impl Store for SqliteStore {
         let tenant = tenant.clone();
         let version = self.catalogue().unified_sensor_version.clone();
         self.write(move |tx| {
-            tenants::save_activation_mode(tx, &tenant, mode)?;
+            run(tenants::save_activation_mode(&Lite(tx), &tenant, mode))?;
             if mode != ActivationMode::Automated {
                 return Ok(Activation::default());
             }
@@ -179,14 +181,15 @@ impl Store for SqliteStore {
         tenant: &TenantId,
     ) -> Result<DeploymentAccessKey, StoreError> {
         let tenant = tenant.clone();
-        self.write(move |tx| tenants::access_key(tx, &tenant)).await
+        self.write(move |tx| run(tenants::access_key(&Lite(tx), &tenant)))
+            .await
     }
     async fn regenerate_deployment_access_key(
         &self,
         tenant: &TenantId,
     ) -> Result<DeploymentAccessKey, StoreError> {
         let tenant = tenant.clone();
-        self.write(move |tx| tenants::regenerate_access_key(tx, &tenant))
+        self.write(move |tx| run(tenants::regenerate_access_key(&Lite(tx), &tenant)))
             .await
     }
 
@@ -197,7 +200,8 @@ impl Store for SqliteStore {
     }
     async fn tenant_has_data(&self, tenant: &TenantId) -> Result<bool, StoreError> {
         let tenant = tenant.clone();
-        self.read(move |c| tenants::has_data(c, &tenant)).await
+        self.read(move |c| run(tenants::has_data(&Lite(c), &tenant)))
+            .await
     }
 
     fn pool_status(&self) -> crate::probe::PoolStatus {

@@ -91,7 +91,11 @@ pub fn report_candidate(
     let mut sensor_id = activated_sensor.map(SensorId::new);
     if let Some(candidate) = &candidate_id {
         // Automated mode activates a candidate the moment it arrives (spec §4.5).
-        if super::tenants::activation_mode(tx, tenant)? == ActivationMode::Automated {
+        if crate::sql::sqlite::run(crate::tables::tenants::activation_mode(
+            &crate::sql::sqlite::Lite(tx),
+            tenant,
+        ))? == ActivationMode::Automated
+        {
             let outcome = super::candidates::activate(
                 tx,
                 tenant,

@@ -49,7 +49,10 @@ pub fn create_tenant(
     id: &TenantId,
     display_name: &str,
 ) -> Result<TenantInfo, StoreError> {
-    super::tenants::ensure(tx, id)?;
+    crate::sql::sqlite::run(crate::tables::tenants::ensure(
+        &crate::sql::sqlite::Lite(tx),
+        id,
+    ))?;
     let current: String = tx
         .prepare_cached("SELECT display_name FROM tenants WHERE tenant_id = ?1")?
         .query_row(params![id.as_str()], |r| r.get(0))?;
@@ -413,7 +416,10 @@ fn issuer_row(r: &Row<'_>) -> rusqlite::Result<TrustedIssuer> {
 }
 
 pub fn save_trusted_issuer(tx: &Transaction<'_>, issuer: &TrustedIssuer) -> Result<(), StoreError> {
-    super::tenants::ensure(tx, &issuer.tenant)?;
+    crate::sql::sqlite::run(crate::tables::tenants::ensure(
+        &crate::sql::sqlite::Lite(tx),
+        &issuer.tenant,
+    ))?;
     tx.prepare_cached("INSERT INTO trusted_issuers (tenant_id, issuer, jwks_uri, audiences, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT (tenant_id, issuer) DO UPDATE SET jwks_uri = excluded.jwks_uri, audiences = excluded.audiences")?.execute(params![
             issuer.tenant.as_str(),

@@ -17,7 +17,6 @@ mod portable;
 mod rows;
 mod seed;
 mod sensors;
-mod tenants;
 
 use crate::{Catalogue, StoreError};
 use deadpool_sqlite::rusqlite::{self, Connection};

@@ -1,6 +1,8 @@
 //! Loading a fixture: everything in one transaction, so a conflict leaves the tenant untouched.
 
-use super::{candidates, health::refresh_health, health_issues, sensors, tenants};
+use super::{candidates, health::refresh_health, health_issues, sensors};
+use crate::sql::sqlite::{run, Lite};
+use crate::tables::tenants;
 use crate::{Fixture, SeedSummary, StoreError};
 use deadpool_sqlite::rusqlite::Transaction;
 use picket_domain::TenantId;
@@ -10,9 +12,9 @@ pub fn seed(
     tenant: &TenantId,
     fixture: &Fixture,
 ) -> Result<SeedSummary, StoreError> {
-    tenants::ensure(tx, tenant)?;
+    run(tenants::ensure(&Lite(tx), tenant))?;
     if let Some(mode) = fixture.activation_mode {
-        tenants::save_activation_mode(tx, tenant, mode)?;
+        run(tenants::save_activation_mode(&Lite(tx), tenant, mode))?;
     }
     for s in &fixture.sensors {
         sensors::insert(tx, tenant, s)?;

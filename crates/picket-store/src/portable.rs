@@ -328,19 +328,6 @@ pub trait PortableStore: Send + Sync {
     ) -> Result<Vec<u64>, StoreError>;
 }
 
-/// The snapshot statements, the same on both engines (`?` placeholders).
-pub(crate) mod snapshot_sql {
-    pub const PUT: &str = "INSERT INTO snapshots (scope, name, created_at, rows, body) \
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, name) DO UPDATE SET \
-         created_at = excluded.created_at, rows = excluded.rows, body = excluded.body";
-    pub const BODY: &str = "SELECT body FROM snapshots WHERE scope = ? AND name = ?";
-    pub const LIST_ALL: &str =
-        "SELECT scope, name, created_at, rows FROM snapshots ORDER BY scope, name";
-    pub const LIST_SCOPE: &str =
-        "SELECT scope, name, created_at, rows FROM snapshots WHERE scope = ? ORDER BY name";
-    pub const DELETE: &str = "DELETE FROM snapshots WHERE scope = ? AND name = ?";
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

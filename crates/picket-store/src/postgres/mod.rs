@@ -13,8 +13,6 @@ mod fleet_api;
 mod health;
 mod health_issues;
 mod heartbeat;
-mod identity;
-mod identity_api;
 mod listing;
 mod migrations;
 mod portable;
@@ -37,6 +35,33 @@ use tokio_postgres::Row;
 
 pub use copy::{sqlite_to_postgres, CopiedTable};
 pub use migrations::MIGRATIONS;
+
+/// Runs a shared `tables` function for [`crate::tables::delegate!`]: a read in a read-only
+/// transaction, a write in a transaction that first locks `Scope::$lock`; the arguments are
+/// lent from the call's own ([`crate::tables::Lend`]).
+macro_rules! via {
+    ($store:expr, read, $f:path, $($arg:ident),*) => {
+        $store
+            .read(($($arg,)*), |tx, ($($arg,)*)| {
+                Box::pin(async move {
+                    $f(&$crate::sql::postgres::Pg(tx) $(, $crate::tables::Lend::lend($arg))*).await
+                })
+            })
+            .await
+    };
+    ($store:expr, write[$($lock:tt)*], $f:path, $($arg:ident),*) => {
+        $store
+            .write($crate::postgres::Scope::$($lock)*, ($($arg,)*), |tx, ($($arg,)*)| {
+                Box::pin(async move {
+                    $f(&$crate::sql::postgres::Pg(tx) $(, $crate::tables::Lend::lend($arg))*).await
+                })
+            })
+            .await
+    };
+}
+pub(super) use via;
+
+crate::tables::identity::impl_identity_store!(PostgresStore, via);
 
 /// A transaction: every store function that writes, or reads more than once, runs in one.
 pub(super) type Tx<'t> = deadpool_postgres::Transaction<'t>;
@@ -137,6 +162,17 @@ pub(super) enum Scope<'a> {
     Tenants(Vec<String>),
     /// Installation-wide rows (signing keys, releases).
     Installation,
+}
+
+impl Scope<'_> {
+    /// A snapshot's scope (`crate::portable::Scope::key`): its tenant's rows, or for `*` the
+    /// installation's.
+    fn snapshot(scope: &str) -> Scope<'static> {
+        match TenantId::parse(scope) {
+            Some(_) => Scope::Tenants(vec![scope.to_string()]),
+            None => Scope::Installation,
+        }
+    }
 }
 
 fn valid_schema(name: &str) -> bool {

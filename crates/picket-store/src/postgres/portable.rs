@@ -2,10 +2,9 @@
 //! snapshot for every table while writers carry on), replaces in one write transaction holding
 //! the locks of every tenant it touches (readers see all of the old rows or all of the new).
 
-use super::{execute, query, query_opt, Param, PostgresStore, Scope as Lock, Tx};
+use super::{execute, query, via, Param, PostgresStore, Scope as Lock, Tx};
 use crate::portable::*;
 use crate::StoreError;
-use async_trait::async_trait;
 use bytes::BytesMut;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
@@ -152,42 +151,47 @@ async fn tenants_touched(store: &PostgresStore, rows: &[Table]) -> Result<Vec<St
     Ok(tenants)
 }
 
-#[async_trait]
-impl PortableStore for PostgresStore {
-    async fn export_tables(
-        &self,
-        scope: &Scope,
-        tables: &[&'static str],
-    ) -> Result<Vec<Table>, StoreError> {
-        self.read((scope, tables), |tx, (scope, tables)| {
+crate::tables::portable::impl_portable_store!(PostgresStore, via);
+
+async fn export_tables(
+    store: &PostgresStore,
+    scope: &Scope,
+    tables: &[&'static str],
+) -> Result<Vec<Table>, StoreError> {
+    store
+        .read((scope, tables), |tx, (scope, tables)| {
             Box::pin(export(tx, scope, tables))
         })
         .await
-    }
+}
 
-    async fn replace_tables(
-        &self,
-        scope: &Scope,
-        tables: &[&'static str],
-        rows: Vec<Table>,
-    ) -> Result<u64, StoreError> {
-        check_import(scope, tables, &rows)?;
-        let lock = match scope {
-            Scope::Tenant(t) => Lock::Tenant(t),
-            Scope::Installation => Lock::Tenants(tenants_touched(self, &rows).await?),
-        };
-        let inserted = self
-            .write(lock, (scope, tables, &rows), |tx, (scope, tables, rows)| {
-                Box::pin(replace(tx, scope, tables, rows))
-            })
-            .await?;
-        self.heartbeats.forget_all();
-        self.sweep_plan.evaluate_all();
-        Ok(inserted)
-    }
+async fn replace_tables(
+    store: &PostgresStore,
+    scope: &Scope,
+    tables: &[&'static str],
+    rows: Vec<Table>,
+) -> Result<u64, StoreError> {
+    check_import(scope, tables, &rows)?;
+    let lock = match scope {
+        Scope::Tenant(t) => Lock::Tenant(t),
+        Scope::Installation => Lock::Tenants(tenants_touched(store, &rows).await?),
+    };
+    let inserted = store
+        .write(lock, (scope, tables, &rows), |tx, (scope, tables, rows)| {
+            Box::pin(replace(tx, scope, tables, rows))
+        })
+        .await?;
+    store.heartbeats.forget_all();
+    store.sweep_plan.evaluate_all();
+    Ok(inserted)
+}
 
-    async fn count_rows(&self, tables: &[&'static str]) -> Result<Vec<(String, u64)>, StoreError> {
-        self.read(tables, |tx, tables| {
+async fn count_rows(
+    store: &PostgresStore,
+    tables: &[&'static str],
+) -> Result<Vec<(String, u64)>, StoreError> {
+    store
+        .read(tables, |tx, tables| {
             Box::pin(async move {
                 let mut out = Vec::with_capacity(tables.len());
                 for t in tables.iter() {
@@ -203,105 +207,16 @@ impl PortableStore for PostgresStore {
             })
         })
         .await
-    }
+}
 
-    async fn schema_version(&self) -> Result<i64, StoreError> {
-        self.read((), |tx, ()| {
-            Box::pin(async move {
-                let row = tx
-                    .query_one(
-                        "SELECT COALESCE(MAX(version), 0)::bigint FROM schema_migrations",
-                        &[],
-                    )
-                    .await?;
-                Ok(row.try_get::<_, i64>(0)?)
-            })
-        })
-        .await
-    }
-
-    async fn put_snapshot(&self, info: &SnapshotInfo, body: String) -> Result<(), StoreError> {
-        let scope_key = info.scope.clone();
-        let lock = match picket_domain::TenantId::parse(&scope_key) {
-            Some(_) => Lock::Tenants(vec![scope_key]),
-            None => Lock::Installation,
-        };
-        self.write(lock, (info, &body), |tx, (info, body)| {
-            Box::pin(async move {
-                let rows = i64::try_from(info.rows).unwrap_or(i64::MAX);
-                execute(
-                    tx,
-                    &numbered(snapshot_sql::PUT),
-                    &[
-                        &info.scope,
-                        &info.name,
-                        &info.created_date_time,
-                        &rows,
-                        body,
-                    ],
-                )
-                .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    async fn snapshot_body(&self, scope: &str, name: &str) -> Result<Option<String>, StoreError> {
-        self.read((scope, name), |tx, (scope, name)| {
-            Box::pin(async move {
-                let row = query_opt(tx, &numbered(snapshot_sql::BODY), &[scope, name]).await?;
-                Ok(match row {
-                    Some(r) => Some(r.try_get::<_, String>(0)?),
-                    None => None,
-                })
-            })
-        })
-        .await
-    }
-
-    async fn list_snapshots(&self, scope: Option<&str>) -> Result<Vec<SnapshotInfo>, StoreError> {
-        self.read(scope, |tx, scope| {
-            Box::pin(async move {
-                let rows = match scope {
-                    Some(s) => query(tx, &numbered(snapshot_sql::LIST_SCOPE), &[s]).await?,
-                    None => query(tx, snapshot_sql::LIST_ALL, &[]).await?,
-                };
-                rows.iter()
-                    .map(|r| {
-                        Ok(SnapshotInfo {
-                            scope: r.try_get(0)?,
-                            name: r.try_get(1)?,
-                            created_date_time: r.try_get(2)?,
-                            rows: u64::try_from(r.try_get::<_, i64>(3)?).unwrap_or(0),
-                        })
-                    })
-                    .collect()
-            })
-        })
-        .await
-    }
-
-    async fn delete_snapshot(&self, scope: &str, name: &str) -> Result<bool, StoreError> {
-        let lock = match picket_domain::TenantId::parse(scope) {
-            Some(_) => Lock::Tenants(vec![scope.to_string()]),
-            None => Lock::Installation,
-        };
-        self.write(lock, (scope, name), |tx, (scope, name)| {
-            Box::pin(async move {
-                Ok(execute(tx, &numbered(snapshot_sql::DELETE), &[scope, name]).await? > 0)
-            })
-        })
-        .await
-    }
-
-    async fn read_rows(
-        &self,
-        sql: &'static str,
-        params: Vec<Cell>,
-    ) -> Result<Vec<Vec<Cell>>, StoreError> {
-        let sql = numbered(sql);
-        self.read_one((sql, params), |c, (sql, params)| {
+async fn read_rows(
+    store: &PostgresStore,
+    sql: &'static str,
+    params: Vec<Cell>,
+) -> Result<Vec<Vec<Cell>>, StoreError> {
+    let sql = numbered(sql);
+    store
+        .read_one((sql, params), |c, (sql, params)| {
             Box::pin(async move {
                 let values: Vec<Param<'_>> = params.iter().map(|p| p as Param<'_>).collect();
                 let rows = query(c, sql, &values).await?;
@@ -311,18 +226,19 @@ impl PortableStore for PostgresStore {
             })
         })
         .await
-    }
+}
 
-    async fn write_statements(
-        &self,
-        tenant: &picket_domain::TenantId,
-        statements: Vec<(&'static str, Vec<Cell>)>,
-    ) -> Result<Vec<u64>, StoreError> {
-        let statements: Vec<(String, Vec<Cell>)> = statements
-            .into_iter()
-            .map(|(sql, params)| (numbered(sql), params))
-            .collect();
-        self.write(Lock::Tenant(tenant), statements, |tx, statements| {
+async fn write_statements(
+    store: &PostgresStore,
+    tenant: &picket_domain::TenantId,
+    statements: Vec<(&'static str, Vec<Cell>)>,
+) -> Result<Vec<u64>, StoreError> {
+    let statements: Vec<(String, Vec<Cell>)> = statements
+        .into_iter()
+        .map(|(sql, params)| (numbered(sql), params))
+        .collect();
+    store
+        .write(Lock::Tenant(tenant), statements, |tx, statements| {
             Box::pin(async move {
                 let mut changed = Vec::with_capacity(statements.len());
                 for (sql, params) in statements.iter() {
@@ -333,5 +249,4 @@ impl PortableStore for PostgresStore {
             })
         })
         .await
-    }
 }

@@ -9,8 +9,6 @@ mod group_commit;
 mod health;
 mod health_issues;
 mod heartbeat;
-mod identity;
-mod identity_api;
 mod listing;
 mod migrations;
 mod portable;
@@ -21,9 +19,76 @@ mod sensors;
 use crate::{Catalogue, StoreError};
 use deadpool_sqlite::rusqlite::{self, Connection};
 use deadpool_sqlite::{Config, Hook, HookError, Pool, PoolConfig, Runtime};
+use picket_domain::time::Timestamp;
 use std::path::Path;
 
 pub use migrations::MIGRATIONS;
+
+/// Runs a shared `tables` function for [`crate::tables::delegate!`]: a read inline on a read
+/// connection, a write in the writer's next group commit, its arguments carried to the
+/// writer's thread as owned copies ([`Carry`]).
+macro_rules! via {
+    ($store:expr, read, $f:path, $($arg:ident),*) => {
+        $store
+            .read(|c| $crate::sql::sqlite::run($f(&$crate::sql::sqlite::Lite(c) $(, $arg)*)))
+            .await
+    };
+    ($store:expr, write[$($lock:tt)*], $f:path, $($arg:ident),*) => {{
+        $(let $arg = $crate::sqlite::Carry::carry($arg);)*
+        $store
+            .write(move |tx| {
+                $crate::sql::sqlite::run($f(
+                    &$crate::sql::sqlite::Lite(tx)
+                    $(, $crate::tables::Lend::lend(&$arg))*
+                ))
+            })
+            .await
+    }};
+}
+pub(super) use via;
+
+crate::tables::identity::impl_identity_store!(SqliteStore, via);
+
+/// An argument of a write, carried to the writer's thread as an owned copy (a `&str` as a
+/// `String`), there lent back to the shared function ([`crate::tables::Lend`]).
+pub(crate) trait Carry {
+    type Owned: Send + 'static;
+    fn carry(self) -> Self::Owned;
+}
+
+impl<T: Clone + Send + 'static> Carry for &T {
+    type Owned = T;
+    fn carry(self) -> T {
+        self.clone()
+    }
+}
+
+impl Carry for &str {
+    type Owned = String;
+    fn carry(self) -> String {
+        self.to_string()
+    }
+}
+
+impl<T: Clone + Send + 'static> Carry for &[T] {
+    type Owned = Vec<T>;
+    fn carry(self) -> Vec<T> {
+        self.to_vec()
+    }
+}
+
+/// Values the method owns already, moved as they are.
+macro_rules! carried_as_they_are {
+    ($($t:ty),*) => {
+        $(impl Carry for $t {
+            type Owned = $t;
+            fn carry(self) -> $t {
+                self
+            }
+        })*
+    };
+}
+carried_as_they_are!(String, Timestamp);
 
 pub struct SqliteStore {
     /// Writers: IMMEDIATE transactions that may wait on the write lock, so they run on
@@ -77,11 +142,11 @@ impl SqliteStore {
 
     /// Runs a read inline on a pooled connection. Reads are short CPU work on a WAL snapshot and
     /// never wait for the writer, so handing them to a blocking thread would cost more (two
-    /// thread switches per request) than it saves.
+    /// thread switches per request) than it saves; `f` may borrow the caller's arguments.
     async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+        T: Send,
     {
         let conn = self.readers.checkout()?;
         let result = f(&conn);

@@ -2,10 +2,9 @@
 //! WAL snapshot: writers carry on, the rows are as of one instant), replaces through the group
 //! commit writer (one transaction: readers see all of the old rows or all of the new).
 
-use super::SqliteStore;
+use super::{via, SqliteStore};
 use crate::portable::*;
 use crate::StoreError;
-use async_trait::async_trait;
 use deadpool_sqlite::rusqlite::types::{ToSqlOutput, ValueRef};
 use deadpool_sqlite::rusqlite::{self, params_from_iter, Connection, ToSql};
 
@@ -90,43 +89,46 @@ fn replace(
     Ok(inserted)
 }
 
-#[async_trait]
-impl PortableStore for SqliteStore {
-    async fn export_tables(
-        &self,
-        scope: &Scope,
-        tables: &[&'static str],
-    ) -> Result<Vec<Table>, StoreError> {
-        let (scope, tables) = (scope.clone(), tables.to_vec());
-        self.read(move |c| {
+crate::tables::portable::impl_portable_store!(SqliteStore, via);
+
+async fn export_tables(
+    store: &SqliteStore,
+    scope: &Scope,
+    tables: &[&'static str],
+) -> Result<Vec<Table>, StoreError> {
+    store
+        .read(|c| {
             // A read transaction: every table from the same WAL snapshot.
             c.execute_batch("BEGIN")?;
-            let result = export(c, &scope, &tables);
+            let result = export(c, scope, tables);
             c.execute_batch("COMMIT")?;
             result
         })
         .await
-    }
+}
 
-    async fn replace_tables(
-        &self,
-        scope: &Scope,
-        tables: &[&'static str],
-        rows: Vec<Table>,
-    ) -> Result<u64, StoreError> {
-        check_import(scope, tables, &rows)?;
-        let (scope, tables) = (scope.clone(), tables.to_vec());
-        let inserted = self
-            .write(move |tx| replace(tx, &scope, &tables, &rows))
-            .await?;
-        self.heartbeats.forget_all();
-        self.sweep_plan.evaluate_all();
-        Ok(inserted)
-    }
+async fn replace_tables(
+    store: &SqliteStore,
+    scope: &Scope,
+    tables: &[&'static str],
+    rows: Vec<Table>,
+) -> Result<u64, StoreError> {
+    check_import(scope, tables, &rows)?;
+    let (scope, tables) = (scope.clone(), tables.to_vec());
+    let inserted = store
+        .write(move |tx| replace(tx, &scope, &tables, &rows))
+        .await?;
+    store.heartbeats.forget_all();
+    store.sweep_plan.evaluate_all();
+    Ok(inserted)
+}
 
-    async fn count_rows(&self, tables: &[&'static str]) -> Result<Vec<(String, u64)>, StoreError> {
-        let tables = tables.to_vec();
-        self.read(move |c| {
+async fn count_rows(
+    store: &SqliteStore,
+    tables: &[&'static str],
+) -> Result<Vec<(String, u64)>, StoreError> {
+    store
+        .read(|c| {
             tables
                 .iter()
                 .map(|t| {
@@ -137,82 +139,15 @@ impl PortableStore for SqliteStore {
                 .collect()
         })
         .await
-    }
+}
 
-    async fn schema_version(&self) -> Result<i64, StoreError> {
-        self.read(|c| {
-            Ok(c.query_row(
-                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                [],
-                |r| r.get(0),
-            )?)
-        })
-        .await
-    }
-
-    async fn put_snapshot(&self, info: &SnapshotInfo, body: String) -> Result<(), StoreError> {
-        let info = info.clone();
-        self.write(move |tx| {
-            tx.prepare_cached(snapshot_sql::PUT)?
-                .execute(rusqlite::params![
-                    info.scope,
-                    info.name,
-                    info.created_date_time,
-                    i64::try_from(info.rows).unwrap_or(i64::MAX),
-                    body
-                ])?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn snapshot_body(&self, scope: &str, name: &str) -> Result<Option<String>, StoreError> {
-        let (scope, name) = (scope.to_string(), name.to_string());
-        self.read(move |c| {
-            let mut stmt = c.prepare_cached(snapshot_sql::BODY)?;
-            let mut rows = stmt.query([&scope, &name])?;
-            Ok(match rows.next()? {
-                Some(row) => Some(row.get(0)?),
-                None => None,
-            })
-        })
-        .await
-    }
-
-    async fn list_snapshots(&self, scope: Option<&str>) -> Result<Vec<SnapshotInfo>, StoreError> {
-        let scope = scope.map(str::to_string);
-        self.read(move |c| {
-            let sql = if scope.is_some() {
-                snapshot_sql::LIST_SCOPE
-            } else {
-                snapshot_sql::LIST_ALL
-            };
-            let mut stmt = c.prepare_cached(sql)?;
-            let rows = stmt.query_map(params_from_iter(scope.iter()), |r| {
-                Ok(SnapshotInfo {
-                    scope: r.get(0)?,
-                    name: r.get(1)?,
-                    created_date_time: r.get(2)?,
-                    rows: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-        .await
-    }
-
-    async fn delete_snapshot(&self, scope: &str, name: &str) -> Result<bool, StoreError> {
-        let (scope, name) = (scope.to_string(), name.to_string());
-        self.write(move |tx| Ok(tx.execute(snapshot_sql::DELETE, [&scope, &name])? > 0))
-            .await
-    }
-
-    async fn read_rows(
-        &self,
-        sql: &'static str,
-        params: Vec<Cell>,
-    ) -> Result<Vec<Vec<Cell>>, StoreError> {
-        self.read(move |c| {
+async fn read_rows(
+    store: &SqliteStore,
+    sql: &'static str,
+    params: Vec<Cell>,
+) -> Result<Vec<Vec<Cell>>, StoreError> {
+    store
+        .read(|c| {
             let mut stmt = c.prepare_cached(sql)?;
             let width = stmt.column_count();
             let mut rows = stmt.query(params_from_iter(params.iter()))?;
@@ -223,16 +158,17 @@ impl PortableStore for SqliteStore {
             Ok(out)
         })
         .await
-    }
+}
 
-    async fn write_statements(
-        &self,
-        _tenant: &picket_domain::TenantId,
-        statements: Vec<(&'static str, Vec<Cell>)>,
-    ) -> Result<Vec<u64>, StoreError> {
-        // One writer: the group commit already runs the tenant's writes one at a time, and
-        // each call is a savepoint of its own (all or none).
-        self.write(move |tx| {
+async fn write_statements(
+    store: &SqliteStore,
+    _tenant: &picket_domain::TenantId,
+    statements: Vec<(&'static str, Vec<Cell>)>,
+) -> Result<Vec<u64>, StoreError> {
+    // One writer: the group commit already runs the tenant's writes one at a time, and each
+    // call is a savepoint of its own (all or none).
+    store
+        .write(move |tx| {
             statements
                 .iter()
                 .map(|(sql, params)| {
@@ -243,5 +179,4 @@ impl PortableStore for SqliteStore {
                 .collect()
         })
         .await
-    }
 }

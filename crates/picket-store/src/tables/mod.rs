@@ -3,6 +3,79 @@
 //! (pools, transactions, locks, batching) and calls these through its [`crate::sql::Db`]
 //! adapter.
 
+pub mod identity;
 pub mod listing;
+pub mod portable;
 pub mod rows;
 pub mod tenants;
+
+/// Implements a store trait whose every method runs one shared function, for one engine:
+///
+/// ```ignore
+/// delegate! { via; impl IdentityStore for SqliteStore {
+///     fn find_user(&self, tenant: &TenantId, key: &str) -> Option<User> = read users::find;
+///     fn delete_user(&self, tenant: &TenantId, id: &str) -> bool
+///         = write[Tenant(tenant)] users::delete;
+///     fn export_tables(&self, scope: &Scope, tables: &[&'static str]) -> Vec<Table>
+///         = engine export_tables;
+/// }}
+/// ```
+///
+/// A `read` or `write` method becomes `via!(self, read, f, args…)` or
+/// `via!(self, write[lock], f, args…)`, `via` being the engine's macro that runs
+/// `f(db, args…)` in a read or in a write (each argument lent through [`Lend`]) and answers
+/// `Result<T, StoreError>`. `lock` says what the write changes, as a variant (or constructor)
+/// of PostgreSQL's `postgres::Scope`; SQLite's single writer needs none and ignores it. An
+/// `engine` method is the engine's own: `f(self, args…)`, a function of the module that uses
+/// this. The trait, the types and the functions named must be in scope there.
+macro_rules! delegate {
+    ($via:ident; impl $trait:ident for $store:ty {
+        $(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty
+            = $kind:ident $([$($lock:tt)*])? $f:path;)*
+    }) => {
+        #[async_trait::async_trait]
+        impl $trait for $store {
+            $(async fn $name(&self $(, $arg: $ty)*) -> Result<$ret, $crate::StoreError> {
+                $crate::tables::delegate!(@call $via, self, $kind $([$($lock)*])?, $f, $($arg),*)
+            })*
+        }
+    };
+    (@call $via:ident, $store:expr, engine, $f:path, $($arg:ident),*) => {
+        $f($store $(, $arg)*).await
+    };
+    (@call $via:ident, $store:expr, $($call:tt)*) => {
+        $via!($store, $($call)*)
+    };
+}
+pub(crate) use delegate;
+
+/// How an engine hands a method's argument, kept where its `via!` keeps it, to the shared
+/// function: a reference or other `Copy` value as itself, an owned value by reference
+/// (`String` as `&str`, `Vec<T>` as `&[T]`).
+pub(crate) trait Lend<'a, T> {
+    fn lend(&'a self) -> T;
+}
+
+impl<T: Copy> Lend<'_, T> for T {
+    fn lend(&self) -> T {
+        *self
+    }
+}
+
+impl<'a, T> Lend<'a, &'a T> for T {
+    fn lend(&'a self) -> &'a T {
+        self
+    }
+}
+
+impl<'a> Lend<'a, &'a str> for String {
+    fn lend(&'a self) -> &'a str {
+        self
+    }
+}
+
+impl<'a, T> Lend<'a, &'a [T]> for Vec<T> {
+    fn lend(&'a self) -> &'a [T] {
+        self
+    }
+}

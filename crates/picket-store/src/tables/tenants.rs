@@ -1,8 +1,11 @@
-//! Tenant rows: created on first use, holding the deployment access key and activation mode.
+//! Tenant rows: created on first use, holding the deployment access key and activation mode,
+//! and named when an operator creates them.
 
-use crate::sql::Db;
+use super::rows::get_ts;
+use crate::sql::{Db, RowRef};
 use crate::{args, sql, StoreError};
 use base64::Engine;
+use picket_domain::identity::TenantInfo;
 use picket_domain::*;
 use rand::RngCore;
 
@@ -99,4 +102,71 @@ pub async fn has_data(db: &impl Db, tenant: &TenantId) -> Result<bool, StoreErro
         )
         .await?
         .unwrap_or(false))
+}
+
+/// The tenant id in a row's cell `idx`.
+pub fn get_id(row: &dyn RowRef, idx: usize) -> Result<TenantId, StoreError> {
+    let text: String = row.get(idx)?;
+    TenantId::parse(&text)
+        .ok_or_else(|| StoreError::Internal(format!("stored value {idx} is not a valid tenant id")))
+}
+
+const INFO_SELECT: &str = "SELECT tenant_id, display_name, created_at FROM tenants";
+
+fn info_from_row(row: &dyn RowRef) -> Result<TenantInfo, StoreError> {
+    Ok(TenantInfo {
+        id: get_id(row, 0)?,
+        display_name: row.get(1)?,
+        created_at: get_ts(row, 2)?,
+    })
+}
+
+/// Creates a tenant, or names one that was created on first use; a tenant already named
+/// otherwise is a conflict.
+pub async fn create(
+    db: &impl Db,
+    id: &TenantId,
+    display_name: &str,
+) -> Result<TenantInfo, StoreError> {
+    ensure(db, id).await?;
+    let current = db
+        .value::<String>(
+            sql!("SELECT display_name FROM tenants WHERE tenant_id = $1"),
+            args![id.as_str()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Internal("the tenant row is missing".into()))?;
+    if !current.is_empty() && current != display_name && !display_name.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "tenant {id} exists already, named '{current}'"
+        )));
+    }
+    if current.is_empty() {
+        db.execute(
+            sql!("UPDATE tenants SET display_name = $2 WHERE tenant_id = $1"),
+            args![id.as_str(), display_name],
+        )
+        .await?;
+    }
+    find(db, id)
+        .await?
+        .ok_or_else(|| StoreError::Internal("tenant row vanished".into()))
+}
+
+pub async fn list(db: &impl Db) -> Result<Vec<TenantInfo>, StoreError> {
+    db.query(
+        sql!("{INFO_SELECT} ORDER BY created_at, tenant_id"),
+        &[],
+        info_from_row,
+    )
+    .await
+}
+
+pub async fn find(db: &impl Db, id: &TenantId) -> Result<Option<TenantInfo>, StoreError> {
+    db.query_opt(
+        sql!("{INFO_SELECT} WHERE tenant_id = $1"),
+        args![id.as_str()],
+        info_from_row,
+    )
+    .await
 }

@@ -79,6 +79,63 @@ async fn apps_need_a_tenant_and_keep_their_credentials() {
 }
 
 #[tokio::test]
+async fn credentials_are_added_to_known_apps_only() {
+    let (_dir, s) = store().await;
+    s.create_tenant(&tenant(A), "Contoso")
+        .await
+        .expect("tenant");
+    s.create_app(&app(A, "c1")).await.expect("app");
+    let secret = AppSecret {
+        key_id: "k2".into(),
+        hint: "def".into(),
+        salt: "salt2".into(),
+        hash: "hash2".into(),
+        created_at: ts("2026-02-01T00:00:00Z"),
+        expires_at: ts("2027-02-01T00:00:00Z"),
+    };
+    let certificate = AppCertificate {
+        key_id: "k3".into(),
+        thumbprint: "AB12".into(),
+        thumbprint_sha256: "cd34".into(),
+        certificate_pem: "-----BEGIN CERTIFICATE-----".into(),
+        not_after: ts("2027-03-01T00:00:00Z"),
+        created_at: ts("2026-03-01T00:00:00Z"),
+    };
+    assert!(!s
+        .add_app_secret(&tenant(A), "nope", &secret)
+        .await
+        .expect("add"));
+    assert!(!s
+        .add_app_certificate(&tenant(B), "c1", &certificate)
+        .await
+        .expect("add"));
+    assert!(s
+        .add_app_secret(&tenant(A), "c1", &secret)
+        .await
+        .expect("add"));
+    assert!(s
+        .add_app_certificate(&tenant(A), "c1", &certificate)
+        .await
+        .expect("add"));
+    let found = s
+        .find_app(&tenant(A), "c1")
+        .await
+        .expect("read")
+        .expect("app");
+    assert_eq!(found.secrets.len(), 2);
+    assert_eq!(found.secrets[1], secret);
+    assert_eq!(found.certificates, vec![certificate]);
+    assert!(s
+        .remove_app_credential(&tenant(A), "c1", "k3")
+        .await
+        .expect("rm"));
+    let listed = s.list_apps(&tenant(A)).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].certificates.is_empty());
+    assert_eq!(listed[0].secrets.len(), 2);
+}
+
+#[tokio::test]
 async fn users_by_id_or_name_and_unique_names() {
     let (_dir, s) = store().await;
     s.create_tenant(&tenant(A), "Contoso")

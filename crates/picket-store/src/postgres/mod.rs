@@ -15,13 +15,13 @@ mod health_issues;
 mod heartbeat;
 mod identity;
 mod identity_api;
-mod listing;
 mod migrations;
 mod portable;
-mod rows;
-mod seed;
 mod sensors;
 mod tls;
+
+// Row mappings and select lists are shared (`crate::tables::rows`).
+use crate::tables::rows;
 
 use crate::odata_sql::SqlValue;
 use crate::{Catalogue, StoreError};

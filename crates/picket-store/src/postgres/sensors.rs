@@ -2,67 +2,18 @@
 
 use super::batched::{tenant_of, Batched};
 use super::health::refresh_health;
-use super::listing::Listing;
-use super::rows::{json_list, sensor_from_row, ts, SENSOR_COLUMNS, SENSOR_SELECT};
-use super::{execute, query_opt, Tx};
-use crate::{Page, PageRequest, StoreError};
-use deadpool_postgres::GenericClient;
+use super::rows::{json_list, sensor_from_row, ts, SENSOR_SELECT};
+use super::{execute, Tx};
+use crate::sql::postgres::Pg;
+use crate::StoreError;
 use deadpool_postgres::Pool;
 use picket_domain::rules::{apply_settings_patch, SettingsPatch};
 use picket_domain::time::Timestamp;
 use picket_domain::*;
-use picket_odata::ValidatedQuery;
 
-fn listing<'a>(tenant: &'a TenantId, query: &'a ValidatedQuery) -> Listing<'a> {
-    Listing {
-        table: "sensors",
-        select: SENSOR_SELECT,
-        columns: SENSOR_COLUMNS,
-        default_order: "created_date_time ASC, id ASC",
-        tenant: tenant.as_str(),
-        scope: None,
-        query,
-    }
-}
-
-pub async fn list<C: GenericClient>(
-    tx: &C,
-    tenant: &TenantId,
-    query: &ValidatedQuery,
-    page: PageRequest,
-) -> Result<Page<Sensor>, StoreError> {
-    listing(tenant, query).page(tx, page, sensor_from_row).await
-}
-
-pub async fn count<C: GenericClient>(
-    tx: &C,
-    tenant: &TenantId,
-    query: &ValidatedQuery,
-) -> Result<u64, StoreError> {
-    listing(tenant, query).count(tx).await
-}
-
-/// The plan of the sensor list (or count) for `query` (see `Listing::explain`).
-pub async fn explain<C: GenericClient>(
-    tx: &C,
-    tenant: &TenantId,
-    query: &ValidatedQuery,
-    page: PageRequest,
-    count: bool,
-) -> Result<String, StoreError> {
-    listing(tenant, query).explain(tx, page, count).await
-}
-
-pub async fn find<C: GenericClient>(
-    tx: &C,
-    tenant: &TenantId,
-    id: &str,
-) -> Result<Option<Sensor>, StoreError> {
-    let sql = format!("SELECT {SENSOR_SELECT} FROM sensors WHERE tenant_id = $1 AND id = $2");
-    query_opt(tx, &sql, &[&tenant.as_str(), &id])
-        .await?
-        .map(|r| sensor_from_row(&r))
-        .transpose()
+/// Temporary: the PostgreSQL call of `tables::sensors::find` for the modules not yet moved.
+pub async fn find(tx: &Tx<'_>, tenant: &TenantId, id: &str) -> Result<Option<Sensor>, StoreError> {
+    crate::tables::sensors::find(&Pg(tx), tenant, id).await
 }
 
 /// `GET …/sensors/{id}` lookups, batched (see `batched`).
@@ -80,39 +31,9 @@ pub fn sensor_reads(pool: Pool) -> SensorReads {
     })
 }
 
+/// Temporary, as `find`.
 pub async fn insert(tx: &Tx<'_>, tenant: &TenantId, s: &Sensor) -> Result<(), StoreError> {
-    let inserted = execute(
-        tx,
-        "INSERT INTO sensors (tenant_id, id, created_date_time, deployment_status, display_name, domain_name, \
-         health_status, open_health_issues_count, sensor_type, service_status, description, dc_dns_names, \
-         is_delayed, version, fqdn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-         ON CONFLICT (tenant_id, id) DO NOTHING",
-        &[
-            &tenant.as_str(),
-            &s.id.as_str(),
-            &ts(&s.created_date_time),
-            &s.deployment_status.as_str(),
-            &s.display_name,
-            &s.domain_name,
-            &s.health_status.as_str(),
-            &s.open_health_issues_count,
-            &s.sensor_type.as_str(),
-            &s.service_status.as_str(),
-            &s.settings.description,
-            &json_list(&s.settings.domain_controller_dns_names),
-            &i64::from(s.settings.is_delayed_deployment_enabled),
-            &s.version,
-            &s.fqdn(),
-        ],
-    )
-    .await?;
-    if inserted == 0 {
-        return Err(StoreError::Conflict(format!(
-            "a sensor with id '{}' already exists",
-            s.id
-        )));
-    }
-    Ok(())
+    crate::tables::sensors::insert(&Pg(tx), tenant, s).await
 }
 
 pub async fn save_settings(

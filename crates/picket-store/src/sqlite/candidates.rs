@@ -1,77 +1,30 @@
 //! Sensor candidates and their activation into unified sensors (spec §2.9, §4.5).
 
 use super::health::refresh_health;
-use super::listing::Listing;
-use super::rows::{candidate_from_row, ts, CANDIDATE_COLUMNS, CANDIDATE_SELECT};
 use super::sensors;
-use crate::{Activation, Page, PageRequest, StoreError};
-use deadpool_sqlite::rusqlite::{params, Connection, OptionalExtension, Transaction};
+use crate::sql::sqlite::{run, Lite};
+use crate::{Activation, StoreError};
+use deadpool_sqlite::rusqlite::{params, Connection, Transaction};
 use picket_domain::rules::sensor_from_candidate;
 use picket_domain::time::Timestamp;
 use picket_domain::*;
-use picket_odata::ValidatedQuery;
 
-fn listing<'a>(tenant: &'a TenantId, query: &'a ValidatedQuery) -> Listing<'a> {
-    Listing {
-        table: "sensor_candidates",
-        select: CANDIDATE_SELECT,
-        columns: CANDIDATE_COLUMNS,
-        default_order: "computer_dns_name ASC, id ASC",
-        tenant: tenant.as_str(),
-        scope: None,
-        query,
-    }
-}
-
-pub fn list(
-    conn: &Connection,
-    tenant: &TenantId,
-    query: &ValidatedQuery,
-    page: PageRequest,
-) -> Result<Page<SensorCandidate>, StoreError> {
-    listing(tenant, query).page(conn, page, candidate_from_row)
-}
-
-pub fn count(
-    conn: &Connection,
-    tenant: &TenantId,
-    query: &ValidatedQuery,
-) -> Result<u64, StoreError> {
-    listing(tenant, query).count(conn)
-}
-
-pub fn find(
+/// Temporary: the SQLite call of `tables::candidates::find` for `activate`, not yet moved.
+fn find(
     conn: &Connection,
     tenant: &TenantId,
     id: &str,
 ) -> Result<Option<SensorCandidate>, StoreError> {
-    let sql = format!(
-        "SELECT {CANDIDATE_SELECT} FROM sensor_candidates WHERE tenant_id = ?1 AND id = ?2"
-    );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row(params![tenant.as_str(), id], candidate_from_row)
-        .optional()?)
+    run(crate::tables::candidates::find(&Lite(conn), tenant, id))
 }
 
+/// Temporary, as `find` (for the fleet).
 pub fn insert(
     tx: &Transaction<'_>,
     tenant: &TenantId,
     c: &SensorCandidate,
 ) -> Result<(), StoreError> {
-    let n = tx
-        .prepare_cached(
-            "INSERT INTO sensor_candidates (tenant_id, id, computer_dns_name, last_seen_date_time, sense_client_version) \
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, id) DO NOTHING",
-        )?
-        .execute(params![tenant.as_str(), c.id.as_str(), c.computer_dns_name, ts(&c.last_seen_date_time), c.sense_client_version])?;
-    if n == 0 {
-        return Err(StoreError::Conflict(format!(
-            "a sensor candidate with id '{}' already exists",
-            c.id
-        )));
-    }
-    Ok(())
+    run(crate::tables::candidates::insert(&Lite(tx), tenant, c))
 }
 
 /// Validates every id, then activates. An id that is already a unified sensor is a no-op.
@@ -113,13 +66,4 @@ pub fn activate(
         outcome.activated.push(sensor.id);
     }
     Ok(outcome)
-}
-
-pub fn all_ids(tx: &Transaction<'_>, tenant: &TenantId) -> Result<Vec<CandidateId>, StoreError> {
-    Ok(tx
-        .prepare_cached("SELECT id FROM sensor_candidates WHERE tenant_id = ?1")?
-        .query_map(params![tenant.as_str()], |r| {
-            Ok(CandidateId::new(r.get::<_, String>(0)?))
-        })?
-        .collect::<Result<_, _>>()?)
 }

@@ -11,12 +11,12 @@ mod health_issues;
 mod heartbeat;
 mod identity;
 mod identity_api;
-mod listing;
 mod migrations;
 mod portable;
-mod rows;
-mod seed;
 mod sensors;
+
+// Row mappings and select lists are shared (`crate::tables::rows`).
+use crate::tables::rows;
 
 use crate::{Catalogue, StoreError};
 use deadpool_sqlite::rusqlite::{self, Connection};

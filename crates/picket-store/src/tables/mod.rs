@@ -3,6 +3,11 @@
 //! (pools, transactions, locks, batching) and calls these through its [`crate::sql::Db`]
 //! adapter.
 
+pub mod candidates;
+pub mod health;
+pub mod health_issues;
 pub mod listing;
 pub mod rows;
+pub mod seed;
+pub mod sensors;
 pub mod tenants;

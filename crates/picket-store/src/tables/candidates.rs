@@ -1,7 +1,7 @@
 //! Sensor candidates and their activation into unified sensors (spec §2.9, §4.5).
 
 use super::listing::Listing;
-use super::rows::{candidate_from_row, ts, CANDIDATE_COLUMNS, CANDIDATE_SELECT};
+use super::rows::{candidate_from_row, inserted, ts, CANDIDATE_COLUMNS, CANDIDATE_SELECT};
 use crate::sql::{Db, Engine};
 use crate::{args, sql, Page, PageRequest, StoreError};
 use picket_domain::*;
@@ -76,12 +76,7 @@ pub async fn insert(
             ],
         )
         .await?;
-    if n == 0 {
-        return Err(StoreError::Conflict(format!(
-            "a sensor candidate with id '{}' already exists",
-            c.id
-        )));
-    }
+    inserted(n, "sensor candidate", c.id.as_str())?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use super::health::refresh_health;
 use super::listing::Listing;
-use super::rows::{issue_from_row, json_list, ts, ISSUE_COLUMNS, ISSUE_SELECT};
+use super::rows::{inserted, issue_from_row, json_list, ts, ISSUE_COLUMNS, ISSUE_SELECT};
 use crate::odata_sql::SqlValue;
 use crate::sql::{Db, Engine};
 use crate::{args, sql, IssueScope, Page, PageRequest, StoreError};
@@ -151,7 +151,7 @@ fn linked_fqdns(issue: &HealthIssue) -> Vec<String> {
 
 /// Inserts an issue and its sensor links; health is refreshed by the caller.
 pub async fn insert(db: &impl Db, tenant: &TenantId, h: &HealthIssue) -> Result<(), StoreError> {
-    let inserted = db
+    let n = db
         .execute(
             sql!(
                 "INSERT INTO health_issues (tenant_id, id, additional_information, created_date_time, \
@@ -180,12 +180,7 @@ pub async fn insert(db: &impl Db, tenant: &TenantId, h: &HealthIssue) -> Result<
             ],
         )
         .await?;
-    if inserted == 0 {
-        return Err(StoreError::Conflict(format!(
-            "a health issue with id '{}' already exists",
-            h.id
-        )));
-    }
+    inserted(n, "health issue", h.id.as_str())?;
     for fqdn in linked_fqdns(h) {
         link(db, tenant, &fqdn, h.id.as_str()).await?;
     }

@@ -16,6 +16,16 @@ pub fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
 
+/// An `INSERT … ON CONFLICT DO NOTHING` that inserted nothing: the id is taken.
+pub fn inserted(rows: u64, what: &str, id: &str) -> Result<(), StoreError> {
+    if rows == 0 {
+        return Err(StoreError::Conflict(format!(
+            "a {what} with id '{id}' already exists"
+        )));
+    }
+    Ok(())
+}
+
 fn bad(idx: usize, what: &str) -> StoreError {
     StoreError::Internal(format!("stored value {idx} is not a valid {what}"))
 }

@@ -1,7 +1,7 @@
 //! Sensor rows: listing, lookup, settings updates under the domain rules, deletion.
 
 use super::listing::Listing;
-use super::rows::{json_list, sensor_from_row, ts, SENSOR_COLUMNS, SENSOR_SELECT};
+use super::rows::{inserted, json_list, sensor_from_row, ts, SENSOR_COLUMNS, SENSOR_SELECT};
 use crate::sql::Db;
 use crate::{args, sql, Page, PageRequest, StoreError};
 use picket_domain::*;
@@ -46,7 +46,7 @@ pub async fn find(db: &impl Db, tenant: &TenantId, id: &str) -> Result<Option<Se
 }
 
 pub async fn insert(db: &impl Db, tenant: &TenantId, s: &Sensor) -> Result<(), StoreError> {
-    let inserted = db
+    let n = db
         .execute(
             sql!(
                 "INSERT INTO sensors (tenant_id, id, created_date_time, deployment_status, \
@@ -74,11 +74,6 @@ pub async fn insert(db: &impl Db, tenant: &TenantId, s: &Sensor) -> Result<(), S
             ],
         )
         .await?;
-    if inserted == 0 {
-        return Err(StoreError::Conflict(format!(
-            "a sensor with id '{}' already exists",
-            s.id
-        )));
-    }
+    inserted(n, "sensor", s.id.as_str())?;
     Ok(())
 }

@@ -85,16 +85,23 @@ pub fn sensor_from_candidate(
         Some((host, domain)) => (host.to_string(), domain.to_string()),
         None => (candidate.computer_dns_name.clone(), String::new()),
     };
+    // The statuses the engine derives for it from the moment it is activated (spec §4.2:
+    // its first settings are not yet pulled; onboarding until its first report).
+    let derived = crate::fleet::status::at_enrolment(
+        SensorType::DomainControllerIntegrated,
+        unified_version,
+        false,
+    );
     Sensor {
         id: SensorId::new(candidate.id.as_str()),
         created_date_time: now,
-        deployment_status: DeploymentStatus::UpToDate,
+        deployment_status: derived.deployment_status,
         display_name: host.to_ascii_uppercase(),
         domain_name: domain.to_ascii_lowercase(),
         health_status: SensorHealthStatus::Healthy,
         open_health_issues_count: 0,
         sensor_type: SensorType::DomainControllerIntegrated,
-        service_status: ServiceStatus::Onboarding,
+        service_status: derived.service_status,
         settings: SensorSettings::default(),
         version: unified_version.to_string(),
     }

@@ -3,6 +3,7 @@
 
 use crate::StoreError;
 use async_trait::async_trait;
+pub use picket_domain::fleet::{AgentCommand, HostIssue, UpdateReport};
 use picket_domain::fleet::{ReleaseCatalogue, Thresholds};
 use picket_domain::time::Timestamp;
 use picket_domain::*;
@@ -42,22 +43,6 @@ pub struct Enrolled {
     pub reinstalled: bool,
 }
 
-/// What a sensor reports about its update.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UpdateReport {
-    Idle,
-    InProgress { target: String },
-    Failed { target: String },
-}
-
-/// A problem the sensor found on its own host (e.g. auditing not configured).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostIssue {
-    pub issue_type_id: String,
-    pub display_name: String,
-    pub severity: HealthIssueSeverity,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckInReport {
     pub service_status: ServiceStatus,
@@ -65,17 +50,6 @@ pub struct CheckInReport {
     pub applied_settings_version: u64,
     pub update: UpdateReport,
     pub host_issues: Vec<HostIssue>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AgentCommand {
-    None,
-    /// Install this classic release.
-    Update {
-        version: String,
-    },
-    /// The sensor was deleted: stop and uninstall.
-    Stop,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,6 +32,18 @@ impl Default for Thresholds {
     }
 }
 
+impl Thresholds {
+    /// Sensors heard from and pulling configuration since this time have had nothing changed
+    /// by time alone at `now`: every status and issue that silence brings needs at least the
+    /// shortest threshold. A sweep between full ones evaluates only the others.
+    pub fn silent_since(&self, now: Timestamp) -> Timestamp {
+        now - self
+            .stopped_communicating_after
+            .min(self.disconnected_after)
+            .min(self.start_failure_after)
+    }
+}
+
 /// The state of a sensor's software update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UpdateState {
@@ -143,6 +155,72 @@ pub fn derive(
     Derived {
         deployment_status,
         service_status,
+    }
+}
+
+/// A sensor at the instant it enrols or is activated: never heard from, its first settings
+/// not yet pulled ([`super::agent::FIRST_SETTINGS_VERSION`]), no update, its DC in the
+/// directory.
+pub fn enrolled(
+    sensor_type: SensorType,
+    version: &str,
+    has_dc_list: bool,
+    now: Timestamp,
+) -> Observed {
+    Observed {
+        sensor_type,
+        version: version.to_string(),
+        enrolled_at: now,
+        last_seen: None,
+        last_config_pull: None,
+        reported_service: None,
+        desired_settings_version: super::agent::FIRST_SETTINGS_VERSION,
+        applied_settings_version: 0,
+        update: UpdateState::Idle,
+        dc_exists: true,
+        has_dc_list,
+    }
+}
+
+/// What [`derive`] gives for a sensor the instant it enrols or is activated ([`enrolled`]):
+/// `syncing` (its first settings are not yet pulled; `notConfigured` for a role server
+/// without its DC list), `starting` (`onboarding` when unified) until its first report.
+/// No time has passed, so no threshold is crossed, and `syncing` outranks `outdated`: the
+/// clock, the (positive) thresholds and the release catalogue change nothing, which lets a
+/// store decide it without them (activation happens outside any check-in or sweep).
+pub fn at_enrolment(sensor_type: SensorType, version: &str, has_dc_list: bool) -> Derived {
+    let now = Timestamp::default();
+    derive(
+        &enrolled(sensor_type, version, has_dc_list, now),
+        &ReleaseCatalogue::default(),
+        now,
+        &Thresholds::default(),
+    )
+}
+
+/// The `deploymentStatus` [`derive`] gives once a sensor's settings changed, from the one it
+/// gave before (`before`) and the sensor with its new settings: the rules above
+/// `notConfigured` do not look at settings, so their statuses stay; below them the new
+/// settings are not yet acknowledged, so `syncing`, unless the sensor now lacks a DC list it
+/// needs. (The acknowledged version never exceeds the desired one, so one more desired
+/// version is always pending.)
+pub fn after_settings_change(
+    before: DeploymentStatus,
+    sensor_type: SensorType,
+    version: &str,
+    has_dc_list: bool,
+) -> DeploymentStatus {
+    use DeploymentStatus::*;
+    match before {
+        Unreachable | Disconnected | StartFailure | Updating | UpdateFailed => before,
+        _ => {
+            let o = enrolled(sensor_type, version, has_dc_list, Timestamp::default());
+            if o.needs_dc_list() && !o.has_dc_list {
+                NotConfigured
+            } else {
+                Syncing
+            }
+        }
     }
 }
 
@@ -422,6 +500,151 @@ mod tests {
         assert_eq!(
             derive(&o, &catalogue(), at(0), &t).deployment_status,
             DeploymentStatus::Outdated
+        );
+    }
+
+    #[test]
+    fn enrolment_status_is_what_the_engine_derives_at_that_instant() {
+        let catalogues = [
+            ReleaseCatalogue::default(),
+            catalogue(),
+            ReleaseCatalogue::new(vec!["2.900.0.0".into(), "2.901.0.0".into()]),
+        ];
+        let thresholds = [
+            Thresholds::default(),
+            Thresholds {
+                stopped_communicating_after: Duration::seconds(1),
+                disconnected_after: Duration::seconds(1),
+                start_failure_after: Duration::seconds(1),
+                outdated_after_releases: 0,
+            },
+        ];
+        for sensor_type in [
+            SensorType::DomainControllerIntegrated,
+            SensorType::AdfsIntegrated,
+            SensorType::AdcsIntegrated,
+            SensorType::AdConnectIntegrated,
+            SensorType::DomainControllerStandalone,
+        ] {
+            for version in ["2.100.0.0", "2.251.0.0", "3.1.25311.1"] {
+                for has_dc_list in [false, true] {
+                    let decided = at_enrolment(sensor_type, version, has_dc_list);
+                    for releases in &catalogues {
+                        for t in &thresholds {
+                            let o = enrolled(sensor_type, version, has_dc_list, at(7));
+                            assert_eq!(
+                                derive(&o, releases, at(7), t),
+                                decided,
+                                "{sensor_type:?} {version} {has_dc_list}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // A unified sensor is activated `syncing` and `onboarding` until its first report.
+        assert_eq!(
+            at_enrolment(SensorType::DomainControllerIntegrated, "3.1.25311.1", false),
+            Derived {
+                deployment_status: DeploymentStatus::Syncing,
+                service_status: ServiceStatus::Onboarding,
+            }
+        );
+    }
+
+    #[test]
+    fn a_settings_change_gives_what_the_engine_derives_from_the_new_settings() {
+        type Case = (&'static str, fn(&mut Observed), bool);
+        let cases: Vec<Case> = vec![
+            ("healthy", |_| {}, false),
+            ("outdated", |o| o.version = "2.248.0.0".into(), false),
+            ("already syncing", |o| o.desired_settings_version = 3, false),
+            (
+                "AD FS gets its DC list",
+                |o| o.sensor_type = SensorType::AdfsIntegrated,
+                true,
+            ),
+            (
+                "AD FS loses its DC list",
+                |o| {
+                    o.sensor_type = SensorType::AdfsIntegrated;
+                    o.has_dc_list = true;
+                },
+                false,
+            ),
+            (
+                "AD FS keeps lacking it",
+                |o| o.sensor_type = SensorType::AdfsIntegrated,
+                false,
+            ),
+            (
+                "unified AD FS",
+                |o| {
+                    o.sensor_type = SensorType::AdfsIntegrated;
+                    o.version = "3.1.0.0".into();
+                },
+                false,
+            ),
+            ("disconnected", |o| o.last_seen = Some(at(-20)), true),
+            ("unreachable", |o| o.dc_exists = false, true),
+            (
+                "start failure",
+                |o| o.last_config_pull = Some(at(-40)),
+                true,
+            ),
+            (
+                "updating",
+                |o| {
+                    o.update = UpdateState::InProgress {
+                        target: "2.251.0.0".into(),
+                        since: at(-1),
+                    }
+                },
+                true,
+            ),
+            (
+                "update failed",
+                |o| {
+                    o.update = UpdateState::Failed {
+                        target: "2.251.0.0".into(),
+                        at: at(-1),
+                    }
+                },
+                false,
+            ),
+        ];
+        let t = Thresholds::default();
+        for (name, change, new_has_dc_list) in cases {
+            let mut before = healthy();
+            change(&mut before);
+            let stored = derive(&before, &catalogue(), at(0), &t).deployment_status;
+            let mut after = before.clone();
+            after.desired_settings_version += 1;
+            after.has_dc_list = new_has_dc_list;
+            assert_eq!(
+                after_settings_change(stored, after.sensor_type, &after.version, new_has_dc_list),
+                derive(&after, &catalogue(), at(0), &t).deployment_status,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn silence_matters_from_the_shortest_threshold() {
+        let t = Thresholds::default();
+        assert_eq!(t.silent_since(at(0)), at(-5));
+        let t = Thresholds {
+            start_failure_after: Duration::minutes(2),
+            ..Thresholds::default()
+        };
+        assert_eq!(t.silent_since(at(0)), at(-2));
+        // Just after the cut-off, nothing time brings has happened yet.
+        let mut o = healthy();
+        o.last_seen = Some(at(-2) + Duration::seconds(1));
+        o.last_config_pull = o.last_seen;
+        assert_eq!(
+            derive(&o, &catalogue(), at(0), &t).deployment_status,
+            DeploymentStatus::UpToDate
         );
     }
 }

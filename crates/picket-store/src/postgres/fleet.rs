@@ -6,19 +6,10 @@ use super::rows::ts;
 use super::{execute, health_issues, query, query_one, query_opt, sensors, Tx};
 use crate::fleet::*;
 use crate::StoreError;
-use picket_domain::fleet::health_rules::{self, Change, Rule, StoredIssue};
-use picket_domain::fleet::{derive, Observed, UpdateState};
+use picket_domain::fleet::issues::{self, IssueChange, GLOBAL_OWNER, GLOBAL_RULES};
+use picket_domain::fleet::{agent, derive, rollout, AgentFacts, UpdateState};
 use picket_domain::time::{parse_timestamp, Timestamp};
 use picket_domain::*;
-
-/// `dc1.contoso.com` → (`dc1`, `contoso.com`).
-fn split_fqdn(fqdn: &str) -> (String, String) {
-    let fqdn = fqdn.trim().trim_end_matches('.');
-    match fqdn.split_once('.') {
-        Some((host, domain)) => (host.to_string(), domain.to_ascii_lowercase()),
-        None => (fqdn.to_string(), String::new()),
-    }
-}
 
 /// The first column of an optional row, as text.
 async fn text_opt(
@@ -196,20 +187,13 @@ pub async fn enroll(
                 &[&tenant.as_str(), &req.computer_dns_name],
             )
             .await?;
-            let (host, domain) = split_fqdn(&req.computer_dns_name);
-            let sensor = Sensor {
-                id: SensorId::generate(),
-                created_date_time: now,
-                deployment_status: DeploymentStatus::Syncing,
-                display_name: host,
-                domain_name: domain,
-                health_status: SensorHealthStatus::Healthy,
-                open_health_issues_count: 0,
-                sensor_type: req.sensor_type,
-                service_status: ServiceStatus::Starting,
-                settings: SensorSettings::default(),
-                version: req.version.clone(),
-            };
+            let sensor = agent::enrolled_sensor(
+                SensorId::generate(),
+                &req.computer_dns_name,
+                req.sensor_type,
+                &req.version,
+                now,
+            );
             sensors::insert(tx, tenant, &sensor).await?;
             execute(
                 tx,
@@ -338,9 +322,8 @@ pub async fn check_in(
     }))
 }
 
-/// Whether this sensor should install the latest release now (spec §4.7): classic sensors
-/// only; not while updating; not again after the same release failed; the delayed ring 72 h
-/// after publication; at most `policy.rollout_per_domain` updating at once per domain.
+/// Whether this sensor should install the latest release now (spec §4.7, decided by
+/// `rollout`): the domain's updating sensors are counted only when a release is offered.
 async fn rollout_command(
     tx: &Tx<'_>,
     tenant: &TenantId,
@@ -349,28 +332,9 @@ async fn rollout_command(
     now: Timestamp,
     policy: &FleetPolicy,
 ) -> Result<AgentCommand, StoreError> {
-    use picket_domain::fleet::releases::{compare_versions, delayed_ring_wait};
-    let Some(latest) = policy.releases.latest() else {
+    let Some(offered) = rollout::offer(sensor, update, &policy.releases, now) else {
         return Ok(AgentCommand::None);
     };
-    let newer = compare_versions(latest, &sensor.version).is_gt();
-    let failed_same = matches!(update, UpdateReport::Failed { target } if compare_versions(target, latest).is_eq());
-    if sensor.major_version() >= 3
-        || !newer
-        || failed_same
-        || matches!(update, UpdateReport::InProgress { .. })
-    {
-        return Ok(AgentCommand::None);
-    }
-    if sensor.settings.is_delayed_deployment_enabled {
-        let due = policy
-            .releases
-            .published_at(latest)
-            .is_none_or(|t| now >= t + delayed_ring_wait());
-        if !due {
-            return Ok(AgentCommand::None);
-        }
-    }
     // Check-ins of one tenant run side by side: the count and the decision are made one
     // domain at a time.
     execute(
@@ -379,14 +343,8 @@ async fn rollout_command(
         &[&tenant.as_str(), &sensor.domain_name],
     )
     .await?;
-    if updating_in_domain(tx, tenant, &sensor.domain_name).await?
-        >= i64::from(policy.rollout_per_domain)
-    {
-        return Ok(AgentCommand::None);
-    }
-    Ok(AgentCommand::Update {
-        version: latest.to_string(),
-    })
+    let updating = updating_in_domain(tx, tenant, &sensor.domain_name).await?;
+    Ok(rollout::admit(offered, updating, policy.rollout_per_domain))
 }
 
 /// Marks a deleted sensor's agent so its next check-in is told to stop.
@@ -417,23 +375,35 @@ pub async fn settings_changed(
     tenant: &TenantId,
     sensor: &SensorId,
 ) -> Result<(), StoreError> {
-    execute(
+    let enrolled = execute(
         tx,
         "UPDATE sensor_agents SET desired_settings_version = desired_settings_version + 1 \
          WHERE tenant_id = $1 AND sensor_id = $2 AND deleted_at IS NULL",
         &[&tenant.as_str(), &sensor.as_str()],
     )
     .await?;
-    // Shown at once, as on SQLite: `syncing` outranks only `outdated` and `upToDate`.
-    execute(
-        tx,
-        "UPDATE sensors SET deployment_status = 'syncing' \
-         WHERE tenant_id = $1 AND id = $2 AND deployment_status IN ('upToDate', 'outdated') \
-         AND EXISTS (SELECT 1 FROM sensor_agents a WHERE a.tenant_id = $1 AND a.sensor_id = $2 \
-                     AND a.deleted_at IS NULL)",
-        &[&tenant.as_str(), &sensor.as_str()],
-    )
-    .await?;
+    // Shown at once, as on SQLite: what the engine derives with the new settings not yet
+    // acknowledged (spec §4.2).
+    if enrolled == 0 {
+        return Ok(());
+    }
+    let Some(stored) = sensors::find(tx, tenant, sensor.as_str()).await? else {
+        return Ok(());
+    };
+    let wanted = picket_domain::fleet::status::after_settings_change(
+        stored.deployment_status,
+        stored.sensor_type,
+        &stored.version,
+        !stored.settings.domain_controller_dns_names.is_empty(),
+    );
+    if wanted != stored.deployment_status {
+        execute(
+            tx,
+            "UPDATE sensors SET deployment_status = $3 WHERE tenant_id = $1 AND id = $2",
+            &[&tenant.as_str(), &sensor.as_str(), &wanted.as_str()],
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -441,23 +411,11 @@ fn opt_ts(text: Option<String>) -> Option<Timestamp> {
     text.as_deref().and_then(parse_timestamp)
 }
 
-struct AgentRow {
-    enrolled_at: Timestamp,
-    last_seen: Option<Timestamp>,
-    last_config_pull: Option<Timestamp>,
-    reported_service: Option<ServiceStatus>,
-    desired: u64,
-    applied: u64,
-    update: UpdateState,
-    host_issues: Vec<HostIssue>,
-    dc_exists: bool,
-}
-
 async fn load_agent(
     tx: &Tx<'_>,
     tenant: &TenantId,
     sensor: &SensorId,
-) -> Result<Option<AgentRow>, StoreError> {
+) -> Result<Option<AgentFacts>, StoreError> {
     let Some(r) = query_opt(
         tx,
         "SELECT enrolled_at, last_seen, last_config_pull, reported_service, desired_settings_version, \
@@ -481,7 +439,7 @@ async fn load_agent(
     };
     let reported: Option<String> = r.try_get(3)?;
     let issues: String = r.try_get(9)?;
-    Ok(Some(AgentRow {
+    Ok(Some(AgentFacts {
         enrolled_at: parse_timestamp(&enrolled).unwrap_or_default(),
         last_seen: opt_ts(r.try_get(1)?),
         last_config_pull: opt_ts(r.try_get(2)?),
@@ -492,22 +450,6 @@ async fn load_agent(
         host_issues: host_issues_from_json(&issues),
         dc_exists: r.try_get::<_, i64>(10)? != 0,
     }))
-}
-
-/// What Picket raises: its own rules, and what the sensor reported about its host.
-#[derive(Debug, Clone, PartialEq)]
-enum Raised {
-    Rule(Rule),
-    Host(HostIssue),
-}
-
-impl Raised {
-    fn key(&self) -> String {
-        match self {
-            Raised::Rule(r) => format!("rule:{}", r.issue_type_id()),
-            Raised::Host(h) => format!("host:{}", h.issue_type_id),
-        }
-    }
 }
 
 /// Brings one sensor's statuses and Picket-raised issues up to date at `now`.
@@ -532,19 +474,7 @@ pub async fn evaluate(
     );
     let mut severity_changed = false;
     summary.sensors += 1;
-    let observed = Observed {
-        sensor_type: sensor.sensor_type,
-        version: sensor.version.clone(),
-        enrolled_at: agent.enrolled_at,
-        last_seen: agent.last_seen,
-        last_config_pull: agent.last_config_pull,
-        reported_service: agent.reported_service,
-        desired_settings_version: agent.desired,
-        applied_settings_version: agent.applied,
-        update: agent.update.clone(),
-        dc_exists: agent.dc_exists,
-        has_dc_list: !sensor.settings.domain_controller_dns_names.is_empty(),
-    };
+    let observed = agent::observe(&sensor, &agent);
     let t = &policy.thresholds;
     let derived = derive(&observed, &policy.releases, now, t);
     if derived.deployment_status != sensor.deployment_status
@@ -565,51 +495,32 @@ pub async fn evaluate(
     }
 
     let silent = observed.silent_for(now, t.stopped_communicating_after);
-    let mut present: Vec<Raised> = health_rules::conditions(&observed, &policy.releases, now, t)
-        .into_iter()
-        .map(Raised::Rule)
-        .collect();
-    if !silent && observed.dc_exists {
-        present.extend(agent.host_issues.iter().cloned().map(Raised::Host));
-    }
     let stored = stored_issues(tx, tenant, id).await?;
-    let mut keys: Vec<String> = present.iter().map(Raised::key).collect();
-    if silent {
-        // Nothing can be learned about a silent sensor: its other issues stay as they are.
-        for (key, issue) in &stored {
-            if issue.status != HealthIssueStatus::Closed && !keys.contains(key) {
-                keys.push(key.clone());
-            }
-        }
-    }
-    let views: Vec<StoredIssue<String>> = stored
-        .iter()
-        .map(|(key, issue)| StoredIssue {
-            key: key.clone(),
-            status: issue.status,
-            last_modified: issue.last_modified_date_time,
-        })
-        .collect();
     let fqdn = sensor.fqdn();
-    for change in health_rules::reconcile(&views, &keys, now) {
+    for change in issues::sensor_issue_changes(
+        &observed,
+        &agent.host_issues,
+        &stored,
+        &policy.releases,
+        now,
+        t,
+    ) {
         match change {
-            Change::Raise(key) => {
-                let Some(raised) = present.iter().find(|p| p.key() == key) else {
-                    continue;
-                };
-                let issue = new_issue(raised, &sensor, now);
+            IssueChange::Raise(raised) => {
+                let key = raised.key();
+                let issue = issues::sensor_issue(&raised, &sensor, HealthIssueId::generate(), now);
                 health_issues::insert(tx, tenant, &issue).await?;
                 record_agent_issue(tx, tenant, id.as_str(), &key, issue.id.as_str()).await?;
                 summary.issues_raised += 1;
             }
-            Change::Reopen(key) => {
+            IssueChange::Reopen(key) => {
                 if let Some((_, issue)) = stored.iter().find(|(k, _)| *k == key) {
                     health_issues::save_status(tx, tenant, &issue.id, HealthIssueStatus::Open, now)
                         .await?;
                     summary.issues_reopened += 1;
                 }
             }
-            Change::Close(key) => {
+            IssueChange::Close(key) => {
                 if let Some((_, issue)) = stored.iter().find(|(k, _)| *k == key) {
                     health_issues::save_status(
                         tx,
@@ -624,32 +535,21 @@ pub async fn evaluate(
             }
         }
     }
-    // A sensor silent long enough to be disconnected makes its issue high (the fleet's most
-    // urgent kind); it returns to medium if the sensor is heard again before the issue closes.
-    // Read again when silent: the issue may have been raised just now.
+    // The "stopped communicating" issue's severity follows the silence (decided by
+    // `issues::severity_change`). Read again when silent: the issue may have been raised just now.
     let current = if silent {
         stored_issues(tx, tenant, id).await?
     } else {
         stored
     };
-    if let Some((_, issue)) = current
-        .iter()
-        .find(|(k, _)| *k == Raised::Rule(Rule::StoppedCommunicating).key())
-    {
-        let wanted = if derived.deployment_status == DeploymentStatus::Disconnected {
-            HealthIssueSeverity::High
-        } else {
-            HealthIssueSeverity::Medium
-        };
-        if issue.severity != wanted {
-            severity_changed = true;
-            execute(
-                tx,
-                "UPDATE health_issues SET severity = $3, last_modified_date_time = $4 WHERE tenant_id = $1 AND id = $2",
-                &[&tenant.as_str(), &issue.id.as_str(), &wanted.as_str(), &ts(&now)],
-            )
-            .await?;
-        }
+    if let Some((issue, wanted)) = issues::severity_change(&current, derived.deployment_status) {
+        severity_changed = true;
+        execute(
+            tx,
+            "UPDATE health_issues SET severity = $3, last_modified_date_time = $4 WHERE tenant_id = $1 AND id = $2",
+            &[&tenant.as_str(), &issue.id.as_str(), &wanted.as_str(), &ts(&now)],
+        )
+        .await?;
     }
     // Health follows issues only: refreshed when one of this sensor's issues changed.
     let issues_changed = issues_before
@@ -710,40 +610,6 @@ async fn record_agent_issue(
     )
     .await?;
     Ok(())
-}
-
-fn new_issue(raised: &Raised, sensor: &Sensor, now: Timestamp) -> HealthIssue {
-    let fqdn = sensor.fqdn();
-    let (type_id, name, severity, recommendation) = match raised {
-        Raised::Rule(r) => (
-            r.issue_type_id().to_string(),
-            r.display_name().to_string(),
-            r.severity(),
-            r.recommendation().to_string(),
-        ),
-        Raised::Host(h) => (
-            h.issue_type_id.clone(),
-            h.display_name.clone(),
-            h.severity,
-            "Follow the guidance for this health issue on the sensor's server".to_string(),
-        ),
-    };
-    HealthIssue {
-        id: HealthIssueId::generate(),
-        additional_information: vec![],
-        created_date_time: now,
-        description: format!("{name} on {fqdn}"),
-        display_name: name,
-        domain_names: vec![sensor.domain_name.clone()],
-        health_issue_type: HealthIssueType::Sensor,
-        issue_type_id: type_id,
-        last_modified_date_time: now,
-        recommendations: vec![recommendation],
-        recommended_action_commands: vec![],
-        sensor_dns_names: vec![fqdn],
-        severity,
-        status: HealthIssueStatus::Open,
-    }
 }
 
 /// Every enrolled sensor of every tenant (the sweep is operator-level background work).
@@ -869,25 +735,16 @@ async fn updating_in_domain(
     .try_get(0)?)
 }
 
-/// Sensor issues that also stand as one global issue per tenant (spec §4.4 "sensor + global"):
-/// it lists every sensor and domain that has the sensor issue open.
-const GLOBAL_KEYS: [(&str, &str, &str); 1] = [(
-    "rule:2003",
-    "Sensors outdated",
-    "Update these sensors to the latest release (getDeploymentPackageUri)",
-)];
-
-/// The `sensor_id` under which a tenant's global issues are recorded in `agent_issues`.
-const GLOBAL_OWNER: &str = "*";
-
-/// Raises, updates, reopens or closes the tenant's global issues from its open sensor issues.
+/// Raises, updates, reopens or closes the tenant's global issues from its open sensor issues
+/// (decided by `issues::global_change`).
 pub async fn aggregate_globals(
     tx: &Tx<'_>,
     tenant: &TenantId,
     now: Timestamp,
     summary: &mut SweepSummary,
 ) -> Result<(), StoreError> {
-    for (key, name, recommendation) in GLOBAL_KEYS {
+    for rule in &GLOBAL_RULES {
+        let key = rule.key;
         let members: Vec<(String, String)> = query(
             tx,
             "SELECT s.fqdn, s.domain_name FROM agent_issues a \
@@ -900,13 +757,7 @@ pub async fn aggregate_globals(
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<_, StoreError>>()?;
-        let fqdns: Vec<String> = members.iter().map(|(f, _)| f.clone()).collect();
-        let mut domains: Vec<String> = members
-            .iter()
-            .map(|(_, d)| d.to_ascii_lowercase())
-            .collect();
-        domains.sort();
-        domains.dedup();
+        let members = issues::Members::of(&members);
         let existing_id = text_opt(
             tx,
             "SELECT issue_id FROM agent_issues WHERE tenant_id = $1 AND sensor_id = $2 AND issue_key = $3",
@@ -917,93 +768,54 @@ pub async fn aggregate_globals(
             Some(id) => health_issues::find(tx, tenant, &crate::IssueScope::Tenant, id).await?,
             None => None,
         };
-        let mut touched: Vec<String> = fqdns.clone();
-        match (existing, fqdns.is_empty()) {
-            (None, true) => continue,
-            (None, false) => {
-                let issue = HealthIssue {
-                    id: HealthIssueId::generate(),
-                    additional_information: vec![],
-                    created_date_time: now,
-                    description: format!(
-                        "{name}: {} sensor(s) in {} domain(s)",
-                        fqdns.len(),
-                        domains.len()
-                    ),
-                    display_name: name.to_string(),
-                    domain_names: domains.clone(),
-                    health_issue_type: HealthIssueType::Global,
-                    issue_type_id: key.trim_start_matches("rule:").to_string(),
-                    last_modified_date_time: now,
-                    recommendations: vec![recommendation.to_string()],
-                    recommended_action_commands: vec![],
-                    sensor_dns_names: fqdns.clone(),
-                    severity: HealthIssueSeverity::Medium,
-                    status: HealthIssueStatus::Open,
-                };
-                health_issues::insert(tx, tenant, &issue).await?;
-                record_agent_issue(tx, tenant, GLOBAL_OWNER, key, issue.id.as_str()).await?;
-                summary.issues_raised += 1;
-            }
-            (Some(issue), true) => {
-                if issue.status != HealthIssueStatus::Closed {
-                    health_issues::save_status(
-                        tx,
-                        tenant,
-                        &issue.id,
-                        HealthIssueStatus::Closed,
-                        now,
-                    )
-                    .await?;
-                    summary.issues_closed += 1;
-                }
-            }
-            (Some(issue), false) => {
-                touched.extend(
-                    issue
-                        .sensor_dns_names
-                        .iter()
-                        .map(|n| n.to_ascii_lowercase()),
-                );
-                if issue.sensor_dns_names != fqdns || issue.domain_names != domains {
-                    execute(
-                        tx,
-                        "UPDATE health_issues SET sensor_dns_names = $3, domain_names = $4, description = $5, \
-                         last_modified_date_time = $6 WHERE tenant_id = $1 AND id = $2",
-                        &[
-                            &tenant.as_str(),
-                            &issue.id.as_str(),
-                            &super::rows::json_list(&fqdns),
-                            &super::rows::json_list(&domains),
-                            &format!(
-                                "{name}: {} sensor(s) in {} domain(s)",
-                                fqdns.len(),
-                                domains.len()
-                            ),
-                            &ts(&now),
-                        ],
-                    )
-                    .await?;
-                    execute(
-                        tx,
-                        "DELETE FROM health_issue_sensors WHERE tenant_id = $1 AND issue_id = $2",
-                        &[&tenant.as_str(), &issue.id.as_str()],
-                    )
-                    .await?;
-                    for f in &fqdns {
-                        health_issues::link(tx, tenant, f, issue.id.as_str()).await?;
-                    }
-                }
-                if issue.status == HealthIssueStatus::Closed {
-                    health_issues::save_status(tx, tenant, &issue.id, HealthIssueStatus::Open, now)
-                        .await?;
-                    summary.issues_reopened += 1;
-                }
+        let Some(change) = issues::global_change(
+            rule,
+            existing.as_ref(),
+            &members,
+            HealthIssueId::generate,
+            now,
+        ) else {
+            continue;
+        };
+        if let Some(issue) = &change.raise {
+            health_issues::insert(tx, tenant, issue).await?;
+            record_agent_issue(tx, tenant, GLOBAL_OWNER, key, issue.id.as_str()).await?;
+            summary.issues_raised += 1;
+        }
+        if let Some((id, description)) = &change.rewrite {
+            execute(
+                tx,
+                "UPDATE health_issues SET sensor_dns_names = $3, domain_names = $4, description = $5, \
+                 last_modified_date_time = $6 WHERE tenant_id = $1 AND id = $2",
+                &[
+                    &tenant.as_str(),
+                    &id.as_str(),
+                    &super::rows::json_list(&members.fqdns),
+                    &super::rows::json_list(&members.domains),
+                    description,
+                    &ts(&now),
+                ],
+            )
+            .await?;
+            execute(
+                tx,
+                "DELETE FROM health_issue_sensors WHERE tenant_id = $1 AND issue_id = $2",
+                &[&tenant.as_str(), &id.as_str()],
+            )
+            .await?;
+            for f in &members.fqdns {
+                health_issues::link(tx, tenant, f, id.as_str()).await?;
             }
         }
-        touched.sort();
-        touched.dedup();
-        refresh_health(tx, tenant, Some(&touched)).await?;
+        if let Some((id, status)) = &change.status {
+            health_issues::save_status(tx, tenant, id, *status, now).await?;
+            if *status == HealthIssueStatus::Closed {
+                summary.issues_closed += 1;
+            } else {
+                summary.issues_reopened += 1;
+            }
+        }
+        refresh_health(tx, tenant, Some(&change.touched)).await?;
     }
     Ok(())
 }

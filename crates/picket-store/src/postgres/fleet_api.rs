@@ -125,11 +125,7 @@ impl FleetStore for PostgresStore {
                 .await?
         } else {
             // As on SQLite: check-ins evaluate their own sensors; time changes the silent ones.
-            let t = &policy.thresholds;
-            let since = now
-                - t.stopped_communicating_after
-                    .min(t.disconnected_after)
-                    .min(t.start_failure_after);
+            let since = policy.thresholds.silent_since(now);
             self.read(since, |tx, since| {
                 Box::pin(fleet::silent_agents(tx, *since))
             })

@@ -7,19 +7,10 @@ use super::{health_issues, sensors};
 use crate::fleet::*;
 use crate::StoreError;
 use deadpool_sqlite::rusqlite::{params, Connection, OptionalExtension, Transaction};
-use picket_domain::fleet::health_rules::{self, Change, Rule, StoredIssue};
-use picket_domain::fleet::{derive, Observed, UpdateState};
+use picket_domain::fleet::issues::{self, IssueChange, GLOBAL_OWNER, GLOBAL_RULES};
+use picket_domain::fleet::{agent, derive, rollout, AgentFacts, UpdateState};
 use picket_domain::time::{parse_timestamp, Timestamp};
 use picket_domain::*;
-
-/// `dc1.contoso.com` → (`dc1`, `contoso.com`).
-fn split_fqdn(fqdn: &str) -> (String, String) {
-    let fqdn = fqdn.trim().trim_end_matches('.');
-    match fqdn.split_once('.') {
-        Some((host, domain)) => (host.to_string(), domain.to_ascii_lowercase()),
-        None => (fqdn.to_string(), String::new()),
-    }
-}
 
 fn access_key_matches(
     tx: &Transaction<'_>,
@@ -154,20 +145,13 @@ pub fn enroll(
                 "DELETE FROM sensor_agents WHERE tenant_id = ?1 AND computer_dns_name = ?2",
             )?
             .execute(params![tenant.as_str(), req.computer_dns_name])?;
-            let (host, domain) = split_fqdn(&req.computer_dns_name);
-            let sensor = Sensor {
-                id: SensorId::generate(),
-                created_date_time: now,
-                deployment_status: DeploymentStatus::Syncing,
-                display_name: host,
-                domain_name: domain,
-                health_status: SensorHealthStatus::Healthy,
-                open_health_issues_count: 0,
-                sensor_type: req.sensor_type,
-                service_status: ServiceStatus::Starting,
-                settings: SensorSettings::default(),
-                version: req.version.clone(),
-            };
+            let sensor = agent::enrolled_sensor(
+                SensorId::generate(),
+                &req.computer_dns_name,
+                req.sensor_type,
+                &req.version,
+                now,
+            );
             sensors::insert(tx, tenant, &sensor)?;
             tx.prepare_cached("INSERT INTO sensor_agents (tenant_id, sensor_id, computer_dns_name, credential_hash, enrolled_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(params![tenant.as_str(), sensor.id.as_str(), req.computer_dns_name, credential_hash, ts(&now)],
@@ -278,9 +262,8 @@ pub fn check_in(
     }))
 }
 
-/// Whether this sensor should install the latest release now (spec §4.7): classic sensors
-/// only; not while updating; not again after the same release failed; the delayed ring 72 h
-/// after publication; at most `policy.rollout_per_domain` updating at once per domain.
+/// Whether this sensor should install the latest release now (spec §4.7, decided by
+/// `rollout`): the domain's updating sensors are counted only when a release is offered.
 fn rollout_command(
     tx: &Transaction<'_>,
     tenant: &TenantId,
@@ -289,35 +272,11 @@ fn rollout_command(
     now: Timestamp,
     policy: &FleetPolicy,
 ) -> Result<AgentCommand, StoreError> {
-    use picket_domain::fleet::releases::{compare_versions, delayed_ring_wait};
-    let Some(latest) = policy.releases.latest() else {
+    let Some(offered) = rollout::offer(sensor, update, &policy.releases, now) else {
         return Ok(AgentCommand::None);
     };
-    let newer = compare_versions(latest, &sensor.version).is_gt();
-    let failed_same = matches!(update, UpdateReport::Failed { target } if compare_versions(target, latest).is_eq());
-    if sensor.major_version() >= 3
-        || !newer
-        || failed_same
-        || matches!(update, UpdateReport::InProgress { .. })
-    {
-        return Ok(AgentCommand::None);
-    }
-    if sensor.settings.is_delayed_deployment_enabled {
-        let due = policy
-            .releases
-            .published_at(latest)
-            .is_none_or(|t| now >= t + delayed_ring_wait());
-        if !due {
-            return Ok(AgentCommand::None);
-        }
-    }
-    if updating_in_domain(tx, tenant, &sensor.domain_name)? >= i64::from(policy.rollout_per_domain)
-    {
-        return Ok(AgentCommand::None);
-    }
-    Ok(AgentCommand::Update {
-        version: latest.to_string(),
-    })
+    let updating = updating_in_domain(tx, tenant, &sensor.domain_name)?;
+    Ok(rollout::admit(offered, updating, policy.rollout_per_domain))
 }
 
 /// Marks a deleted sensor's agent so its next check-in is told to stop.
@@ -342,20 +301,32 @@ pub fn settings_changed(
     tenant: &TenantId,
     sensor: &SensorId,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "UPDATE sensor_agents SET desired_settings_version = desired_settings_version + 1 \
-         WHERE tenant_id = ?1 AND sensor_id = ?2 AND deleted_at IS NULL",
-    )?
-    .execute(params![tenant.as_str(), sensor.as_str()])?;
-    // Shown at once, not at the next evaluation: `syncing` outranks only `outdated` and
-    // `upToDate` (spec §4.2), so those two become `syncing` until the sensor acknowledges.
-    tx.prepare_cached(
-        "UPDATE sensors SET deployment_status = 'syncing' \
-         WHERE tenant_id = ?1 AND id = ?2 AND deployment_status IN ('upToDate', 'outdated') \
-         AND EXISTS (SELECT 1 FROM sensor_agents a WHERE a.tenant_id = ?1 AND a.sensor_id = ?2 \
-                     AND a.deleted_at IS NULL)",
-    )?
-    .execute(params![tenant.as_str(), sensor.as_str()])?;
+    let enrolled = tx
+        .prepare_cached(
+            "UPDATE sensor_agents SET desired_settings_version = desired_settings_version + 1 \
+             WHERE tenant_id = ?1 AND sensor_id = ?2 AND deleted_at IS NULL",
+        )?
+        .execute(params![tenant.as_str(), sensor.as_str()])?;
+    // Shown at once, not at the next evaluation: what the engine derives with the new
+    // settings not yet acknowledged (spec §4.2).
+    if enrolled == 0 {
+        return Ok(());
+    }
+    let Some(stored) = sensors::find(tx, tenant, sensor.as_str())? else {
+        return Ok(());
+    };
+    let wanted = picket_domain::fleet::status::after_settings_change(
+        stored.deployment_status,
+        stored.sensor_type,
+        &stored.version,
+        !stored.settings.domain_controller_dns_names.is_empty(),
+    );
+    if wanted != stored.deployment_status {
+        tx.prepare_cached(
+            "UPDATE sensors SET deployment_status = ?3 WHERE tenant_id = ?1 AND id = ?2",
+        )?
+        .execute(params![tenant.as_str(), sensor.as_str(), wanted.as_str()])?;
+    }
     Ok(())
 }
 
@@ -363,23 +334,11 @@ fn opt_ts(text: Option<String>) -> Option<Timestamp> {
     text.as_deref().and_then(parse_timestamp)
 }
 
-struct AgentRow {
-    enrolled_at: Timestamp,
-    last_seen: Option<Timestamp>,
-    last_config_pull: Option<Timestamp>,
-    reported_service: Option<ServiceStatus>,
-    desired: u64,
-    applied: u64,
-    update: UpdateState,
-    host_issues: Vec<HostIssue>,
-    dc_exists: bool,
-}
-
 fn load_agent(
     tx: &Transaction<'_>,
     tenant: &TenantId,
     sensor: &SensorId,
-) -> Result<Option<AgentRow>, StoreError> {
+) -> Result<Option<AgentFacts>, StoreError> {
     Ok(tx
         .prepare_cached(
             "SELECT enrolled_at, last_seen, last_config_pull, reported_service, desired_settings_version, \
@@ -399,7 +358,7 @@ fn load_agent(
             };
             let reported: Option<String> = r.get(3)?;
             let issues: String = r.get(9)?;
-            Ok(AgentRow {
+            Ok(AgentFacts {
                 enrolled_at: parse_timestamp(&enrolled).unwrap_or_default(),
                 last_seen: opt_ts(r.get(1)?),
                 last_config_pull: opt_ts(r.get(2)?),
@@ -412,22 +371,6 @@ fn load_agent(
             })
         })
         .optional()?)
-}
-
-/// What Picket raises: its own rules, and what the sensor reported about its host.
-#[derive(Debug, Clone, PartialEq)]
-enum Raised {
-    Rule(Rule),
-    Host(HostIssue),
-}
-
-impl Raised {
-    fn key(&self) -> String {
-        match self {
-            Raised::Rule(r) => format!("rule:{}", r.issue_type_id()),
-            Raised::Host(h) => format!("host:{}", h.issue_type_id),
-        }
-    }
 }
 
 /// Brings one sensor's statuses and Picket-raised issues up to date at `now`.
@@ -452,19 +395,7 @@ pub fn evaluate(
     );
     let mut severity_changed = false;
     summary.sensors += 1;
-    let observed = Observed {
-        sensor_type: sensor.sensor_type,
-        version: sensor.version.clone(),
-        enrolled_at: agent.enrolled_at,
-        last_seen: agent.last_seen,
-        last_config_pull: agent.last_config_pull,
-        reported_service: agent.reported_service,
-        desired_settings_version: agent.desired,
-        applied_settings_version: agent.applied,
-        update: agent.update.clone(),
-        dc_exists: agent.dc_exists,
-        has_dc_list: !sensor.settings.domain_controller_dns_names.is_empty(),
-    };
+    let observed = agent::observe(&sensor, &agent);
     let t = &policy.thresholds;
     let derived = derive(&observed, &policy.releases, now, t);
     if derived.deployment_status != sensor.deployment_status
@@ -476,45 +407,26 @@ pub fn evaluate(
     }
 
     let silent = observed.silent_for(now, t.stopped_communicating_after);
-    let mut present: Vec<Raised> = health_rules::conditions(&observed, &policy.releases, now, t)
-        .into_iter()
-        .map(Raised::Rule)
-        .collect();
-    if !silent && observed.dc_exists {
-        present.extend(agent.host_issues.iter().cloned().map(Raised::Host));
-    }
     let stored = stored_issues(tx, tenant, id)?;
-    let mut keys: Vec<String> = present.iter().map(Raised::key).collect();
-    if silent {
-        // Nothing can be learned about a silent sensor: its other issues stay as they are.
-        for (key, issue) in &stored {
-            if issue.status != HealthIssueStatus::Closed && !keys.contains(key) {
-                keys.push(key.clone());
-            }
-        }
-    }
-    let views: Vec<StoredIssue<String>> = stored
-        .iter()
-        .map(|(key, issue)| StoredIssue {
-            key: key.clone(),
-            status: issue.status,
-            last_modified: issue.last_modified_date_time,
-        })
-        .collect();
     let fqdn = sensor.fqdn();
-    for change in health_rules::reconcile(&views, &keys, now) {
+    for change in issues::sensor_issue_changes(
+        &observed,
+        &agent.host_issues,
+        &stored,
+        &policy.releases,
+        now,
+        t,
+    ) {
         match change {
-            Change::Raise(key) => {
-                let Some(raised) = present.iter().find(|p| p.key() == key) else {
-                    continue;
-                };
-                let issue = new_issue(raised, &sensor, now);
+            IssueChange::Raise(raised) => {
+                let key = raised.key();
+                let issue = issues::sensor_issue(&raised, &sensor, HealthIssueId::generate(), now);
                 health_issues::insert(tx, tenant, &issue)?;
                 tx.prepare_cached("INSERT OR REPLACE INTO agent_issues (tenant_id, sensor_id, issue_key, issue_id) VALUES (?1, ?2, ?3, ?4)")?.execute(params![tenant.as_str(), id.as_str(), key, issue.id.as_str()],
                 )?;
                 summary.issues_raised += 1;
             }
-            Change::Reopen(key) => {
+            IssueChange::Reopen(key) => {
                 if let Some((_, issue)) = stored.iter().find(|(k, _)| *k == key) {
                     health_issues::save_status(
                         tx,
@@ -526,7 +438,7 @@ pub fn evaluate(
                     summary.issues_reopened += 1;
                 }
             }
-            Change::Close(key) => {
+            IssueChange::Close(key) => {
                 if let Some((_, issue)) = stored.iter().find(|(k, _)| *k == key) {
                     health_issues::save_status(
                         tx,
@@ -540,28 +452,17 @@ pub fn evaluate(
             }
         }
     }
-    // A sensor silent long enough to be disconnected makes its issue high (the fleet's most
-    // urgent kind); it returns to medium if the sensor is heard again before the issue closes.
-    // Read again when silent: the issue may have been raised just now.
+    // The "stopped communicating" issue's severity follows the silence (decided by
+    // `issues::severity_change`). Read again when silent: the issue may have been raised just now.
     let current = if silent {
         stored_issues(tx, tenant, id)?
     } else {
         stored
     };
-    if let Some((_, issue)) = current
-        .iter()
-        .find(|(k, _)| *k == Raised::Rule(Rule::StoppedCommunicating).key())
-    {
-        let wanted = if derived.deployment_status == DeploymentStatus::Disconnected {
-            HealthIssueSeverity::High
-        } else {
-            HealthIssueSeverity::Medium
-        };
-        if issue.severity != wanted {
-            severity_changed = true;
-            tx.prepare_cached("UPDATE health_issues SET severity = ?3, last_modified_date_time = ?4 WHERE tenant_id = ?1 AND id = ?2")?.execute(params![tenant.as_str(), issue.id.as_str(), wanted.as_str(), ts(&now)],
-            )?;
-        }
+    if let Some((issue, wanted)) = issues::severity_change(&current, derived.deployment_status) {
+        severity_changed = true;
+        tx.prepare_cached("UPDATE health_issues SET severity = ?3, last_modified_date_time = ?4 WHERE tenant_id = ?1 AND id = ?2")?.execute(params![tenant.as_str(), issue.id.as_str(), wanted.as_str(), ts(&now)],
+        )?;
     }
     // Health follows issues only: refreshed when one of this sensor's issues changed.
     let issues_changed = issues_before
@@ -602,40 +503,6 @@ fn stored_issues(
         }
     }
     Ok(out)
-}
-
-fn new_issue(raised: &Raised, sensor: &Sensor, now: Timestamp) -> HealthIssue {
-    let fqdn = sensor.fqdn();
-    let (type_id, name, severity, recommendation) = match raised {
-        Raised::Rule(r) => (
-            r.issue_type_id().to_string(),
-            r.display_name().to_string(),
-            r.severity(),
-            r.recommendation().to_string(),
-        ),
-        Raised::Host(h) => (
-            h.issue_type_id.clone(),
-            h.display_name.clone(),
-            h.severity,
-            "Follow the guidance for this health issue on the sensor's server".to_string(),
-        ),
-    };
-    HealthIssue {
-        id: HealthIssueId::generate(),
-        additional_information: vec![],
-        created_date_time: now,
-        description: format!("{name} on {fqdn}"),
-        display_name: name,
-        domain_names: vec![sensor.domain_name.clone()],
-        health_issue_type: HealthIssueType::Sensor,
-        issue_type_id: type_id,
-        last_modified_date_time: now,
-        recommendations: vec![recommendation],
-        recommended_action_commands: vec![],
-        sensor_dns_names: vec![fqdn],
-        severity,
-        status: HealthIssueStatus::Open,
-    }
 }
 
 /// Every enrolled sensor of every tenant (the sweep is operator-level background work).
@@ -734,25 +601,16 @@ fn updating_in_domain(
     )?)
 }
 
-/// Sensor issues that also stand as one global issue per tenant (spec §4.4 "sensor + global"):
-/// it lists every sensor and domain that has the sensor issue open.
-const GLOBAL_KEYS: [(&str, &str, &str); 1] = [(
-    "rule:2003",
-    "Sensors outdated",
-    "Update these sensors to the latest release (getDeploymentPackageUri)",
-)];
-
-/// The `sensor_id` under which a tenant's global issues are recorded in `agent_issues`.
-const GLOBAL_OWNER: &str = "*";
-
-/// Raises, updates, reopens or closes the tenant's global issues from its open sensor issues.
+/// Raises, updates, reopens or closes the tenant's global issues from its open sensor issues
+/// (decided by `issues::global_change`).
 pub fn aggregate_globals(
     tx: &Transaction<'_>,
     tenant: &TenantId,
     now: Timestamp,
     summary: &mut SweepSummary,
 ) -> Result<(), StoreError> {
-    for (key, name, recommendation) in GLOBAL_KEYS {
+    for rule in &GLOBAL_RULES {
+        let key = rule.key;
         let members: Vec<(String, String)> = tx
             .prepare_cached(
                 "SELECT s.fqdn, s.domain_name FROM agent_issues a \
@@ -764,13 +622,7 @@ pub fn aggregate_globals(
                 Ok((r.get(0)?, r.get(1)?))
             })?
             .collect::<Result<_, _>>()?;
-        let fqdns: Vec<String> = members.iter().map(|(f, _)| f.clone()).collect();
-        let mut domains: Vec<String> = members
-            .iter()
-            .map(|(_, d)| d.to_ascii_lowercase())
-            .collect();
-        domains.sort();
-        domains.dedup();
+        let members = issues::Members::of(&members);
         let existing_id: Option<String> = tx
             .prepare_cached("SELECT issue_id FROM agent_issues WHERE tenant_id = ?1 AND sensor_id = ?2 AND issue_key = ?3")?.query_row(params![tenant.as_str(), GLOBAL_OWNER, key],
                 |r| r.get(0),
@@ -780,91 +632,52 @@ pub fn aggregate_globals(
             Some(id) => health_issues::find(tx, tenant, &crate::IssueScope::Tenant, id)?,
             None => None,
         };
-        let mut touched: Vec<String> = fqdns.clone();
-        match (existing, fqdns.is_empty()) {
-            (None, true) => continue,
-            (None, false) => {
-                let issue = HealthIssue {
-                    id: HealthIssueId::generate(),
-                    additional_information: vec![],
-                    created_date_time: now,
-                    description: format!(
-                        "{name}: {} sensor(s) in {} domain(s)",
-                        fqdns.len(),
-                        domains.len()
-                    ),
-                    display_name: name.to_string(),
-                    domain_names: domains.clone(),
-                    health_issue_type: HealthIssueType::Global,
-                    issue_type_id: key.trim_start_matches("rule:").to_string(),
-                    last_modified_date_time: now,
-                    recommendations: vec![recommendation.to_string()],
-                    recommended_action_commands: vec![],
-                    sensor_dns_names: fqdns.clone(),
-                    severity: HealthIssueSeverity::Medium,
-                    status: HealthIssueStatus::Open,
-                };
-                health_issues::insert(tx, tenant, &issue)?;
-                tx.prepare_cached("INSERT OR REPLACE INTO agent_issues (tenant_id, sensor_id, issue_key, issue_id) VALUES (?1, ?2, ?3, ?4)")?.execute(params![tenant.as_str(), GLOBAL_OWNER, key, issue.id.as_str()],
-                )?;
-                summary.issues_raised += 1;
-            }
-            (Some(issue), true) => {
-                if issue.status != HealthIssueStatus::Closed {
-                    health_issues::save_status(
-                        tx,
-                        tenant,
-                        &issue.id,
-                        HealthIssueStatus::Closed,
-                        now,
-                    )?;
-                    summary.issues_closed += 1;
-                }
-            }
-            (Some(issue), false) => {
-                touched.extend(
-                    issue
-                        .sensor_dns_names
-                        .iter()
-                        .map(|n| n.to_ascii_lowercase()),
-                );
-                if issue.sensor_dns_names != fqdns || issue.domain_names != domains {
-                    tx.prepare_cached("UPDATE health_issues SET sensor_dns_names = ?3, domain_names = ?4, description = ?5, \
-                         last_modified_date_time = ?6 WHERE tenant_id = ?1 AND id = ?2")?.execute(params![
-                            tenant.as_str(),
-                            issue.id.as_str(),
-                            super::rows::json_list(&fqdns),
-                            super::rows::json_list(&domains),
-                            format!("{name}: {} sensor(s) in {} domain(s)", fqdns.len(), domains.len()),
-                            ts(&now)
-                        ],
-                    )?;
-                    tx.prepare_cached(
-                        "DELETE FROM health_issue_sensors WHERE tenant_id = ?1 AND issue_id = ?2",
-                    )?
-                    .execute(params![tenant.as_str(), issue.id.as_str()])?;
-                    let mut link = tx.prepare_cached(
-                        "INSERT OR IGNORE INTO health_issue_sensors (tenant_id, sensor_fqdn, issue_id) VALUES (?1, ?2, ?3)",
-                    )?;
-                    for f in &fqdns {
-                        link.execute(params![tenant.as_str(), f, issue.id.as_str()])?;
-                    }
-                }
-                if issue.status == HealthIssueStatus::Closed {
-                    health_issues::save_status(
-                        tx,
-                        tenant,
-                        &issue.id,
-                        HealthIssueStatus::Open,
-                        now,
-                    )?;
-                    summary.issues_reopened += 1;
-                }
+        let Some(change) = issues::global_change(
+            rule,
+            existing.as_ref(),
+            &members,
+            HealthIssueId::generate,
+            now,
+        ) else {
+            continue;
+        };
+        if let Some(issue) = &change.raise {
+            health_issues::insert(tx, tenant, issue)?;
+            tx.prepare_cached("INSERT OR REPLACE INTO agent_issues (tenant_id, sensor_id, issue_key, issue_id) VALUES (?1, ?2, ?3, ?4)")?.execute(params![tenant.as_str(), GLOBAL_OWNER, key, issue.id.as_str()],
+            )?;
+            summary.issues_raised += 1;
+        }
+        if let Some((id, description)) = &change.rewrite {
+            tx.prepare_cached("UPDATE health_issues SET sensor_dns_names = ?3, domain_names = ?4, description = ?5, \
+                 last_modified_date_time = ?6 WHERE tenant_id = ?1 AND id = ?2")?.execute(params![
+                    tenant.as_str(),
+                    id.as_str(),
+                    super::rows::json_list(&members.fqdns),
+                    super::rows::json_list(&members.domains),
+                    description,
+                    ts(&now)
+                ],
+            )?;
+            tx.prepare_cached(
+                "DELETE FROM health_issue_sensors WHERE tenant_id = ?1 AND issue_id = ?2",
+            )?
+            .execute(params![tenant.as_str(), id.as_str()])?;
+            let mut link = tx.prepare_cached(
+                "INSERT OR IGNORE INTO health_issue_sensors (tenant_id, sensor_fqdn, issue_id) VALUES (?1, ?2, ?3)",
+            )?;
+            for f in &members.fqdns {
+                link.execute(params![tenant.as_str(), f, id.as_str()])?;
             }
         }
-        touched.sort();
-        touched.dedup();
-        refresh_health(tx, tenant, Some(&touched))?;
+        if let Some((id, status)) = &change.status {
+            health_issues::save_status(tx, tenant, id, *status, now)?;
+            if *status == HealthIssueStatus::Closed {
+                summary.issues_closed += 1;
+            } else {
+                summary.issues_reopened += 1;
+            }
+        }
+        refresh_health(tx, tenant, Some(&change.touched))?;
     }
     Ok(())
 }

@@ -118,11 +118,7 @@ impl FleetStore for SqliteStore {
         } else {
             // Sensors that check in are evaluated by their own check-ins; what time alone can
             // change is the status of the silent ones.
-            let t = &policy.thresholds;
-            let silent_since = now
-                - t.stopped_communicating_after
-                    .min(t.disconnected_after)
-                    .min(t.start_failure_after);
+            let silent_since = policy.thresholds.silent_since(now);
             self.write(move |tx| fleet::silent_agents(tx, silent_since))
                 .await?
         };

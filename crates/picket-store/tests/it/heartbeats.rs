@@ -45,21 +45,15 @@ async fn check_in(
         .expect("accepted")
 }
 
-/// Enrolls `name` through `store` and brings it to `upToDate` (first check-in, then the
-/// settings acknowledgement); returns its id and settings version.
-async fn enrolled(store: &dyn Store, name: &str, now: Timestamp) -> (SensorId, u64) {
+/// Enrolls a classic sensor of tenant A with its deployment access key; returns its id.
+pub(super) async fn enroll(store: &dyn Store, request: &EnrollRequest, now: Timestamp) -> SensorId {
     let t = tenant(A);
     let key = store.deployment_access_key(&t).await.expect("key");
-    let request = EnrollRequest {
-        computer_dns_name: format!("{name}.contoso.com"),
-        sensor_type: SensorType::DomainControllerIntegrated,
-        version: "2.239.1.1".into(),
-    };
-    let sensor = store
+    store
         .enroll(
             &t,
             key.expose(),
-            &request,
+            request,
             "hash-of-credential",
             now,
             &FleetPolicy::default(),
@@ -68,7 +62,18 @@ async fn enrolled(store: &dyn Store, name: &str, now: Timestamp) -> (SensorId, u
         .expect("store")
         .expect("enrolled")
         .sensor
-        .id;
+        .id
+}
+
+/// Enrolls `name` through `store` and brings it to `upToDate` (first check-in, then the
+/// settings acknowledgement); returns its id and settings version.
+async fn enrolled(store: &dyn Store, name: &str, now: Timestamp) -> (SensorId, u64) {
+    let request = EnrollRequest {
+        computer_dns_name: format!("{name}.contoso.com"),
+        sensor_type: SensorType::DomainControllerIntegrated,
+        version: "2.239.1.1".into(),
+    };
+    let sensor = enroll(store, &request, now).await;
     let v = check_in(store, &sensor, 0, now)
         .await
         .desired_settings_version;

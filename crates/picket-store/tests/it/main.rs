@@ -17,6 +17,7 @@ mod plans;
 mod portable;
 mod schema;
 mod sign_ins;
+mod stored_statuses;
 mod sweeps;
 
 const A: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";

@@ -50,7 +50,9 @@ impl Store for PostgresStore {
         self.write(
             Scope::Tenant(tenant),
             (tenant, id, patch),
-            |tx, (t, id, p)| Box::pin(super::sensors::save_settings(tx, t, id, p)),
+            |tx, (t, id, p)| {
+                Box::pin(async move { sensors::save_settings(&Pg(tx), t, id, p).await })
+            },
         )
         .await
     }
@@ -61,7 +63,7 @@ impl Store for PostgresStore {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         self.write(Scope::Tenant(tenant), (tenant, id), |tx, (t, id)| {
-            Box::pin(super::sensors::delete(tx, t, id, now))
+            Box::pin(async move { sensors::delete(&Pg(tx), t, id, now).await })
         })
         .await
     }
@@ -164,7 +166,9 @@ impl Store for PostgresStore {
         self.write(
             Scope::Tenant(tenant),
             (tenant, ids, version),
-            |tx, (t, ids, v)| Box::pin(super::candidates::activate(tx, t, ids, v, now)),
+            |tx, (t, ids, v)| {
+                Box::pin(async move { candidates::activate(&Pg(tx), t, ids, v, now).await })
+            },
         )
         .await
     }
@@ -189,7 +193,7 @@ impl Store for PostgresStore {
                     return Ok(Activation::default());
                 }
                 let waiting = candidates::all_ids(&Pg(tx), t).await?;
-                super::candidates::activate(tx, t, &waiting, v, now).await
+                candidates::activate(&Pg(tx), t, &waiting, v, now).await
             })
         })
         .await

@@ -6,22 +6,13 @@
 
 mod api;
 mod batched;
-mod candidates;
 mod copy;
-mod fleet;
 mod fleet_api;
-mod health;
-mod health_issues;
-mod heartbeat;
 mod identity;
 mod identity_api;
 mod migrations;
 mod portable;
-mod sensors;
 mod tls;
-
-// Row mappings and select lists are shared (`crate::tables::rows`).
-use crate::tables::rows;
 
 use crate::odata_sql::SqlValue;
 use crate::{Catalogue, StoreError};
@@ -120,9 +111,9 @@ pub struct PostgresStore {
     /// This replica's check-ins that only said "still here" (see `crate::heartbeats`).
     heartbeats: std::sync::Arc<crate::heartbeats::Heartbeats>,
     /// Their reads, batched.
-    quiet_reads: heartbeat::QuietReads,
+    quiet_reads: batched::QuietReads,
     /// Sensors by id, batched.
-    sensor_reads: sensors::SensorReads,
+    sensor_reads: batched::SensorReads,
 }
 
 /// What a write transaction locks before it runs.
@@ -212,8 +203,8 @@ impl PostgresStore {
             .create_timeout(Some(Duration::from_secs(10)))
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let quiet_reads = heartbeat::quiet_reads(pool.clone());
-        let sensor_reads = sensors::sensor_reads(pool.clone());
+        let quiet_reads = batched::quiet_reads(pool.clone());
+        let sensor_reads = batched::sensor_reads(pool.clone());
         let store = Self {
             pool,
             catalogue,
@@ -408,7 +399,8 @@ async fn write_heartbeats(
         let tx = client.transaction().await?;
         tx.batch_execute("SET LOCAL synchronous_commit = off")
             .await?;
-        let result = heartbeat::write_seen(&tx, &mut items).await;
+        let result =
+            crate::tables::heartbeat::write_seen(&crate::sql::postgres::Pg(&tx), &mut items).await;
         finish(tx, result).await
     }
     .await;

@@ -47,7 +47,7 @@ impl Store for SqliteStore {
         patch: &SettingsPatch,
     ) -> Result<Option<Sensor>, StoreError> {
         let (tenant, id, patch) = (tenant.clone(), id.clone(), patch.clone());
-        self.write(move |tx| super::sensors::save_settings(tx, &tenant, &id, &patch))
+        self.write(move |tx| run(sensors::save_settings(&Lite(tx), &tenant, &id, &patch)))
             .await
     }
     async fn delete_sensor(
@@ -57,7 +57,7 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let (tenant, id) = (tenant.clone(), id.clone());
-        self.write(move |tx| super::sensors::delete(tx, &tenant, &id, now))
+        self.write(move |tx| run(sensors::delete(&Lite(tx), &tenant, &id, now)))
             .await
     }
 
@@ -157,8 +157,16 @@ impl Store for SqliteStore {
     ) -> Result<Activation, StoreError> {
         let (tenant, ids) = (tenant.clone(), ids.to_vec());
         let version = self.catalogue().unified_sensor_version.clone();
-        self.write(move |tx| super::candidates::activate(tx, &tenant, &ids, &version, now))
-            .await
+        self.write(move |tx| {
+            run(candidates::activate(
+                &Lite(tx),
+                &tenant,
+                &ids,
+                &version,
+                now,
+            ))
+        })
+        .await
     }
 
     async fn activation_mode(&self, tenant: &TenantId) -> Result<ActivationMode, StoreError> {
@@ -180,7 +188,13 @@ impl Store for SqliteStore {
                 return Ok(Activation::default());
             }
             let waiting = run(candidates::all_ids(&Lite(tx), &tenant))?;
-            super::candidates::activate(tx, &tenant, &waiting, &version, now)
+            run(candidates::activate(
+                &Lite(tx),
+                &tenant,
+                &waiting,
+                &version,
+                now,
+            ))
         })
         .await
     }

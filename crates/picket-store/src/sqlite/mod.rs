@@ -2,21 +2,12 @@
 //! applied at open, and each store call run on a pooled connection off the async threads.
 
 mod api;
-mod candidates;
-mod fleet;
 mod fleet_api;
 mod group_commit;
-mod health;
-mod health_issues;
-mod heartbeat;
 mod identity;
 mod identity_api;
 mod migrations;
 mod portable;
-mod sensors;
-
-// Row mappings and select lists are shared (`crate::tables::rows`).
-use crate::tables::rows;
 
 use crate::{Catalogue, StoreError};
 use deadpool_sqlite::rusqlite::{self, Connection};
@@ -124,6 +115,7 @@ async fn write_heartbeats(
     };
     let written = conn
         .interact(move |c| {
+            let mut items = items;
             let relaxed = c.pragma_update(None, "synchronous", "NORMAL");
             let result = relaxed
                 .and_then(|()| {
@@ -131,7 +123,10 @@ async fn write_heartbeats(
                 })
                 .map_err(StoreError::from)
                 .and_then(|tx| {
-                    heartbeat::write_seen(&tx, &items)?;
+                    crate::sql::sqlite::run(crate::tables::heartbeat::write_seen(
+                        &crate::sql::sqlite::Lite(&tx),
+                        &mut items,
+                    ))?;
                     tx.commit()?;
                     Ok(())
                 });

@@ -1,9 +1,13 @@
 //! Sensor candidates and their activation into unified sensors (spec §2.9, §4.5).
 
+use super::health::refresh_health;
 use super::listing::Listing;
 use super::rows::{candidate_from_row, inserted, ts, CANDIDATE_COLUMNS, CANDIDATE_SELECT};
+use super::sensors;
 use crate::sql::{Db, Engine};
-use crate::{args, sql, Page, PageRequest, StoreError};
+use crate::{args, sql, Activation, Page, PageRequest, StoreError};
+use picket_domain::rules::sensor_from_candidate;
+use picket_domain::time::Timestamp;
 use picket_domain::*;
 use picket_odata::ValidatedQuery;
 
@@ -78,6 +82,53 @@ pub async fn insert(
         .await?;
     inserted(n, "sensor candidate", c.id.as_str())?;
     Ok(())
+}
+
+/// Validates every id, then activates. An id that is already a unified sensor is a no-op.
+pub async fn activate(
+    db: &impl Db,
+    tenant: &TenantId,
+    ids: &[CandidateId],
+    unified_version: &str,
+    now: Timestamp,
+) -> Result<Activation, StoreError> {
+    let mut to_activate = Vec::new();
+    let mut outcome = Activation::default();
+    let mut unknown = Vec::new();
+    for id in ids {
+        if to_activate.iter().any(|c: &SensorCandidate| c.id == *id) {
+            continue;
+        }
+        if let Some(candidate) = find(db, tenant, id.as_str()).await? {
+            to_activate.push(candidate);
+        } else if sensors::find(db, tenant, id.as_str())
+            .await?
+            .is_some_and(|s| s.major_version() >= 3)
+        {
+            let sid = SensorId::new(id.as_str());
+            if !outcome.already_active.contains(&sid) {
+                outcome.already_active.push(sid);
+            }
+        } else {
+            unknown.push(id.to_string());
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(StoreError::UnknownCandidates(unknown));
+    }
+    for candidate in &to_activate {
+        db.execute(
+            sql!("DELETE FROM sensor_candidates WHERE tenant_id = $1 AND id = $2"),
+            args![tenant.as_str(), candidate.id.as_str()],
+        )
+        .await?;
+        let sensor = sensor_from_candidate(candidate, unified_version, now);
+        sensors::insert(db, tenant, &sensor).await?;
+        // Issues may already name the machine (e.g. domain auditing): the new sensor counts them.
+        refresh_health(db, tenant, Some(&[sensor.fqdn()])).await?;
+        outcome.activated.push(sensor.id);
+    }
+    Ok(outcome)
 }
 
 pub async fn all_ids(db: &impl Db, tenant: &TenantId) -> Result<Vec<CandidateId>, StoreError> {

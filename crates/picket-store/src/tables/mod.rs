@@ -4,8 +4,10 @@
 //! adapter.
 
 pub mod candidates;
+pub mod fleet;
 pub mod health;
 pub mod health_issues;
+pub mod heartbeat;
 pub mod listing;
 pub mod rows;
 pub mod seed;

@@ -35,13 +35,6 @@ pub fn get_ts(row: &dyn RowRef, idx: usize) -> Result<Timestamp, StoreError> {
     parse_timestamp(&text).ok_or_else(|| bad(idx, "timestamp"))
 }
 
-#[allow(dead_code)] // For the fleet's rows, moved next.
-pub fn get_opt_ts(row: &dyn RowRef, idx: usize) -> Result<Option<Timestamp>, StoreError> {
-    row.get::<Option<String>>(idx)?
-        .map(|text| parse_timestamp(&text).ok_or_else(|| bad(idx, "timestamp")))
-        .transpose()
-}
-
 pub fn get_list(row: &dyn RowRef, idx: usize) -> Result<Vec<String>, StoreError> {
     let text: String = row.get(idx)?;
     serde_json::from_str(&text).map_err(|_| bad(idx, "string list"))

@@ -1,9 +1,13 @@
 //! Sensor rows: listing, lookup, settings updates under the domain rules, deletion.
 
+use super::fleet;
+use super::health::refresh_health;
 use super::listing::Listing;
 use super::rows::{inserted, json_list, sensor_from_row, ts, SENSOR_COLUMNS, SENSOR_SELECT};
 use crate::sql::Db;
 use crate::{args, sql, Page, PageRequest, StoreError};
+use picket_domain::rules::{apply_settings_patch, SettingsPatch};
+use picket_domain::time::Timestamp;
 use picket_domain::*;
 use picket_odata::ValidatedQuery;
 
@@ -76,4 +80,65 @@ pub async fn insert(db: &impl Db, tenant: &TenantId, s: &Sensor) -> Result<(), S
         .await?;
     inserted(n, "sensor", s.id.as_str())?;
     Ok(())
+}
+
+pub async fn save_settings(
+    db: &impl Db,
+    tenant: &TenantId,
+    id: &SensorId,
+    patch: &SettingsPatch,
+) -> Result<Option<Sensor>, StoreError> {
+    let Some(sensor) = find(db, tenant, id.as_str()).await? else {
+        return Ok(None);
+    };
+    let settings = apply_settings_patch(&sensor, patch)?;
+    db.execute(
+        sql!(
+            "UPDATE sensors SET description = $3, dc_dns_names = $4, is_delayed = $5 \
+             WHERE tenant_id = $1 AND id = $2"
+        ),
+        args![
+            tenant.as_str(),
+            id.as_str(),
+            settings.description.as_deref(),
+            &json_list(&settings.domain_controller_dns_names),
+            settings.is_delayed_deployment_enabled,
+        ],
+    )
+    .await?;
+    if settings != sensor.settings {
+        fleet::settings_changed(db, tenant, id).await?;
+        // The answer shows what is stored now (`syncing` for an enrolled sensor).
+        return find(db, tenant, id.as_str()).await;
+    }
+    Ok(Some(Sensor { settings, ..sensor }))
+}
+
+pub async fn delete(
+    db: &impl Db,
+    tenant: &TenantId,
+    id: &SensorId,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let Some(sensor) = find(db, tenant, id.as_str()).await? else {
+        return Ok(false);
+    };
+    db.execute(
+        sql!("DELETE FROM sensors WHERE tenant_id = $1 AND id = $2"),
+        args![tenant.as_str(), id.as_str()],
+    )
+    .await?;
+    // A deleted sensor's own problems are gone with it (spec §2.4): close its open sensor issues.
+    db.execute(
+        sql!(
+            "UPDATE health_issues SET status = 'closed', last_modified_date_time = $3 \
+             WHERE tenant_id = $1 AND status = 'open' AND health_issue_type = 'sensor' AND id IN \
+             (SELECT issue_id FROM health_issue_sensors WHERE tenant_id = $1 AND sensor_fqdn = $2)"
+        ),
+        args![tenant.as_str(), &sensor.fqdn(), &ts(&now)],
+    )
+    .await?;
+    refresh_health(db, tenant, Some(&[sensor.fqdn()])).await?;
+    fleet::tombstone(db, tenant, id, now).await?;
+    Ok(true)
 }

@@ -93,16 +93,10 @@ impl FleetStore for PostgresStore {
         policy: &FleetPolicy,
     ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
         let quiet = || async {
-            let Some((agent, stored)) = self.quiet_reads.get(tenant, sensor).await? else {
-                return Ok(None);
-            };
-            Ok(heartbeats::quiet_answer(
-                &agent,
-                stored,
-                credential_hash,
-                report,
-                policy,
-            ))
+            let found = self.quiet_reads.get(tenant, sensor).await?;
+            Ok(found.and_then(|(agent, stored)| {
+                heartbeats::quiet_answer(&agent, stored, credential_hash, report, policy)
+            }))
         };
         let full = || {
             self.write(

@@ -94,6 +94,17 @@ pub struct SweepSummary {
     pub issues_closed: u64,
 }
 
+impl SweepSummary {
+    /// Counts a part of the sweep (one batch of sensors, one tenant's global issues) in.
+    pub(crate) fn add(&mut self, part: SweepSummary) {
+        self.sensors += part.sensors;
+        self.status_changes += part.status_changes;
+        self.issues_raised += part.issues_raised;
+        self.issues_reopened += part.issues_reopened;
+        self.issues_closed += part.issues_closed;
+    }
+}
+
 #[async_trait]
 pub trait FleetStore: Send + Sync {
     /// Enrolls a classic sensor with the tenant's deployment access key, storing the hash of

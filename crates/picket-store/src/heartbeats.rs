@@ -11,8 +11,8 @@
 //! much longer, far below every silence threshold.
 
 use crate::fleet::{
-    constant_time_eq, host_issues_json, AgentCommand, CheckInAnswer, CheckInReport, FleetPolicy,
-    UpdateReport,
+    constant_time_eq, host_issues_json, AgentCommand, AgentRefusal, CheckInAnswer, CheckInReport,
+    FleetPolicy, UpdateReport,
 };
 use crate::StoreError;
 use picket_domain::fleet::releases::compare_versions;
@@ -46,6 +46,34 @@ pub struct Heartbeats {
 }
 
 impl Heartbeats {
+    /// A check-in: answered by `quiet` (a read) when the sensor was evaluated in full lately
+    /// and that read finds nothing to do, else by `full` (the written path), whose success
+    /// starts a new quiet period.
+    pub async fn check_in<Q, F>(
+        &self,
+        tenant: &TenantId,
+        sensor: &SensorId,
+        now: Timestamp,
+        quiet: impl FnOnce() -> Q,
+        full: impl FnOnce() -> F,
+    ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError>
+    where
+        Q: Future<Output = Result<Option<CheckInAnswer>, StoreError>>,
+        F: Future<Output = Result<Result<CheckInAnswer, AgentRefusal>, StoreError>>,
+    {
+        if self.recently_evaluated(tenant, sensor, now) {
+            if let Some(answer) = quiet().await? {
+                self.seen(tenant, sensor, now);
+                return Ok(Ok(answer));
+            }
+        }
+        let outcome = full().await;
+        if let Ok(Ok(_)) = &outcome {
+            self.evaluated(tenant, sensor, now);
+        }
+        outcome
+    }
+
     /// Whether a heartbeat may be answered without a full evaluation.
     pub fn recently_evaluated(&self, tenant: &TenantId, sensor: &SensorId, now: Timestamp) -> bool {
         let Ok(map) = self.evaluated.lock() else {

@@ -22,7 +22,6 @@ pub mod snapshots;
 pub mod sql;
 pub mod sqlite;
 mod sweep_plan;
-#[allow(dead_code)] // Filled engine by engine; see tables/mod.rs.
 mod tables;
 pub mod tenant_settings;
 #[cfg(feature = "test-support")]

@@ -1,9 +1,10 @@
 //! [`Store`] for PostgreSQL: each call picks a read or a write transaction (locking the
 //! tenant) and delegates to the module that owns the rows.
 
-use super::{candidates, health_issues, seed, sensors, PostgresStore, Scope};
+use super::{PostgresStore, Scope};
 use crate::sql::postgres::Pg;
-use crate::tables::tenants;
+use crate::sql::{Arg, Db, Engine};
+use crate::tables::{candidates, health_issues, seed, sensors, tenants};
 use crate::*;
 use async_trait::async_trait;
 use picket_domain::rules::SettingsPatch;
@@ -19,7 +20,7 @@ impl Store for PostgresStore {
         page: PageRequest,
     ) -> Result<Page<Sensor>, StoreError> {
         self.read_one((tenant, query), |tx, (t, q)| {
-            Box::pin(sensors::list(tx, t, q, page))
+            Box::pin(async move { sensors::list(&Pg(tx), t, q, page).await })
         })
         .await
     }
@@ -29,7 +30,7 @@ impl Store for PostgresStore {
         query: &ValidatedQuery,
     ) -> Result<u64, StoreError> {
         self.read_one((tenant, query), |tx, (t, q)| {
-            Box::pin(sensors::count(tx, t, q))
+            Box::pin(async move { sensors::count(&Pg(tx), t, q).await })
         })
         .await
     }
@@ -49,7 +50,9 @@ impl Store for PostgresStore {
         self.write(
             Scope::Tenant(tenant),
             (tenant, id, patch),
-            |tx, (t, id, p)| Box::pin(sensors::save_settings(tx, t, id, p)),
+            |tx, (t, id, p)| {
+                Box::pin(async move { sensors::save_settings(&Pg(tx), t, id, p).await })
+            },
         )
         .await
     }
@@ -60,7 +63,7 @@ impl Store for PostgresStore {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         self.write(Scope::Tenant(tenant), (tenant, id), |tx, (t, id)| {
-            Box::pin(sensors::delete(tx, t, id, now))
+            Box::pin(async move { sensors::delete(&Pg(tx), t, id, now).await })
         })
         .await
     }
@@ -73,7 +76,7 @@ impl Store for PostgresStore {
         page: PageRequest,
     ) -> Result<Page<HealthIssue>, StoreError> {
         self.read_one((tenant, scope, query), |tx, (t, s, q)| {
-            Box::pin(health_issues::list(tx, t, s, q, page))
+            Box::pin(async move { health_issues::list(&Pg(tx), t, s, q, page).await })
         })
         .await
     }
@@ -84,7 +87,7 @@ impl Store for PostgresStore {
         query: &ValidatedQuery,
     ) -> Result<u64, StoreError> {
         self.read_one((tenant, scope, query), |tx, (t, s, q)| {
-            Box::pin(health_issues::count(tx, t, s, q))
+            Box::pin(async move { health_issues::count(&Pg(tx), t, s, q).await })
         })
         .await
     }
@@ -95,7 +98,7 @@ impl Store for PostgresStore {
         id: &HealthIssueId,
     ) -> Result<Option<HealthIssue>, StoreError> {
         self.read_one((tenant, scope, id), |tx, (t, s, id)| {
-            Box::pin(health_issues::find(tx, t, s, id.as_str()))
+            Box::pin(async move { health_issues::find(&Pg(tx), t, s, id.as_str()).await })
         })
         .await
     }
@@ -105,7 +108,7 @@ impl Store for PostgresStore {
         sensors: &[SensorId],
     ) -> Result<Vec<(SensorId, HealthIssue)>, StoreError> {
         self.read((tenant, sensors), |tx, (t, s)| {
-            Box::pin(health_issues::of_sensors(tx, t, s))
+            Box::pin(async move { health_issues::of_sensors(&Pg(tx), t, s).await })
         })
         .await
     }
@@ -117,7 +120,7 @@ impl Store for PostgresStore {
         now: Timestamp,
     ) -> Result<Option<HealthIssue>, StoreError> {
         self.write(Scope::Tenant(tenant), (tenant, id), |tx, (t, id)| {
-            Box::pin(health_issues::save_status(tx, t, id, status, now))
+            Box::pin(async move { health_issues::save_status(&Pg(tx), t, id, status, now).await })
         })
         .await
     }
@@ -129,7 +132,7 @@ impl Store for PostgresStore {
         page: PageRequest,
     ) -> Result<Page<SensorCandidate>, StoreError> {
         self.read_one((tenant, query), |tx, (t, q)| {
-            Box::pin(candidates::list(tx, t, q, page))
+            Box::pin(async move { candidates::list(&Pg(tx), t, q, page).await })
         })
         .await
     }
@@ -139,7 +142,7 @@ impl Store for PostgresStore {
         query: &ValidatedQuery,
     ) -> Result<u64, StoreError> {
         self.read_one((tenant, query), |tx, (t, q)| {
-            Box::pin(candidates::count(tx, t, q))
+            Box::pin(async move { candidates::count(&Pg(tx), t, q).await })
         })
         .await
     }
@@ -149,7 +152,7 @@ impl Store for PostgresStore {
         id: &CandidateId,
     ) -> Result<Option<SensorCandidate>, StoreError> {
         self.read_one((tenant, id), |tx, (t, id)| {
-            Box::pin(candidates::find(tx, t, id.as_str()))
+            Box::pin(async move { candidates::find(&Pg(tx), t, id.as_str()).await })
         })
         .await
     }
@@ -163,7 +166,9 @@ impl Store for PostgresStore {
         self.write(
             Scope::Tenant(tenant),
             (tenant, ids, version),
-            |tx, (t, ids, v)| Box::pin(candidates::activate(tx, t, ids, v, now)),
+            |tx, (t, ids, v)| {
+                Box::pin(async move { candidates::activate(&Pg(tx), t, ids, v, now).await })
+            },
         )
         .await
     }
@@ -187,8 +192,8 @@ impl Store for PostgresStore {
                 if mode != ActivationMode::Automated {
                     return Ok(Activation::default());
                 }
-                let waiting = candidates::all_ids(tx, t).await?;
-                candidates::activate(tx, t, &waiting, v, now).await
+                let waiting = candidates::all_ids(&Pg(tx), t).await?;
+                candidates::activate(&Pg(tx), t, &waiting, v, now).await
             })
         })
         .await
@@ -215,7 +220,16 @@ impl Store for PostgresStore {
 
     async fn seed(&self, tenant: &TenantId, fixture: &Fixture) -> Result<SeedSummary, StoreError> {
         self.write(Scope::Tenant(tenant), (tenant, fixture), |tx, (t, f)| {
-            Box::pin(seed::seed(tx, t, f))
+            Box::pin(async move {
+                let summary = seed::seed(&Pg(tx), t, f).await?;
+                // Fresh statistics after a bulk load: without them the planner guesses, and a
+                // filtered list may scan the whole tenant instead of using its index.
+                tx.batch_execute(
+                    "ANALYZE sensors, health_issues, health_issue_sensors, sensor_candidates",
+                )
+                .await?;
+                Ok(summary)
+            })
         })
         .await
     }
@@ -249,7 +263,21 @@ impl PostgresStore {
         count: bool,
     ) -> Result<String, StoreError> {
         self.read_one((tenant, query), move |tx, (t, q)| {
-            Box::pin(sensors::explain(tx, t, q, page, count))
+            Box::pin(async move {
+                let (sql, params) = {
+                    let listing = sensors::listing(t, q);
+                    if count {
+                        listing.count_sql(Engine::Postgres)?
+                    } else {
+                        listing.page_sql(Engine::Postgres, page)?
+                    }
+                };
+                let args: Vec<Arg<'_>> = params.iter().map(Arg::from).collect();
+                let lines = Pg(tx)
+                    .query_dynamic(&format!("EXPLAIN {sql}"), &args, |r| r.get::<String>(0))
+                    .await?;
+                Ok(lines.join("\n"))
+            })
         })
         .await
     }

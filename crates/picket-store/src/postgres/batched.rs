@@ -5,9 +5,12 @@
 //! statement, so it sees that write.
 
 use super::{query, with_causes};
+use crate::heartbeats::StoredAgent;
+use crate::tables::heartbeat::{agent_from_row, AGENT_SELECT};
+use crate::tables::rows::{sensor_from_row, SENSOR_SELECT};
 use crate::StoreError;
 use deadpool_postgres::Pool;
-use picket_domain::{SensorId, TenantId};
+use picket_domain::{Sensor, SensorId, TenantId};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::Row;
@@ -94,4 +97,55 @@ pub fn tenant_of(row: &Row, column: &str) -> Result<TenantId, StoreError> {
     let text: String = row.try_get(column)?;
     TenantId::parse(&text)
         .ok_or_else(|| StoreError::Internal(format!("stored tenant id '{text}' is not a GUID")))
+}
+
+/// `GET …/sensors/{id}` lookups, batched.
+pub type SensorReads = Batched<Sensor>;
+
+pub fn sensor_reads(pool: Pool) -> SensorReads {
+    // The tenant last, after the select list `sensor_from_row` reads by position.
+    let sql = format!(
+        "SELECT {SENSOR_SELECT}, tenant_id FROM sensors \
+         WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+    );
+    Batched::spawn(pool, sql, |row| {
+        let sensor = sensor_from_row(row)?;
+        Ok(((tenant_of(row, "tenant_id")?, sensor.id.clone()), sensor))
+    })
+}
+
+/// Heartbeat lookups (see `crate::heartbeats`), batched: the agents and their sensors by key.
+pub type QuietReads = Batched<(StoredAgent, Sensor)>;
+
+pub fn quiet_reads(pool: Pool) -> QuietReads {
+    // The sensor's select list first, where `sensor_from_row` reads it by position; the
+    // agent's tenant after it, then the agent's columns where `agent_from_row` reads them.
+    let sql = format!(
+        "SELECT {SENSOR_SELECT}, a.* FROM sensors JOIN \
+         (SELECT tenant_id AS a_tenant, sensor_id AS a_sensor, {AGENT_SELECT} FROM sensor_agents \
+          WHERE (tenant_id, sensor_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))) AS a \
+         ON sensors.tenant_id = a.a_tenant AND sensors.id = a.a_sensor"
+    );
+    Batched::spawn(pool, sql, |row| {
+        let sensor = sensor_from_row(row)?;
+        // After the sensor's columns: `a_tenant`, `a_sensor`, then the agent's.
+        let agent = agent_from_row(row, columns_in(SENSOR_SELECT) + 2)?;
+        Ok((
+            (tenant_of(row, "a_tenant")?, sensor.id.clone()),
+            (agent, sensor),
+        ))
+    })
+}
+
+/// How many columns a select list of plain names names.
+const fn columns_in(select: &str) -> usize {
+    let bytes = select.as_bytes();
+    let (mut i, mut n) = (0, 1);
+    while i < bytes.len() {
+        if bytes[i] == b',' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
 }

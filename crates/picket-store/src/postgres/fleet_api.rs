@@ -1,10 +1,13 @@
 //! [`FleetStore`] for PostgreSQL: every agent call is one write transaction, so a check-in, the
 //! statuses it changes and the issues it raises or closes commit together or not at all.
 //! Enrolments hold their tenant's lock; check-ins hold only their sensor's (beside the other
-//! check-ins of the tenant), and most of them are heartbeats answered from a read.
+//! check-ins of the tenant), and most of them are heartbeats answered from a batched read.
 
-use super::{fleet, heartbeat, PostgresStore, Scope};
+use super::{PostgresStore, Scope};
 use crate::fleet::*;
+use crate::heartbeats;
+use crate::sql::postgres::Pg;
+use crate::tables::fleet;
 use crate::StoreError;
 use async_trait::async_trait;
 use picket_domain::time::Timestamp;
@@ -28,7 +31,9 @@ impl FleetStore for PostgresStore {
             Scope::Tenant(tenant),
             (tenant, access_key, request, credential_hash, policy),
             |tx, (t, key, req, hash, policy)| {
-                Box::pin(fleet::enroll(tx, t, key, req, hash, now, policy))
+                Box::pin(
+                    async move { fleet::enroll(&Pg(tx), t, key, req, hash, now, policy).await },
+                )
             },
         )
         .await
@@ -55,9 +60,10 @@ impl FleetStore for PostgresStore {
                 unified,
             ),
             |tx, (t, key, computer, sense, hash, unified)| {
-                Box::pin(fleet::report_candidate(
-                    tx, t, key, computer, sense, hash, unified, now,
-                ))
+                Box::pin(async move {
+                    fleet::report_candidate(&Pg(tx), t, key, computer, sense, hash, unified, now)
+                        .await
+                })
             },
         )
         .await
@@ -65,13 +71,16 @@ impl FleetStore for PostgresStore {
 
     async fn publish_release(&self, version: &str, now: Timestamp) -> Result<bool, StoreError> {
         self.write(Scope::Installation, version, |tx, v| {
-            Box::pin(fleet::publish_release(tx, v, now))
+            Box::pin(async move { fleet::publish_release(&Pg(tx), v, now).await })
         })
         .await
     }
 
     async fn releases(&self) -> Result<Vec<(String, Timestamp)>, StoreError> {
-        self.read((), |tx, ()| Box::pin(fleet::releases(tx))).await
+        self.read((), |tx, ()| {
+            Box::pin(async move { fleet::releases(&Pg(tx)).await })
+        })
+        .await
     }
 
     async fn check_in(
@@ -83,34 +92,26 @@ impl FleetStore for PostgresStore {
         now: Timestamp,
         policy: &FleetPolicy,
     ) -> Result<Result<CheckInAnswer, AgentRefusal>, StoreError> {
-        if self.heartbeats.recently_evaluated(tenant, sensor, now) {
-            let quiet = heartbeat::quiet_answer(
-                &self.quiet_reads,
-                tenant,
-                sensor,
-                credential_hash,
-                report,
-                policy,
-            )
-            .await?;
-            if let Some(answer) = quiet {
-                self.heartbeats.seen(tenant, sensor, now);
-                return Ok(Ok(answer));
-            }
-        }
-        let outcome = self
-            .write(
+        let quiet = || async {
+            let found = self.quiet_reads.get(tenant, sensor).await?;
+            Ok(found.and_then(|(agent, stored)| {
+                heartbeats::quiet_answer(&agent, stored, credential_hash, report, policy)
+            }))
+        };
+        let full = || {
+            self.write(
                 Scope::Sensor(tenant, sensor),
                 (tenant, sensor, credential_hash, report, policy),
                 |tx, (t, s, hash, report, policy)| {
-                    Box::pin(fleet::check_in(tx, t, s, hash, report, now, policy))
+                    Box::pin(async move {
+                        fleet::check_in(&Pg(tx), t, s, hash, report, now, policy).await
+                    })
                 },
             )
-            .await;
-        if let Ok(Ok(_)) = &outcome {
-            self.heartbeats.evaluated(tenant, sensor, now);
-        }
-        outcome
+        };
+        self.heartbeats
+            .check_in(tenant, sensor, now, quiet, full)
+            .await
     }
 
     async fn sweep(
@@ -121,13 +122,15 @@ impl FleetStore for PostgresStore {
         // This replica's heard-from times first, so silence is judged on the truth.
         self.write_heartbeats().await?;
         let agents = if self.sweep_plan.full_sweep_due(now, &policy.releases) {
-            self.read((), |tx, ()| Box::pin(fleet::all_agents(tx)))
-                .await?
+            self.read((), |tx, ()| {
+                Box::pin(async move { fleet::all_agents(&Pg(tx)).await })
+            })
+            .await?
         } else {
             // As on SQLite: check-ins evaluate their own sensors; time changes the silent ones.
             let since = policy.thresholds.silent_since(now);
             self.read(since, |tx, since| {
-                Box::pin(fleet::silent_agents(tx, *since))
+                Box::pin(async move { fleet::silent_agents(&Pg(tx), *since).await })
             })
             .await?
         };
@@ -143,36 +146,33 @@ impl FleetStore for PostgresStore {
                         Box::pin(async move {
                             let mut s = SweepSummary::default();
                             for (tenant, sensor) in chunk.iter() {
-                                fleet::evaluate(tx, tenant, sensor, now, policy, &mut s).await?;
+                                fleet::evaluate(&Pg(tx), tenant, sensor, now, policy, &mut s)
+                                    .await?;
                             }
                             Ok(s)
                         })
                     },
                 )
                 .await?;
-            total.sensors += part.sensors;
-            total.status_changes += part.status_changes;
-            total.issues_raised += part.issues_raised;
-            total.issues_reopened += part.issues_reopened;
-            total.issues_closed += part.issues_closed;
+            total.add(part);
         }
         // Then each tenant's global issues, from the sensor issues just brought up to date.
         let tenants = self
-            .read((), |tx, ()| Box::pin(fleet::fleet_tenants(tx)))
+            .read((), |tx, ()| {
+                Box::pin(async move { fleet::fleet_tenants(&Pg(tx)).await })
+            })
             .await?;
         for tenant in &tenants {
             let part = self
                 .write(Scope::Tenant(tenant), tenant, |tx, t| {
                     Box::pin(async move {
                         let mut s = SweepSummary::default();
-                        fleet::aggregate_globals(tx, t, now, &mut s).await?;
+                        fleet::aggregate_globals(&Pg(tx), t, now, &mut s).await?;
                         Ok(s)
                     })
                 })
                 .await?;
-            total.issues_raised += part.issues_raised;
-            total.issues_reopened += part.issues_reopened;
-            total.issues_closed += part.issues_closed;
+            total.add(part);
         }
         Ok(total)
     }
@@ -184,7 +184,7 @@ impl FleetStore for PostgresStore {
     ) -> Result<bool, StoreError> {
         let gap = claim_gap_ms(every);
         self.write(Scope::Installation, (holder, gap), |tx, (holder, gap)| {
-            Box::pin(fleet::claim_job(tx, SWEEP_JOB, holder, *gap))
+            Box::pin(async move { fleet::claim_job(&Pg(tx), SWEEP_JOB, holder, *gap).await })
         })
         .await
     }

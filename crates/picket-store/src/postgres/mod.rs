@@ -6,19 +6,10 @@
 
 mod api;
 mod batched;
-mod candidates;
 mod copy;
-mod fleet;
 mod fleet_api;
-mod health;
-mod health_issues;
-mod heartbeat;
-mod listing;
 mod migrations;
 mod portable;
-mod rows;
-mod seed;
-mod sensors;
 mod tls;
 
 use crate::odata_sql::SqlValue;
@@ -145,9 +136,9 @@ pub struct PostgresStore {
     /// This replica's check-ins that only said "still here" (see `crate::heartbeats`).
     heartbeats: std::sync::Arc<crate::heartbeats::Heartbeats>,
     /// Their reads, batched.
-    quiet_reads: heartbeat::QuietReads,
+    quiet_reads: batched::QuietReads,
     /// Sensors by id, batched.
-    sensor_reads: sensors::SensorReads,
+    sensor_reads: batched::SensorReads,
 }
 
 /// What a write transaction locks before it runs.
@@ -248,8 +239,8 @@ impl PostgresStore {
             .create_timeout(Some(Duration::from_secs(10)))
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let quiet_reads = heartbeat::quiet_reads(pool.clone());
-        let sensor_reads = sensors::sensor_reads(pool.clone());
+        let quiet_reads = batched::quiet_reads(pool.clone());
+        let sensor_reads = batched::sensor_reads(pool.clone());
         let store = Self {
             pool,
             catalogue,
@@ -444,7 +435,8 @@ async fn write_heartbeats(
         let tx = client.transaction().await?;
         tx.batch_execute("SET LOCAL synchronous_commit = off")
             .await?;
-        let result = heartbeat::write_seen(&tx, &mut items).await;
+        let result =
+            crate::tables::heartbeat::write_seen(&crate::sql::postgres::Pg(&tx), &mut items).await;
         finish(tx, result).await
     }
     .await;
@@ -506,15 +498,6 @@ pub(super) async fn query<C: GenericClient>(
 ) -> Result<Vec<Row>, StoreError> {
     let stmt = c.prepare_cached(sql).await?;
     Ok(c.query(&stmt, params).await?)
-}
-
-pub(super) async fn query_opt<C: GenericClient>(
-    c: &C,
-    sql: &str,
-    params: &[Param<'_>],
-) -> Result<Option<Row>, StoreError> {
-    let stmt = c.prepare_cached(sql).await?;
-    Ok(c.query_opt(&stmt, params).await?)
 }
 
 pub(super) async fn query_one<C: GenericClient>(

@@ -107,6 +107,9 @@ pub enum Arg<'a> {
     Null,
     Int(i64),
     Text(&'a str),
+    /// A list of texts, for one placeholder that stands for a set: PostgreSQL binds a `text[]`
+    /// (`= ANY($2::text[])`), SQLite a JSON array (`IN (SELECT value FROM json_each($2))`).
+    TextList(&'a [&'a str]),
 }
 
 impl<'a> From<&'a str> for Arg<'a> {
@@ -117,6 +120,16 @@ impl<'a> From<&'a str> for Arg<'a> {
 impl<'a> From<&'a String> for Arg<'a> {
     fn from(v: &'a String) -> Self {
         Arg::Text(v)
+    }
+}
+impl<'a> From<&'a [&'a str]> for Arg<'a> {
+    fn from(v: &'a [&'a str]) -> Self {
+        Arg::TextList(v)
+    }
+}
+impl<'a> From<&'a Vec<&'a str>> for Arg<'a> {
+    fn from(v: &'a Vec<&'a str>) -> Self {
+        Arg::TextList(v)
     }
 }
 impl From<i64> for Arg<'_> {

@@ -27,6 +27,7 @@ impl ToSql for Arg<'_> {
         match *self {
             Arg::Null => Ok(IsNull::Yes),
             Arg::Text(s) => s.to_sql(ty, out),
+            Arg::TextList(items) => items.to_sql(ty, out),
             Arg::Int(i) => match *ty {
                 Type::INT2 => i16::try_from(i)?.to_sql(ty, out),
                 Type::INT4 => i32::try_from(i)?.to_sql(ty, out),

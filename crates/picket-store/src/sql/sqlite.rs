@@ -4,7 +4,7 @@
 
 use super::{Arg, Cell, Db, Engine, RowRef, Stmt};
 use crate::StoreError;
-use deadpool_sqlite::rusqlite::types::{ToSqlOutput, ValueRef};
+use deadpool_sqlite::rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use deadpool_sqlite::rusqlite::{self, Connection, ToSql};
 use std::future::{ready, Future};
 use std::pin::pin;
@@ -33,6 +33,11 @@ impl ToSql for Arg<'_> {
             Arg::Null => ValueRef::Null,
             Arg::Int(i) => ValueRef::Integer(i),
             Arg::Text(s) => ValueRef::Text(s.as_bytes()),
+            Arg::TextList(items) => {
+                let json = serde_json::to_string(items)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+                return Ok(ToSqlOutput::Owned(Value::Text(json)));
+            }
         }))
     }
 }

@@ -1,9 +1,9 @@
 //! [`Store`] for SQLite: each call picks a read or a write transaction and delegates to the
 //! module that owns the rows.
 
-use super::{candidates, health_issues, seed, sensors, SqliteStore};
+use super::SqliteStore;
 use crate::sql::sqlite::{run, Lite};
-use crate::tables::tenants;
+use crate::tables::{candidates, health_issues, seed, sensors, tenants};
 use crate::*;
 use async_trait::async_trait;
 use picket_domain::rules::SettingsPatch;
@@ -19,7 +19,7 @@ impl Store for SqliteStore {
         page: PageRequest,
     ) -> Result<Page<Sensor>, StoreError> {
         let (tenant, query) = (tenant.clone(), query.clone());
-        self.read(move |c| sensors::list(c, &tenant, &query, page))
+        self.read(move |c| run(sensors::list(&Lite(c), &tenant, &query, page)))
             .await
     }
     async fn count_sensors(
@@ -28,7 +28,8 @@ impl Store for SqliteStore {
         query: &ValidatedQuery,
     ) -> Result<u64, StoreError> {
         let (tenant, query) = (tenant.clone(), query.clone());
-        self.read(move |c| sensors::count(c, &tenant, &query)).await
+        self.read(move |c| run(sensors::count(&Lite(c), &tenant, &query)))
+            .await
     }
     async fn find_sensor(
         &self,
@@ -36,7 +37,7 @@ impl Store for SqliteStore {
         id: &SensorId,
     ) -> Result<Option<Sensor>, StoreError> {
         let (tenant, id) = (tenant.clone(), id.clone());
-        self.read(move |c| sensors::find(c, &tenant, id.as_str()))
+        self.read(move |c| run(sensors::find(&Lite(c), &tenant, id.as_str())))
             .await
     }
     async fn save_sensor_settings(
@@ -46,7 +47,7 @@ impl Store for SqliteStore {
         patch: &SettingsPatch,
     ) -> Result<Option<Sensor>, StoreError> {
         let (tenant, id, patch) = (tenant.clone(), id.clone(), patch.clone());
-        self.write(move |tx| sensors::save_settings(tx, &tenant, &id, &patch))
+        self.write(move |tx| run(sensors::save_settings(&Lite(tx), &tenant, &id, &patch)))
             .await
     }
     async fn delete_sensor(
@@ -56,7 +57,7 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let (tenant, id) = (tenant.clone(), id.clone());
-        self.write(move |tx| sensors::delete(tx, &tenant, &id, now))
+        self.write(move |tx| run(sensors::delete(&Lite(tx), &tenant, &id, now)))
             .await
     }
 
@@ -68,7 +69,7 @@ impl Store for SqliteStore {
         page: PageRequest,
     ) -> Result<Page<HealthIssue>, StoreError> {
         let (tenant, scope, query) = (tenant.clone(), scope.clone(), query.clone());
-        self.read(move |c| health_issues::list(c, &tenant, &scope, &query, page))
+        self.read(move |c| run(health_issues::list(&Lite(c), &tenant, &scope, &query, page)))
             .await
     }
     async fn count_health_issues(
@@ -78,7 +79,7 @@ impl Store for SqliteStore {
         query: &ValidatedQuery,
     ) -> Result<u64, StoreError> {
         let (tenant, scope, query) = (tenant.clone(), scope.clone(), query.clone());
-        self.read(move |c| health_issues::count(c, &tenant, &scope, &query))
+        self.read(move |c| run(health_issues::count(&Lite(c), &tenant, &scope, &query)))
             .await
     }
     async fn find_health_issue(
@@ -88,7 +89,7 @@ impl Store for SqliteStore {
         id: &HealthIssueId,
     ) -> Result<Option<HealthIssue>, StoreError> {
         let (tenant, scope, id) = (tenant.clone(), scope.clone(), id.clone());
-        self.read(move |c| health_issues::find(c, &tenant, &scope, id.as_str()))
+        self.read(move |c| run(health_issues::find(&Lite(c), &tenant, &scope, id.as_str())))
             .await
     }
     async fn health_issues_of_sensors(
@@ -97,7 +98,7 @@ impl Store for SqliteStore {
         sensors: &[SensorId],
     ) -> Result<Vec<(SensorId, HealthIssue)>, StoreError> {
         let (tenant, sensors) = (tenant.clone(), sensors.to_vec());
-        self.read(move |c| health_issues::of_sensors(c, &tenant, &sensors))
+        self.read(move |c| run(health_issues::of_sensors(&Lite(c), &tenant, &sensors)))
             .await
     }
     async fn save_health_issue_status(
@@ -108,8 +109,16 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<HealthIssue>, StoreError> {
         let (tenant, id) = (tenant.clone(), id.clone());
-        self.write(move |tx| health_issues::save_status(tx, &tenant, &id, status, now))
-            .await
+        self.write(move |tx| {
+            run(health_issues::save_status(
+                &Lite(tx),
+                &tenant,
+                &id,
+                status,
+                now,
+            ))
+        })
+        .await
     }
 
     async fn list_candidates(
@@ -119,7 +128,7 @@ impl Store for SqliteStore {
         page: PageRequest,
     ) -> Result<Page<SensorCandidate>, StoreError> {
         let (tenant, query) = (tenant.clone(), query.clone());
-        self.read(move |c| candidates::list(c, &tenant, &query, page))
+        self.read(move |c| run(candidates::list(&Lite(c), &tenant, &query, page)))
             .await
     }
     async fn count_candidates(
@@ -128,7 +137,7 @@ impl Store for SqliteStore {
         query: &ValidatedQuery,
     ) -> Result<u64, StoreError> {
         let (tenant, query) = (tenant.clone(), query.clone());
-        self.read(move |c| candidates::count(c, &tenant, &query))
+        self.read(move |c| run(candidates::count(&Lite(c), &tenant, &query)))
             .await
     }
     async fn find_candidate(
@@ -137,7 +146,7 @@ impl Store for SqliteStore {
         id: &CandidateId,
     ) -> Result<Option<SensorCandidate>, StoreError> {
         let (tenant, id) = (tenant.clone(), id.clone());
-        self.read(move |c| candidates::find(c, &tenant, id.as_str()))
+        self.read(move |c| run(candidates::find(&Lite(c), &tenant, id.as_str())))
             .await
     }
     async fn activate_candidates(
@@ -148,8 +157,16 @@ impl Store for SqliteStore {
     ) -> Result<Activation, StoreError> {
         let (tenant, ids) = (tenant.clone(), ids.to_vec());
         let version = self.catalogue().unified_sensor_version.clone();
-        self.write(move |tx| candidates::activate(tx, &tenant, &ids, &version, now))
-            .await
+        self.write(move |tx| {
+            run(candidates::activate(
+                &Lite(tx),
+                &tenant,
+                &ids,
+                &version,
+                now,
+            ))
+        })
+        .await
     }
 
     async fn activation_mode(&self, tenant: &TenantId) -> Result<ActivationMode, StoreError> {
@@ -170,8 +187,14 @@ impl Store for SqliteStore {
             if mode != ActivationMode::Automated {
                 return Ok(Activation::default());
             }
-            let waiting = candidates::all_ids(tx, &tenant)?;
-            candidates::activate(tx, &tenant, &waiting, &version, now)
+            let waiting = run(candidates::all_ids(&Lite(tx), &tenant))?;
+            run(candidates::activate(
+                &Lite(tx),
+                &tenant,
+                &waiting,
+                &version,
+                now,
+            ))
         })
         .await
     }
@@ -195,7 +218,7 @@ impl Store for SqliteStore {
 
     async fn seed(&self, tenant: &TenantId, fixture: &Fixture) -> Result<SeedSummary, StoreError> {
         let (tenant, fixture) = (tenant.clone(), fixture.clone());
-        self.write(move |tx| seed::seed(tx, &tenant, &fixture))
+        self.write(move |tx| run(seed::seed(&Lite(tx), &tenant, &fixture)))
             .await
     }
     async fn tenant_has_data(&self, tenant: &TenantId) -> Result<bool, StoreError> {

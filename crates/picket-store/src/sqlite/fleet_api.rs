@@ -1,8 +1,10 @@
 //! [`FleetStore`] for SQLite: every agent call is one write transaction, so a check-in, the
 //! statuses it changes and the issues it raises or closes commit together or not at all.
 
-use super::{fleet, SqliteStore};
+use super::SqliteStore;
 use crate::fleet::*;
+use crate::sql::sqlite::{run, Lite};
+use crate::tables::{fleet, heartbeat};
 use crate::StoreError;
 use async_trait::async_trait;
 use picket_domain::time::Timestamp;
@@ -29,8 +31,18 @@ impl FleetStore for SqliteStore {
             credential_hash.to_string(),
             policy.clone(),
         );
-        self.write(move |tx| fleet::enroll(tx, &tenant, &key, &request, &hash, now, &policy))
-            .await
+        self.write(move |tx| {
+            run(fleet::enroll(
+                &Lite(tx),
+                &tenant,
+                &key,
+                &request,
+                &hash,
+                now,
+                &policy,
+            ))
+        })
+        .await
     }
 
     async fn report_candidate(
@@ -51,19 +63,28 @@ impl FleetStore for SqliteStore {
         );
         let unified = self.catalogue().unified_sensor_version.clone();
         self.write(move |tx| {
-            fleet::report_candidate(tx, &tenant, &key, &computer, &sense, &hash, &unified, now)
+            run(fleet::report_candidate(
+                &Lite(tx),
+                &tenant,
+                &key,
+                &computer,
+                &sense,
+                &hash,
+                &unified,
+                now,
+            ))
         })
         .await
     }
 
     async fn publish_release(&self, version: &str, now: Timestamp) -> Result<bool, StoreError> {
         let version = version.to_string();
-        self.write(move |tx| fleet::publish_release(tx, &version, now))
+        self.write(move |tx| run(fleet::publish_release(&Lite(tx), &version, now)))
             .await
     }
 
     async fn releases(&self) -> Result<Vec<(String, Timestamp)>, StoreError> {
-        self.read(fleet::releases).await
+        self.read(|c| run(fleet::releases(&Lite(c)))).await
     }
 
     async fn check_in(
@@ -85,24 +106,17 @@ impl FleetStore for SqliteStore {
                 policy.clone(),
             )
         };
-        if self.heartbeats.recently_evaluated(tenant, sensor, now) {
+        let quiet = || {
             let (t, s, h, r, p) = owned();
-            let quiet = self
-                .read(move |c| super::heartbeat::quiet_answer(c, &t, &s, &h, &r, &p))
-                .await?;
-            if let Some(answer) = quiet {
-                self.heartbeats.seen(tenant, sensor, now);
-                return Ok(Ok(answer));
-            }
-        }
-        let (t, s, h, r, p) = owned();
-        let outcome = self
-            .write(move |tx| super::fleet::check_in(tx, &t, &s, &h, &r, now, &p))
-            .await;
-        if let Ok(Ok(_)) = &outcome {
-            self.heartbeats.evaluated(tenant, sensor, now);
-        }
-        outcome
+            self.read(move |c| run(heartbeat::quiet_answer(&Lite(c), &t, &s, &h, &r, &p)))
+        };
+        let full = || {
+            let (t, s, h, r, p) = owned();
+            self.write(move |tx| run(fleet::check_in(&Lite(tx), &t, &s, &h, &r, now, &p)))
+        };
+        self.heartbeats
+            .check_in(tenant, sensor, now, quiet, full)
+            .await
     }
 
     async fn sweep(
@@ -112,14 +126,13 @@ impl FleetStore for SqliteStore {
     ) -> Result<SweepSummary, StoreError> {
         // Heard-from times first, so silence is judged on the truth.
         super::write_heartbeats(&self.pool, &self.heartbeats).await?;
-        let full = self.sweep_plan.full_sweep_due(now, &policy.releases);
-        let agents = if full {
-            self.write(fleet::all_agents).await?
+        let agents = if self.sweep_plan.full_sweep_due(now, &policy.releases) {
+            self.write(|tx| run(fleet::all_agents(&Lite(tx)))).await?
         } else {
             // Sensors that check in are evaluated by their own check-ins; what time alone can
             // change is the status of the silent ones.
             let silent_since = policy.thresholds.silent_since(now);
-            self.write(move |tx| fleet::silent_agents(tx, silent_since))
+            self.write(move |tx| run(fleet::silent_agents(&Lite(tx), silent_since)))
                 .await?
         };
         let mut total = SweepSummary::default();
@@ -129,30 +142,33 @@ impl FleetStore for SqliteStore {
                 .write(move |tx| {
                     let mut s = SweepSummary::default();
                     for (tenant, sensor) in &chunk {
-                        fleet::evaluate(tx, tenant, sensor, now, &policy, &mut s)?;
+                        run(fleet::evaluate(
+                            &Lite(tx),
+                            tenant,
+                            sensor,
+                            now,
+                            &policy,
+                            &mut s,
+                        ))?;
                     }
                     Ok(s)
                 })
                 .await?;
-            total.sensors += part.sensors;
-            total.status_changes += part.status_changes;
-            total.issues_raised += part.issues_raised;
-            total.issues_reopened += part.issues_reopened;
-            total.issues_closed += part.issues_closed;
+            total.add(part);
         }
         // Then each tenant's global issues, from the sensor issues just brought up to date.
-        let tenants = self.write(fleet::fleet_tenants).await?;
+        let tenants = self
+            .write(|tx| run(fleet::fleet_tenants(&Lite(tx))))
+            .await?;
         for tenant in tenants {
             let part = self
                 .write(move |tx| {
                     let mut s = SweepSummary::default();
-                    fleet::aggregate_globals(tx, &tenant, now, &mut s)?;
+                    run(fleet::aggregate_globals(&Lite(tx), &tenant, now, &mut s))?;
                     Ok(s)
                 })
                 .await?;
-            total.issues_raised += part.issues_raised;
-            total.issues_reopened += part.issues_reopened;
-            total.issues_closed += part.issues_closed;
+            total.add(part);
         }
         Ok(total)
     }
@@ -163,12 +179,8 @@ impl FleetStore for SqliteStore {
         every: std::time::Duration,
     ) -> Result<bool, StoreError> {
         let gap = claim_gap_ms(every);
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
         let holder = holder.to_string();
-        self.write(move |tx| fleet::claim_job(tx, SWEEP_JOB, &holder, now_ms, gap))
+        self.write(move |tx| run(fleet::claim_job(&Lite(tx), SWEEP_JOB, &holder, gap)))
             .await
     }
 }

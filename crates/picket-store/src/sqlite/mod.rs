@@ -2,19 +2,10 @@
 //! applied at open, and each store call run on a pooled connection off the async threads.
 
 mod api;
-mod candidates;
-mod fleet;
 mod fleet_api;
 mod group_commit;
-mod health;
-mod health_issues;
-mod heartbeat;
-mod listing;
 mod migrations;
 mod portable;
-mod rows;
-mod seed;
-mod sensors;
 
 use crate::{Catalogue, StoreError};
 use deadpool_sqlite::rusqlite::{self, Connection};
@@ -189,6 +180,7 @@ async fn write_heartbeats(
     };
     let written = conn
         .interact(move |c| {
+            let mut items = items;
             let relaxed = c.pragma_update(None, "synchronous", "NORMAL");
             let result = relaxed
                 .and_then(|()| {
@@ -196,7 +188,10 @@ async fn write_heartbeats(
                 })
                 .map_err(StoreError::from)
                 .and_then(|tx| {
-                    heartbeat::write_seen(&tx, &items)?;
+                    crate::sql::sqlite::run(crate::tables::heartbeat::write_seen(
+                        &crate::sql::sqlite::Lite(&tx),
+                        &mut items,
+                    ))?;
                     tx.commit()?;
                     Ok(())
                 });

@@ -3,10 +3,17 @@
 //! (pools, transactions, locks, batching) and calls these through its [`crate::sql::Db`]
 //! adapter.
 
+pub mod candidates;
+pub mod fleet;
+pub mod health;
+pub mod health_issues;
+pub mod heartbeat;
 pub mod identity;
 pub mod listing;
 pub mod portable;
 pub mod rows;
+pub mod seed;
+pub mod sensors;
 pub mod tenants;
 
 /// Implements a store trait whose every method runs one shared function, for one engine:

@@ -2,7 +2,6 @@
 //! `crate::columns`; values are stored in the same shapes on both (text, 64-bit integers,
 //! timestamps as RFC 3339 text, lists as JSON text).
 
-#[allow(unused_imports)]
 pub use crate::columns::*;
 use crate::sql::RowRef;
 use crate::StoreError;
@@ -15,6 +14,16 @@ pub fn ts(t: &Timestamp) -> String {
 
 pub fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+/// An `INSERT … ON CONFLICT DO NOTHING` that inserted nothing: the id is taken.
+pub fn inserted(rows: u64, what: &str, id: &str) -> Result<(), StoreError> {
+    if rows == 0 {
+        return Err(StoreError::Conflict(format!(
+            "a {what} with id '{id}' already exists"
+        )));
+    }
+    Ok(())
 }
 
 fn bad(idx: usize, what: &str) -> StoreError {

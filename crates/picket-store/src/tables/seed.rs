@@ -1,32 +1,30 @@
 //! Loading a fixture: everything in one transaction, so a conflict leaves the tenant untouched.
 
-use super::{candidates, health::refresh_health, health_issues, sensors};
-use crate::sql::sqlite::{run, Lite};
-use crate::tables::tenants;
+use super::{candidates, health::refresh_health, health_issues, sensors, tenants};
+use crate::sql::Db;
 use crate::{Fixture, SeedSummary, StoreError};
-use deadpool_sqlite::rusqlite::Transaction;
 use picket_domain::TenantId;
 
-pub fn seed(
-    tx: &Transaction<'_>,
+pub async fn seed(
+    db: &impl Db,
     tenant: &TenantId,
     fixture: &Fixture,
 ) -> Result<SeedSummary, StoreError> {
-    run(tenants::ensure(&Lite(tx), tenant))?;
+    tenants::ensure(db, tenant).await?;
     if let Some(mode) = fixture.activation_mode {
-        run(tenants::save_activation_mode(&Lite(tx), tenant, mode))?;
+        tenants::save_activation_mode(db, tenant, mode).await?;
     }
     for s in &fixture.sensors {
-        sensors::insert(tx, tenant, s)?;
+        sensors::insert(db, tenant, s).await?;
     }
     for c in &fixture.candidates {
-        candidates::insert(tx, tenant, c)?;
+        candidates::insert(db, tenant, c).await?;
     }
     for h in &fixture.health_issues {
-        health_issues::insert(tx, tenant, h)?;
+        health_issues::insert(db, tenant, h).await?;
     }
     // Derived health is recomputed from the issues, whatever the fixture claimed.
-    refresh_health(tx, tenant, None)?;
+    refresh_health(db, tenant, None).await?;
     Ok(SeedSummary {
         sensors: fixture.sensors.len(),
         candidates: fixture.candidates.len(),

@@ -1,20 +1,24 @@
-//! `/admin/v1` for test authors, each call on behalf of the tenant of its bearer token:
-//! snapshots (save, restore, list, delete), fault rules (add, list, remove, clear) and the
-//! request journal (list, show, clear). Reads need `SecurityIdentitiesSensors.Read.All` (or
-//! ReadWrite), changes `SecurityIdentitiesSensors.ReadWrite.All`; errors come in Graph's
-//! envelope, and snapshot changes are audited.
+//! `/admin/v1` for test authors and operators, each call on behalf of the tenant of its bearer
+//! token: snapshots (save, restore, list, delete), fault rules (add, list, remove, clear), the
+//! request journal (list, show, clear), account actions, the manual clock (advance), and the
+//! device code decisions (`sts::device_login`). Every call is authenticated and throttled as a
+//! Graph call is (`access`); reads need `SecurityIdentitiesSensors.Read.All` (or ReadWrite),
+//! changes `SecurityIdentitiesSensors.ReadWrite.All`, and a refused permission is audited.
+//! Errors are `ApiError`s in the agent protocol's envelope; snapshot changes are audited.
 
-use crate::agent_api::{error, AgentError};
+use crate::access::{self, Needs};
+use crate::audit;
+use crate::error::ApiError;
 use crate::state::AppState;
-use crate::throttle::Class;
+use crate::sweeper::{reload_releases, sweep};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use picket_auth::{Caller, Permission};
+use picket_domain::time::format_timestamp;
 use picket_store::portable::Scope;
-use picket_store::{snapshots, NewAuditEntry, StoreError};
+use picket_store::{snapshots, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -37,108 +41,35 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/v1/requests/{id}", get(show_request))
         .route("/admin/v1/accountActions", get(list_account_actions))
-}
-
-/// Reads need any sensors permission; changes need ReadWrite.
-#[derive(Clone, Copy)]
-pub(crate) enum Needs {
-    Read,
-    Write,
-}
-
-/// The caller of an admin request, from its bearer token: verified, throttled and authorized
-/// as a Graph call is (reads and writes count in the same buckets of its app and tenant), and
-/// a refused permission goes to the audit log under `operation`, as refused Graph writes do.
-pub(crate) async fn caller(
-    state: &AppState,
-    headers: &HeaderMap,
-    needs: Needs,
-    operation: &str,
-) -> Result<std::sync::Arc<Caller>, AgentError> {
-    let caller = state
-        .verifier
-        .verify_header(
-            headers.get("authorization").and_then(|v| v.to_str().ok()),
-            crate::state::wall_clock_secs(),
+        .route("/admin/v1/clock/advance", post(advance_clock))
+        .route(
+            "/admin/v1/deviceCodes/approve",
+            post(crate::sts::device_login::approve),
         )
-        .await
-        .map_err(|e| {
-            error(
-                StatusCode::UNAUTHORIZED,
-                "InvalidAuthenticationToken",
-                e.to_string(),
-            )
-        })?;
-    let class = match needs {
-        Needs::Read => Class::Read,
-        Needs::Write => Class::Write,
-    };
-    if let Err(t) = state
-        .throttle
-        .check(caller.tenant.as_str(), caller.app_id(), class)
-    {
-        state.metrics.throttled(class.name());
-        return Err(AgentError::throttled(t.retry_after_secs));
-    }
-    let allowed: &[Permission] = match needs {
-        Needs::Read => &[Permission::SensorsRead, Permission::SensorsReadWrite],
-        Needs::Write => &[Permission::SensorsReadWrite],
-    };
-    if !caller.has_any(allowed) {
-        audit(state, &caller, operation, "admin/v1", 403).await;
-        let names: Vec<&str> = allowed.iter().map(|p| p.name()).collect();
-        return Err(error(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            format!("This needs one of the permissions '{}'", names.join(", ")),
-        ));
-    }
-    Ok(caller)
+        .route(
+            "/admin/v1/deviceCodes/deny",
+            post(crate::sts::device_login::deny),
+        )
 }
 
-fn store_error(e: StoreError) -> AgentError {
+fn store_error(e: StoreError) -> ApiError {
     match e {
-        StoreError::Invalid(m) | StoreError::Conflict(m) => {
-            error(StatusCode::BAD_REQUEST, "BadRequest", m)
-        }
+        StoreError::Invalid(m) | StoreError::Conflict(m) => ApiError::BadRequest(m),
         other => {
             tracing::error!(error = %other, "admin request failed");
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ServiceUnavailable",
-                "The service is temporarily unavailable; retry later",
-            )
+            ApiError::ServiceUnavailable(other.to_string())
         }
     }
 }
 
-fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AgentError> {
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            format!("invalid body at '{}': {}", e.path(), e.inner()),
-        )
-    })
+    serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| ApiError::BadRequest(format!("invalid body at '{}': {}", e.path(), e.inner())))
 }
 
-fn not_found(what: String) -> AgentError {
-    error(StatusCode::NOT_FOUND, "NotFound", what)
-}
-
-async fn audit(state: &AppState, caller: &Caller, operation: &str, target: &str, result: u16) {
-    let entry = NewAuditEntry {
-        time: state.clock.now(),
-        tenant: caller.tenant.clone(),
-        actor: caller.actor(),
-        operation: operation.into(),
-        target: target.into(),
-        result: result.to_string(),
-        request_id: uuid::Uuid::new_v4().to_string(),
-        detail: None,
-    };
-    crate::audit::record(state, &entry).await;
+fn not_found(what: String) -> ApiError {
+    ApiError::NotFound(what)
 }
 
 // --- snapshots -------------------------------------------------------------------------------
@@ -146,8 +77,8 @@ async fn audit(state: &AppState, caller: &Caller, operation: &str, target: &str,
 async fn list_snapshots(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Read, "listSnapshots").await?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Read, "listSnapshots").await?;
     let list = snapshots::list(state.store.as_ref(), &Scope::Tenant(caller.tenant.clone()))
         .await
         .map_err(store_error)?;
@@ -164,14 +95,14 @@ async fn save_snapshot(
     State(state): State<AppState>,
     headers: HeaderMap,
     bytes: axum::body::Bytes,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write, "saveSnapshot").await?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Write, "saveSnapshot").await?;
     let SaveBody { name } = body(&bytes)?;
     let scope = Scope::Tenant(caller.tenant.clone());
     let info = snapshots::save(state.store.as_ref(), &scope, &name, state.clock.now())
         .await
         .map_err(store_error)?;
-    audit(&state, &caller, "saveSnapshot", &name, 201).await;
+    audit::record_call(&state, &caller, "saveSnapshot", &name, 201).await;
     Ok((StatusCode::CREATED, Json(info)).into_response())
 }
 
@@ -179,8 +110,8 @@ async fn restore_snapshot(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write, "restoreSnapshot").await?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Write, "restoreSnapshot").await?;
     let scope = Scope::Tenant(caller.tenant.clone());
     let started = std::time::Instant::now();
     let Some(done) = snapshots::restore(state.store.as_ref(), &scope, &name)
@@ -190,7 +121,7 @@ async fn restore_snapshot(
         return Err(not_found(format!("No snapshot named '{name}'")));
     };
     // Written after the restore, so the entry survives it.
-    audit(&state, &caller, "restoreSnapshot", &name, 200).await;
+    audit::record_call(&state, &caller, "restoreSnapshot", &name, 200).await;
     Ok(Json(json!({
         "name": done.name,
         "rows": done.rows,
@@ -204,8 +135,8 @@ async fn delete_snapshot(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(name): Path<String>,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write, "deleteSnapshot").await?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Write, "deleteSnapshot").await?;
     let scope = Scope::Tenant(caller.tenant.clone());
     if !snapshots::delete(state.store.as_ref(), &scope, &name)
         .await
@@ -213,7 +144,7 @@ async fn delete_snapshot(
     {
         return Err(not_found(format!("No snapshot named '{name}'")));
     }
-    audit(&state, &caller, "deleteSnapshot", &name, 204).await;
+    audit::record_call(&state, &caller, "deleteSnapshot", &name, 204).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -222,8 +153,8 @@ async fn delete_snapshot(
 async fn list_faults(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Read, "listFaults").await?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Read, "listFaults").await?;
     Ok(Json(json!({ "value": state.faults.list(&caller.tenant) })).into_response())
 }
 
@@ -231,24 +162,22 @@ async fn add_fault(
     State(state): State<AppState>,
     headers: HeaderMap,
     bytes: axum::body::Bytes,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write, "addFault").await?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Write, "addFault").await?;
     let spec: crate::faults::RuleSpec = body(&bytes)?;
     if spec
         .tenant_id
         .as_deref()
         .is_some_and(|t| !t.eq_ignore_ascii_case(caller.tenant.as_str()))
     {
-        return Err(error(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "A rule can only be added for the tenant of the token",
+        return Err(ApiError::Forbidden(
+            "A rule can only be added for the tenant of the token".into(),
         ));
     }
     let view = state
         .faults
         .add(spec, &caller.tenant)
-        .map_err(|m| error(StatusCode::BAD_REQUEST, "BadRequest", m))?;
+        .map_err(ApiError::BadRequest)?;
     tracing::info!(tenant = %caller.tenant, rule = %view.id, "fault rule added");
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
@@ -257,8 +186,8 @@ async fn remove_fault(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write, "removeFault").await?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Write, "removeFault").await?;
     if !state.faults.remove(&caller.tenant, &id) {
         return Err(not_found(format!("No fault rule '{id}'")));
     }
@@ -268,8 +197,8 @@ async fn remove_fault(
 async fn clear_faults(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write, "clearFaults").await?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Write, "clearFaults").await?;
     Ok(Json(json!({ "removed": state.faults.clear(&caller.tenant) })).into_response())
 }
 
@@ -292,10 +221,9 @@ async fn list_requests(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<JournalQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Read, "listRequests").await?;
-    let Query(q) =
-        query.map_err(|e| error(StatusCode::BAD_REQUEST, "BadRequest", e.body_text()))?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Read, "listRequests").await?;
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let mut entries: Vec<_> = state
         .journal
         .list(caller.tenant.as_str())
@@ -322,8 +250,8 @@ async fn show_request(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Read, "showRequest").await?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Read, "showRequest").await?;
     let found = id.parse::<u64>().ok().and_then(|id| {
         state
             .journal
@@ -340,8 +268,8 @@ async fn show_request(
 async fn clear_requests(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Write, "clearRequests").await?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Write, "clearRequests").await?;
     Ok(Json(json!({ "removed": state.journal.clear(caller.tenant.as_str()) })).into_response())
 }
 
@@ -351,12 +279,68 @@ async fn clear_requests(
 async fn list_account_actions(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Response, AgentError> {
-    let caller = caller(&state, &headers, Needs::Read, "listAccountActions").await?;
+) -> Result<Response, ApiError> {
+    let caller = access::admin(&state, &headers, Needs::Read, "listAccountActions").await?;
     let mut actions =
         picket_store::identity_accounts::actions(state.store.as_ref(), &caller.tenant)
             .await
             .map_err(store_error)?;
     actions.sort_by(|a, b| b.requested_date_time.cmp(&a.requested_date_time));
     Ok(Json(json!({ "value": actions })).into_response())
+}
+
+// --- the manual clock ------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceBody {
+    /// `90s`, `11m`, `2h`, `3d`.
+    by: String,
+}
+
+/// `90s`, `11m`, `2h`, `3d`.
+pub fn parse_step(text: &str) -> Option<chrono::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(split);
+    let n: i64 = n.parse().ok().filter(|n| *n > 0 && *n <= 1_000_000)?;
+    match unit {
+        "s" => Some(chrono::Duration::seconds(n)),
+        "m" => Some(chrono::Duration::minutes(n)),
+        "h" => Some(chrono::Duration::hours(n)),
+        "d" => Some(chrono::Duration::days(n)),
+        _ => None,
+    }
+}
+
+/// Moves the manual clock and sweeps at once, so the next read shows the new truth.
+pub async fn advance_clock(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let Some(clock) = state.fleet.manual_clock.clone() else {
+        return Err(ApiError::NotFound(
+            "The clock is the wall clock; start the server with --clock manual".into(),
+        ));
+    };
+    access::admin(&state, &headers, Needs::Write, "advanceClock").await?;
+    let body: AdvanceBody = body(&bytes)?;
+    let Some(step) = parse_step(&body.by) else {
+        return Err(ApiError::BadRequest(format!(
+            "'{}' is not a step like 90s, 11m, 2h or 3d",
+            body.by
+        )));
+    };
+    let now = clock.advance(step);
+    reload_releases(&state).await;
+    let s = sweep(&state, now)
+        .await
+        .map_err(|e| crate::agent::request::unavailable(&state, e))?;
+    Ok(axum::Json(json!({
+        "now": format_timestamp(&now),
+        "sweep": {"sensors": s.sensors, "statusChanges": s.status_changes, "issuesRaised": s.issues_raised,
+                  "issuesReopened": s.issues_reopened, "issuesClosed": s.issues_closed},
+    }))
+    .into_response())
 }

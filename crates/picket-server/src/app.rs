@@ -110,14 +110,14 @@ impl Server {
                 manual_clock: config.manual_clock.clone(),
             }),
         };
-        crate::agent_api::reload_releases(&state).await;
+        crate::sweeper::reload_releases(&state).await;
         let mut tasks = Vec::new();
         if let Some(every) = config.key_reload {
             tasks.push(crate::signing::spawn_reload(state.clone(), every));
         }
         // With a manual clock time only moves on request, and each move sweeps at once.
         if let (None, Some(every)) = (&config.manual_clock, config.sweep_interval) {
-            tasks.push(crate::agent_api::spawn_sweeper(state.clone(), every));
+            tasks.push(crate::sweeper::spawn_sweeper(state.clone(), every));
         }
         Self { state, tasks }
     }
@@ -132,7 +132,7 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> impl Future<Output = std::io::Result<()>> + Send + 'static {
-        crate::serve(listener, self.state.clone(), shutdown)
+        crate::http::serve(listener, self.state.clone(), shutdown)
     }
 
     /// Serves `/metrics` alone on `listener` (`--metrics-listen`).
@@ -141,7 +141,7 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> impl Future<Output = std::io::Result<()>> + Send + 'static {
-        crate::serve_metrics(listener, self.state.clone(), shutdown)
+        crate::http::serve_metrics(listener, self.state.clone(), shutdown)
     }
 }
 

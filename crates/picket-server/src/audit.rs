@@ -2,10 +2,7 @@
 //! target with what result; request bodies are reduced to the property names they touched,
 //! so no value (and never a secret) is written.
 
-use crate::dispatch::GraphRequest;
-use crate::error::ApiError;
-use crate::response::GraphResponse;
-use crate::routes::Operation;
+use crate::context::GraphRequest;
 use crate::state::AppState;
 use picket_auth::Caller;
 use picket_domain::time::Timestamp;
@@ -17,15 +14,11 @@ use picket_store::NewAuditEntry;
 pub async fn record_request(
     state: &AppState,
     caller: &Caller,
-    op: &Operation,
+    operation: &str,
     req: &GraphRequest,
-    result: &Result<GraphResponse, ApiError>,
+    status: u16,
     now: Timestamp,
 ) {
-    let status = match result {
-        Ok(r) => r.status,
-        Err(e) => e.status(),
-    };
     let target = percent_encoding::percent_decode_str(&req.path)
         .decode_utf8_lossy()
         .into_owned();
@@ -33,7 +26,7 @@ pub async fn record_request(
         time: now,
         tenant: caller.tenant.clone(),
         actor: caller.actor(),
-        operation: op.name().to_string(),
+        operation: operation.to_string(),
         target,
         result: status.to_string(),
         request_id: req.ids.request_id.clone(),
@@ -47,6 +40,27 @@ pub async fn record(state: &AppState, entry: &NewAuditEntry) {
     if let Err(e) = state.store.record_audit(entry).await {
         tracing::error!(operation = %entry.operation, error = %e, "cannot write the audit log");
     }
+}
+
+/// Records a call of `caller` outside Graph (`/admin/v1`): its operation, target and status.
+pub async fn record_call(
+    state: &AppState,
+    caller: &Caller,
+    operation: &str,
+    target: &str,
+    status: u16,
+) {
+    let entry = NewAuditEntry {
+        time: state.clock.now(),
+        tenant: caller.tenant.clone(),
+        actor: caller.actor(),
+        operation: operation.into(),
+        target: target.into(),
+        result: status.to_string(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        detail: None,
+    };
+    record(state, &entry).await;
 }
 
 /// A token-endpoint entry for a known tenant.

@@ -1,5 +1,6 @@
-//! Per-request facts every handler needs: ids for headers and errors, the API version, and
-//! the base URL that `@odata.nextLink` and `@odata.context` are built on.
+//! Per-request facts every handler needs: ids for headers and errors, the API version, the
+//! base URL that `@odata.nextLink` and `@odata.context` are built on, and a Graph request as
+//! dispatch, `$batch` and the audit log read it.
 
 /// `v1.0` or `beta`: they differ only where the spec says (e.g. `serviceStatus`, spec §5 D7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,39 @@ impl RequestIds {
             client_request_id,
         }
     }
+}
+
+impl RequestIds {
+    /// The token service's ids, as Entra names them: the trace id (fresh) and the correlation
+    /// id (the client's `client-request-id`, else the trace id).
+    pub fn for_token_service(headers: &axum::http::HeaderMap) -> Self {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let client_request_id = headers
+            .get("client-request-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 128)
+            .map(str::to_string)
+            .unwrap_or_else(|| request_id.clone());
+        Self {
+            request_id,
+            client_request_id,
+        }
+    }
+}
+
+/// A Graph request below a version root.
+#[derive(Debug, Clone)]
+pub struct GraphRequest {
+    pub method: String,
+    pub version: ApiVersion,
+    /// Path below the version root, without the leading `/`, still percent-encoded.
+    pub path: String,
+    pub query: String,
+    pub authorization: Option<String>,
+    pub content_type: Option<String>,
+    pub body: bytes::Bytes,
+    pub ids: RequestIds,
+    pub base_url: String,
 }
 
 /// Everything about one Graph request that is not its body.

@@ -1,4 +1,6 @@
-//! The HTTP layer's own refusals, in the envelope of the endpoint family they were meant for.
+//! The HTTP layer: what a connection tells about a request (the peer's address, whether it
+//! came over TLS, the base URL the client reached us on), and the HTTP layer's own refusals,
+//! in the envelope of the endpoint family they were meant for.
 //!
 //! Three families share the listener: Graph (`/v1.0`, `/beta`, anything unrouted), the agent
 //! and admin protocol (`/agent/…`, `/admin/…`; Graph's error shape too) and the token service
@@ -12,8 +14,9 @@
 
 use crate::context::{ApiVersion, RequestIds};
 use crate::error::ApiError;
-use crate::response::GraphResponse;
-use axum::http::{self as http, StatusCode};
+use crate::response::{Envelope, DROP_CONNECTION};
+use crate::state::AppState;
+use axum::http::{self as http, HeaderMap, StatusCode};
 use bytes::Bytes;
 use std::io;
 use std::net::SocketAddr;
@@ -52,23 +55,17 @@ pub(crate) fn is_graph_path(path: &str) -> bool {
     first.is_some_and(|s| ApiVersion::parse(s).is_some())
 }
 
-/// A refusal of the HTTP layer as the family of `path` words it.
+/// A refusal of the HTTP layer as the family of `path` words it (agent and admin paths, like
+/// Graph's, in Graph's envelope).
 pub(crate) fn refusal(path: &str, status: StatusCode, message: &str) -> http::Response<Bytes> {
+    let error = ApiError::Refused {
+        status: status.as_u16(),
+        message: message.to_string(),
+    };
+    let ids = RequestIds::new(None);
     match family(path) {
-        Family::Graph | Family::Agent => {
-            let ids = RequestIds::new(None);
-            let error = ApiError::Refused {
-                status: status.as_u16(),
-                message: message.to_string(),
-            };
-            crate::http::to_http_parts(
-                GraphResponse::error(&error, &ids.request_id, &ids.client_request_id),
-                &ids,
-            )
-        }
-        Family::TokenService => crate::sts::OAuthError::invalid_request(90_023, message)
-            .with_status(status)
-            .into_parts(&crate::sts::Ids::new(&http::HeaderMap::new())),
+        Family::Graph | Family::Agent => error.render(Envelope::Graph(&ids)),
+        Family::TokenService => error.render(Envelope::OAuth(&ids)),
     }
 }
 
@@ -183,11 +180,6 @@ fn automatic_refusal(head: &[u8]) -> Option<(StatusCode, &'static str)> {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
-
-/// A response header (never sent) by which a fault rule asks for the connection to be closed
-/// without an answer: [`RefusingIo`] sees it in the head hyper writes and fails the write, so
-/// hyper drops the connection and the client reads nothing.
-pub const DROP_CONNECTION: &str = "x-picket-drop-connection";
 
 fn asks_to_drop(buf: &[u8]) -> bool {
     if !buf.starts_with(b"HTTP/1.") {
@@ -321,6 +313,32 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for RefusingIo<T> {
             other => other,
         }
     }
+}
+
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Marks a request that arrived over TLS (so links back to us use https).
+#[derive(Debug, Clone, Copy)]
+pub struct Https;
+
+/// Scheme and host for links back to us: the configured public URL, else the request's own
+/// scheme (https when it came through the TLS listener or a proxy says so) and Host header.
+pub(crate) fn request_base(
+    state: &AppState,
+    headers: &HeaderMap,
+    extensions: &http::Extensions,
+) -> String {
+    if let Some(url) = &state.settings.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host =
+        header_str(headers, "host").filter(|h| !h.is_empty() && !h.contains(['/', ' ', '?', '#']));
+    let https = extensions.get::<Https>().is_some()
+        || header_str(headers, "x-forwarded-proto") == Some("https");
+    let scheme = if https { "https" } else { "http" };
+    format!("{scheme}://{}", host.unwrap_or("localhost"))
 }
 
 /// The peer's address, as handlers extract it (`ConnectInfo<PeerAddr>`) on both listeners.

@@ -2,14 +2,14 @@
 //! every decoder of bytes a client or a sensor sends, run as the server runs it. Each returns
 //! whether the input was accepted; none may panic, whatever the bytes.
 
-use crate::agent_api;
-use crate::body;
+use crate::agent;
+use crate::graph::body;
 use picket_domain::schema::{candidate_schema, health_issue_schema, sensor_schema};
 use picket_domain::SensorId;
 
 /// An `/agent/v1` body as the enrolment, candidate-report and check-in handlers decode it.
 pub fn agent_body(data: &[u8]) -> bool {
-    agent_api::decode_bodies(data)
+    agent::decode_bodies(data)
 }
 
 /// A Graph request body as the write handlers and `$batch` decode it.
@@ -18,8 +18,8 @@ pub fn graph_body(data: &[u8]) -> bool {
         return false;
     };
     let patch_ok =
-        crate::handlers::sensors::settings_patch(&object, &SensorId::new("fuzz")).is_ok();
-    let batch_ok = crate::batch::parse_items(&object).is_ok();
+        crate::graph::handlers::sensors::settings_patch(&object, &SensorId::new("fuzz")).is_ok();
+    let batch_ok = crate::graph::batch::parse_items(&object).is_ok();
     patch_ok || batch_ok
 }
 

@@ -1,72 +1,50 @@
-//! Picket's HTTP server: the Microsoft Graph sensor-management API of Defender for Identity
-//! (`/v1.0` and `/beta` `/security/identities/…`) with `$batch`, over any [`picket_store::Store`].
+//! Picket's HTTP server: the Microsoft Graph API of Defender for Identity's sensor management
+//! (`/v1.0` and `/beta` `/security/identities/…`) with `$batch`, a token service shaped like
+//! Entra ID's, the sensor agents' protocol and the operators' endpoints, over any
+//! [`picket_store::Store`].
+//!
+//! The modules form no cycle, at any level (`tests/module_graph.rs`); from the top down:
 
-pub mod account_actions;
-mod admin;
-pub mod agent_api;
+// Building and serving: the one builder, the router and its front, the listeners.
 pub mod app;
-pub mod audit;
-mod batch;
-mod body;
-mod collection;
+pub mod http;
+pub mod tls;
+
+// The endpoint families, each in its folder or file.
+mod admin;
+pub mod agent;
 pub mod console;
+pub mod graph;
+mod probes;
+mod sts;
+
+// What the families share: who may call, what a request and its answer are, the one error
+// type and its renderer, the audit log, the HTTP layer's own facts and refusals.
+mod access;
+pub mod audit;
 pub mod context;
-pub mod demo;
-pub mod device_code;
-mod device_login;
-mod dispatch;
 pub mod edge;
 pub mod error;
+mod request_scope;
+pub mod response;
+
+// What one process keeps: the shared state and its parts, background work, metrics.
+pub mod device_code;
 pub mod faults;
+pub mod journal;
+pub mod metrics;
+pub mod onboarding;
+pub mod signing;
+pub mod state;
+mod sweeper;
+pub mod throttle;
+
+// Seeding and tools.
+pub mod demo;
 pub mod fixture;
 #[doc(hidden)]
 pub mod fuzzing;
-mod handlers;
-pub mod http;
-pub mod journal;
-pub mod metadata;
-pub mod metrics;
-pub mod migrations;
-pub mod onboarding;
-pub mod package;
-mod probes;
-mod render;
-mod request_scope;
-pub mod response;
-pub mod routes;
-pub mod signing;
-pub mod state;
-mod sts;
-pub mod throttle;
-pub mod tls;
 
-pub use http::{router, MAX_BODY_BYTES};
+pub use graph::MAX_BODY_BYTES;
+pub use http::{router, serve, serve_metrics};
 pub use state::{ApiSettings, AppState, FleetSettings, IdentitySettings};
-
-use std::future::Future;
-use tokio::net::TcpListener;
-
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        edge::EdgeListener(listener),
-        router(state).into_make_service_with_connect_info::<edge::PeerAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-}
-
-/// Serves `/metrics` alone (`--metrics-listen`) until `shutdown` resolves.
-pub async fn serve_metrics(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, probes::metrics_router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-}

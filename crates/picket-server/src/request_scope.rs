@@ -1,6 +1,6 @@
 //! The request being handled: its id, in a tracing span around the whole of its handling (so
-//! every log line inside carries `request_id`) and in a task-local, so the families that build
-//! their own error bodies (`/agent`, `/admin`) answer with the same id the log shows.
+//! every log line inside carries `request_id`) and in a task-local, so the agent protocol's
+//! error envelope (`/agent`, `/admin`, rendered in `response.rs`) names the id the log shows.
 //! Task-local, not global: each request's task sees its own id, and tasks outside a request
 //! none.
 

@@ -14,9 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
-/// Marks a request that arrived over TLS (so links back to us use https).
-#[derive(Debug, Clone, Copy)]
-pub struct Https;
+pub use crate::edge::Https;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {

@@ -2,11 +2,12 @@
 //! (decided by the same authorization as the API's operations), the fleet in numbers, and the
 //! audit log. Same authentication, throttling and error envelope as Graph requests.
 
+use crate::access;
 use crate::context::RequestIds;
-use crate::dispatch::authorize;
 use crate::error::ApiError;
-use crate::response::GraphResponse;
-use crate::routes::Operation;
+use crate::graph::permissions::authorize;
+use crate::graph::routes::Operation;
+use crate::response::{graph_http, GraphResponse};
 use crate::state::AppState;
 use crate::throttle::Class;
 use axum::extract::{Query, State};
@@ -14,7 +15,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use picket_auth::{Caller, Principal};
 use picket_domain::time::{format_timestamp, parse_timestamp, Timestamp};
-use picket_store::AuditQuery;
+use picket_domain::TenantId;
+use picket_store::{console_clients, AuditQuery};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -32,7 +34,7 @@ fn answer(result: Result<serde_json::Value, ApiError>, ids: &RequestIds) -> Resp
             GraphResponse::error(&e, &ids.request_id, &ids.client_request_id)
         }
     };
-    let mut http = crate::http::to_http_parts(response, ids).map(axum::body::Body::from);
+    let mut http = graph_http(response, ids).map(axum::body::Body::from);
     super::harden(http.headers_mut());
     http
 }
@@ -43,14 +45,8 @@ async fn caller(
     headers: &HeaderMap,
     needs: &Operation,
 ) -> Result<Arc<Caller>, ApiError> {
-    let header = headers.get("authorization").and_then(|v| v.to_str().ok());
-    let caller = state
-        .verifier
-        .verify_header(header, crate::state::wall_clock_secs())
-        .await?;
-    state
-        .throttle
-        .check(caller.tenant.as_str(), caller.app_id(), Class::Read)?;
+    let caller = access::authenticate(state, access::authorization(headers)).await?;
+    access::throttle(state, &caller, Class::Read)?;
     authorize(&caller, needs)?;
     Ok(caller)
 }
@@ -87,6 +83,31 @@ fn abilities(caller: &Caller) -> serde_json::Value {
 /// roles allow (the token service narrows it).
 pub(super) const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
 
+/// The sign-in providers of a tenant, as `/console/api/config?tenant=` lists them: Picket's
+/// own token service first, then each trusted issuer the console is registered at.
+async fn providers(
+    state: &AppState,
+    tenant: &TenantId,
+) -> Result<Vec<serde_json::Value>, picket_store::StoreError> {
+    let mut out = vec![json!({
+        "kind": "picket",
+        "name": "Picket",
+        "clientId": picket_auth::CONSOLE_CLIENT_ID,
+        "scopes": [GRAPH_DEFAULT_SCOPE],
+    })];
+    for r in console_clients::registrations(state.store.as_ref(), tenant).await? {
+        out.push(json!({
+            "kind": "oidc",
+            "name": r.display_name,
+            "issuer": r.issuer,
+            "authorizationEndpoint": r.authorization_endpoint,
+            "clientId": r.client_id,
+            "scopes": r.scopes,
+        }));
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Deserialize)]
 pub(super) struct ConfigParams {
     tenant: Option<String>,
@@ -120,7 +141,7 @@ pub(super) async fn config(
                 )));
             }
             body["tenantId"] = json!(tenant.as_str());
-            body["providers"] = json!(super::external::providers(&state, &tenant).await?);
+            body["providers"] = json!(providers(&state, &tenant).await?);
         }
         Ok(body)
     }
@@ -164,11 +185,7 @@ fn user_from_claims(headers: &HeaderMap, object_id: &str) -> serde_json::Value {
 pub(super) async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let ids = ids(&headers);
     let result = async {
-        let header = headers.get("authorization").and_then(|v| v.to_str().ok());
-        let caller = state
-            .verifier
-            .verify_header(header, crate::state::wall_clock_secs())
-            .await?;
+        let caller = access::authenticate(&state, access::authorization(&headers)).await?;
         let tenant = state.store.find_tenant(&caller.tenant).await?;
         let user = match &caller.principal {
             Principal::User { object_id, .. } => Some(

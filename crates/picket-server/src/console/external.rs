@@ -10,45 +10,20 @@
 //! this server's own pages (`Origin`), and no code, verifier or token is logged.
 
 use crate::audit;
+use crate::error::{ApiError, OAuthError};
 use crate::state::AppState;
 use crate::sts::console::{audit_entry, console_redirect_uri, origin_refusal};
-use crate::sts::MAX_FORM_BYTES;
-use crate::sts::{ids_and_base, json_response, known_tenant, no_store, Form, OAuthError};
+use crate::sts::oauth::{
+    ids_and_base, json_response, known_tenant, no_store, refuse, Form, MAX_FORM_BYTES,
+};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use picket_domain::identity::ConsoleRegistration;
-use picket_domain::TenantId;
 use picket_store::console_clients;
-use serde_json::json;
 
 /// The largest answer of a provider's token endpoint passed on.
 const MAX_PROVIDER_ANSWER: usize = 256 * 1024;
-
-/// The sign-in providers of a tenant, as `/console/api/config?tenant=` lists them: Picket's
-/// own token service first, then each trusted issuer the console is registered at.
-pub(super) async fn providers(
-    state: &AppState,
-    tenant: &TenantId,
-) -> Result<Vec<serde_json::Value>, picket_store::StoreError> {
-    let mut out = vec![json!({
-        "kind": "picket",
-        "name": "Picket",
-        "clientId": picket_auth::CONSOLE_CLIENT_ID,
-        "scopes": [super::api::GRAPH_DEFAULT_SCOPE],
-    })];
-    for r in console_clients::registrations(state.store.as_ref(), tenant).await? {
-        out.push(json!({
-            "kind": "oidc",
-            "name": r.display_name,
-            "issuer": r.issuer,
-            "authorizationEndpoint": r.authorization_endpoint,
-            "clientId": r.client_id,
-            "scopes": r.scopes,
-        }));
-    }
-    Ok(out)
-}
 
 fn missing(name: &str) -> OAuthError {
     OAuthError::invalid_request(
@@ -67,31 +42,31 @@ pub(super) async fn token(State(state): State<AppState>, request: Request) -> Re
     let source = crate::edge::source_ip(request.extensions());
     let body = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await;
     if let Some(refused) = origin {
-        return finish(refused.into_response(&ids));
+        return finish(refuse(refused, &ids));
     }
     let Ok(body) = body else {
-        return finish(
-            OAuthError::invalid_request(900144, "The request body is too large.")
-                .into_response(&ids),
-        );
+        return finish(refuse(
+            OAuthError::invalid_request(900144, "The request body is too large."),
+            &ids,
+        ));
     };
     let form = Form::parse(&body);
     let mut fields = Vec::new();
     for name in ["tenant", "issuer", "code", "code_verifier"] {
         match form.get(name).filter(|v| !v.is_empty()) {
             Some(v) => fields.push(v),
-            None => return finish(missing(name).into_response(&ids)),
+            None => return finish(refuse(missing(name), &ids)),
         }
     }
     let [tenant, issuer, code, verifier] = fields[..] else {
-        return finish(OAuthError::unavailable().into_response(&ids));
+        return finish(refuse(OAuthError::unavailable(), &ids));
     };
     let tenant = match known_tenant(&state, tenant).await {
         Ok(t) => t,
-        Err(e) => return finish(e.into_response(&ids)),
+        Err(e) => return finish(refuse(e, &ids)),
     };
     if let Err(t) = state.throttle.failures.check(source, tenant.as_str()) {
-        return finish(OAuthError::throttled(t.retry_after_secs).into_response(&ids));
+        return finish(refuse(OAuthError::throttled(t.retry_after_secs), &ids));
     }
     let registration = match console_clients::registration(state.store.as_ref(), &tenant, issuer)
         .await
@@ -101,16 +76,15 @@ pub(super) async fn token(State(state): State<AppState>, request: Request) -> Re
             state.throttle.failures.record(source, tenant.as_str());
             let shown: String = issuer.chars().take(256).collect();
             return finish(
-                    OAuthError::new(
+                    refuse(OAuthError::new(
                         StatusCode::BAD_REQUEST,
                         "invalid_request",
                         700016,
                         format!("Tenant {tenant} does not sign in to the console through '{shown}': it is not a trusted issuer with a console registration ('picket issuers add … --console-client-id ID')."),
-                    )
-                    .into_response(&ids),
+                    ), &ids),
                 );
         }
-        Err(_) => return finish(OAuthError::unavailable().into_response(&ids)),
+        Err(_) => return finish(refuse(OAuthError::unavailable(), &ids)),
     };
     let redirect_uri = console_redirect_uri(&base);
     let origin = crate::sts::console::origin_of(&base).to_string();
@@ -132,7 +106,7 @@ pub(super) async fn token(State(state): State<AppState>, request: Request) -> Re
             audit::record(&state, &entry).await;
             json_response(status, &body, &ids)
         }
-        Err(e) => e.into_response(&ids),
+        Err(e) => refuse(e, &ids),
     };
     finish(response)
 }
@@ -169,7 +143,7 @@ async fn redeem(
     verifier: &str,
     redirect_uri: &str,
     origin: &str,
-) -> Result<(StatusCode, serde_json::Value), OAuthError> {
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
     let body = {
         let mut form = form_urlencoded::Serializer::new(String::new());
         form.append_pair("grant_type", "authorization_code")
@@ -214,20 +188,21 @@ async fn redeem(
         .content_length()
         .is_some_and(|n| n as usize > MAX_PROVIDER_ANSWER)
     {
-        return Err(unreachable("answered too much"));
+        return Err(unreachable("answered too much").into());
     }
     let bytes = sent
         .bytes()
         .await
         .map_err(|_| unreachable("did not finish its answer"))?;
     if bytes.len() > MAX_PROVIDER_ANSWER {
-        return Err(unreachable("answered too much"));
+        return Err(unreachable("answered too much").into());
     }
     match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(body) if body.is_object() => Ok((status, body)),
         _ => Err(unreachable(&format!(
             "answered HTTP {} without an OAuth JSON body",
             status.as_u16()
-        ))),
+        ))
+        .into()),
     }
 }

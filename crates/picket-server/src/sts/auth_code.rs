@@ -4,7 +4,8 @@
 //! with the verifier whose S256 digest is its challenge. The code is used up by the first
 //! attempt, whether or not the rest checks out.
 
-use crate::sts::{Form, OAuthError, PublicGrant};
+use crate::error::{ApiError, OAuthError};
+use crate::sts::oauth::{Form, PublicGrant};
 use axum::http::StatusCode;
 use picket_auth::CONSOLE_CLIENT_ID;
 use picket_store::sign_ins::{self, Kind, Refusal};
@@ -16,7 +17,7 @@ fn invalid_grant(code: u32, message: impl Into<String>) -> OAuthError {
     OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", code, message)
 }
 
-fn required<'a>(form: &'a Form, name: &str) -> Result<&'a str, OAuthError> {
+fn required<'a>(form: &'a Form, name: &str) -> Result<&'a str, ApiError> {
     form.get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
         OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -24,6 +25,7 @@ fn required<'a>(form: &'a Form, name: &str) -> Result<&'a str, OAuthError> {
             900144,
             format!("The request body must contain the following parameter: '{name}'."),
         )
+        .into()
     })
 }
 
@@ -42,7 +44,7 @@ fn well_formed_verifier(verifier: &str) -> bool {
 }
 
 /// The token endpoint's answer to an authorization code.
-pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value, OAuthError> {
+pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value, ApiError> {
     let known = crate::sts::authorize::allowed_redirect_uris(
         grant.state,
         grant.tenant,
@@ -60,7 +62,7 @@ pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value,
                 "Application with identifier '{}' was not found in the directory '{}'. Only the Picket console (client id {CONSOLE_CLIENT_ID}) and the tenant's public client apps sign in with the authorization_code grant.",
                 grant.client_id, grant.tenant
             ),
-        ));
+        ).into());
     }
     let code = required(grant.form, "code")?;
     let redirect_uri = required(grant.form, "redirect_uri")?;
@@ -68,34 +70,33 @@ pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value,
     let store = grant.state.store.as_ref();
     let row = match sign_ins::redeem(store, grant.tenant, Kind::Code, code, chrono::Utc::now()).await {
         Ok(Ok(row)) => row,
-        Ok(Err(Refusal::Used)) => return Err(invalid_grant(54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code.")),
-        Ok(Err(Refusal::Expired)) => return Err(invalid_grant(70008, "The provided authorization code has expired. Send a new interactive authorization request for this user and resource.")),
-        Ok(Err(Refusal::Unknown | Refusal::Revoked)) => return Err(invalid_grant(70000, "The provided value for the 'code' parameter is not valid.")),
-        Err(_) => return Err(OAuthError::unavailable()),
+        Ok(Err(Refusal::Used)) => return Err(invalid_grant(54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code.").into()),
+        Ok(Err(Refusal::Expired)) => return Err(invalid_grant(70008, "The provided authorization code has expired. Send a new interactive authorization request for this user and resource.").into()),
+        Ok(Err(Refusal::Unknown | Refusal::Revoked)) => return Err(invalid_grant(70000, "The provided value for the 'code' parameter is not valid.").into()),
+        Err(_) => return Err(OAuthError::unavailable().into()),
     };
     let Some(binding) = row.code else {
         return Err(invalid_grant(
             70000,
             "The provided value for the 'code' parameter is not valid.",
-        ));
+        )
+        .into());
     };
     if binding.client_id != grant.client_id {
-        return Err(invalid_grant(
-            70000,
-            "The code was issued to another client.",
-        ));
+        return Err(invalid_grant(70000, "The code was issued to another client.").into());
     }
     if binding.redirect_uri != redirect_uri {
         return Err(invalid_grant(
             70000,
             "The redirect_uri does not match the one the code was issued for.",
-        ));
+        )
+        .into());
     }
     if !well_formed_verifier(verifier) || s256(verifier) != binding.code_challenge {
         return Err(invalid_grant(
             501481,
             "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
-        ));
+        ).into());
     }
     let user = match store.find_user(grant.tenant, &row.user_id).await {
         Ok(Some(user)) => user,
@@ -103,9 +104,10 @@ pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value,
             return Err(invalid_grant(
                 50034,
                 "The user account does not exist in the directory any more.",
-            ))
+            )
+            .into())
         }
-        Err(_) => return Err(OAuthError::unavailable()),
+        Err(_) => return Err(OAuthError::unavailable().into()),
     };
     crate::sts::delegated::issue(grant, &user, &binding.scopes)
 }

@@ -8,10 +8,9 @@
 //! bound to the client, redirect URI, challenge, user and scopes; without one, `prompt=none`
 //! answers `login_required`, and a person is shown how to get a sign-in link.
 
-use crate::http::request_base;
 use crate::state::AppState;
 use crate::sts::console::{console_redirect_uri, console_scopes, session_secret};
-use crate::sts::{known_tenant, Form};
+use crate::sts::oauth::{known_tenant, Form};
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,7 +30,7 @@ pub async fn authorize(
     request: Request,
 ) -> Response {
     let (parts, _) = request.into_parts();
-    let base = request_base(&state, &parts.headers, &parts.extensions);
+    let base = crate::edge::request_base(&state, &parts.headers, &parts.extensions);
     let query = Form::parse(parts.uri.query().unwrap_or_default().as_bytes());
     let Ok(tenant) = known_tenant(&state, &tenant).await else {
         return failed(format!(

@@ -9,10 +9,11 @@
 //! sessions and codes are stored as SHA-256 digests (`picket_store::sign_ins`).
 
 use crate::audit;
+use crate::error::OAuthError;
 use crate::state::AppState;
 use crate::sts::delegated::{requested_scopes, Requested};
-use crate::sts::{
-    ids_and_base, json_response, known_tenant, no_store, Form, OAuthError, MAX_FORM_BYTES,
+use crate::sts::oauth::{
+    ids_and_base, json_response, known_tenant, no_store, refuse, Form, MAX_FORM_BYTES,
 };
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -175,33 +176,37 @@ pub async fn sign_in(
     let body = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await;
     let tenant = match known_tenant(&state, &tenant).await {
         Ok(t) => t,
-        Err(e) => return e.into_response(&ids),
+        Err(e) => return refuse(e, &ids),
     };
     if let Some(refused) = origin {
-        return refused.into_response(&ids);
+        return refuse(refused, &ids);
     }
     if let Err(t) = state.throttle.failures.check(source, tenant.as_str()) {
-        return OAuthError::throttled(t.retry_after_secs).into_response(&ids);
+        return refuse(OAuthError::throttled(t.retry_after_secs), &ids);
     }
     let Ok(body) = body else {
-        return OAuthError::invalid_request(900144, "The request body is too large.")
-            .into_response(&ids);
+        return refuse(
+            OAuthError::invalid_request(900144, "The request body is too large."),
+            &ids,
+        );
     };
     let form = Form::parse(&body);
     let Some(ticket) = form.get("ticket").filter(|t| !t.is_empty()) else {
-        return OAuthError::invalid_request(
-            900144,
-            "The request body must contain the following parameter: 'ticket'.",
-        )
-        .into_response(&ids);
+        return refuse(
+            OAuthError::invalid_request(
+                900144,
+                "The request body must contain the following parameter: 'ticket'.",
+            ),
+            &ids,
+        );
     };
     let now = chrono::Utc::now();
     let store = state.store.as_ref();
     let user = match sign_ins::redeem(store, &tenant, Kind::Ticket, ticket, now).await {
         Ok(Ok(row)) => match store.find_user(&tenant, &row.user_id).await {
             Ok(Some(user)) => user,
-            Ok(None) => return ticket_refusal(Refusal::Unknown, &tenant).into_response(&ids),
-            Err(_) => return OAuthError::unavailable().into_response(&ids),
+            Ok(None) => return refuse(ticket_refusal(Refusal::Unknown, &tenant), &ids),
+            Err(_) => return refuse(OAuthError::unavailable(), &ids),
         },
         Ok(Err(refusal)) => {
             // A guessed or replayed ticket counts as a failed credential.
@@ -213,9 +218,9 @@ pub async fn sign_in(
                 "400 invalid_grant",
             );
             audit::record(&state, &entry).await;
-            return ticket_refusal(refusal, &tenant).into_response(&ids);
+            return refuse(ticket_refusal(refusal, &tenant), &ids);
         }
-        Err(_) => return OAuthError::unavailable().into_response(&ids),
+        Err(_) => return refuse(OAuthError::unavailable(), &ids),
     };
     let lifetime = state.identity.console_session_secs.min(MAX_SESSION_SECS);
     let session = match sign_ins::create(
@@ -230,7 +235,7 @@ pub async fn sign_in(
     .await
     {
         Ok(s) => s,
-        Err(_) => return OAuthError::unavailable().into_response(&ids),
+        Err(_) => return refuse(OAuthError::unavailable(), &ids),
     };
     let mut entry = audit_entry(
         &tenant,
@@ -268,17 +273,17 @@ pub async fn log_out(
     let headers = request.headers();
     let tenant = match known_tenant(&state, &tenant).await {
         Ok(t) => t,
-        Err(e) => return e.into_response(&ids),
+        Err(e) => return refuse(e, &ids),
     };
     if let Some(refused) = origin_refusal(headers, &base) {
-        return refused.into_response(&ids);
+        return refuse(refused, &ids);
     }
     if let Some(secret) = session_secret(headers) {
         let now = chrono::Utc::now();
         let store = state.store.as_ref();
         let user = match sign_ins::live_session(store, &tenant, secret, now).await {
             Ok(found) => found.ok().map(|s| s.user_id),
-            Err(_) => return OAuthError::unavailable().into_response(&ids),
+            Err(_) => return refuse(OAuthError::unavailable(), &ids),
         };
         match sign_ins::revoke(store, &tenant, Kind::Session, secret, now).await {
             Ok(true) => {
@@ -287,7 +292,7 @@ pub async fn log_out(
                 audit::record(&state, &entry).await;
             }
             Ok(false) => {}
-            Err(_) => return OAuthError::unavailable().into_response(&ids),
+            Err(_) => return refuse(OAuthError::unavailable(), &ids),
         }
     }
     let mut r = StatusCode::NO_CONTENT.into_response();

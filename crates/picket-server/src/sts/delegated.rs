@@ -3,8 +3,9 @@
 //! token with the scopes as `scp` and the user's directory roles as `wids`, an OpenID Connect
 //! id_token and MSAL's client_info).
 
+use crate::error::ApiError;
 use crate::state::wall_clock_secs;
-use crate::sts::{OAuthError, PublicGrant};
+use crate::sts::oauth::{signer, PublicGrant};
 use picket_auth::{Permission, TokenRequest, GRAPH_AUDIENCES};
 use picket_domain::identity::User;
 use serde_json::json;
@@ -49,7 +50,7 @@ pub(crate) fn issue(
     grant: &PublicGrant<'_>,
     user: &User,
     scopes: &[String],
-) -> Result<serde_json::Value, OAuthError> {
+) -> Result<serde_json::Value, ApiError> {
     let PublicGrant {
         state,
         tenant,
@@ -57,7 +58,7 @@ pub(crate) fn issue(
         base,
         ..
     } = *grant;
-    let (key, lifetime) = crate::sts::signer(state)?;
+    let (key, lifetime) = signer(state)?;
     let request = TokenRequest {
         tenant: tenant.as_str().to_string(),
         scopes: scopes.to_vec(),

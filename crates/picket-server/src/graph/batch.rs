@@ -2,10 +2,11 @@
 //! dispatcher as direct calls, each authorized on its own; a request whose dependency failed
 //! answers 424.
 
-use crate::body;
+use crate::context::GraphRequest;
 use crate::context::RequestIds;
-use crate::dispatch::{execute, GraphRequest};
 use crate::error::ApiError;
+use crate::graph::body;
+use crate::graph::dispatch::execute;
 use crate::response::{Body, GraphResponse, JSON_CONTENT_TYPE};
 use crate::state::AppState;
 use base64::Engine;
@@ -154,11 +155,7 @@ fn order(items: &[Item]) -> Result<Vec<usize>, ApiError> {
 async fn run(state: &AppState, outer: GraphRequest) -> Result<GraphResponse, ApiError> {
     // The batch itself needs a valid token, as on Graph; each inner request is then
     // authorized on its own.
-    let now = crate::state::wall_clock_secs();
-    state
-        .verifier
-        .verify_header(outer.authorization.as_deref(), now)
-        .await?;
+    crate::access::authenticate(state, outer.authorization.as_deref()).await?;
     if outer.method != "POST" {
         return Err(ApiError::MethodNotAllowed);
     }
@@ -264,7 +261,7 @@ fn render_item(id: &str, response: GraphResponse) -> Value {
     };
     for (name, value) in response.headers {
         // A dropped connection inside a batch is that request's 502 alone.
-        if name == crate::edge::DROP_CONNECTION {
+        if name == crate::response::DROP_CONNECTION {
             continue;
         }
         headers.insert(name.into(), Value::String(value));

@@ -5,12 +5,12 @@
 //! `migrationFailed`). The sensor keeps its id, settings and issues.
 
 use super::Call;
-use crate::body::{self, unknown_property, wrong_type};
-use crate::collection::{
+use crate::error::ApiError;
+use crate::graph::body::{self, unknown_property, wrong_type};
+use crate::graph::collection::{
     collection, document_page, entity_query, filter_and_sort, select_fragment, CollectionQuery,
 };
-use crate::error::ApiError;
-use crate::render::{DocumentView, Entity};
+use crate::graph::render::{DocumentView, Entity};
 use crate::response::GraphResponse;
 use picket_domain::fleet::migration::{can_migrate, migration_state};
 use picket_domain::schema::sensor_migration_schema;
@@ -124,7 +124,7 @@ pub async fn list(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
             select,
         },
     );
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }
 
 pub async fn count(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -154,7 +154,7 @@ pub async fn get(call: &Call<'_>, id: &str) -> Result<GraphResponse, ApiError> {
             select: query.select.as_deref(),
         },
     };
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }
 
 /// `{"sensorIds": [...]}`: eligible sensors start migrating, the others are named as failed;

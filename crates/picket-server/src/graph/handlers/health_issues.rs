@@ -3,10 +3,12 @@
 
 use super::sensors::require_sensor;
 use super::Call;
-use crate::body::{self, check_odata_type, read_only_property, unknown_property, wrong_type};
-use crate::collection::{collection, entity_query, select_fragment, CollectionQuery};
 use crate::error::ApiError;
-use crate::render::{self, Entity, IssueView};
+use crate::graph::body::{
+    self, check_odata_type, read_only_property, unknown_property, wrong_type,
+};
+use crate::graph::collection::{collection, entity_query, select_fragment, CollectionQuery};
+use crate::graph::render::{self, Entity, IssueView};
 use crate::response::GraphResponse;
 use picket_domain::rules::check_issue_status;
 use picket_domain::schema::{health_issue_schema, HEALTH_ISSUE_ENTITY};
@@ -52,7 +54,7 @@ async fn list(
         total,
         |issue| IssueView { issue, select },
     );
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }
 
 async fn count(call: &Call<'_>, scope: IssueScope) -> Result<GraphResponse, ApiError> {
@@ -87,7 +89,7 @@ async fn get(
             select: query.select.as_deref(),
         },
     };
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }
 
 pub async fn list_health_issues(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -175,5 +177,5 @@ pub async fn update_health_issue(
             select: None,
         },
     };
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }

@@ -3,9 +3,9 @@
 //! and the key is emitted under both documented names (spec §5 D1).
 
 use super::Call;
-use crate::body;
 use crate::error::ApiError;
-use crate::render;
+use crate::graph::body;
+use crate::graph::render;
 use crate::response::GraphResponse;
 use picket_domain::DeploymentAccessKey;
 use serde_json::json;
@@ -65,7 +65,7 @@ pub async fn get_deployment_package_uri(call: &Call<'_>) -> Result<GraphResponse
                 format!(
                     "{}{}",
                     call.ctx.base_url,
-                    crate::package::download_path(call.tenant(), &version)
+                    crate::agent::package::download_path(call.tenant(), &version)
                 )
             } else {
                 package.download_url.clone()

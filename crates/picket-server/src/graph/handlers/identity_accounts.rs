@@ -4,12 +4,12 @@
 //! for a sensor of the account's domain, Entra ID ones are refused as the real service does.
 
 use super::Call;
-use crate::body::{self, unknown_property, wrong_type};
-use crate::collection::{
+use crate::error::ApiError;
+use crate::graph::body::{self, unknown_property, wrong_type};
+use crate::graph::collection::{
     collection, document_page, entity_query, filter_and_sort, select_fragment, CollectionQuery,
 };
-use crate::error::ApiError;
-use crate::render::{DocumentView, Entity};
+use crate::graph::render::{DocumentView, Entity};
 use crate::response::GraphResponse;
 use picket_domain::identity_accounts::{apply, decide_action, Delivery};
 use picket_domain::schema::identity_accounts_schema;
@@ -51,7 +51,7 @@ pub async fn list(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
             select,
         },
     );
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }
 
 pub async fn count(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -82,7 +82,7 @@ pub async fn get(call: &Call<'_>, id: &str) -> Result<GraphResponse, ApiError> {
             select: query.select.as_deref(),
         },
     };
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }
 
 /// `{"accountId", "action", "identityProvider"}`, each required.

@@ -2,8 +2,8 @@
 //! whether it captures traffic on each (`PATCH isEnabled`).
 
 use super::Call;
-use crate::body::{self, check_odata_type, unknown_property, wrong_type};
 use crate::error::ApiError;
+use crate::graph::body::{self, check_odata_type, unknown_property, wrong_type};
 use crate::response::GraphResponse;
 use picket_domain::SensorId;
 use picket_store::network_adapters::{self as store, NetworkAdapter};

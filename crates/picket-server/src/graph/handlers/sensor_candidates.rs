@@ -1,10 +1,10 @@
 //! Sensor candidates: list, count, get, and `activate` (spec §2.8, §2.9).
 
 use super::Call;
-use crate::body::{self, unknown_property, wrong_type};
-use crate::collection::{collection, entity_query, select_fragment, CollectionQuery};
 use crate::error::ApiError;
-use crate::render::{CandidateView, Entity};
+use crate::graph::body::{self, unknown_property, wrong_type};
+use crate::graph::collection::{collection, entity_query, select_fragment, CollectionQuery};
+use crate::graph::render::{CandidateView, Entity};
 use crate::response::GraphResponse;
 use picket_domain::schema::candidate_schema;
 use picket_domain::CandidateId;
@@ -43,7 +43,7 @@ pub async fn list_sensor_candidates(call: &Call<'_>) -> Result<GraphResponse, Ap
             beta: call.ctx.version.is_beta(),
         },
     );
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }
 
 pub async fn count_sensor_candidates(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -78,7 +78,7 @@ pub async fn get_sensor_candidate(
             beta: call.ctx.version.is_beta(),
         },
     };
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }
 
 /// `{"serverIds": [...]}`: every id is checked before anything changes; answers 200 with no

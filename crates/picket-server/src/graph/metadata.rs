@@ -5,13 +5,13 @@
 
 use crate::context::{ApiVersion, RequestIds};
 use crate::error::ApiError;
-use crate::response::GraphResponse;
+use crate::response::{graph_http, Envelope, GraphResponse};
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Method};
 use axum::response::Response;
 
-const V1: &str = include_str!("../metadata/v1.0.xml");
-const BETA: &str = include_str!("../metadata/beta.xml");
+const V1: &str = include_str!("../../metadata/v1.0.xml");
+const BETA: &str = include_str!("../../metadata/beta.xml");
 
 /// The CSDL document of a version.
 pub fn document(version: ApiVersion) -> &'static str {
@@ -36,14 +36,9 @@ pub fn is_metadata_path(rest: &str) -> bool {
 /// The answer to `{method} /{version}/$metadata`, with Graph's standard headers.
 pub fn respond(method: &Method, version: ApiVersion, ids: &RequestIds) -> Response {
     if method != Method::GET && method != Method::HEAD {
-        let error = GraphResponse::error(
-            &ApiError::MethodNotAllowed,
-            &ids.request_id,
-            &ids.client_request_id,
-        );
-        return crate::http::to_http_parts(error, ids).map(Body::from);
+        return ApiError::MethodNotAllowed.respond(Envelope::Graph(ids));
     }
-    let mut response = crate::http::to_http_parts(GraphResponse::empty(200), ids);
+    let mut response = graph_http(GraphResponse::empty(200), ids);
     *response.body_mut() = bytes::Bytes::from_static(document(version).as_bytes());
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,15 +1,16 @@
-//! HTTP side of the device code flow (registry in `device_code`):
+//! HTTP side of the device code flow (registry in `crate::device_code`):
 //! - `POST /{tenant}/oauth2/v2.0/devicecode` — Entra's device authorization endpoint;
 //! - the `urn:ietf:params:oauth:grant-type:device_code` grant of the token endpoint;
 //! - `GET /{tenant}/devicelogin` — the verification page, which says how to get approved;
 //! - `POST /admin/v1/deviceCodes/{approve,deny}` — a Global Administrator of the tenant decides.
 
+use crate::access;
 use crate::device_code::{DecideError, Poll, INTERVAL_SECS, LIFETIME_SECS};
+use crate::error::{ApiError, OAuthError};
 use crate::state::{wall_clock_secs, AppState};
 use crate::sts::delegated::{requested_scopes, Requested};
-use crate::sts::{
-    find_app, ids_and_base, json_response, known_tenant, Form, OAuthError, PublicGrant,
-    MAX_FORM_BYTES,
+use crate::sts::oauth::{
+    find_app, ids_and_base, json_response, known_tenant, refuse, Form, PublicGrant, MAX_FORM_BYTES,
 };
 use crate::throttle::Class;
 use axum::extract::{Path, Request, State};
@@ -33,16 +34,18 @@ pub async fn start(
     let body = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await;
     let tenant = match known_tenant(&state, &tenant).await {
         Ok(t) => t,
-        Err(e) => return e.into_response(&ids),
+        Err(e) => return refuse(e, &ids),
     };
     let Ok(body) = body else {
-        return OAuthError::invalid_request(900144, "The request body is too large.")
-            .into_response(&ids);
+        return refuse(
+            OAuthError::invalid_request(900144, "The request body is too large."),
+            &ids,
+        );
     };
     let form = Form::parse(&body);
     match issue_code(&state, &tenant, &form, &base).await {
         Ok(answer) => json_response(StatusCode::OK, &answer, &ids),
-        Err(e) => e.into_response(&ids),
+        Err(e) => refuse(e, &ids),
     }
 }
 
@@ -51,20 +54,21 @@ async fn issue_code(
     tenant: &TenantId,
     form: &Form,
     base: &str,
-) -> Result<serde_json::Value, OAuthError> {
+) -> Result<serde_json::Value, ApiError> {
     let client_id = form.get("client_id").unwrap_or_default();
     if client_id.is_empty() {
         return Err(OAuthError::invalid_request(
             900144,
             "The request body must contain the following parameter: 'client_id'.",
-        ));
+        )
+        .into());
     }
     if let Err(t) = state
         .throttle
         .check(tenant.as_str(), client_id, Class::Token)
     {
         state.metrics.throttled(Class::Token.name());
-        return Err(OAuthError::throttled(t.retry_after_secs));
+        return Err(OAuthError::throttled(t.retry_after_secs).into());
     }
     let app = find_app(state, tenant, client_id).await?;
     let scopes = delegated_scopes(form.get("scope"), &app)?;
@@ -85,7 +89,7 @@ async fn issue_code(
 
 /// The Graph permissions a user's token will carry: `.default` is every permission granted to
 /// the app; a named one must be among them (Picket's grant stands for consent).
-fn delegated_scopes(scope: Option<&str>, app: &App) -> Result<Vec<String>, OAuthError> {
+fn delegated_scopes(scope: Option<&str>, app: &App) -> Result<Vec<String>, ApiError> {
     let granted = || {
         app.permissions
             .iter()
@@ -116,7 +120,7 @@ fn delegated_scopes(scope: Option<&str>, app: &App) -> Result<Vec<String>, OAuth
                 "invalid_grant",
                 65001,
                 format!("The user or administrator has not consented to use the application with ID '{}' for '{name}'. Grant it with 'picket apps grant'.", app.client_id),
-            ));
+            ).into());
         }
         out.push(name.to_string());
     }
@@ -126,19 +130,20 @@ fn delegated_scopes(scope: Option<&str>, app: &App) -> Result<Vec<String>, OAuth
         return Err(OAuthError::invalid_request(
             900144,
             "The request body must contain the following parameter: 'scope' (a Microsoft Graph permission).",
-        ));
+        ).into());
     }
     Ok(out)
 }
 
 /// The token endpoint's answer to a device code poll.
-pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value, OAuthError> {
+pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value, ApiError> {
     let device_code = grant.form.get("device_code").unwrap_or_default();
     if device_code.is_empty() {
         return Err(OAuthError::invalid_request(
             900144,
             "The request body must contain the following parameter: 'device_code'.",
-        ));
+        )
+        .into());
     }
     let failure = |error: &'static str, code: u32, message: &str| {
         OAuthError::new(StatusCode::BAD_REQUEST, error, code, message)
@@ -155,28 +160,32 @@ pub(crate) async fn redeem(grant: &PublicGrant<'_>) -> Result<serde_json::Value,
                 "authorization_pending",
                 70016,
                 "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-            ))
+            )
+            .into())
         }
         Poll::Denied => {
             return Err(failure(
                 "authorization_declined",
                 70000,
                 "The sign-in was declined by an administrator.",
-            ))
+            )
+            .into())
         }
         Poll::Expired => {
             return Err(failure(
                 "expired_token",
                 70019,
                 "Verification code expired. Request a new one.",
-            ))
+            )
+            .into())
         }
         Poll::Unknown => {
             return Err(failure(
                 "bad_verification_code",
                 70000,
                 "The device code is not valid for this client.",
-            ))
+            )
+            .into())
         }
     };
     crate::sts::delegated::issue(grant, &user, &scopes)
@@ -216,7 +225,7 @@ pub async fn approve(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Response {
+) -> Result<Response, ApiError> {
     decide(&state, &headers, &body, true).await
 }
 
@@ -225,52 +234,30 @@ pub async fn deny(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Response {
+) -> Result<Response, ApiError> {
     decide(&state, &headers, &body, false).await
 }
 
-fn graph_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
-    crate::agent_api::error(status, code, message).into_response()
-}
-
-async fn decide(state: &AppState, headers: &HeaderMap, body: &[u8], approve: bool) -> Response {
-    let caller = match state
-        .verifier
-        .verify_header(
-            headers.get("authorization").and_then(|v| v.to_str().ok()),
-            wall_clock_secs(),
-        )
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            return graph_error(
-                StatusCode::UNAUTHORIZED,
-                "InvalidAuthenticationToken",
-                e.to_string(),
-            )
-        }
-    };
+/// An administrator's decision: authenticated and throttled as every admin call is
+/// (`access`), answered in the agent protocol's envelope like the rest of `/admin/v1`.
+async fn decide(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    approve: bool,
+) -> Result<Response, ApiError> {
+    let caller = access::authenticate(state, access::authorization(headers)).await?;
+    access::throttle(state, &caller, Class::Write)?;
     // Approving signs a user in: only a signed-in Global Administrator of the tenant may.
     let admin = matches!(caller.principal, Principal::User { .. })
         && caller.roles.contains(&DirectoryRole::GlobalAdministrator);
     if !admin {
-        return graph_error(
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-            "Deciding a device sign-in needs a delegated token of a Global Administrator of the tenant",
-        );
+        return Err(ApiError::Forbidden(
+            "Deciding a device sign-in needs a delegated token of a Global Administrator of the tenant".into(),
+        ));
     }
-    let body: DecideBody = match serde_json::from_slice(body) {
-        Ok(b) => b,
-        Err(e) => {
-            return graph_error(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                format!("Invalid body: {e}"),
-            )
-        }
-    };
+    let body: DecideBody = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid body: {e}")))?;
     let tenant = caller.tenant.clone();
     let now = wall_clock_secs();
     let user = if approve {
@@ -279,69 +266,70 @@ async fn decide(state: &AppState, headers: &HeaderMap, body: &[u8], approve: boo
             .as_deref()
             .filter(|u| !u.is_empty())
         else {
-            return graph_error(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                "'userPrincipalName' names the user who signs in",
-            );
+            return Err(ApiError::BadRequest(
+                "'userPrincipalName' names the user who signs in".into(),
+            ));
         };
         match state.store.find_user(&tenant, upn).await {
             Ok(Some(u)) => Some(u),
             Ok(None) => {
-                return graph_error(
-                    StatusCode::NOT_FOUND,
-                    "NotFound",
-                    format!("No user '{upn}' in this tenant"),
-                )
+                return Err(ApiError::NotFound(format!(
+                    "No user '{upn}' in this tenant"
+                )))
             }
             Err(_) => {
-                return graph_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "ServiceUnavailable",
-                    "The store is unavailable",
-                )
+                return Err(ApiError::Coded {
+                    status: 503,
+                    code: "ServiceUnavailable",
+                    message: "The store is unavailable".into(),
+                    retry_after: None,
+                })
             }
         }
     } else {
         None
     };
     let upn = user.as_ref().map(|u| u.user_principal_name.clone());
-    match state
+    let request = match state
         .device_codes
         .decide(&tenant, &body.user_code, user, now)
     {
-        Ok(request) => {
-            let entry = picket_store::NewAuditEntry {
-                time: chrono::Utc::now(),
-                tenant: tenant.clone(),
-                actor: caller.actor(),
-                operation: if approve {
-                    "approveDeviceCode"
-                } else {
-                    "denyDeviceCode"
-                }
-                .into(),
-                target: format!("app:{}", request.client_id),
-                result: "200".into(),
-                request_id: uuid::Uuid::new_v4().to_string(),
-                detail: upn.as_ref().map(|u| format!("user: {u}")),
-            };
-            crate::audit::record(state, &entry).await;
-            (
-                StatusCode::OK,
-                axum::Json(json!({
-                    "userCode": request.user_code,
-                    "clientId": request.client_id,
-                    "scopes": request.scopes,
-                    "decision": if approve { "approved" } else { "denied" },
-                    "userPrincipalName": upn,
-                })),
-            )
-                .into_response()
+        Ok(request) => request,
+        Err(e @ DecideError::Unknown(_)) => return Err(ApiError::NotFound(e.to_string())),
+        Err(e) => {
+            return Err(ApiError::Coded {
+                status: 409,
+                code: "Conflict",
+                message: e.to_string(),
+                retry_after: None,
+            })
         }
-        Err(e @ DecideError::Unknown(_)) => {
-            graph_error(StatusCode::NOT_FOUND, "NotFound", e.to_string())
+    };
+    let entry = picket_store::NewAuditEntry {
+        time: chrono::Utc::now(),
+        tenant: tenant.clone(),
+        actor: caller.actor(),
+        operation: if approve {
+            "approveDeviceCode"
+        } else {
+            "denyDeviceCode"
         }
-        Err(e) => graph_error(StatusCode::CONFLICT, "Conflict", e.to_string()),
-    }
+        .into(),
+        target: format!("app:{}", request.client_id),
+        result: "200".into(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        detail: upn.as_ref().map(|u| format!("user: {u}")),
+    };
+    crate::audit::record(state, &entry).await;
+    Ok((
+        StatusCode::OK,
+        axum::Json(json!({
+            "userCode": request.user_code,
+            "clientId": request.client_id,
+            "scopes": request.scopes,
+            "decision": if approve { "approved" } else { "denied" },
+            "userPrincipalName": upn,
+        })),
+    )
+        .into_response())
 }

@@ -6,10 +6,10 @@
 //! `GET /downloads/{tenant}/{file}.zip`, without a token, as the real package's pre-signed URL
 //! is fetched. Errors use the agent protocol's (Graph-shaped) envelope.
 
-use crate::agent_api::{error, AgentError};
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use picket_domain::TenantId;
 use std::io::Write;
@@ -24,13 +24,9 @@ pub async fn download(
     Path((tenant, file)): Path<(String, String)>,
     headers: axum::http::HeaderMap,
     extensions: axum::http::Extensions,
-) -> Result<Response, AgentError> {
+) -> Result<Response, ApiError> {
     let not_found = || {
-        error(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            "No such package; ask getDeploymentPackageUri for its address",
-        )
+        ApiError::NotFound("No such package; ask getDeploymentPackageUri for its address".into())
     };
     let tenant = TenantId::parse(&tenant).ok_or_else(not_found)?;
     if !file.starts_with("picket-sensor-") || !file.ends_with(".zip") {
@@ -41,21 +37,18 @@ pub async fn download(
         Ok(None) => return Err(not_found()),
         Err(e) => {
             tracing::error!(error = %e, "package download: store unavailable");
-            return Err(error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ServiceUnavailable",
-                "The service is temporarily unavailable; retry later",
-            ));
+            return Err(ApiError::ServiceUnavailable(e.to_string()));
         }
     }
     let Some(agent) = state.settings.agent_binary.clone().filter(|p| p.is_file()) else {
-        return Err(error(
-            StatusCode::NOT_FOUND,
-            "PackageUnavailable",
-            "This server has no sensor agent to package: build it beside picket (cargo build --release -p picket-agent) or start serve with --agent-binary PATH",
-        ));
+        return Err(ApiError::Coded {
+            status: 404,
+            code: "PackageUnavailable",
+            message: "This server has no sensor agent to package: build it beside picket (cargo build --release -p picket-agent) or start serve with --agent-binary PATH".into(),
+            retry_after: None,
+        });
     };
-    let endpoint = crate::http::request_base(&state, &headers, &extensions);
+    let endpoint = crate::edge::request_base(&state, &headers, &extensions);
     let version = file
         .trim_start_matches("picket-sensor-")
         .trim_end_matches(".zip")
@@ -86,11 +79,12 @@ pub async fn download(
         .and_then(|r| r.map_err(|e| e.to_string()))
         .map_err(|e| {
             tracing::error!(error = %e, "cannot build the sensor package");
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ServiceUnavailable",
-                "The sensor package could not be built; retry later",
-            )
+            ApiError::Coded {
+                status: 503,
+                code: "ServiceUnavailable",
+                message: "The sensor package could not be built; retry later".into(),
+                retry_after: None,
+            }
         })?;
     let mut response = zip.into_response();
     let h = response.headers_mut();

@@ -1,11 +1,13 @@
 //! Sensors: list, count, get (with `$expand=healthIssues`), update settings, delete (spec §2.1–2.4).
 
 use super::Call;
-use crate::body::{self, check_odata_type, read_only_property, unknown_property, wrong_type};
-use crate::collection::{collection, entity_query, select_fragment, CollectionQuery};
-use crate::dispatch::missing_permission;
 use crate::error::ApiError;
-use crate::render::{self, Entity, SensorView};
+use crate::graph::body::{
+    self, check_odata_type, read_only_property, unknown_property, wrong_type,
+};
+use crate::graph::collection::{collection, entity_query, select_fragment, CollectionQuery};
+use crate::graph::permissions::missing_permission;
+use crate::graph::render::{self, Entity, SensorView};
 use crate::response::GraphResponse;
 use picket_auth::Permission;
 use picket_domain::limits;
@@ -87,7 +89,7 @@ pub async fn list_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
             migrations: migrations.as_ref(),
         },
     );
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }
 
 pub async fn count_sensors(call: &Call<'_>) -> Result<GraphResponse, ApiError> {
@@ -130,7 +132,7 @@ pub async fn get_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse,
             migrations: migrations.as_ref(),
         },
     };
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }
 
 /// Reads a PATCH body: only `settings` may change; read-only and unknown properties are refused
@@ -222,7 +224,7 @@ pub async fn update_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphRespon
             migrations: migrations.as_ref(),
         },
     };
-    Ok(GraphResponse::serialized(200, &body))
+    GraphResponse::serialized(200, &body)
 }
 
 pub async fn delete_sensor(call: &Call<'_>, id: &SensorId) -> Result<GraphResponse, ApiError> {

@@ -1,9 +1,9 @@
 //! The candidate activation configuration singleton (spec §2.10, §2.11).
 
 use super::Call;
-use crate::body::{self, check_odata_type, unknown_property, wrong_type};
 use crate::error::ApiError;
-use crate::render;
+use crate::graph::body::{self, check_odata_type, unknown_property, wrong_type};
+use crate::graph::render;
 use crate::response::GraphResponse;
 use picket_domain::ActivationMode;
 use serde_json::json;

@@ -4,7 +4,7 @@
 
 use crate::context::RequestContext;
 use crate::error::ApiError;
-use crate::render::Collection;
+use crate::graph::render::Collection;
 use picket_odata::{parse_query, validate_query, EntitySchema, RawQuery, ValidatedQuery};
 use picket_store::{Page, PageRequest};
 

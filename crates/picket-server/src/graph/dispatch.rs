@@ -2,30 +2,17 @@
 //! authenticate, resolve the route, authorize, check the body, run the handler, and render
 //! any error as Graph's envelope.
 
+use crate::access;
 use crate::audit;
-use crate::context::{ApiVersion, RequestContext, RequestIds};
+use crate::context::{GraphRequest, RequestContext};
 use crate::error::ApiError;
-use crate::handlers::{self, Call};
+use crate::graph::handlers::{self, Call};
+use crate::graph::permissions::authorize;
+use crate::graph::routes::{self, Method, Operation};
 use crate::response::GraphResponse;
-use crate::routes::{self, Method, Operation};
 use crate::state::AppState;
 use crate::throttle::Class;
 use picket_auth::Caller;
-
-/// A Graph request below a version root.
-#[derive(Debug, Clone)]
-pub struct GraphRequest {
-    pub method: String,
-    pub version: ApiVersion,
-    /// Path below the version root, without the leading `/`, still percent-encoded.
-    pub path: String,
-    pub query: String,
-    pub authorization: Option<String>,
-    pub content_type: Option<String>,
-    pub body: bytes::Bytes,
-    pub ids: RequestIds,
-    pub base_url: String,
-}
 
 pub async fn execute(state: &AppState, req: GraphRequest) -> GraphResponse {
     let started = std::time::Instant::now();
@@ -113,28 +100,17 @@ async fn run(state: &AppState, req: &GraphRequest) -> Outcome {
             fault: None,
         };
     let now = state.clock.now();
-    let caller = match state
-        .verifier
-        .verify_header(
-            req.authorization.as_deref(),
-            crate::state::wall_clock_secs(),
-        )
-        .await
-    {
+    let caller = match access::authenticate(state, req.authorization.as_deref()).await {
         Ok(c) => c,
-        Err(e) => return fail(e.into(), None, None),
+        Err(e) => return fail(e, None, None),
     };
     let class = if req.method.eq_ignore_ascii_case("GET") {
         Class::Read
     } else {
         Class::Write
     };
-    if let Err(t) = state
-        .throttle
-        .check(caller.tenant.as_str(), caller.app_id(), class)
-    {
-        state.metrics.throttled(class.name());
-        return fail(t.into(), None, Some(caller));
+    if let Err(e) = access::throttle(state, &caller, class) {
+        return fail(e, None, Some(caller));
     }
     let segments = match split_path(&req.path) {
         Ok(s) => s,
@@ -173,7 +149,11 @@ async fn run(state: &AppState, req: &GraphRequest) -> Outcome {
     let result = authorized(state, req, &caller, &op, now).await;
     // Refused writes are audited too: they are what an investigation looks for.
     if op.audited() {
-        audit::record_request(state, &caller, &op, req, &result, now).await;
+        let status = match &result {
+            Ok(r) => r.status,
+            Err(e) => e.status(),
+        };
+        audit::record_request(state, &caller, op.name(), req, status, now).await;
     }
     Outcome {
         result,
@@ -288,40 +268,4 @@ fn split_path(path: &str) -> Result<Vec<String>, ApiError> {
             Ok(decoded.into_owned())
         })
         .collect()
-}
-
-/// 403 names the permissions the operation needs (spec §3.2), and for a signed-in user
-/// without a suitable directory role, the roles that would allow it.
-pub fn authorize(caller: &Caller, op: &Operation) -> Result<(), ApiError> {
-    for any_of in op.required() {
-        if !caller.has_any(any_of) {
-            return Err(missing_permission(caller, any_of));
-        }
-    }
-    let access = op.access();
-    if !caller.role_allows(access) {
-        let roles: Vec<&str> = picket_auth::roles::roles_allowing(access)
-            .into_iter()
-            .map(|r| r.display_name())
-            .collect();
-        return Err(ApiError::MissingPermission(format!(
-            "Missing role: the signed-in user needs one of the directory roles '{}' to {}",
-            roles.join(", "),
-            access.describe()
-        )));
-    }
-    Ok(())
-}
-
-pub fn missing_permission(caller: &Caller, any_of: &[picket_auth::Permission]) -> ApiError {
-    let names: Vec<&str> = any_of.iter().map(|p| p.name()).collect();
-    let kind = if caller.is_delegated() {
-        "scope"
-    } else {
-        "role"
-    };
-    ApiError::MissingPermission(format!(
-        "Missing {kind} permissions on the request. API requires one of '{}'",
-        names.join(", ")
-    ))
 }

@@ -13,8 +13,8 @@ pub(crate) mod sensors;
 
 use crate::context::RequestContext;
 use crate::error::ApiError;
+use crate::graph::routes::Operation;
 use crate::response::GraphResponse;
-use crate::routes::Operation;
 use crate::state::AppState;
 use picket_auth::Caller;
 use picket_domain::time::Timestamp;

@@ -2,8 +2,8 @@
 //! Windows audit policies of their hosts themselves.
 
 use super::Call;
-use crate::body::{self, check_odata_type, unknown_property, wrong_type};
 use crate::error::ApiError;
+use crate::graph::body::{self, check_odata_type, unknown_property, wrong_type};
 use crate::response::GraphResponse;
 use picket_store::tenant_settings;
 use serde_json::json;

@@ -91,7 +91,11 @@ impl Listing<'_> {
         let mut items = rows.iter().map(map).collect::<Result<Vec<_>, _>>()?;
         let has_more = items.len() > page.size as usize;
         items.truncate(page.size as usize);
-        Ok(Page { items, has_more })
+        Ok(Page {
+            items,
+            has_more,
+            next: None,
+        })
     }
 
     /// The plan PostgreSQL makes for the page (`count`: for the count), as EXPLAIN prints it:

@@ -59,7 +59,11 @@ impl Listing<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         let has_more = items.len() > page.size as usize;
         items.truncate(page.size as usize);
-        Ok(Page { items, has_more })
+        Ok(Page {
+            items,
+            has_more,
+            next: None,
+        })
     }
 
     pub fn count(&self, conn: &Connection) -> Result<u64, StoreError> {

@@ -11,6 +11,7 @@ mod options;
 #[cfg(test)]
 mod proptests;
 mod schema;
+mod skiptoken;
 #[cfg(test)]
 mod test_schemas;
 mod validate;
@@ -26,4 +27,5 @@ pub use options::{
     MAX_ORDERBY_TERMS, MAX_TOP,
 };
 pub use schema::{EntitySchema, PropType, Property};
+pub use skiptoken::{KeyValue, SkipToken};
 pub use validate::{MAX_FILTER_NESTING, MAX_FILTER_TERMS};

@@ -18,6 +18,7 @@ pub struct RawQuery {
     pub skip: Option<String>,
     pub count: Option<String>,
     pub format: Option<String>,
+    pub skiptoken: Option<String>,
 }
 
 impl RawQuery {
@@ -32,6 +33,7 @@ impl RawQuery {
             ("$skip", &self.skip),
             ("$count", &self.count),
             ("$format", &self.format),
+            ("$skiptoken", &self.skiptoken),
         ]
         .into_iter()
         .filter(|(_, value)| value.is_some())
@@ -49,6 +51,7 @@ impl RawQuery {
             "skip" => ("$skip", &mut self.skip),
             "count" => ("$count", &mut self.count),
             "format" => ("$format", &mut self.format),
+            "skiptoken" => ("$skiptoken", &mut self.skiptoken),
             _ => return None,
         })
     }
@@ -74,6 +77,8 @@ pub struct ValidatedQuery {
     pub top: Option<u32>,
     pub skip: u64,
     pub count: bool,
+    /// Where the page starts (keyset), from a `$skiptoken` this service issued.
+    pub skiptoken: Option<crate::SkipToken>,
 }
 
 /// Splits and decodes a raw query string (without the leading `?`).
@@ -95,7 +100,7 @@ pub fn parse_query(query: &str) -> Result<RawQuery, ODataError> {
                 )));
             }
             *slot = Some(value.into_owned());
-        } else if matches!(bare, "search" | "skiptoken") {
+        } else if bare == "search" {
             // Known OData options this server does not implement: refuse rather than ignore,
             // so clients don't take an unsearched result for a searched one.
             return Err(invalid(format!("Query option '${bare}' is not supported")));
@@ -308,6 +313,9 @@ pub fn validate_query(raw: &RawQuery, schema: &EntitySchema) -> Result<Validated
     if let Some(filter) = &raw.filter {
         query.filter = Some(validate_filter(&parse_filter(filter)?, schema)?);
     }
+    if let Some(token) = &raw.skiptoken {
+        query.skiptoken = Some(crate::SkipToken::decode(token, raw)?);
+    }
     Ok(query)
 }
 
@@ -328,6 +336,7 @@ mod tests {
             &raw.skip,
             &raw.count,
             &raw.format,
+            &raw.skiptoken,
         ];
         let names = raw.present();
         values
@@ -389,10 +398,8 @@ mod tests {
             Err("Query option '$search' is not supported"),
         );
         check("search=foo", Err("Query option '$search' is not supported"));
-        check(
-            "$SkipToken=abc",
-            Err("Query option '$skiptoken' is not supported"),
-        );
+        // Accepted as an option; whether the token is one of ours is validation's question.
+        check("$SkipToken=abc", Ok(&["$skiptoken=abc"]));
         check("$foo=1", Err("Query option '$foo' is not supported"));
         check(
             "$apply=x&$top=1",
@@ -558,6 +565,22 @@ mod tests {
     }
 
     #[test]
+    fn a_skiptoken_must_be_one_this_service_issued_for_the_query() {
+        let issued = crate::SkipToken {
+            after: vec![crate::KeyValue::Text("a".into())],
+        };
+        let raw = parse_query("$filter=status eq 'open'").expect("parses");
+        let token = issued.encode(&raw);
+        let sent = parse_query(&format!("$filter=status eq 'open'&$skiptoken={token}"))
+            .and_then(|raw| validate_query(&raw, &health_issue()))
+            .expect("valid");
+        assert_eq!(sent.skiptoken, Some(issued));
+        let moved = parse_query(&format!("$filter=status eq 'closed'&$skiptoken={token}"))
+            .and_then(|raw| validate_query(&raw, &health_issue()));
+        assert!(matches!(moved, Err(ODataError::InvalidOption(m)) if m.contains("$skiptoken")));
+    }
+
+    #[test]
     fn validates_a_full_query() {
         let raw = parse_query(
             "$filter=status+eq+'OPEN'&$top=10&$skip=5&$count=true&$select=id,status&$orderby=createdDateTime+desc",
@@ -578,6 +601,7 @@ mod tests {
             top: Some(10),
             skip: 5,
             count: true,
+            skiptoken: None,
         };
         assert_eq!(query, Ok(expected));
     }

@@ -47,6 +47,9 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// True when rows remain after this page.
     pub has_more: bool,
+    /// Where the next page starts (the sort key of this page's last row), for listings that
+    /// page by key; `None` on the last page and for collections paged by position.
+    pub next: Option<picket_odata::SkipToken>,
 }
 
 /// Where a page starts and how long it is; the server derives it from `$top`/`$skip`.

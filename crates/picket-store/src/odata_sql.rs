@@ -161,6 +161,138 @@ pub fn order_sql_for(
     Ok(terms.join(", "))
 }
 
+/// One term of a listing's order, as the ORDER BY, the keyset predicate and the key read back
+/// from each row all use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderTerm {
+    /// A column, or PostgreSQL's `lower(column)` for case-insensitive text.
+    pub expr: String,
+    pub descending: bool,
+    /// Whether the column may hold NULL (properties a client sorts by; the default orders and
+    /// `id` are NOT NULL columns).
+    pub nullable: bool,
+}
+
+/// The terms a listing is ordered by: `$orderby` (then `id`), or the default order, given as
+/// SQL terms of NOT NULL columns (`created_date_time DESC, id ASC`).
+pub fn order_terms(
+    order: &[OrderBy],
+    columns: &[Column],
+    default: &str,
+    dialect: Dialect,
+) -> Result<Vec<OrderTerm>, UnmappedProperty> {
+    if order.is_empty() {
+        return Ok(default
+            .split(',')
+            .map(|term| {
+                let term = term.trim();
+                let (expr, descending) = match term.rsplit_once(' ') {
+                    Some((expr, dir)) if dir.eq_ignore_ascii_case("DESC") => (expr, true),
+                    Some((expr, dir)) if dir.eq_ignore_ascii_case("ASC") => (expr, false),
+                    _ => (term, false),
+                };
+                OrderTerm {
+                    expr: expr.trim().to_string(),
+                    descending,
+                    nullable: false,
+                }
+            })
+            .collect());
+    }
+    let mut terms = Vec::with_capacity(order.len() + 1);
+    for o in order {
+        let c = lookup(columns, o.property)?;
+        let expr = match dialect {
+            Dialect::Postgres { .. } if c.kind == ColumnKind::NoCase => {
+                format!("lower({})", c.column)
+            }
+            _ => c.column.to_string(),
+        };
+        terms.push(OrderTerm {
+            expr,
+            descending: o.descending,
+            nullable: o.property != "id",
+        });
+    }
+    if !order.iter().any(|o| o.property == "id") {
+        terms.push(OrderTerm {
+            expr: "id".into(),
+            descending: false,
+            nullable: false,
+        });
+    }
+    Ok(terms)
+}
+
+/// The ORDER BY list of `terms`. PostgreSQL sorts NULLs last ascending where SQLite sorts them
+/// first, so its nullable terms say where NULLs go; NOT NULL terms say nothing, so an index in
+/// the default NULLS placement still serves them.
+pub fn order_clause(terms: &[OrderTerm], dialect: Dialect) -> String {
+    let pg = matches!(dialect, Dialect::Postgres { .. });
+    terms
+        .iter()
+        .map(|t| match (t.descending, pg && t.nullable) {
+            (true, true) => format!("{} DESC NULLS LAST", t.expr),
+            (false, true) => format!("{} ASC NULLS FIRST", t.expr),
+            (true, false) => format!("{} DESC", t.expr),
+            (false, false) => format!("{} ASC", t.expr),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rows after `key` (one value per term) in the order of `terms`, placeholders numbered
+/// `$n` from `$first_param + 1`. NULLs sort first ascending and last descending on both engines
+/// (see [`order_clause`]). Terms of one direction with no NULL in the key use a row-value
+/// comparison, which both engines serve from an index on those columns.
+pub fn keyset_sql(terms: &[OrderTerm], key: &[SqlValue], first_param: usize) -> SqlFragment {
+    let mut out = SqlFragment::default();
+    let bind = |out: &mut SqlFragment, v: &SqlValue| {
+        out.params.push(v.clone());
+        format!("${}", first_param + out.params.len())
+    };
+    let same_direction = terms.iter().all(|t| t.descending == terms[0].descending);
+    let no_null = key.iter().all(|v| *v != SqlValue::Null);
+    let nulls_after = terms.iter().any(|t| t.descending && t.nullable);
+    if same_direction && no_null && !nulls_after {
+        let exprs: Vec<&str> = terms.iter().map(|t| t.expr.as_str()).collect();
+        let values: Vec<String> = key.iter().map(|v| bind(&mut out, v)).collect();
+        let op = if terms[0].descending { "<" } else { ">" };
+        out.sql = format!("({}) {op} ({})", exprs.join(", "), values.join(", "));
+        return out;
+    }
+    // (t1 after v1) OR (t1 = v1 AND t2 after v2) OR …
+    let mut branches = Vec::with_capacity(terms.len());
+    for (k, (term, value)) in terms.iter().zip(key).enumerate() {
+        let mut parts = Vec::with_capacity(k + 1);
+        for (t, v) in terms.iter().zip(key).take(k) {
+            parts.push(match v {
+                SqlValue::Null => format!("{} IS NULL", t.expr),
+                v => format!("{} = {}", t.expr, bind(&mut out, v)),
+            });
+        }
+        let after = match (value, term.descending) {
+            (SqlValue::Null, false) => format!("{} IS NOT NULL", term.expr),
+            // Nothing sorts after NULL descending but other NULLs, which the next terms order.
+            (SqlValue::Null, true) => continue,
+            (v, false) => format!("{} > {}", term.expr, bind(&mut out, v)),
+            (v, true) if term.nullable => {
+                let p = bind(&mut out, v);
+                format!("({e} < {p} OR {e} IS NULL)", e = term.expr)
+            }
+            (v, true) => format!("{} < {}", term.expr, bind(&mut out, v)),
+        };
+        parts.push(after);
+        branches.push(format!("({})", parts.join(" AND ")));
+    }
+    out.sql = if branches.is_empty() {
+        "(1 = 0)".into()
+    } else {
+        format!("({})", branches.join(" OR "))
+    };
+    out
+}
+
 fn lookup<'a>(columns: &'a [Column], property: &str) -> Result<&'a Column, UnmappedProperty> {
     columns
         .iter()
@@ -571,5 +703,46 @@ mod tests {
             "lower(display_name) DESC NULLS LAST, status ASC NULLS FIRST, id ASC"
         );
         assert_eq!(order_sql(&[], COLUMNS, "x").expect("mapped"), "x");
+    }
+
+    #[test]
+    fn keysets_use_row_values_where_they_can() {
+        let default = order_terms(
+            &[],
+            COLUMNS,
+            "created_date_time ASC, id ASC",
+            Dialect::Sqlite,
+        )
+        .expect("default");
+        assert_eq!(
+            order_clause(&default, Dialect::Sqlite),
+            "created_date_time ASC, id ASC"
+        );
+        let key = [SqlValue::Text("t".into()), SqlValue::Text("i".into())];
+        let f = keyset_sql(&default, &key, 2);
+        assert_eq!(f.sql, "(created_date_time, id) > ($3, $4)");
+        assert_eq!(f.params, key.to_vec());
+
+        let order = [OrderBy {
+            property: "displayName",
+            descending: true,
+        }];
+        let pg = Dialect::Postgres { first_param: 0 };
+        let terms = order_terms(&order, COLUMNS, "unused", pg).expect("mapped");
+        assert_eq!(
+            order_clause(&terms, pg),
+            "lower(display_name) DESC NULLS LAST, id ASC"
+        );
+        let f = keyset_sql(&terms, &key, 0);
+        assert_eq!(
+            f.sql,
+            "(((lower(display_name) < $1 OR lower(display_name) IS NULL)) \
+             OR (lower(display_name) = $2 AND id > $3))"
+        );
+        let after_null = keyset_sql(&terms, &[SqlValue::Null, SqlValue::Text("i".into())], 0);
+        assert_eq!(
+            after_null.sql,
+            "((lower(display_name) IS NULL AND id > $1))"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Collection responses: page size from `$top` or the server default, `@odata.count` when
-//! asked, and an `@odata.nextLink` that repeats every original option with `$skip` advanced,
+//! asked, and an `@odata.nextLink` that repeats every original option with a `$skiptoken`
+//! after the page's last row (listings paged by key) or `$skip` advanced (documents),
 //! absolute on the host the client called (spec §0, §3.6).
 
 use crate::context::RequestContext;
@@ -57,10 +58,19 @@ const VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b':')
     .remove(b'/');
 
-fn next_link(ctx: &RequestContext, raw: &RawQuery, next_skip: u64, size: u32) -> String {
+/// Where the next page starts: after a key (listings paged by key) or at a position.
+enum Next {
+    Token(String),
+    Skip(u64),
+}
+
+fn next_link(ctx: &RequestContext, raw: &RawQuery, next: Next, size: u32) -> String {
     let top = size.to_string();
-    let skip = next_skip.to_string();
-    let options: [(&str, Option<&str>); 8] = [
+    let (skip, token) = match next {
+        Next::Skip(n) => (Some(n.to_string()), None),
+        Next::Token(t) => (None, Some(t)),
+    };
+    let options: [(&str, Option<&str>); 9] = [
         ("$filter", raw.filter.as_deref()),
         ("$select", raw.select.as_deref()),
         ("$expand", raw.expand.as_deref()),
@@ -68,7 +78,8 @@ fn next_link(ctx: &RequestContext, raw: &RawQuery, next_skip: u64, size: u32) ->
         ("$count", raw.count.as_deref()),
         ("$format", raw.format.as_deref()),
         ("$top", Some(&top)),
-        ("$skip", Some(&skip)),
+        ("$skip", skip.as_deref()),
+        ("$skiptoken", token.as_deref()),
     ];
     // Option names keep their literal `$`, as Graph's own links do (spec §0).
     let query: Vec<String> = options
@@ -92,7 +103,10 @@ pub fn collection<'a, T, V>(
     view: impl FnMut(&'a T) -> V,
 ) -> Collection<V> {
     let next_link = page.has_more.then(|| {
-        let next = page_request.skip + u64::from(page_request.size);
+        let next = match &page.next {
+            Some(token) => Next::Token(token.encode(&query.raw)),
+            None => Next::Skip(page_request.skip + u64::from(page_request.size)),
+        };
         next_link(ctx, &query.raw, next, page_request.size)
     });
     Collection {
@@ -143,5 +157,6 @@ pub fn document_page(
     Page {
         has_more,
         items: docs.split_off(start),
+        next: None,
     }
 }

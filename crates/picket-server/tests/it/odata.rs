@@ -487,7 +487,8 @@ async fn top_and_skip() {
             "absolute on our host and version: {next}"
         );
         assert!(
-            next.contains("$top=2") && next.contains("$skip=2"),
+            // Keyset paging (issue 15): the next page starts after a key, not at an offset.
+            next.contains("$top=2") && next.contains("$skiptoken=") && !next.contains("$skip="),
             "{next}"
         );
         let r = app.get(&next, &token).await.expect(200);
@@ -645,6 +646,126 @@ async fn walk(
     (ids, pages, counts)
 }
 
+/// Sensors whose descriptions repeat, differ in case and are sometimes missing: the hard case
+/// for paging by key (ties, NULLs, case-insensitive order).
+fn described_sensors(n: usize) -> Value {
+    let sensors: Vec<Value> = (0..n)
+        .map(|i| {
+            let description = match i % 5 {
+                0 => Value::Null,
+                1 => json!("alpha"),
+                2 => json!("ALPHA"),
+                3 => json!(format!("beta {}", i % 7)),
+                _ => json!(format!("Gamma {}", i % 3)),
+            };
+            json!({
+                "id": format!("{:08x}-0000-4000-8000-{:012}", (i * 7919) % 100_000, i),
+                "displayName": format!("DC{i}"),
+                "domainName": "contoso.com",
+                "sensorType": "domainControllerIntegrated",
+                "version": "2.239.18124.58593",
+                "createdDateTime": format!("2024-01-01T00:{:02}:00Z", i % 60),
+                "settings": {"description": description},
+            })
+        })
+        .collect();
+    json!({"sensors": sensors})
+}
+
+#[tokio::test]
+async fn paging_by_key_matches_one_big_page_for_every_order() {
+    let app = TestApp::builder()
+        .seed(TENANT_A, described_sensors(157))
+        .start()
+        .await;
+    let token = admin();
+    let orders = [
+        "settings/description",
+        "settings/description desc",
+        "settings/description desc,displayName",
+        "createdDateTime desc",
+        "displayName,createdDateTime desc",
+        "id desc",
+    ];
+    for v in VERSIONS {
+        for order in orders {
+            let one = app
+                .get_ok(
+                    &format!("{}?$top=1000&$orderby={}", p(v, "sensors"), enc(order)),
+                    &token,
+                )
+                .await;
+            let expected: Vec<String> = one["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(expected.len(), 157);
+            let first = format!("{}?$top=10&$orderby={}", p(v, "sensors"), enc(order));
+            let (ids, pages, _) = walk(&app, &token, &first, v).await;
+            assert_eq!(pages, 16, "{v} {order}");
+            assert_eq!(ids, expected, "{v} {order}: pages by key in the same order");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_skiptoken_is_refused_on_another_query_and_when_forged() {
+    let app = TestApp::builder()
+        .seed(TENANT_A, many_sensors(30))
+        .start()
+        .await;
+    let token = admin();
+    let first = app
+        .get_ok(
+            &format!(
+                "{}?$top=5&$filter={}",
+                p("beta", "sensors"),
+                enc("domainName eq 'odd.contoso.com'")
+            ),
+            &token,
+        )
+        .await;
+    let next = first["@odata.nextLink"]
+        .as_str()
+        .expect("nextLink")
+        .to_string();
+    let skiptoken = next
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("$skiptoken="))
+        .expect("a $skiptoken in the nextLink")
+        .to_string();
+    // The same token with another filter: refused, not a page starting somewhere arbitrary.
+    let moved = app
+        .get(
+            &format!(
+                "{}?$top=5&$filter={}&$skiptoken={skiptoken}",
+                p("beta", "sensors"),
+                enc("domainName eq 'even.contoso.com'")
+            ),
+            &token,
+        )
+        .await;
+    assert_eq!(moved.status, 400, "{}", moved.text);
+    assert!(moved.text.contains("$skiptoken"), "{}", moved.text);
+    for forged in ["x", "eyJxIjoiMSIsImsiOlsxXX0", "%00%ff", &"A".repeat(5000)] {
+        let r = app
+            .get(
+                &format!("{}?$skiptoken={forged}", p("beta", "sensors")),
+                &token,
+            )
+            .await;
+        assert_eq!(r.status, 400, "{forged}: {}", r.text);
+        assert_eq!(r.json["error"]["code"], "BadRequest", "{}", r.text);
+    }
+    // A client's own $skip still works beside server-driven paging.
+    let r = app
+        .get_ok(&format!("{}?$top=5&$skip=25", p("beta", "sensors")), &token)
+        .await;
+    assert_eq!(r["value"].as_array().unwrap().len(), 5);
+}
+
 #[tokio::test]
 async fn server_driven_paging_sees_every_row_once() {
     let app = TestApp::builder()
@@ -720,7 +841,7 @@ async fn top_is_clamped_to_1000() {
         assert_eq!(r.value().len(), 1000, "{v}");
         let next = r.next_link().expect("more rows remain");
         assert!(
-            next.contains("$top=1000") && next.contains("$skip=1000"),
+            next.contains("$top=1000") && next.contains("$skiptoken="),
             "{next}"
         );
         let r = app.get(&next, &token).await.expect(200);

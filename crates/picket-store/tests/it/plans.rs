@@ -72,4 +72,32 @@ async fn filtered_sensor_lists_and_counts_use_their_indexes_on_postgres() {
             );
         }
     }
+    // A deep page by key ($skiptoken after a row's key) is a range of the same index, not a
+    // scan of everything before it.
+    let keyed = [
+        ("", "sensors_by_created"),
+        (
+            "$filter=healthStatus eq 'notHealthyHigh'&",
+            "sensors_by_health",
+        ),
+    ];
+    for (q, index) in keyed {
+        let raw = picket_odata::parse_query(q.trim_end_matches('&')).expect("parses");
+        let token = picket_odata::SkipToken {
+            after: vec![
+                picket_odata::KeyValue::Text("2024-01-01T00:00:00Z".into()),
+                picket_odata::KeyValue::Text("a003000".into()),
+            ],
+        }
+        .encode(&raw);
+        let q = format!("{q}$skiptoken={token}");
+        let plan = store
+            .explain_sensor_listing(&tenant(A), &query(&q), page, false)
+            .await
+            .expect("explain");
+        assert!(
+            plan.contains(index) && !plan.contains("Seq Scan") && !plan.contains("Sort"),
+            "{q} should be a range of {index}:\n{plan}"
+        );
+    }
 }

@@ -43,12 +43,12 @@ pub struct Plan {
 pub struct Outcome {
     /// Requests that started inside the measured window and got an answer of any status.
     pub requests: u64,
-    /// Non-200 answers, transport errors and timeouts over warm-up and window alike.
+    /// Non-2xx answers, transport errors and timeouts over warm-up and window alike.
     pub errors: u64,
     pub first_error: Option<String>,
     /// From the window's start to the last measured answer.
     pub window: Duration,
-    /// Latency of the measured 200 answers, in microseconds.
+    /// Latency of the measured 2xx answers, in microseconds.
     pub latency: Histogram<u64>,
     /// Cores the server process used during the window (CPU seconds / wall seconds).
     pub server_cpu: Option<f64>,
@@ -73,8 +73,15 @@ fn histogram() -> Result<Histogram<u64>> {
         .map_err(|e| anyhow!("cannot create a histogram: {e:?}"))
 }
 
-/// Runs the plan against the target; `server_pid` is sampled for CPU use during the window.
-pub async fn run(target: &Target, plan: Plan, server_pid: u32, rng_seed: u64) -> Result<Outcome> {
+/// Runs the plan against the target; `server_pid`, when given, is sampled for CPU use during
+/// the window. `on_window` runs once, as the measured window opens.
+pub async fn run(
+    target: &Target,
+    plan: Plan,
+    server_pid: Option<u32>,
+    rng_seed: u64,
+    on_window: impl FnOnce(),
+) -> Result<Outcome> {
     ensure!(!target.paths.is_empty(), "no request paths");
     let start = Instant::now();
     let window_start = start + plan.warmup;
@@ -91,6 +98,7 @@ pub async fn run(target: &Target, plan: Plan, server_pid: u32, rng_seed: u64) ->
         .collect();
 
     tokio::time::sleep_until(window_start.into()).await;
+    on_window();
     let cpu_before = cpu_pair(server_pid);
     tokio::time::sleep_until(end.into()).await;
     let cpu_after = cpu_pair(server_pid);
@@ -124,9 +132,9 @@ pub async fn run(target: &Target, plan: Plan, server_pid: u32, rng_seed: u64) ->
     Ok(outcome)
 }
 
-fn cpu_pair(server_pid: u32) -> (Option<f64>, Option<f64>) {
+fn cpu_pair(server_pid: Option<u32>) -> (Option<f64>, Option<f64>) {
     (
-        procs::cpu_seconds(server_pid).ok(),
+        server_pid.and_then(|pid| procs::cpu_seconds(pid).ok()),
         procs::cpu_seconds(std::process::id()).ok(),
     )
 }
@@ -187,7 +195,7 @@ async fn worker(
                     result.requests += 1;
                     result.last_answer = done;
                 }
-                if status != StatusCode::OK {
+                if !status.is_success() {
                     fail(&mut result, format!("{uri} answered {status}"));
                 } else if measured {
                     let micros =

@@ -4,6 +4,7 @@
 
 mod auth_cost;
 mod baseline;
+mod drive;
 mod load;
 mod procs;
 mod report;
@@ -50,7 +51,13 @@ enum Command {
         /// Seed of the fixture.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also write the seeded sensors' ids to this file, one a line.
+        #[arg(long)]
+        ids: Option<PathBuf>,
     },
+    /// Load an already running server and print requests, errors, req/s and p50/p99 latency;
+    /// used by bench/profile.sh, which profiles the server meanwhile.
+    Drive(drive::DriveArgs),
     /// Internal: the bare axum server the bench compares against (started by the bench itself).
     BaselineServer {
         /// Body answered at /entity.
@@ -97,7 +104,16 @@ struct RunArgs {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Seed { dir, sensors, seed }) => seed_only(&dir, sensors, seed).await,
+        Some(Command::Seed {
+            dir,
+            sensors,
+            seed,
+            ids,
+        }) => seed_only(&dir, sensors, seed, ids.as_deref()).await,
+        Some(Command::Drive(args)) => tokio::select! {
+            result = drive::drive(args) => result,
+            _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
+        },
         Some(Command::BaselineServer {
             entity,
             list,
@@ -118,9 +134,19 @@ async fn main() -> ExitCode {
     })
 }
 
-async fn seed_only(dir: &Path, sensors: u32, rng_seed: u64) -> Result<ExitCode> {
+async fn seed_only(
+    dir: &Path,
+    sensors: u32,
+    rng_seed: u64,
+    ids: Option<&Path>,
+) -> Result<ExitCode> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let seeded = seed::seed(dir, usize::try_from(sensors)?, rng_seed).await?;
+    if let Some(path) = ids {
+        let mut text = seeded.sensor_ids.join("\n");
+        text.push('\n');
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     eprintln!(
         "seeded {sensors} sensors and {} health issues into tenant {} in {:.2} s (serve with --issuer {})",
         seeded.issues,
@@ -320,7 +346,7 @@ async fn bench(args: RunArgs) -> Result<ExitCode> {
     let mut rows = Vec::with_capacity(scenarios.len());
     for s in scenarios {
         println!("running {} ...", s.name);
-        let outcome = load::run(&s.target, plan, s.server_pid, args.seed).await?;
+        let outcome = load::run(&s.target, plan, Some(s.server_pid), args.seed, || {}).await?;
         rows.push(report::Row {
             name: s.name,
             what: s.what,

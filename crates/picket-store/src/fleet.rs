@@ -165,6 +165,113 @@ pub trait FleetStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// `impl_fleet_store!(Store, via, sweep lists in kind)`: implements [`FleetStore`] (and the
+/// steps of its sweep, `sweep_plan::Sweeper`) for an engine's store, each method a shared
+/// function of `tables::fleet` run through the engine's `via!` macro (see `tables::delegate!`).
+/// Enrolments and candidates lock their tenant; a check-in locks its sensor (beside the other
+/// check-ins of its tenant), unless it is a heartbeat answered from `quiet reads` (see
+/// `crate::heartbeats`: SQLite reads them by key, PostgreSQL in batches); the sweep is written
+/// once (`sweep_plan::sweep`), its slices locking their sensors' tenants, and it reads its
+/// lists of sensors and tenants as `sweep lists` says (SQLite: in the writer, after the writes
+/// queued before it). The store keeps `pool`, `heartbeats` and `sweep_plan`, and its module a
+/// `write_heartbeats(pool, heartbeats)`.
+macro_rules! impl_fleet_store {
+    (
+        $store:ty, $via:ident, quiet reads [$($quiet:tt)*] $quiet_f:path,
+        sweep lists [$($lists:tt)*]
+    ) => {
+        const _: () = {
+            use picket_domain::time::Timestamp;
+            use picket_domain::{SensorId, TenantId};
+            use std::time::Duration;
+            use $crate::fleet::*;
+            use $crate::sweep_plan::{self, SweepPlan, Sweeper};
+            use $crate::tables::fleet;
+
+            $crate::tables::delegate! { $via; impl FleetStore for $store {
+                fn enroll(
+                    &self, tenant: &TenantId, access_key: &str, request: &EnrollRequest,
+                    credential_hash: &str, now: Timestamp, policy: &FleetPolicy
+                ) -> Result<Enrolled, AgentRefusal> = write[Tenant(tenant)] fleet::enroll;
+                fn report_candidate(
+                    &self, tenant: &TenantId, access_key: &str, computer_dns_name: &str,
+                    sense_client_version: &str, credential_hash: &str, now: Timestamp
+                ) -> Result<CandidateOutcome, AgentRefusal> = write[Tenant(tenant)]
+                    fleet::report_candidate(
+                        tenant, access_key, computer_dns_name, sense_client_version,
+                        credential_hash, unified, now
+                    )
+                    where unified = unified_version;
+                fn publish_release(&self, version: &str, now: Timestamp) -> bool
+                    = write[Installation] fleet::publish_release;
+                fn releases(&self) -> Vec<(String, Timestamp)> = read fleet::releases;
+                fn check_in(
+                    &self, tenant: &TenantId, sensor: &SensorId, credential_hash: &str,
+                    report: &CheckInReport, now: Timestamp, policy: &FleetPolicy
+                ) -> Result<CheckInAnswer, AgentRefusal> = engine check_in;
+                fn sweep(&self, now: Timestamp, policy: &FleetPolicy) -> SweepSummary
+                    = engine sweep_plan::sweep;
+                fn claim_sweep(&self, holder: &str, every: Duration) -> bool
+                    = write[Installation] fleet::claim_sweep;
+            }}
+
+            $crate::tables::delegate! { $via; impl Sweeper for $store {
+                fn flush_heartbeats(&self) -> () = engine flush_heartbeats;
+                fn all_agents(&self) -> Vec<(TenantId, SensorId)>
+                    = $($lists)* fleet::all_agents;
+                fn silent_agents(&self, since: Timestamp) -> Vec<(TenantId, SensorId)>
+                    = $($lists)* fleet::silent_agents;
+                fn evaluate_slice(
+                    &self, agents: &[(TenantId, SensorId)], now: Timestamp,
+                    policy: &FleetPolicy, budget: Duration
+                ) -> (usize, SweepSummary)
+                    = write[Tenants(sweep_plan::tenant_keys(agents))] fleet::evaluate_slice;
+                fn fleet_tenants(&self) -> Vec<TenantId> = $($lists)* fleet::fleet_tenants;
+                fn aggregate_globals(&self, tenant: &TenantId, now: Timestamp) -> SweepSummary
+                    = write[Tenant(tenant)] fleet::aggregate_tenant;
+                sync fn sweep_plan(&self) -> &SweepPlan = sweep_plan_of;
+            }}
+
+            async fn check_in(
+                store: &$store,
+                tenant: &TenantId,
+                sensor: &SensorId,
+                credential_hash: &str,
+                report: &CheckInReport,
+                now: Timestamp,
+                policy: &FleetPolicy,
+            ) -> Result<Result<CheckInAnswer, AgentRefusal>, $crate::StoreError> {
+                let quiet = || async {
+                    let found = $crate::tables::delegate!(
+                        @call $via, store, [$($quiet)*], $quiet_f, [tenant, sensor]
+                    )?;
+                    Ok(found.and_then(|(agent, stored)| {
+                        $crate::heartbeats::quiet_answer(
+                            &agent, stored, credential_hash, report, policy,
+                        )
+                    }))
+                };
+                let full = || async {
+                    $via!(
+                        store, write[Sensor(tenant, sensor)], fleet::check_in,
+                        tenant, sensor, credential_hash, report, now, policy
+                    )
+                };
+                store.heartbeats.check_in(tenant, sensor, now, quiet, full).await
+            }
+
+            async fn flush_heartbeats(store: &$store) -> Result<(), $crate::StoreError> {
+                write_heartbeats(&store.pool, &store.heartbeats).await
+            }
+
+            fn sweep_plan_of(store: &$store) -> &SweepPlan {
+                &store.sweep_plan
+            }
+        };
+    };
+}
+pub(crate) use impl_fleet_store;
+
 /// The job name under which sweep rounds are claimed.
 pub(crate) const SWEEP_JOB: &str = "fleet-sweep";
 

@@ -204,3 +204,84 @@ pub trait Store: IdentityStore + FleetStore + PortableStore + Send + Sync {
     /// The connection pool's state now, for `/metrics` (no I/O: a snapshot of counters).
     fn pool_status(&self) -> probe::PoolStatus;
 }
+
+/// `impl_store!(Store, via)`: implements [`Store`] for an engine's store, each method a shared
+/// function of `tables` run through the engine's `via!` macro (see `tables::delegate!`). A list,
+/// a count or a lookup is one statement (`read_one`); a read of several statements is a
+/// `read`, all of them on one snapshot; a write locks its tenant. Looking up one sensor is the
+/// engine's own `find_sensor` (PostgreSQL batches them), and so is `pool_status`.
+macro_rules! impl_store {
+    ($store:ty, $via:ident) => {
+        const _: () = {
+            use picket_domain::rules::SettingsPatch;
+            use picket_domain::time::Timestamp;
+            use picket_domain::*;
+            use picket_odata::ValidatedQuery;
+            use $crate::tables::{candidates, health_issues, seed, sensors, tenants};
+            use $crate::*;
+
+            $crate::tables::delegate! { $via; impl Store for $store {
+                fn list_sensors(&self, tenant: &TenantId, query: &ValidatedQuery, page: PageRequest)
+                    -> Page<Sensor> = read_one sensors::list;
+                fn count_sensors(&self, tenant: &TenantId, query: &ValidatedQuery) -> u64
+                    = read_one sensors::count;
+                fn find_sensor(&self, tenant: &TenantId, id: &SensorId) -> Option<Sensor>
+                    = engine find_sensor;
+                fn save_sensor_settings(
+                    &self, tenant: &TenantId, id: &SensorId, patch: &SettingsPatch
+                ) -> Option<Sensor> = write[Tenant(tenant)] sensors::save_settings;
+                fn delete_sensor(&self, tenant: &TenantId, id: &SensorId, now: Timestamp) -> bool
+                    = write[Tenant(tenant)] sensors::delete;
+
+                fn list_health_issues(
+                    &self, tenant: &TenantId, scope: &IssueScope, query: &ValidatedQuery,
+                    page: PageRequest
+                ) -> Page<HealthIssue> = read_one health_issues::list;
+                fn count_health_issues(
+                    &self, tenant: &TenantId, scope: &IssueScope, query: &ValidatedQuery
+                ) -> u64 = read_one health_issues::count;
+                fn find_health_issue(
+                    &self, tenant: &TenantId, scope: &IssueScope, id: &HealthIssueId
+                ) -> Option<HealthIssue> = read_one health_issues::find;
+                fn health_issues_of_sensors(&self, tenant: &TenantId, sensors: &[SensorId])
+                    -> Vec<(SensorId, HealthIssue)> = read health_issues::of_sensors;
+                fn save_health_issue_status(
+                    &self, tenant: &TenantId, id: &HealthIssueId, status: HealthIssueStatus,
+                    now: Timestamp
+                ) -> Option<HealthIssue> = write[Tenant(tenant)] health_issues::save_status;
+
+                fn list_candidates(
+                    &self, tenant: &TenantId, query: &ValidatedQuery, page: PageRequest
+                ) -> Page<SensorCandidate> = read_one candidates::list;
+                fn count_candidates(&self, tenant: &TenantId, query: &ValidatedQuery) -> u64
+                    = read_one candidates::count;
+                fn find_candidate(&self, tenant: &TenantId, id: &CandidateId)
+                    -> Option<SensorCandidate> = read_one candidates::find;
+                fn activate_candidates(
+                    &self, tenant: &TenantId, ids: &[CandidateId], now: Timestamp
+                ) -> Activation = write[Tenant(tenant)] candidates::activate(tenant, ids, version, now)
+                    where version = unified_version;
+
+                fn activation_mode(&self, tenant: &TenantId) -> ActivationMode
+                    = read tenants::activation_mode;
+                fn save_activation_mode(
+                    &self, tenant: &TenantId, mode: ActivationMode, now: Timestamp
+                ) -> Activation = write[Tenant(tenant)]
+                    candidates::save_activation_mode(tenant, mode, version, now)
+                    where version = unified_version;
+
+                fn deployment_access_key(&self, tenant: &TenantId) -> DeploymentAccessKey
+                    = write[Tenant(tenant)] tenants::access_key;
+                fn regenerate_deployment_access_key(&self, tenant: &TenantId)
+                    -> DeploymentAccessKey = write[Tenant(tenant)] tenants::regenerate_access_key;
+
+                fn seed(&self, tenant: &TenantId, fixture: &Fixture) -> SeedSummary
+                    = write[Tenant(tenant)] seed::seed;
+                fn tenant_has_data(&self, tenant: &TenantId) -> bool = read tenants::has_data;
+
+                sync fn pool_status(&self) -> probe::PoolStatus = pool_status;
+            }}
+        };
+    };
+}
+pub(crate) use impl_store;

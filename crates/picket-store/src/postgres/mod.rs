@@ -4,18 +4,17 @@
 //! tenant run one at a time across every replica, as SQLite's IMMEDIATE transactions do in one
 //! process. Serialization failures and deadlocks are retried a bounded number of times.
 
-mod api;
 mod batched;
 mod copy;
-mod fleet_api;
 mod migrations;
 mod portable;
 mod tls;
 
 use crate::odata_sql::SqlValue;
-use crate::{Catalogue, StoreError};
+use crate::{Catalogue, PageRequest, StoreError};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use picket_domain::TenantId;
+use picket_domain::{Sensor, SensorId, TenantId};
+use picket_odata::ValidatedQuery;
 use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
@@ -28,7 +27,7 @@ pub use copy::{sqlite_to_postgres, CopiedTable};
 pub use migrations::MIGRATIONS;
 
 /// Runs a shared `tables` function for [`crate::tables::delegate!`]: a read in a read-only
-/// transaction, a write in a transaction that first locks `Scope::$lock`; the arguments are
+/// transaction (`read_one`, a read of one statement: on a connection outside any transaction), a write in a transaction that first locks `Scope::$lock`; the arguments are
 /// lent from the call's own ([`crate::tables::Lend`]).
 macro_rules! via {
     ($store:expr, read, $f:path, $($arg:ident),*) => {
@@ -36,6 +35,15 @@ macro_rules! via {
             .read(($($arg,)*), |tx, ($($arg,)*)| {
                 Box::pin(async move {
                     $f(&$crate::sql::postgres::Pg(tx) $(, $crate::tables::Lend::lend($arg))*).await
+                })
+            })
+            .await
+    };
+    ($store:expr, read_one, $f:path, $($arg:ident),*) => {
+        $store
+            .read_one(($($arg,)*), |c, ($($arg,)*)| {
+                Box::pin(async move {
+                    $f(&$crate::sql::postgres::Pg(c) $(, $crate::tables::Lend::lend($arg))*).await
                 })
             })
             .await
@@ -53,6 +61,13 @@ macro_rules! via {
 pub(super) use via;
 
 crate::tables::identity::impl_identity_store!(PostgresStore, via);
+crate::impl_store!(PostgresStore, via);
+crate::fleet::impl_fleet_store!(
+    PostgresStore,
+    via,
+    quiet reads [engine] quiet_read,
+    sweep lists [read]
+);
 
 /// A transaction: every store function that writes, or reads more than once, runs in one.
 pub(super) type Tx<'t> = deadpool_postgres::Transaction<'t>;
@@ -282,13 +297,6 @@ impl PostgresStore {
         Ok((store, applied))
     }
 
-    /// Writes what this replica's heartbeats heard, in one transaction that does not wait for
-    /// its commit to reach disk (a crash may lose one flush, which the heartbeats accept);
-    /// on failure the times wait for the next flush.
-    async fn write_heartbeats(&self) -> Result<(), StoreError> {
-        write_heartbeats(&self.pool, &self.heartbeats).await
-    }
-
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool
             .get()
@@ -414,11 +422,70 @@ impl PostgresStore {
         Ok(())
     }
 
-    fn catalogue(&self) -> &Catalogue {
-        &self.catalogue
+    fn unified_version(&self) -> &str {
+        &self.catalogue.unified_sensor_version
+    }
+
+    /// How PostgreSQL plans the sensor list (or count) for `query`, as EXPLAIN prints it: the
+    /// tests check that each filter uses its index instead of scanning the tenant.
+    pub async fn explain_sensor_listing(
+        &self,
+        tenant: &TenantId,
+        query: &ValidatedQuery,
+        page: PageRequest,
+        count: bool,
+    ) -> Result<String, StoreError> {
+        use crate::sql::{Arg, Db, Engine};
+        self.read_one((tenant, query), move |tx, (t, q)| {
+            Box::pin(async move {
+                let (sql, params) = {
+                    let listing = crate::tables::sensors::listing(t, q);
+                    if count {
+                        listing.count_sql(Engine::Postgres)?
+                    } else {
+                        listing.page_sql(Engine::Postgres, page)?
+                    }
+                };
+                let args: Vec<Arg<'_>> = params.iter().map(Arg::from).collect();
+                let lines = crate::sql::postgres::Pg(tx)
+                    .query_dynamic(&format!("EXPLAIN {sql}"), &args, |r| r.get::<String>(0))
+                    .await?;
+                Ok(lines.join("\n"))
+            })
+        })
+        .await
     }
 }
 
+// The engine's own steps of `Store` and `FleetStore` (the rest is `crate::impl_store!` and
+// `crate::fleet::impl_fleet_store!`).
+
+/// Sensors by id are read in batches (`batched::sensor_reads`).
+async fn find_sensor(
+    store: &PostgresStore,
+    tenant: &TenantId,
+    id: &SensorId,
+) -> Result<Option<Sensor>, StoreError> {
+    store.sensor_reads.get(tenant, id).await
+}
+
+/// Heartbeats' reads, batched (`batched::quiet_reads`).
+async fn quiet_read(
+    store: &PostgresStore,
+    tenant: &TenantId,
+    sensor: &SensorId,
+) -> Result<Option<(crate::heartbeats::StoredAgent, Sensor)>, StoreError> {
+    store.quiet_reads.get(tenant, sensor).await
+}
+
+fn pool_status(store: &PostgresStore) -> crate::probe::PoolStatus {
+    let s = store.pool.status();
+    crate::probe::PoolStatus::from_deadpool("postgres", s.max_size, s.size, s.available, s.waiting)
+}
+
+/// Writes what this replica's heartbeats heard, in one transaction that does not wait for
+/// its commit to reach disk (a crash may lose one flush, which the heartbeats accept);
+/// on failure the times wait for the next flush.
 async fn write_heartbeats(
     pool: &Pool,
     heartbeats: &crate::heartbeats::Heartbeats,

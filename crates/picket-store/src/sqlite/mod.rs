@@ -1,8 +1,6 @@
 //! The embedded SQLite engine: a small connection pool over one WAL database, migrations
 //! applied at open, and each store call run on a pooled connection off the async threads.
 
-mod api;
-mod fleet_api;
 mod group_commit;
 mod migrations;
 mod portable;
@@ -11,17 +9,26 @@ use crate::{Catalogue, StoreError};
 use deadpool_sqlite::rusqlite::{self, Connection};
 use deadpool_sqlite::{Config, Hook, HookError, Pool, PoolConfig, Runtime};
 use picket_domain::time::Timestamp;
+use picket_domain::{Sensor, SensorId, TenantId};
 use std::path::Path;
 
 pub use migrations::MIGRATIONS;
 
-/// Runs a shared `tables` function for [`crate::tables::delegate!`]: a read inline on a read
-/// connection, a write in the writer's next group commit, its arguments carried to the
-/// writer's thread as owned copies ([`Carry`]).
+/// Runs a shared `tables` function for [`crate::tables::delegate!`]: a read (of one statement
+/// or more, alike here) inline on a read connection, a write in the writer's next group commit,
+/// its arguments carried to the writer's thread as owned copies ([`Carry`]).
 macro_rules! via {
+    ($store:expr, read_one, $($rest:tt)*) => {
+        $crate::sqlite::via!($store, read, $($rest)*)
+    };
     ($store:expr, read, $f:path, $($arg:ident),*) => {
         $store
-            .read(|c| $crate::sql::sqlite::run($f(&$crate::sql::sqlite::Lite(c) $(, $arg)*)))
+            .read(|c| {
+                $crate::sql::sqlite::run($f(
+                    &$crate::sql::sqlite::Lite(c)
+                    $(, $crate::tables::Lend::lend(&$arg))*
+                ))
+            })
             .await
     };
     ($store:expr, write[$($lock:tt)*], $f:path, $($arg:ident),*) => {{
@@ -39,6 +46,13 @@ macro_rules! via {
 pub(super) use via;
 
 crate::tables::identity::impl_identity_store!(SqliteStore, via);
+crate::impl_store!(SqliteStore, via);
+crate::fleet::impl_fleet_store!(
+    SqliteStore,
+    via,
+    quiet reads [read] crate::tables::heartbeat::quiet_read,
+    sweep lists [write[Installation]]
+);
 
 /// An argument of a write, carried to the writer's thread as an owned copy (a `&str` as a
 /// `String`), there lent back to the shared function ([`crate::tables::Lend`]).
@@ -79,7 +93,14 @@ macro_rules! carried_as_they_are {
         })*
     };
 }
-carried_as_they_are!(String, Timestamp);
+carried_as_they_are!(
+    String,
+    Timestamp,
+    crate::PageRequest,
+    picket_domain::HealthIssueStatus,
+    picket_domain::ActivationMode,
+    std::time::Duration
+);
 
 pub struct SqliteStore {
     /// Writers: IMMEDIATE transactions that may wait on the write lock, so they run on
@@ -156,9 +177,25 @@ impl SqliteStore {
         self.writer.write(f).await
     }
 
-    fn catalogue(&self) -> &Catalogue {
-        &self.catalogue
+    fn unified_version(&self) -> &str {
+        &self.catalogue.unified_sensor_version
     }
+}
+
+// The engine's own steps of `Store` and `FleetStore` (the rest is `crate::impl_store!` and
+// `crate::fleet::impl_fleet_store!`).
+
+async fn find_sensor(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    id: &SensorId,
+) -> Result<Option<Sensor>, StoreError> {
+    via!(store, read, crate::tables::sensors::find, tenant, id)
+}
+
+fn pool_status(store: &SqliteStore) -> crate::probe::PoolStatus {
+    let s = store.pool.status();
+    crate::probe::PoolStatus::from_deadpool("sqlite", s.max_size, s.size, s.available, s.waiting)
 }
 
 /// Writes what the heartbeats heard, in one transaction (nothing when nothing is pending); on

@@ -131,6 +131,23 @@ pub async fn activate(
     Ok(outcome)
 }
 
+/// Saves the tenant's activation mode; turning automatic activation on activates every
+/// candidate waiting, in the same transaction.
+pub async fn save_activation_mode(
+    db: &impl Db,
+    tenant: &TenantId,
+    mode: ActivationMode,
+    unified_version: &str,
+    now: Timestamp,
+) -> Result<Activation, StoreError> {
+    super::tenants::save_activation_mode(db, tenant, mode).await?;
+    if mode != ActivationMode::Automated {
+        return Ok(Activation::default());
+    }
+    let waiting = all_ids(db, tenant).await?;
+    activate(db, tenant, &waiting, unified_version, now).await
+}
+
 pub async fn all_ids(db: &impl Db, tenant: &TenantId) -> Result<Vec<CandidateId>, StoreError> {
     db.query(
         sql!("SELECT id FROM sensor_candidates WHERE tenant_id = $1"),

@@ -730,6 +730,15 @@ pub async fn publish_release(
         == 1)
 }
 
+/// Claims the next sweep round for `holder` ([`FleetStore::claim_sweep`]).
+pub async fn claim_sweep(
+    db: &impl Db,
+    holder: &str,
+    every: std::time::Duration,
+) -> Result<bool, StoreError> {
+    claim_job(db, SWEEP_JOB, holder, claim_gap_ms(every)).await
+}
+
 /// Claims a round of `job` for `holder` when the last round started at least `gap_ms` ago
 /// (one statement in a write transaction: of two processes or replicas claiming at once, one
 /// wins). Time is the database's clock: on PostgreSQL the one clock every replica shares.
@@ -795,6 +804,41 @@ async fn updating_in_domain(
         |r| r.get(0),
     )
     .await
+}
+
+/// One transaction of a sweep: evaluates `agents` in order until `budget` has passed (at least
+/// one, at most all), and answers how many it evaluated, with what that changed. Bounding the
+/// time, not the count, bounds how long the sweep holds the writer (SQLite) or its tenants'
+/// locks (PostgreSQL) whatever each evaluation costs.
+pub async fn evaluate_slice(
+    db: &impl Db,
+    agents: &[(TenantId, SensorId)],
+    now: Timestamp,
+    policy: &FleetPolicy,
+    budget: std::time::Duration,
+) -> Result<(usize, SweepSummary), StoreError> {
+    let started = std::time::Instant::now();
+    let mut summary = SweepSummary::default();
+    let mut done = 0;
+    for (tenant, sensor) in agents {
+        evaluate(db, tenant, sensor, now, policy, &mut summary).await?;
+        done += 1;
+        if started.elapsed() >= budget {
+            break;
+        }
+    }
+    Ok((done, summary))
+}
+
+/// A tenant's global issues, in a transaction of their own ([`aggregate_globals`]).
+pub async fn aggregate_tenant(
+    db: &impl Db,
+    tenant: &TenantId,
+    now: Timestamp,
+) -> Result<SweepSummary, StoreError> {
+    let mut summary = SweepSummary::default();
+    aggregate_globals(db, tenant, now, &mut summary).await?;
+    Ok(summary)
 }
 
 /// Raises, updates, reopens or closes the tenant's global issues from its open sensor issues

@@ -3,12 +3,11 @@
 
 use super::rows::ts;
 use super::sensors;
-use crate::fleet::{CheckInAnswer, CheckInReport, FleetPolicy};
-use crate::heartbeats::{self, StoredAgent};
+use crate::heartbeats::StoredAgent;
 use crate::sql::{Db, Engine, RowRef};
 use crate::{args, sql, StoreError};
 use picket_domain::time::Timestamp;
-use picket_domain::{SensorId, TenantId};
+use picket_domain::{Sensor, SensorId, TenantId};
 
 /// The agent's columns a quiet answer compares, in [`agent_from_row`]'s order.
 pub const AGENT_SELECT: &str = "credential_hash, deleted_at IS NOT NULL, \
@@ -28,17 +27,14 @@ pub fn agent_from_row(row: &dyn RowRef, first: usize) -> Result<StoredAgent, Sto
     })
 }
 
-/// The answer to a check-in that changes nothing but `last_seen` (see
-/// [`heartbeats::quiet_answer`]), read by key. (PostgreSQL reads these in batches instead:
-/// `postgres/batched.rs`.)
-pub async fn quiet_answer(
+/// What a check-in that changes nothing but `last_seen` is answered from (see
+/// [`heartbeats::quiet_answer`]): the sensor's agent and its row, read by key. (PostgreSQL
+/// reads these in batches instead: `postgres/batched.rs`.)
+pub async fn quiet_read(
     db: &impl Db,
     tenant: &TenantId,
     sensor: &SensorId,
-    credential_hash: &str,
-    report: &CheckInReport,
-    policy: &FleetPolicy,
-) -> Result<Option<CheckInAnswer>, StoreError> {
+) -> Result<Option<(StoredAgent, Sensor)>, StoreError> {
     let agent = db
         .query_opt(
             sql!(
@@ -51,16 +47,9 @@ pub async fn quiet_answer(
     let Some(agent) = agent else {
         return Ok(None);
     };
-    let Some(stored) = sensors::find(db, tenant, sensor.as_str()).await? else {
-        return Ok(None);
-    };
-    Ok(heartbeats::quiet_answer(
-        &agent,
-        stored,
-        credential_hash,
-        report,
-        policy,
-    ))
+    Ok(sensors::find(db, tenant, sensor.as_str())
+        .await?
+        .map(|stored| (agent, stored)))
 }
 
 /// Writes heard-from times, never moving one backwards: a full check-in (on any replica) may

@@ -1,12 +1,13 @@
 //! Loading a fixture: everything in one transaction, so a conflict leaves the tenant untouched.
 
 use super::{candidates, health::refresh_health, health_issues, sensors, tenants};
-use crate::sql::Db;
+use crate::sql;
+use crate::sql::{Db, Engine};
 use crate::{Fixture, SeedSummary, StoreError};
 use picket_domain::TenantId;
 
-pub async fn seed(
-    db: &impl Db,
+pub async fn seed<D: Db>(
+    db: &D,
     tenant: &TenantId,
     fixture: &Fixture,
 ) -> Result<SeedSummary, StoreError> {
@@ -25,6 +26,15 @@ pub async fn seed(
     }
     // Derived health is recomputed from the issues, whatever the fixture claimed.
     refresh_health(db, tenant, None).await?;
+    if D::ENGINE == Engine::Postgres {
+        // Fresh statistics after a bulk load: without them the planner guesses, and a filtered
+        // list may scan the whole tenant instead of using its index.
+        db.execute(
+            sql!("ANALYZE sensors, health_issues, health_issue_sensors, sensor_candidates"),
+            &[],
+        )
+        .await?;
+    }
     Ok(SeedSummary {
         sensors: fixture.sensors.len(),
         candidates: fixture.candidates.len(),

@@ -8,7 +8,6 @@ use hyper::header::HeaderValue;
 use hyper::Uri;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(clap::Args)]
@@ -107,12 +106,7 @@ pub async fn drive(args: DriveArgs) -> Result<ExitCode> {
         warmup: Duration::from_secs(args.warmup),
         duration: Duration::from_secs(args.duration),
     };
-    let target = load::Target {
-        addr,
-        paths: Arc::new(paths),
-        auth,
-        patch: None,
-    };
+    let target = load::Target::get(addr, paths, auth);
     println!(
         "drive: {} connections to {addr}, {} s warm-up + {} s measured, {} distinct paths",
         plan.connections,

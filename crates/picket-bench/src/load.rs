@@ -1,6 +1,7 @@
 //! The load generator: N tasks, each on its own HTTP/1.1 keep-alive connection to 127.0.0.1,
 //! sending requests back to back for a warm-up and then a measured window, recording each
-//! request's latency in an HDR histogram.
+//! request's latency in an HDR histogram. Also one connection's sequential requests
+//! ([`Conn`], [`sample`]), for costs measured one request at a time.
 
 use crate::procs;
 use anyhow::{anyhow, ensure, Context, Result};
@@ -29,8 +30,43 @@ pub struct Target {
     pub addr: SocketAddr,
     pub paths: Arc<Vec<Uri>>,
     pub auth: Option<HeaderValue>,
+    /// Per path (same index as `paths`): its own `Authorization`, in place of `auth`.
+    pub auths: Option<Arc<Vec<HeaderValue>>>,
     /// A JSON body to PATCH with; GET when absent.
     pub patch: Option<Bytes>,
+    /// Per path (same index as `paths`): a JSON body to POST, in place of GET or PATCH.
+    pub posts: Option<Arc<Vec<Bytes>>>,
+}
+
+impl Target {
+    /// GETs of `paths`, all with `auth`.
+    pub fn get(addr: SocketAddr, paths: Vec<Uri>, auth: Option<HeaderValue>) -> Self {
+        Self {
+            addr,
+            paths: Arc::new(paths),
+            auth,
+            auths: None,
+            patch: None,
+            posts: None,
+        }
+    }
+
+    fn request(&self, index: usize, host: &HeaderValue) -> Result<Request<Full<Bytes>>> {
+        let auth = match &self.auths {
+            Some(auths) => auths.get(index),
+            None => self.auth.as_ref(),
+        };
+        let body = match &self.posts {
+            Some(bodies) => Some((
+                hyper::Method::POST,
+                bodies
+                    .get(index)
+                    .ok_or_else(|| anyhow!("no body for path {index}"))?,
+            )),
+            None => self.patch.as_ref().map(|b| (hyper::Method::PATCH, b)),
+        };
+        build(&self.paths[index], host, auth, body)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -83,6 +119,15 @@ pub async fn run(
     on_window: impl FnOnce(),
 ) -> Result<Outcome> {
     ensure!(!target.paths.is_empty(), "no request paths");
+    if let Some(auths) = &target.auths {
+        ensure!(
+            auths.len() == target.paths.len(),
+            "one Authorization per path"
+        );
+    }
+    if let Some(posts) = &target.posts {
+        ensure!(posts.len() == target.paths.len(), "one body per path");
+    }
     let start = Instant::now();
     let window_start = start + plan.warmup;
     let end = window_start + plan.duration;
@@ -183,8 +228,9 @@ async fn worker(
         let Some(conn) = sender.as_mut() else {
             continue;
         };
-        let uri = &target.paths[rng.gen_range(0..target.paths.len())];
-        let request = build(uri, &host, target.auth.as_ref(), target.patch.as_ref())?;
+        let index = rng.gen_range(0..target.paths.len());
+        let uri = &target.paths[index];
+        let request = target.request(index, &host)?;
         let started = Instant::now();
         let answer = exchange(conn, request).await;
         let done = Instant::now();
@@ -229,27 +275,24 @@ fn host_header(addr: SocketAddr) -> Result<HeaderValue> {
     Ok(HeaderValue::from_str(&addr.to_string())?)
 }
 
+/// A GET, or the method given with its JSON body.
 fn build(
     uri: &Uri,
     host: &HeaderValue,
     auth: Option<&HeaderValue>,
-    patch: Option<&Bytes>,
+    body: Option<(hyper::Method, &Bytes)>,
 ) -> Result<Request<Full<Bytes>>> {
-    let method = if patch.is_some() {
-        hyper::Method::PATCH
-    } else {
-        hyper::Method::GET
-    };
     let mut request = Request::builder()
-        .method(method)
         .uri(uri.clone())
         .header(HOST, host.clone());
     if let Some(auth) = auth {
         request = request.header(AUTHORIZATION, auth.clone());
     }
-    let body = match patch {
-        Some(body) => {
-            request = request.header(CONTENT_TYPE, "application/json");
+    let body = match body {
+        Some((method, body)) => {
+            request = request
+                .method(method)
+                .header(CONTENT_TYPE, "application/json");
             Full::new(body.clone())
         }
         None => Full::new(Bytes::new()),
@@ -288,4 +331,136 @@ pub async fn fetch(
         .unwrap_or("application/json")
         .to_string();
     Ok((status, content_type, body))
+}
+
+/// One keep-alive connection to 127.0.0.1 for requests one at a time; reconnects after a
+/// transport error.
+pub struct Conn {
+    addr: SocketAddr,
+    host: HeaderValue,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+/// One answer and how long it took, from sending the request to the body's last byte.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Bytes,
+    pub took: Duration,
+}
+
+impl Conn {
+    pub fn new(addr: SocketAddr) -> Result<Self> {
+        Ok(Self {
+            addr,
+            host: host_header(addr)?,
+            sender: None,
+        })
+    }
+
+    /// GET `uri`, or POST `body` to it.
+    pub async fn send(
+        &mut self,
+        uri: &Uri,
+        auth: Option<&HeaderValue>,
+        body: Option<&Bytes>,
+    ) -> Result<Answer> {
+        if self.sender.is_none() {
+            self.sender = Some(connect(self.addr).await?);
+        }
+        let conn = self
+            .sender
+            .as_mut()
+            .ok_or_else(|| anyhow!("not connected"))?;
+        let request = build(
+            uri,
+            &self.host,
+            auth,
+            body.map(|b| (hyper::Method::POST, b)),
+        )?;
+        let started = Instant::now();
+        match exchange(conn, request).await {
+            Ok((status, _, body)) => Ok(Answer {
+                status,
+                body,
+                took: started.elapsed(),
+            }),
+            Err(e) => {
+                self.sender = None;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Latencies of requests sent one at a time.
+pub struct Sampled {
+    /// 2xx answers, in microseconds.
+    pub latency: Histogram<u64>,
+    pub errors: u64,
+    pub first_error: Option<String>,
+}
+
+impl Sampled {
+    pub fn new() -> Result<Self> {
+        Ok(Self {
+            latency: histogram()?,
+            errors: 0,
+            first_error: None,
+        })
+    }
+
+    /// Records a 2xx answer's latency; anything else is an error.
+    pub fn record(&mut self, uri: &Uri, answer: Result<&Answer, &anyhow::Error>) {
+        match answer {
+            Ok(a) if a.status.is_success() => {
+                let micros = u64::try_from(a.took.as_micros()).unwrap_or(MAX_LATENCY_US);
+                self.latency.saturating_record(micros.max(1));
+            }
+            Ok(a) => self.error(format!(
+                "{uri} answered {}: {}",
+                a.status,
+                String::from_utf8_lossy(&a.body[..a.body.len().min(200)])
+            )),
+            Err(e) => self.error(format!("{uri}: {e:#}")),
+        }
+    }
+
+    pub fn error(&mut self, message: String) {
+        self.errors += 1;
+        self.first_error.get_or_insert(message);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.latency.len()
+    }
+
+    /// The median of the 2xx answers in milliseconds (`None` without any).
+    pub fn p50_ms(&self) -> Option<f64> {
+        (!self.latency.is_empty()).then(|| self.latency.value_at_quantile(0.50) as f64 / 1000.0)
+    }
+}
+
+/// GETs one of `requests` (path, authorization) at random, one at a time on one connection,
+/// until `max_requests` were sent or `max_time` has passed (checked before each request).
+pub async fn sample(
+    addr: SocketAddr,
+    requests: &[(Uri, HeaderValue)],
+    max_requests: u64,
+    max_time: Duration,
+    rng_seed: u64,
+) -> Result<Sampled> {
+    ensure!(!requests.is_empty(), "no requests to sample");
+    let mut rng = StdRng::seed_from_u64(rng_seed);
+    let mut conn = Conn::new(addr)?;
+    let mut sampled = Sampled::new()?;
+    let deadline = Instant::now() + max_time;
+    for _ in 0..max_requests {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let (uri, auth) = &requests[rng.gen_range(0..requests.len())];
+        let answer = conn.send(uri, Some(auth), None).await;
+        sampled.record(uri, answer.as_ref());
+    }
+    Ok(sampled)
 }

@@ -1,6 +1,7 @@
 //! `picket-bench`: seeds 100,000 sensors, runs the real `picket serve` and a bare axum baseline
 //! as child processes, drives each at 64 keep-alive connections, and prints requests/s, p50/p99
 //! latency, the ratio to the baseline, the server's memory and verdicts against the targets.
+//! `picket-bench scale` measures how those costs grow with the store (see `scale`).
 
 mod auth_cost;
 mod baseline;
@@ -8,6 +9,7 @@ mod drive;
 mod load;
 mod procs;
 mod report;
+mod scale;
 mod seed;
 
 use anyhow::{anyhow, ensure, Context, Result};
@@ -16,7 +18,6 @@ use hyper::header::HeaderValue;
 use hyper::{StatusCode, Uri};
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, ExitCode};
-use std::sync::Arc;
 use std::time::Duration;
 
 const SENSORS_PATH: &str = "/beta/security/identities/sensors";
@@ -58,6 +59,9 @@ enum Command {
     /// Load an already running server and print requests, errors, req/s and p50/p99 latency;
     /// used by bench/profile.sh, which profiles the server meanwhile.
     Drive(drive::DriveArgs),
+    /// The cost curve: the same measurements at 10,000, 100,000 and 1,000,000 sensors in one
+    /// tenant and 1,000 tenants of 1,000, each on a fresh store, then the targets of issue 15.
+    Scale(scale::ScaleArgs),
     /// Internal: the bare axum server the bench compares against (started by the bench itself).
     BaselineServer {
         /// Body answered at /entity.
@@ -114,6 +118,11 @@ async fn main() -> ExitCode {
             result = drive::drive(args) => result,
             _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
         },
+        // Dropping the run on Ctrl-C still kills the server and removes the data directory.
+        Some(Command::Scale(args)) => tokio::select! {
+            result = scale::run(args) => result,
+            _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
+        },
         Some(Command::BaselineServer {
             entity,
             list,
@@ -168,8 +177,9 @@ struct Scenario {
     baseline: Option<usize>,
 }
 
-async fn bench(args: RunArgs) -> Result<ExitCode> {
-    let picket_bin = match args.picket_bin {
+/// The picket binary: the one given, or `picket` beside this executable.
+fn picket_binary(given: Option<PathBuf>) -> Result<PathBuf> {
+    let picket_bin = match given {
         Some(path) => path,
         None => std::env::current_exe()?.with_file_name("picket"),
     };
@@ -178,6 +188,11 @@ async fn bench(args: RunArgs) -> Result<ExitCode> {
         "no picket binary at {} (build it with `cargo build --release -p picket-cli`, or pass --picket-bin)",
         picket_bin.display()
     );
+    Ok(picket_bin)
+}
+
+async fn bench(args: RunArgs) -> Result<ExitCode> {
+    let picket_bin = picket_binary(args.picket_bin)?;
     let sensors = usize::try_from(args.sensors)?;
     let plan = load::Plan {
         connections: usize::try_from(args.connections)?,
@@ -289,12 +304,7 @@ async fn bench(args: RunArgs) -> Result<ExitCode> {
         baseline.addr
     );
 
-    let target = |addr, paths: Vec<Uri>| load::Target {
-        addr,
-        paths: Arc::new(paths),
-        auth: Some(auth.clone()),
-        patch: None,
-    };
+    let target = |addr, paths: Vec<Uri>| load::Target::get(addr, paths, Some(auth.clone()));
     let patch_body =
         bytes::Bytes::from_static(br#"{"settings":{"description":"written by picket-bench"}}"#);
     let scenarios = [

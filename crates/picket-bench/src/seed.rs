@@ -78,12 +78,70 @@ pub struct Seeded {
     pub token: String,
 }
 
+/// One seeded tenant of [`seed_tenants`].
+pub struct SeededTenant {
+    pub tenant: String,
+    /// A token for this tenant, with the sensors and health read-write roles.
+    pub token: String,
+    pub sensor_ids: Vec<String>,
+    pub health: HealthTally,
+}
+
+pub struct SeededTenants {
+    pub tenants: Vec<SeededTenant>,
+    pub issues: usize,
+    /// Building the fixtures in memory.
+    pub build_time: Duration,
+    /// Loading them into the store (open, migrations, every `Store::seed`, close).
+    pub store_time: Duration,
+}
+
+/// The bench tenant of index `i`: [`TENANT`] first, then GUIDs counting up.
+pub fn tenant_id(i: usize) -> String {
+    if i == 0 {
+        TENANT.into()
+    } else {
+        format!("0be4c4a1-2d0b-4c1e-8f01-{i:012}")
+    }
+}
+
 /// Seeds `dir/picket.db` and creates `dir/signing-key.pem`, as `picket serve --data-dir dir` expects.
 pub async fn seed(dir: &Path, sensors: usize, rng_seed: u64) -> Result<Seeded> {
-    let tenant = TenantId::parse(TENANT).context("the bench tenant is not a GUID")?;
+    let mut seeded = seed_tenants(dir, 1, sensors, rng_seed).await?;
+    let tenant = seeded.tenants.pop().context("no tenant was seeded")?;
+    Ok(Seeded {
+        sensor_ids: tenant.sensor_ids,
+        health: tenant.health,
+        issues: seeded.issues,
+        build_time: seeded.build_time,
+        store_time: seeded.store_time,
+        token: tenant.token,
+    })
+}
+
+/// Tenant fixtures loaded at once: the group-committed writer puts the ones arriving together
+/// in one transaction (each in its own savepoint), so a thousand small tenants are not a
+/// thousand syncs.
+const SEEDS_IN_FLIGHT: usize = 16;
+
+/// Seeds `tenants` tenants of `sensors` sensors each ([`tenant_id`] 0, 1, …; tenant 0 is the
+/// fixture [`seed`] loads) into `dir/picket.db`, and mints a token per tenant.
+pub async fn seed_tenants(
+    dir: &Path,
+    tenants: usize,
+    sensors: usize,
+    rng_seed: u64,
+) -> Result<SeededTenants> {
     let now = chrono::Utc::now();
     let started = Instant::now();
-    let (fixture, health) = fixture(sensors, now, rng_seed);
+    let mut fixtures = Vec::with_capacity(tenants);
+    for i in 0..tenants {
+        let tenant = TenantId::parse(&tenant_id(i)).context("a bench tenant is not a GUID")?;
+        // Tenant 0 keeps the single-tenant bench's seed; the others get seeds of their own.
+        let seed = rng_seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let (fixture, health) = fixture(sensors, now, seed);
+        fixtures.push((tenant, fixture, health));
+    }
     let build_time = started.elapsed();
 
     let started = Instant::now();
@@ -91,42 +149,91 @@ pub async fn seed(dir: &Path, sensors: usize, rng_seed: u64) -> Result<Seeded> {
         unified_sensor_version: UNIFIED_VERSION.into(),
     };
     let db = dir.join("picket.db");
-    let store = SqliteStore::open(&db, catalogue)
-        .await
-        .with_context(|| format!("cannot open {}", db.display()))?;
-    let summary = store
-        .seed(&tenant, &fixture)
-        .await
-        .context("seeding the bench tenant failed")?;
+    let store = std::sync::Arc::new(
+        SqliteStore::open(&db, catalogue)
+            .await
+            .with_context(|| format!("cannot open {}", db.display()))?,
+    );
+    let mut issues = 0;
+    let mut loads = tokio::task::JoinSet::new();
+    let mut seeded = Vec::with_capacity(tenants);
+    for (tenant, fixture, health) in fixtures {
+        while loads.len() >= SEEDS_IN_FLIGHT {
+            issues += joined(loads.join_next().await)?;
+        }
+        seeded.push(SeededTenant {
+            tenant: tenant.as_str().to_string(),
+            token: String::new(),
+            sensor_ids: fixture.sensors.iter().map(|s| s.id.to_string()).collect(),
+            health,
+        });
+        let store = store.clone();
+        loads.spawn(async move {
+            store
+                .seed(&tenant, &fixture)
+                .await
+                .with_context(|| format!("seeding bench tenant {tenant} failed"))
+                .map(|summary| summary.health_issues)
+        });
+    }
+    while let Some(done) = loads.join_next().await {
+        issues += joined(Some(done))?;
+    }
     drop(store);
+    checkpoint(&db)?;
     let store_time = started.elapsed();
 
     let key = SigningKey::load_or_create(dir)?;
-    let request = TokenRequest {
-        tenant: TENANT.into(),
-        roles: vec![
-            "SecurityIdentitiesSensors.ReadWrite.All".into(),
-            "SecurityIdentitiesHealth.ReadWrite.All".into(),
-        ],
-        lifetime_secs: 6 * 3600,
-        ..Default::default()
-    };
-    let token = key
-        .issue(
-            ISSUER,
-            &request,
-            u64::try_from(now.timestamp()).unwrap_or(0),
-        )
-        .token;
-
-    Ok(Seeded {
-        sensor_ids: fixture.sensors.iter().map(|s| s.id.to_string()).collect(),
-        health,
-        issues: summary.health_issues,
+    for tenant in &mut seeded {
+        let request = TokenRequest {
+            tenant: tenant.tenant.clone(),
+            roles: vec![
+                "SecurityIdentitiesSensors.ReadWrite.All".into(),
+                "SecurityIdentitiesHealth.ReadWrite.All".into(),
+            ],
+            lifetime_secs: 6 * 3600,
+            ..Default::default()
+        };
+        tenant.token = key
+            .issue(
+                ISSUER,
+                &request,
+                u64::try_from(now.timestamp()).unwrap_or(0),
+            )
+            .token;
+    }
+    Ok(SeededTenants {
+        tenants: seeded,
+        issues,
         build_time,
         store_time,
-        token,
     })
+}
+
+/// Copies the write-ahead log into the database file and empties it, so that the seed is done
+/// when the data is where a server opening the file reads it (a seed of a million sensors
+/// leaves a WAL as large as the database otherwise).
+fn checkpoint(db: &Path) -> Result<()> {
+    use deadpool_sqlite::rusqlite::Connection;
+    let conn = Connection::open(db).with_context(|| format!("cannot open {}", db.display()))?;
+    conn.pragma_update(None, "busy_timeout", 10_000)?;
+    // The closed store's checkpointer thread notices within a second that it should stop; a
+    // checkpoint meeting its checkpoint answers busy.
+    for _ in 0..50 {
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    anyhow::bail!("the WAL of {} could not be checkpointed", db.display())
+}
+
+fn joined(done: Option<Result<Result<usize>, tokio::task::JoinError>>) -> Result<usize> {
+    match done {
+        Some(result) => result.context("a seeding task panicked")?,
+        None => Ok(0),
+    }
 }
 
 /// A deterministic fixture: the same seed gives the same sensors and issues.
@@ -216,6 +323,7 @@ pub fn fixture(count: usize, now: Timestamp, rng_seed: u64) -> (Fixture, HealthT
         global.domain_names = vec![domain.into()];
         issues.push(global);
     }
+    order_for_loading(&mut sensors, &mut issues);
     let fixture = Fixture {
         activation_mode: Some(ActivationMode::Manual),
         sensors,
@@ -224,6 +332,26 @@ pub fn fixture(count: usize, now: Timestamp, rng_seed: u64) -> (Fixture, HealthT
         ..Fixture::default()
     };
     (fixture, tally)
+}
+
+/// Hands the random ids and creation times out in sorted order, so rows go into the store in
+/// key order: each index of the sensors and issues tables then grows at its end (or at one end
+/// per status) instead of at random places. The values and their spread are those drawn; only
+/// which sensor gets which changes.
+fn order_for_loading(sensors: &mut [Sensor], issues: &mut [HealthIssue]) {
+    let mut ids: Vec<SensorId> = sensors.iter().map(|s| s.id.clone()).collect();
+    ids.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    let mut created: Vec<Timestamp> = sensors.iter().map(|s| s.created_date_time).collect();
+    created.sort_unstable();
+    for ((sensor, id), at) in sensors.iter_mut().zip(ids).zip(created) {
+        sensor.id = id;
+        sensor.created_date_time = at;
+    }
+    let mut ids: Vec<HealthIssueId> = issues.iter().map(|h| h.id.clone()).collect();
+    ids.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    for (issue, id) in issues.iter_mut().zip(ids) {
+        issue.id = id;
+    }
 }
 
 fn pick<'a>(rng: &mut StdRng, pool: &[(&'a str, &'a str)]) -> (&'a str, &'a str) {
@@ -366,5 +494,34 @@ mod tests {
         let fqdns: std::collections::HashSet<_> =
             fixture.sensors.iter().map(Sensor::fqdn).collect();
         assert_eq!(fqdns.len(), 10_000, "sensor FQDNs are unique");
+    }
+
+    #[test]
+    fn sensors_and_issues_come_in_key_order() {
+        let (fixture, _) = fixture(2_000, chrono::Utc::now(), 3);
+        let sorted = |keys: Vec<&str>| keys.windows(2).all(|w| w[0] < w[1]);
+        assert!(sorted(
+            fixture.sensors.iter().map(|s| s.id.as_str()).collect()
+        ));
+        assert!(fixture
+            .sensors
+            .windows(2)
+            .all(|w| w[0].created_date_time <= w[1].created_date_time));
+        assert!(sorted(
+            fixture
+                .health_issues
+                .iter()
+                .map(|h| h.id.as_str())
+                .collect()
+        ));
+    }
+
+    #[test]
+    fn tenant_ids_are_guids_and_the_first_is_the_bench_tenant() {
+        assert_eq!(tenant_id(0), TENANT);
+        for i in [1, 999, 1_000] {
+            assert!(TenantId::parse(&tenant_id(i)).is_some(), "{}", tenant_id(i));
+        }
+        assert_ne!(tenant_id(1), tenant_id(2));
     }
 }

@@ -192,9 +192,11 @@ pub struct Members {
 }
 
 impl Members {
-    /// From `(sensor FQDN, sensor domain)` rows.
+    /// From `(sensor FQDN, sensor domain)` rows, in any order: the members are listed by FQDN
+    /// (byte order, the same on every engine), the domains lower-cased, once each.
     pub fn of(rows: &[(String, String)]) -> Self {
-        let fqdns = rows.iter().map(|(f, _)| f.clone()).collect();
+        let mut fqdns: Vec<String> = rows.iter().map(|(f, _)| f.clone()).collect();
+        fqdns.sort();
         let mut domains: Vec<String> = rows.iter().map(|(_, d)| d.to_ascii_lowercase()).collect();
         domains.sort();
         domains.dedup();
@@ -520,6 +522,14 @@ mod tests {
             ("b.contoso.com", "contoso.com"),
         ]);
         assert_eq!(two.domains, vec!["contoso.com"]);
+        let reversed = rows(&[
+            ("b.contoso.com", "contoso.com"),
+            ("a.contoso.com", "Contoso.com"),
+        ]);
+        assert_eq!(
+            reversed, two,
+            "the members do not depend on the rows' order"
+        );
         let new_id = || HealthIssueId::new("g1");
 
         assert_eq!(global_change(&rule, None, &none, new_id, at(0)), None);

@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "console_clients",
         include_str!("../../migrations/postgres/0012_console_clients.sql"),
     ),
+    (
+        13,
+        "agent_issues_by_key",
+        include_str!("../../migrations/postgres/0013_agent_issues_by_key.sql"),
+    ),
 ];
 
 /// Brings the schema up to date (`apply_missing`), or only checks that it is (`serve` does not

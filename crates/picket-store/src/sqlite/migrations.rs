@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "console_clients",
         include_str!("../../migrations/sqlite/0012_console_clients.sql"),
     ),
+    (
+        13,
+        "agent_issues_by_key",
+        include_str!("../../migrations/sqlite/0013_agent_issues_by_key.sql"),
+    ),
 ];
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {

@@ -851,14 +851,15 @@ pub async fn aggregate_globals(
 ) -> Result<(), StoreError> {
     for rule in &GLOBAL_RULES {
         let key = rule.key;
+        // Found by kind (`agent_issues_by_key`) and put in order by the domain: ordering in
+        // SQL would have the planner walk every sensor of the tenant by FQDN instead.
         let members = db
             .query(
                 sql!(
                     "SELECT s.fqdn, s.domain_name FROM agent_issues a \
                      JOIN health_issues h ON h.tenant_id = a.tenant_id AND h.id = a.issue_id \
                      JOIN sensors s ON s.tenant_id = a.tenant_id AND s.id = a.sensor_id \
-                     WHERE a.tenant_id = $1 AND a.issue_key = $2 AND h.status = 'open' \
-                     ORDER BY s.fqdn"
+                     WHERE a.tenant_id = $1 AND a.issue_key = $2 AND h.status = 'open'"
                 ),
                 args![tenant.as_str(), key],
                 |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),

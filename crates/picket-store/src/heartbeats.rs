@@ -214,7 +214,7 @@ pub fn quiet_answer(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use picket_domain::time::parse_timestamp;
 
@@ -248,7 +248,8 @@ mod tests {
         assert_eq!(hb.take_pending(), vec![(t.clone(), s.clone(), at(9))]);
     }
 
-    fn sensor(status: DeploymentStatus, version: &str) -> Sensor {
+    /// A sensor for unit tests of the store's own parts.
+    pub(crate) fn sensor(status: DeploymentStatus, version: &str) -> Sensor {
         Sensor {
             id: SensorId::new("s-1"),
             created_date_time: at(0),

@@ -20,6 +20,7 @@ mod metadata;
 mod metrics;
 mod odata;
 mod private_postgres;
+mod read_after_write;
 mod sensors;
 mod support;
 mod test_double;

@@ -69,20 +69,8 @@ async fn counters_move_by_exactly_the_traffic_sent() {
         .await
         .expect(404);
     }
-    let enrolled = app
-        .send_json(
-            "POST",
-            "/agent/v1/enroll",
-            "unused",
-            Some(
-                json!({"tenantId": TENANT_A, "accessKey": key, "computerDnsName": "dc9.contoso.com",
-                        "sensorType": "domainControllerIntegrated", "version": PACKAGE_VERSION}),
-            ),
-        )
-        .await
-        .expect(201);
-    let sensor = enrolled.json["sensorId"].as_str().expect("id");
-    let credential = enrolled.json["credential"].as_str().expect("credential");
+    let (sensor, credential) = app.enroll_dc(&key, "dc9.contoso.com").await;
+    let credential = credential.as_str();
     app.send_json(
         "POST",
         &format!("/agent/v1/tenants/{TENANT_A}/sensors/{sensor}/checkIn"),

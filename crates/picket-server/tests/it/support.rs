@@ -197,7 +197,7 @@ pub struct TestApp {
     /// Its background tasks stop with the app.
     _server: Server,
     /// Dropped last: the server and store stop before their database goes.
-    _db: TestDatabase,
+    db: TestDatabase,
 }
 
 pub struct TestAppBuilder {
@@ -298,7 +298,7 @@ impl TestAppBuilder {
             client: reqwest::Client::builder().build().expect("client"),
             _shutdown: tx,
             _server: server,
-            _db: db,
+            db,
         };
         for (tenant, fixture) in self.seeds {
             app.seed(&tenant, &fixture).await;
@@ -317,6 +317,33 @@ impl TestApp {
             metrics: MetricsSettings::default(),
             store: None,
         }
+    }
+
+    /// Another store on this app's database, as another process sees the SQLite file or
+    /// another replica the PostgreSQL database: its writes reach this server only through the
+    /// database.
+    pub async fn another_store(&self) -> Arc<dyn Store> {
+        let catalogue = Catalogue {
+            unified_sensor_version: UNIFIED_VERSION.into(),
+        };
+        self.db.open(catalogue).await.expect("open another store")
+    }
+
+    /// Enrols a domain controller's agent in tenant A with `key`; answers the agent's
+    /// `(sensor id, credential)`.
+    pub async fn enroll_dc(&self, key: &str, computer: &str) -> (String, String) {
+        let enrolled = self
+            .send_json(
+                "POST",
+                "/agent/v1/enroll",
+                "unused",
+                Some(json!({"tenantId": TENANT_A, "accessKey": key, "computerDnsName": computer,
+                            "sensorType": "domainControllerIntegrated", "version": PACKAGE_VERSION})),
+            )
+            .await
+            .expect(201);
+        let field = |name: &str| enrolled.json[name].as_str().expect(name).to_string();
+        (field("sensorId"), field("credential"))
     }
 
     /// An empty server.

@@ -119,6 +119,8 @@ mod tests {
         }
     }
 
+    // A setting added later stays unpatched here.
+    #[allow(clippy::needless_update)]
     fn patch(
         description: Option<Option<&str>>,
         dcs: Option<&[&str]>,
@@ -128,6 +130,7 @@ mod tests {
             description: description.map(|d| d.map(String::from)),
             domain_controller_dns_names: dcs.map(|d| d.iter().map(|s| s.to_string()).collect()),
             is_delayed_deployment_enabled: delayed,
+            ..SettingsPatch::default()
         }
     }
 

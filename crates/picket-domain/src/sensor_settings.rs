@@ -2,7 +2,9 @@
 //! bound a client's value must keep. From the one list come the struct (and its JSON, which the
 //! wire shape and fixtures use), the `settings/…` properties of the sensor's schema, and
 //! [`SettingsPatch`], which a PATCH fills by Graph name. Adding a setting is adding a line here
-//! (and its column in the store).
+//! (and its column in the store). A setting of Picket's own, which Graph's metadata does not
+//! declare, is sent only when set (`#[serde(skip_serializing_if = "Option::is_none")]`), so an
+//! answer keeps Graph's shape for a client that never uses it.
 
 use crate::limits::{self, OutOfBounds};
 use picket_odata::PropType;
@@ -10,14 +12,14 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 macro_rules! sensor_settings {
     ($(
-        $(#[doc = $doc:literal])*
+        $(#[$meta:meta])*
         $field:ident: $ty:ty = $wire:literal $(| $alias:literal)*, $prop:expr, $check:expr;
     )+) => {
         #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct SensorSettings {
             $(
-                $(#[doc = $doc])*
+                $(#[$meta])*
                 #[serde(rename = $wire, default $(, alias = $alias)*)]
                 pub $field: $ty,
             )+

@@ -364,6 +364,8 @@ fn guid(rng: &mut StdRng) -> String {
         .to_string()
 }
 
+// A setting added later takes its default here.
+#[allow(clippy::needless_update)]
 fn sensor(rng: &mut StdRng, n: usize, now: Timestamp) -> Sensor {
     let domain = DOMAINS[rng.gen_range(0..DOMAINS.len())];
     let (sensor_type, prefix) = match rng.gen_range(0..100) {
@@ -430,6 +432,7 @@ fn sensor(rng: &mut StdRng, n: usize, now: Timestamp) -> Sensor {
                 .then(|| format!("{display_name} sensor, site {}", rng.gen_range(1..=60))),
             domain_controller_dns_names,
             is_delayed_deployment_enabled: rng.gen_bool(0.1),
+            ..SensorSettings::default()
         },
         version,
     }

@@ -2,28 +2,34 @@
 
 use crate::enums::*;
 use crate::ids::*;
+pub use crate::sensor_settings::SensorSettings;
 use crate::time::Timestamp;
+use serde::Deserialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SensorSettings {
-    pub description: Option<String>,
-    pub domain_controller_dns_names: Vec<String>,
-    pub is_delayed_deployment_enabled: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A sensor. Read from Graph's JSON (fixtures) by its field names in camelCase; what the
+/// sensor's health issues decide is never read, only derived.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Sensor {
     pub id: SensorId,
+    #[serde(deserialize_with = "crate::time::deserialize_timestamp")]
     pub created_date_time: Timestamp,
     pub deployment_status: DeploymentStatus,
     pub display_name: String,
     pub domain_name: String,
+    #[serde(skip_deserializing, default = "healthy")]
     pub health_status: SensorHealthStatus,
+    #[serde(skip_deserializing)]
     pub open_health_issues_count: i64,
     pub sensor_type: SensorType,
     pub service_status: ServiceStatus,
+    #[serde(default)]
     pub settings: SensorSettings,
     pub version: String,
+}
+
+fn healthy() -> SensorHealthStatus {
+    SensorHealthStatus::Healthy
 }
 
 impl Sensor {

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod limits;
 pub mod rules;
 pub mod schema;
+pub mod sensor_settings;
 pub mod time;
 
 pub use entities::*;

@@ -19,14 +19,7 @@ pub enum RuleViolation {
     UnknownFutureValue(&'static str),
 }
 
-/// A PATCH of `settings`: absent fields keep their value (merge semantics, spec §5 D24).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SettingsPatch {
-    /// `Some(None)` clears the description.
-    pub description: Option<Option<String>>,
-    pub domain_controller_dns_names: Option<Vec<String>>,
-    pub is_delayed_deployment_enabled: Option<bool>,
-}
+pub use crate::sensor_settings::SettingsPatch;
 
 /// Applies a settings patch under the version/type rules. A forbidden field is accepted when it
 /// would not change anything, so Graph's own documentation example keeps working (spec §5 D5).
@@ -34,11 +27,7 @@ pub fn apply_settings_patch(
     sensor: &Sensor,
     patch: &SettingsPatch,
 ) -> Result<SensorSettings, RuleViolation> {
-    let mut next = sensor.settings.clone();
     let unified = sensor.major_version() >= 3;
-    if let Some(description) = &patch.description {
-        next.description = description.clone();
-    }
     if let Some(delayed) = patch.is_delayed_deployment_enabled {
         if unified && delayed != sensor.settings.is_delayed_deployment_enabled {
             return Err(RuleViolation::UnifiedSensorSetting {
@@ -46,7 +35,6 @@ pub fn apply_settings_patch(
                 version: sensor.version.clone(),
             });
         }
-        next.is_delayed_deployment_enabled = delayed;
     }
     if let Some(names) = &patch.domain_controller_dns_names {
         if *names != sensor.settings.domain_controller_dns_names {
@@ -60,9 +48,8 @@ pub fn apply_settings_patch(
                 return Err(RuleViolation::IntegratedSensorDcList);
             }
         }
-        next.domain_controller_dns_names = names.clone();
     }
-    Ok(next)
+    Ok(patch.merged_over(&sensor.settings))
 }
 
 /// Clients may set `open`, `closed` or `suppressed` only (spec §5 D11).
@@ -126,12 +113,14 @@ mod tests {
             settings: SensorSettings {
                 description: Some("old".into()),
                 domain_controller_dns_names: vec!["DC1.contoso.com".into()],
-                is_delayed_deployment_enabled: false,
+                ..SensorSettings::default()
             },
             version: version.into(),
         }
     }
 
+    // A setting added later stays unpatched here.
+    #[allow(clippy::needless_update)]
     fn patch(
         description: Option<Option<&str>>,
         dcs: Option<&[&str]>,
@@ -141,6 +130,7 @@ mod tests {
             description: description.map(|d| d.map(String::from)),
             domain_controller_dns_names: dcs.map(|d| d.iter().map(|s| s.to_string()).collect()),
             is_delayed_deployment_enabled: delayed,
+            ..SettingsPatch::default()
         }
     }
 

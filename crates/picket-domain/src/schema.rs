@@ -2,6 +2,7 @@
 //! canonical names to columns; the server uses them to validate `$select`/`$filter`.
 
 use crate::enums::*;
+use crate::SensorSettings;
 use picket_odata::{EntitySchema, PropType, Property};
 use std::sync::LazyLock;
 
@@ -41,7 +42,7 @@ pub fn candidate_schema() -> &'static EntitySchema {
 }
 
 fn build_sensor_schema(beta: bool) -> EntitySchema {
-    let properties = vec![
+    let mut properties = vec![
         prop("id", PropType::String),
         prop("createdDateTime", PropType::DateTime),
         prop(
@@ -54,14 +55,16 @@ fn build_sensor_schema(beta: bool) -> EntitySchema {
         prop("openHealthIssuesCount", PropType::Int64),
         prop("sensorType", PropType::Enum(SensorType::MEMBERS)),
         prop("version", PropType::String),
-        prop("settings/description", PropType::String),
-        prop(
-            "settings/domainControllerDnsNames",
-            PropType::StringCollection,
-        ),
-        prop("settings/isDelayedDeploymentEnabled", PropType::Bool),
-        prop("serviceStatus", PropType::Enum(ServiceStatus::MEMBERS)),
     ];
+    properties.extend(
+        SensorSettings::PROPERTIES
+            .iter()
+            .map(|&(name, ty)| prop(name, ty)),
+    );
+    properties.push(prop(
+        "serviceStatus",
+        PropType::Enum(ServiceStatus::MEMBERS),
+    ));
     let mut selectable = vec![
         "id",
         "createdDateTime",

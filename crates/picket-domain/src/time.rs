@@ -19,6 +19,15 @@ pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
 }
 
 /// Graph error envelopes carry `YYYY-MM-DDTHH:MM:SS` without fraction or zone (spec §3.2).
+/// Reads a timestamp from ISO 8601 text (serde's `deserialize_with`).
+pub fn deserialize_timestamp<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Timestamp, D::Error> {
+    let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+    parse_timestamp(&text)
+        .ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not an ISO 8601 date-time")))
+}
+
 pub fn format_error_date(t: &Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
         .trim_end_matches('Z')

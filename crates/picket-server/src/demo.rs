@@ -36,6 +36,8 @@ pub fn demo_users(tenant: &TenantId, now: Timestamp) -> Vec<picket_domain::ident
     ]
 }
 
+// A setting added later takes its default here.
+#[allow(clippy::needless_update)]
 pub fn demo_fixture(now: Timestamp) -> Fixture {
     let ago =
         |days: i64, hours: i64| now - chrono::Duration::days(days) - chrono::Duration::hours(hours);
@@ -61,6 +63,7 @@ pub fn demo_fixture(now: Timestamp) -> Fixture {
             description: Some(format!("{name} sensor")),
             domain_controller_dns_names: dcs.iter().map(|s| s.to_string()).collect(),
             is_delayed_deployment_enabled: delayed,
+            ..SensorSettings::default()
         },
         version: version.into(),
     };

@@ -1,10 +1,12 @@
 //! Fixtures in Graph's own JSON shape (`picket seed FILE.json`, `--seed`): what users write to
 //! set up the state their tests need. A bad fixture is refused whole, naming the field.
 
-use picket_domain::time::{parse_timestamp, Timestamp};
+use picket_domain::time::{format_timestamp, parse_timestamp, Timestamp};
 use picket_domain::*;
+use picket_store::network_adapters::NetworkAdapter;
 use picket_store::Fixture;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid fixture at '{path}': {message}")]
@@ -21,8 +23,9 @@ struct FixtureFile {
     tenant_id: Option<String>,
     #[serde(default)]
     activation_mode: Option<ActivationMode>,
+    /// Read as the domain's `Sensor` (`sensor_from_json`), so a new property needs nothing here.
     #[serde(default)]
-    sensors: Vec<SensorIn>,
+    sensors: Vec<Map<String, Value>>,
     #[serde(default)]
     sensor_candidates: Vec<CandidateIn>,
     #[serde(default)]
@@ -75,45 +78,12 @@ struct AccountIn {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SettingsIn {
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    domain_controller_dns_names: Vec<String>,
-    #[serde(default)]
-    is_delayed_deployment_enabled: bool,
-    /// The adapters the sensor reports (spec §7.1).
-    #[serde(default)]
-    network_adapters: Vec<NetworkAdapterIn>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NetworkAdapterIn {
     #[serde(default)]
     id: Option<String>,
     name: String,
     #[serde(default = "yes")]
     is_enabled: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SensorIn {
-    #[serde(default)]
-    id: Option<String>,
-    display_name: String,
-    domain_name: String,
-    sensor_type: SensorType,
-    version: String,
-    #[serde(default)]
-    deployment_status: Option<DeploymentStatus>,
-    #[serde(default)]
-    service_status: Option<ServiceStatus>,
-    #[serde(default)]
-    created_date_time: Option<String>,
-    #[serde(default)]
-    settings: Option<SettingsIn>,
 }
 
 #[derive(Deserialize)]
@@ -181,6 +151,88 @@ fn not_unknown<T: PartialEq + std::fmt::Display>(
     Ok(value)
 }
 
+/// A sensor in Graph's JSON, read through the domain's own `Sensor`: what a fixture may leave
+/// out is filled in first (a generated id, now, `upToDate`, `running`), and the network
+/// adapters, kept beside the sensor rather than in it, are taken out of its settings.
+fn sensor_from_json(
+    mut raw: Map<String, Value>,
+    now: Timestamp,
+    at: &str,
+) -> Result<(Sensor, Vec<NetworkAdapter>), FixtureError> {
+    let adapters: Vec<NetworkAdapterIn> = match raw
+        .get_mut("settings")
+        .and_then(Value::as_object_mut)
+        .and_then(|settings| settings.remove("networkAdapters"))
+    {
+        Some(list) => serde_path_to_error::deserialize(list).map_err(|e| FixtureError {
+            path: format!("{at}.settings.networkAdapters{}", index_path(e.path())),
+            message: e.inner().to_string(),
+        })?,
+        None => Vec::new(),
+    };
+    let defaults = [
+        ("id", SensorId::generate().to_string()),
+        ("createdDateTime", format_timestamp(&now)),
+        (
+            "deploymentStatus",
+            DeploymentStatus::UpToDate.as_str().into(),
+        ),
+        ("serviceStatus", ServiceStatus::Running.as_str().into()),
+    ];
+    for (name, value) in defaults {
+        raw.entry(name).or_insert(Value::String(value));
+    }
+    let sensor: Sensor =
+        serde_path_to_error::deserialize(Value::Object(raw)).map_err(|e| FixtureError {
+            path: format!("{at}.{}", e.path()),
+            message: e.inner().to_string(),
+        })?;
+    let field = |name: &str| format!("{at}.{name}");
+    if sensor.display_name.trim().is_empty() {
+        return Err(FixtureError {
+            path: field("displayName"),
+            message: "must not be empty".into(),
+        });
+    }
+    not_unknown(
+        field("deploymentStatus"),
+        sensor.deployment_status,
+        DeploymentStatus::UnknownFutureValue,
+    )?;
+    not_unknown(
+        field("sensorType"),
+        sensor.sensor_type,
+        SensorType::UnknownFutureValue,
+    )?;
+    not_unknown(
+        field("serviceStatus"),
+        sensor.service_status,
+        ServiceStatus::UnknownFutureValue,
+    )?;
+    let adapters = adapters
+        .into_iter()
+        .enumerate()
+        .map(|(n, a)| NetworkAdapter {
+            id: a.id.unwrap_or_else(|| format!("{}", n + 1)),
+            name: a.name,
+            is_enabled: a.is_enabled,
+        })
+        .collect();
+    Ok((sensor, adapters))
+}
+
+/// `[2].name` for a path inside a list (serde_path_to_error starts it with the index).
+fn index_path(path: &serde_path_to_error::Path) -> String {
+    let path = path.to_string();
+    if path == "." {
+        String::new()
+    } else if path.starts_with('[') {
+        path
+    } else {
+        format!(".{path}")
+    }
+}
+
 /// Parses a fixture; returns the tenant it names (if any) and its entities.
 pub fn parse_fixture(
     text: &str,
@@ -195,62 +247,14 @@ pub fn parse_fixture(
         activation_mode: file.activation_mode,
         ..Default::default()
     };
-    for (i, s) in file.sensors.into_iter().enumerate() {
-        let at = |field: &str| format!("sensors[{i}].{field}");
-        if s.display_name.trim().is_empty() {
-            return Err(FixtureError {
-                path: at("displayName"),
-                message: "must not be empty".into(),
-            });
+    for (i, raw) in file.sensors.into_iter().enumerate() {
+        let (sensor, adapters) = sensor_from_json(raw, now, &format!("sensors[{i}]"))?;
+        if !adapters.is_empty() {
+            fixture
+                .network_adapters
+                .push((sensor.id.as_str().to_string(), adapters));
         }
-        let mut settings = s.settings.unwrap_or(SettingsIn {
-            description: None,
-            domain_controller_dns_names: vec![],
-            is_delayed_deployment_enabled: false,
-            network_adapters: vec![],
-        });
-        let sensor_id = s.id.unwrap_or_else(|| SensorId::generate().to_string());
-        if !settings.network_adapters.is_empty() {
-            let adapters = std::mem::take(&mut settings.network_adapters)
-                .into_iter()
-                .enumerate()
-                .map(|(n, a)| picket_store::network_adapters::NetworkAdapter {
-                    id: a.id.unwrap_or_else(|| format!("{}", n + 1)),
-                    name: a.name,
-                    is_enabled: a.is_enabled,
-                })
-                .collect();
-            fixture.network_adapters.push((sensor_id.clone(), adapters));
-        }
-        fixture.sensors.push(Sensor {
-            id: SensorId::new(sensor_id),
-            created_date_time: when(at("createdDateTime"), s.created_date_time.as_deref(), now)?,
-            deployment_status: not_unknown(
-                at("deploymentStatus"),
-                s.deployment_status.unwrap_or(DeploymentStatus::UpToDate),
-                DeploymentStatus::UnknownFutureValue,
-            )?,
-            display_name: s.display_name,
-            domain_name: s.domain_name,
-            health_status: SensorHealthStatus::Healthy,
-            open_health_issues_count: 0,
-            sensor_type: not_unknown(
-                at("sensorType"),
-                s.sensor_type,
-                SensorType::UnknownFutureValue,
-            )?,
-            service_status: not_unknown(
-                at("serviceStatus"),
-                s.service_status.unwrap_or(ServiceStatus::Running),
-                ServiceStatus::UnknownFutureValue,
-            )?,
-            settings: SensorSettings {
-                description: settings.description,
-                domain_controller_dns_names: settings.domain_controller_dns_names,
-                is_delayed_deployment_enabled: settings.is_delayed_deployment_enabled,
-            },
-            version: s.version,
-        });
+        fixture.sensors.push(sensor);
     }
     for (i, c) in file.sensor_candidates.into_iter().enumerate() {
         let at = |field: &str| format!("sensorCandidates[{i}].{field}");

@@ -17,6 +17,10 @@ pub mod portable;
 pub mod postgres;
 pub mod probe;
 pub mod sensor_migrations;
+/// The build script's spelling of shared migrations, tested with the crate.
+#[cfg(test)]
+#[path = "../build/shared_sql.rs"]
+mod shared_sql;
 pub mod sign_ins;
 pub mod snapshots;
 pub mod sql;

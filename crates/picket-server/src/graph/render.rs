@@ -68,18 +68,19 @@ struct SettingsView<'a>(&'a SensorSettings);
 
 impl Serialize for SettingsView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(4))?;
-        m.serialize_entry("@odata.type", SETTINGS_TYPE)?;
-        m.serialize_entry("description", &self.0.description)?;
-        m.serialize_entry(
-            "domainControllerDnsNames",
-            &self.0.domain_controller_dns_names,
-        )?;
-        m.serialize_entry(
-            "isDelayedDeploymentEnabled",
-            &self.0.is_delayed_deployment_enabled,
-        )?;
-        m.end()
+        // The settings' own fields, as the domain declares them, after the type.
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            #[serde(rename = "@odata.type")]
+            odata_type: &'static str,
+            #[serde(flatten)]
+            settings: &'a SensorSettings,
+        }
+        Wire {
+            odata_type: SETTINGS_TYPE,
+            settings: self.0,
+        }
+        .serialize(s)
     }
 }
 

@@ -7,7 +7,7 @@
 use super::{query, with_causes};
 use crate::heartbeats::StoredAgent;
 use crate::tables::heartbeat::{agent_from_row, AGENT_SELECT};
-use crate::tables::rows::{sensor_from_row, SENSOR_SELECT};
+use crate::tables::sensors::{sensor_from_row, SENSOR_COLUMNS, SENSOR_SELECT};
 use crate::StoreError;
 use deadpool_postgres::Pool;
 use picket_domain::{Sensor, SensorId, TenantId};
@@ -129,23 +129,10 @@ pub fn quiet_reads(pool: Pool) -> QuietReads {
     Batched::spawn(pool, sql, |row| {
         let sensor = sensor_from_row(row)?;
         // After the sensor's columns: `a_tenant`, `a_sensor`, then the agent's.
-        let agent = agent_from_row(row, columns_in(SENSOR_SELECT) + 2)?;
+        let agent = agent_from_row(row, SENSOR_COLUMNS.len() + 2)?;
         Ok((
             (tenant_of(row, "a_tenant")?, sensor.id.clone()),
             (agent, sensor),
         ))
     })
-}
-
-/// How many columns a select list of plain names names.
-const fn columns_in(select: &str) -> usize {
-    let bytes = select.as_bytes();
-    let (mut i, mut n) = (0, 1);
-    while i < bytes.len() {
-        if bytes[i] == b',' {
-            n += 1;
-        }
-        i += 1;
-    }
-    n
 }

@@ -5,74 +5,10 @@
 use super::{execute, query_one, Tx};
 use crate::StoreError;
 
-/// (number, name, SQL), matching `sqlite::MIGRATIONS` one for one.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "initial",
-        include_str!("../../migrations/postgres/0001_initial.sql"),
-    ),
-    (
-        2,
-        "identity",
-        include_str!("../../migrations/postgres/0002_identity.sql"),
-    ),
-    (
-        3,
-        "fleet",
-        include_str!("../../migrations/postgres/0003_fleet.sql"),
-    ),
-    (
-        4,
-        "releases",
-        include_str!("../../migrations/postgres/0004_releases.sql"),
-    ),
-    (
-        5,
-        "background_runs",
-        include_str!("../../migrations/postgres/0005_background_runs.sql"),
-    ),
-    (
-        6,
-        "snapshots",
-        include_str!("../../migrations/postgres/0006_snapshots.sql"),
-    ),
-    (
-        7,
-        "tenant_settings",
-        include_str!("../../migrations/postgres/0007_tenant_settings.sql"),
-    ),
-    (
-        8,
-        "identity_accounts",
-        include_str!("../../migrations/postgres/0008_identity_accounts.sql"),
-    ),
-    (
-        9,
-        "sensor_migrations",
-        include_str!("../../migrations/postgres/0009_sensor_migrations.sql"),
-    ),
-    (
-        10,
-        "network_adapters",
-        include_str!("../../migrations/postgres/0010_network_adapters.sql"),
-    ),
-    (
-        11,
-        "sign_ins",
-        include_str!("../../migrations/postgres/0011_sign_ins.sql"),
-    ),
-    (
-        12,
-        "console_clients",
-        include_str!("../../migrations/postgres/0012_console_clients.sql"),
-    ),
-    (
-        13,
-        "agent_issues_by_key",
-        include_str!("../../migrations/postgres/0013_agent_issues_by_key.sql"),
-    ),
-];
+/// (number, name, SQL), in order: listed by `build.rs` from `migrations/postgres` and
+/// `migrations/both` (so adding a migration is adding its file).
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/migrations_postgres.rs"));
 
 /// Brings the schema up to date (`apply_missing`), or only checks that it is (`serve` does not
 /// migrate a shared database by itself: `picket migrate` does). Returns how many it applied.

@@ -4,74 +4,10 @@
 use crate::StoreError;
 use deadpool_sqlite::rusqlite::{params, Transaction};
 
-/// (number, name, SQL). The PostgreSQL tree will carry the same numbers and names.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "initial",
-        include_str!("../../migrations/sqlite/0001_initial.sql"),
-    ),
-    (
-        2,
-        "identity",
-        include_str!("../../migrations/sqlite/0002_identity.sql"),
-    ),
-    (
-        3,
-        "fleet",
-        include_str!("../../migrations/sqlite/0003_fleet.sql"),
-    ),
-    (
-        4,
-        "releases",
-        include_str!("../../migrations/sqlite/0004_releases.sql"),
-    ),
-    (
-        5,
-        "background_runs",
-        include_str!("../../migrations/sqlite/0005_background_runs.sql"),
-    ),
-    (
-        6,
-        "snapshots",
-        include_str!("../../migrations/sqlite/0006_snapshots.sql"),
-    ),
-    (
-        7,
-        "tenant_settings",
-        include_str!("../../migrations/sqlite/0007_tenant_settings.sql"),
-    ),
-    (
-        8,
-        "identity_accounts",
-        include_str!("../../migrations/sqlite/0008_identity_accounts.sql"),
-    ),
-    (
-        9,
-        "sensor_migrations",
-        include_str!("../../migrations/sqlite/0009_sensor_migrations.sql"),
-    ),
-    (
-        10,
-        "network_adapters",
-        include_str!("../../migrations/sqlite/0010_network_adapters.sql"),
-    ),
-    (
-        11,
-        "sign_ins",
-        include_str!("../../migrations/sqlite/0011_sign_ins.sql"),
-    ),
-    (
-        12,
-        "console_clients",
-        include_str!("../../migrations/sqlite/0012_console_clients.sql"),
-    ),
-    (
-        13,
-        "agent_issues_by_key",
-        include_str!("../../migrations/sqlite/0013_agent_issues_by_key.sql"),
-    ),
-];
+/// (number, name, SQL), in order: listed by `build.rs` from `migrations/sqlite` and
+/// `migrations/both` (so adding a migration is adding its file).
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/migrations_sqlite.rs"));
 
 pub(super) fn apply(tx: &Transaction<'_>) -> Result<(), StoreError> {
     tx.execute_batch(

@@ -1,5 +1,5 @@
-//! Row → entity mapping for both engines. The column maps and select lists are in
-//! `crate::columns`; values are stored in the same shapes on both (text, 64-bit integers,
+//! Row → entity mapping for both engines (a sensor's is in `super::sensors`, beside its
+//! columns). The column maps and select lists are in `crate::columns`; values are stored in the same shapes on both (text, 64-bit integers,
 //! timestamps as RFC 3339 text, lists as JSON text).
 
 pub use crate::columns::*;
@@ -53,26 +53,6 @@ pub fn get_enum<T>(
 ) -> Result<T, StoreError> {
     let text: String = row.get(idx)?;
     parse(&text).ok_or_else(|| bad(idx, "enum member"))
-}
-
-pub fn sensor_from_row(row: &dyn RowRef) -> Result<Sensor, StoreError> {
-    Ok(Sensor {
-        id: SensorId::new(row.get::<String>(0)?),
-        created_date_time: get_ts(row, 1)?,
-        deployment_status: get_enum(row, 2, DeploymentStatus::parse)?,
-        display_name: row.get(3)?,
-        domain_name: row.get(4)?,
-        health_status: get_enum(row, 5, SensorHealthStatus::parse)?,
-        open_health_issues_count: row.get(6)?,
-        sensor_type: get_enum(row, 7, SensorType::parse)?,
-        service_status: get_enum(row, 8, ServiceStatus::parse)?,
-        settings: SensorSettings {
-            description: row.get(9)?,
-            domain_controller_dns_names: get_list(row, 10)?,
-            is_delayed_deployment_enabled: row.get(11)?,
-        },
-        version: row.get(12)?,
-    })
 }
 
 pub fn issue_from_row(row: &dyn RowRef) -> Result<HealthIssue, StoreError> {

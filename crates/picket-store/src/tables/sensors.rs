@@ -1,15 +1,116 @@
-//! Sensor rows: listing, lookup, settings updates under the domain rules, deletion.
+//! Everything the store knows of a sensor: its columns (one table, from which the filter map,
+//! the select list, the insert and the settings update are made), the row mapping, listing,
+//! lookup, settings updates under the domain rules, deletion.
 
 use super::fleet;
 use super::health::refresh_health;
 use super::listing::Listing;
-use super::rows::{inserted, json_list, sensor_from_row, ts, SENSOR_COLUMNS, SENSOR_SELECT};
-use crate::sql::Db;
+use super::rows::{get_enum, get_list, get_ts, inserted, json_list, ts};
+use crate::odata_sql::{col, Column, ColumnKind::*, SqlValue};
+use crate::sql::{Arg, Db, RowRef};
 use crate::{args, sql, Page, PageRequest, StoreError};
 use picket_domain::rules::{apply_settings_patch, SettingsPatch};
 use picket_domain::time::Timestamp;
 use picket_domain::*;
 use picket_odata::ValidatedQuery;
+
+/// Declares the sensor's columns after `id` (the key), each as
+/// `column: kind = "odataProperty", |sensor| value written`, in select order.
+macro_rules! sensor_columns {
+    ($($column:ident: $kind:ident = $property:literal, |$s:ident| $write:expr;)+) => {
+        /// OData property → column, for `$filter` and `$orderby`.
+        pub const SENSOR_COLUMNS: &[Column] =
+            &[col("id", "id", Scalar), $(col($property, stringify!($column), $kind)),+];
+
+        /// `id`, then every column in declaration order: where `sensor_from_row` reads them.
+        pub const SENSOR_SELECT: &str = concat!("id" $(, ", ", stringify!($column))+);
+
+        /// Each column's place in [`SENSOR_SELECT`].
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy)]
+        enum At {
+            id,
+            $($column),+
+        }
+
+        /// The value of each column after `id`, in select order.
+        fn written(sensor: &Sensor) -> Vec<SqlValue> {
+            vec![$({
+                let $s = sensor;
+                SqlValue::from($write)
+            }),+]
+        }
+    };
+}
+
+sensor_columns! {
+    created_date_time: Scalar = "createdDateTime", |s| ts(&s.created_date_time);
+    deployment_status: Scalar = "deploymentStatus", |s| s.deployment_status.as_str();
+    display_name: NoCase = "displayName", |s| s.display_name.as_str();
+    domain_name: NoCase = "domainName", |s| s.domain_name.as_str();
+    health_status: Scalar = "healthStatus", |s| s.health_status.as_str();
+    open_health_issues_count: Scalar = "openHealthIssuesCount", |s| s.open_health_issues_count;
+    sensor_type: Scalar = "sensorType", |s| s.sensor_type.as_str();
+    service_status: Scalar = "serviceStatus", |s| s.service_status.as_str();
+    description: NoCase = "settings/description", |s| s.settings.description.as_deref();
+    dc_dns_names: JsonList = "settings/domainControllerDnsNames",
+        |s| json_list(&s.settings.domain_controller_dns_names);
+    is_delayed: Bool = "settings/isDelayedDeploymentEnabled",
+        |s| s.settings.is_delayed_deployment_enabled;
+    version: NoCase = "version", |s| s.version.as_str();
+}
+
+pub fn sensor_from_row(row: &dyn RowRef) -> Result<Sensor, StoreError> {
+    let at = |column: At| column as usize;
+    Ok(Sensor {
+        id: SensorId::new(row.get::<String>(at(At::id))?),
+        created_date_time: get_ts(row, at(At::created_date_time))?,
+        deployment_status: get_enum(row, at(At::deployment_status), DeploymentStatus::parse)?,
+        display_name: row.get(at(At::display_name))?,
+        domain_name: row.get(at(At::domain_name))?,
+        health_status: get_enum(row, at(At::health_status), SensorHealthStatus::parse)?,
+        open_health_issues_count: row.get(at(At::open_health_issues_count))?,
+        sensor_type: get_enum(row, at(At::sensor_type), SensorType::parse)?,
+        service_status: get_enum(row, at(At::service_status), ServiceStatus::parse)?,
+        settings: SensorSettings {
+            description: row.get(at(At::description))?,
+            domain_controller_dns_names: get_list(row, at(At::dc_dns_names))?,
+            is_delayed_deployment_enabled: row.get(at(At::is_delayed))?,
+        },
+        version: row.get(at(At::version))?,
+    })
+}
+
+/// A column a settings PATCH writes.
+fn is_setting(column: &Column) -> bool {
+    column.property.starts_with("settings/")
+}
+
+/// `INSERT INTO sensors (tenant_id, id, …every column…, fqdn) VALUES ($1, …)`.
+fn insert_statement() -> String {
+    let placeholders: Vec<String> = (1..=SENSOR_COLUMNS.len() + 2)
+        .map(|n| format!("${n}"))
+        .collect();
+    format!(
+        "INSERT INTO sensors (tenant_id, {SENSOR_SELECT}, fqdn) VALUES ({}) \
+         ON CONFLICT (tenant_id, id) DO NOTHING",
+        placeholders.join(", ")
+    )
+}
+
+/// `UPDATE sensors SET …each settings column = $3…  WHERE tenant_id = $1 AND id = $2`.
+fn settings_update_statement() -> String {
+    let assignments: Vec<String> = SENSOR_COLUMNS
+        .iter()
+        .filter(|c| is_setting(c))
+        .enumerate()
+        .map(|(n, c)| format!("{} = ${}", c.column, n + 3))
+        .collect();
+    format!(
+        "UPDATE sensors SET {} WHERE tenant_id = $1 AND id = $2",
+        assignments.join(", ")
+    )
+}
 
 pub(crate) fn listing<'a>(tenant: &'a TenantId, query: &'a ValidatedQuery) -> Listing<'a> {
     Listing {
@@ -50,34 +151,13 @@ pub async fn find(db: &impl Db, tenant: &TenantId, id: &str) -> Result<Option<Se
 }
 
 pub async fn insert(db: &impl Db, tenant: &TenantId, s: &Sensor) -> Result<(), StoreError> {
-    let n = db
-        .execute(
-            sql!(
-                "INSERT INTO sensors (tenant_id, id, created_date_time, deployment_status, \
-                 display_name, domain_name, health_status, open_health_issues_count, sensor_type, \
-                 service_status, description, dc_dns_names, is_delayed, version, fqdn) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-                 ON CONFLICT (tenant_id, id) DO NOTHING"
-            ),
-            args![
-                tenant.as_str(),
-                s.id.as_str(),
-                &ts(&s.created_date_time),
-                s.deployment_status.as_str(),
-                &s.display_name,
-                &s.domain_name,
-                s.health_status.as_str(),
-                s.open_health_issues_count,
-                s.sensor_type.as_str(),
-                s.service_status.as_str(),
-                s.settings.description.as_deref(),
-                &json_list(&s.settings.domain_controller_dns_names),
-                s.settings.is_delayed_deployment_enabled,
-                &s.version,
-                &s.fqdn(),
-            ],
-        )
-        .await?;
+    let values = written(s);
+    let fqdn = s.fqdn();
+    let mut args = Vec::with_capacity(values.len() + 3);
+    args.extend([Arg::from(tenant.as_str()), Arg::from(s.id.as_str())]);
+    args.extend(values.iter().map(Arg::from));
+    args.push(Arg::from(&fqdn));
+    let n = db.execute(sql!("{}", insert_statement()), &args).await?;
     inserted(n, "sensor", s.id.as_str())?;
     Ok(())
 }
@@ -92,20 +172,22 @@ pub async fn save_settings(
         return Ok(None);
     };
     let settings = apply_settings_patch(&sensor, patch)?;
-    db.execute(
-        sql!(
-            "UPDATE sensors SET description = $3, dc_dns_names = $4, is_delayed = $5 \
-             WHERE tenant_id = $1 AND id = $2"
-        ),
-        args![
-            tenant.as_str(),
-            id.as_str(),
-            settings.description.as_deref(),
-            &json_list(&settings.domain_controller_dns_names),
-            settings.is_delayed_deployment_enabled,
-        ],
-    )
-    .await?;
+    let next = Sensor {
+        settings,
+        ..sensor.clone()
+    };
+    let values = written(&next);
+    let mut args = vec![Arg::from(tenant.as_str()), Arg::from(id.as_str())];
+    args.extend(
+        SENSOR_COLUMNS[1..]
+            .iter()
+            .zip(&values)
+            .filter(|(column, _)| is_setting(column))
+            .map(|(_, value)| Arg::from(value)),
+    );
+    db.execute(sql!("{}", settings_update_statement()), &args)
+        .await?;
+    let settings = next.settings;
     if settings != sensor.settings {
         fleet::settings_changed(db, tenant, id).await?;
         // The answer shows what is stored now (`syncing` for an enrolled sensor).

@@ -115,6 +115,32 @@ async fn both_migration_trees_make_the_same_tables_and_columns_on_postgres() {
     assert_eq!(sqlite_columns().await, pg);
 }
 
+/// Tables that `$filter` and `$orderby` read: their text sorts bytewise on PostgreSQL as on
+/// SQLite, whichever tree (or `migrations/both`) made the column.
+#[tokio::test]
+async fn text_that_odata_orders_is_collated_bytewise_on_postgres() {
+    let Some((schema, client, _)) = postgres_schema().await else {
+        return;
+    };
+    let rows = client
+        .query(
+            "SELECT table_name::text, column_name::text, collation_name::text \
+             FROM information_schema.columns WHERE table_schema = $1 AND data_type = 'text' \
+             AND table_name IN ('sensors', 'health_issues', 'sensor_candidates')",
+            &[&schema],
+        )
+        .await
+        .expect("columns");
+    drop_schema(&client, &schema).await;
+    assert!(rows.len() >= 30, "found the text columns");
+    let wrong: Vec<String> = rows
+        .iter()
+        .filter(|r| r.get::<_, Option<String>>(2).as_deref() != Some("C"))
+        .map(|r| format!("{}.{}", r.get::<_, String>(0), r.get::<_, String>(1)))
+        .collect();
+    assert!(wrong.is_empty(), "not COLLATE \"C\": {wrong:?}");
+}
+
 #[tokio::test]
 async fn every_key_and_index_leads_with_tenant_id_on_postgres() {
     let Some((schema, client, config)) = postgres_schema().await else {

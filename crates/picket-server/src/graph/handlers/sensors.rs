@@ -10,9 +10,9 @@ use crate::graph::permissions::missing_permission;
 use crate::graph::render::{self, Entity, SensorView};
 use crate::response::GraphResponse;
 use picket_auth::Permission;
-use picket_domain::limits;
 use picket_domain::rules::SettingsPatch;
 use picket_domain::schema::{sensor_schema, SENSOR_ENTITY};
+use picket_domain::sensor_settings::SettingError;
 use picket_domain::{HealthIssue, Sensor, SensorId};
 use picket_odata::ValidatedQuery;
 use serde_json::{Map, Value};
@@ -164,35 +164,17 @@ pub(crate) fn settings_patch(
                     .as_object()
                     .ok_or_else(|| wrong_type("settings", "an object"))?;
                 for (key, v) in settings {
-                    match key.as_str() {
-                        "@odata.type" => check_odata_type(v, render::SETTINGS_TYPE)?,
-                        "description" => {
-                            patch.description = Some(match v {
-                                Value::Null => None,
-                                Value::String(s) => {
-                                    limits::check_description(s)?;
-                                    Some(s.clone())
-                                }
-                                _ => return Err(wrong_type("description", "a string or null")),
-                            })
-                        }
-                        "domainControllerDnsNames" => {
-                            let names = body::string_list(key, v)?;
-                            patch.domain_controller_dns_names =
-                                Some(limits::domain_controller_names(names)?)
-                        }
-                        // `isDelayedUpdateEnabled` is the docs' and PowerShell's name (spec §5 D4).
-                        "isDelayedDeploymentEnabled" | "isDelayedUpdateEnabled" => {
-                            patch.is_delayed_deployment_enabled =
-                                Some(v.as_bool().ok_or_else(|| wrong_type(key, "a boolean"))?)
-                        }
-                        other => {
-                            return Err(unknown_property(
-                                other,
-                                "microsoft.graph.security.sensorSettings",
-                            ))
-                        }
+                    if key == "@odata.type" {
+                        check_odata_type(v, render::SETTINGS_TYPE)?;
+                        continue;
                     }
+                    patch.set(key, v).map_err(|e| match e {
+                        SettingError::Unknown => {
+                            unknown_property(key, "microsoft.graph.security.sensorSettings")
+                        }
+                        SettingError::WrongType(expected) => wrong_type(key, expected),
+                        SettingError::OutOfBounds(bound) => bound.into(),
+                    })?;
                 }
             }
             other if READ_ONLY.contains(&other) || other == "id" => {

@@ -214,7 +214,7 @@ pub fn quiet_answer(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use picket_domain::time::parse_timestamp;
 
@@ -248,8 +248,7 @@ pub(crate) mod tests {
         assert_eq!(hb.take_pending(), vec![(t.clone(), s.clone(), at(9))]);
     }
 
-    /// A sensor for unit tests of the store's own parts.
-    pub(crate) fn sensor(status: DeploymentStatus, version: &str) -> Sensor {
+    fn sensor(status: DeploymentStatus, version: &str) -> Sensor {
         Sensor {
             id: SensorId::new("s-1"),
             created_date_time: at(0),

@@ -1,7 +1,7 @@
-//! Reads see every write at once, whatever made it: a sensor read by id may be answered from
-//! memory (SQLite's sensor cache), so each kind of write is made after the same sensor was read
-//! twice (the second read answered from the cache where there is one), and the very next read
-//! must show it. Both engines; on PostgreSQL the other store is a second replica.
+//! Reads see every write at once, whatever made it. Each kind of write is made after the same
+//! sensor was read twice (so anything that kept the first answer would serve the second from
+//! it), and the very next read must show the write. Both engines; on PostgreSQL the other store
+//! is a second replica on the same database, on SQLite another process's view of the file.
 
 use crate::support::*;
 use picket_domain::rules::SettingsPatch;

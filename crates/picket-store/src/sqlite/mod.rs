@@ -4,7 +4,6 @@
 mod group_commit;
 mod migrations;
 mod portable;
-mod sensor_cache;
 
 use crate::{Catalogue, StoreError};
 use deadpool_sqlite::rusqlite::{self, Connection};
@@ -108,8 +107,6 @@ pub struct SqliteStore {
     /// blocking threads.
     pool: Pool,
     readers: ReadPool,
-    /// Sensors read by id, while nothing has committed since (see `sensor_cache`).
-    sensors: sensor_cache::SensorCache,
     catalogue: Catalogue,
     /// Every write, group-committed (see `group_commit`).
     writer: group_commit::GroupCommit,
@@ -139,7 +136,6 @@ impl SqliteStore {
             writer: group_commit::GroupCommit::spawn(pool.clone(), path),
             pool,
             readers: ReadPool::new(path),
-            sensors: sensor_cache::SensorCache::default(),
             catalogue,
             sweep_plan: crate::sweep_plan::SweepPlan::default(),
             heartbeats: std::sync::Arc::default(),
@@ -164,9 +160,9 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
         T: Send,
     {
-        let reader = self.readers.checkout()?;
-        let result = f(&reader.conn);
-        self.readers.give_back(reader);
+        let conn = self.readers.checkout()?;
+        let result = f(&conn);
+        self.readers.give_back(conn);
         result
     }
 
@@ -189,37 +185,12 @@ impl SqliteStore {
 // The engine's own steps of `Store` and `FleetStore` (the rest is `crate::impl_store!` and
 // `crate::fleet::impl_fleet_store!`).
 
-/// A sensor by id: the most frequent read of all, answered from `sensor_cache` while nothing
-/// has committed since it was read.
 async fn find_sensor(
     store: &SqliteStore,
     tenant: &TenantId,
     id: &SensorId,
 ) -> Result<Option<Sensor>, StoreError> {
-    let mut reader = store.readers.checkout()?;
-    let found = (|| {
-        let version: i64 = reader
-            .conn
-            .prepare_cached("PRAGMA data_version")?
-            .query_row([], |r| r.get(0))?;
-        let epoch = store.sensors.observe(&mut reader.seen, version);
-        if let Some(sensor) = store.sensors.get(tenant.as_str(), id.as_str(), epoch) {
-            return Ok(Some(sensor));
-        }
-        let found = crate::sql::sqlite::run(crate::tables::sensors::find(
-            &crate::sql::sqlite::Lite(&reader.conn),
-            tenant,
-            id.as_str(),
-        ))?;
-        if let Some(sensor) = &found {
-            store
-                .sensors
-                .put(tenant.as_str(), id.as_str(), epoch, sensor);
-        }
-        Ok(found)
-    })();
-    store.readers.give_back(reader);
-    found
+    via!(store, read, crate::tables::sensors::find, tenant, id)
 }
 
 fn pool_status(store: &SqliteStore) -> crate::probe::PoolStatus {
@@ -278,13 +249,7 @@ async fn write_heartbeats(
 /// Read-only connections, checked out and returned without leaving the calling thread.
 struct ReadPool {
     path: std::path::PathBuf,
-    idle: std::sync::Mutex<Vec<Reader>>,
-}
-
-/// A read connection and what it last saw of the database's commits (`sensor_cache`).
-struct Reader {
-    conn: Connection,
-    seen: sensor_cache::Seen,
+    idle: std::sync::Mutex<Vec<Connection>>,
 }
 
 /// How much of the database file each reader maps. Mapped pages are the kernel's page cache,
@@ -304,9 +269,9 @@ impl ReadPool {
         }
     }
 
-    fn checkout(&self) -> Result<Reader, StoreError> {
-        if let Some(reader) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
-            return Ok(reader);
+    fn checkout(&self) -> Result<Connection, StoreError> {
+        if let Some(conn) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            return Ok(conn);
         }
         let conn = Connection::open_with_flags(
             &self.path,
@@ -318,16 +283,13 @@ impl ReadPool {
         // the mapping is shared by every connection instead of one page cache per connection.
         conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Reader {
-            conn,
-            seen: sensor_cache::Seen::default(),
-        })
+        Ok(conn)
     }
 
-    fn give_back(&self, reader: Reader) {
+    fn give_back(&self, conn: Connection) {
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() < MAX_IDLE_READERS {
-                idle.push(reader);
+                idle.push(conn);
             }
         }
     }

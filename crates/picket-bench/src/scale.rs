@@ -783,7 +783,7 @@ async fn check_ins(
         }
         note(
             failed,
-            "first check-ins",
+            round,
             refused.errors,
             refused.first_error.as_deref(),
         );

@@ -88,7 +88,7 @@ impl Server {
             None => Arc::new(SystemClock),
         };
         let metrics = Arc::new(Metrics::new(config.store.clone(), config.metrics));
-        let state = AppState {
+        let state = AppState::new(crate::state::Shared {
             store: config.store,
             verifier: config.verifier,
             clock,
@@ -109,7 +109,7 @@ impl Server {
                 check_in_interval_secs: config.check_in_interval_secs,
                 manual_clock: config.manual_clock.clone(),
             }),
-        };
+        });
         crate::sweeper::reload_releases(&state).await;
         let mut tasks = Vec::new();
         if let Some(every) = config.key_reload {

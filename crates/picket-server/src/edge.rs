@@ -14,7 +14,7 @@
 
 use crate::context::{ApiVersion, RequestIds};
 use crate::error::ApiError;
-use crate::response::{Envelope, DROP_CONNECTION};
+use crate::response::Envelope;
 use crate::state::AppState;
 use axum::http::{self as http, HeaderMap, StatusCode};
 use bytes::Bytes;
@@ -181,6 +181,10 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The fault header that asks for the connection to be dropped, as it stands in an answer's
+/// head (hyper writes header names in lower case).
+const DROP_MARKER: &[u8] = b"\r\nx-picket-drop-connection: 1\r\n";
+
 fn asks_to_drop(buf: &[u8]) -> bool {
     if !buf.starts_with(b"HTTP/1.") {
         return false;
@@ -189,10 +193,9 @@ fn asks_to_drop(buf: &[u8]) -> bool {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or(buf.len());
-    let marker = format!("\r\n{DROP_CONNECTION}: 1\r\n");
     buf[..(head_end + 2).min(buf.len())]
-        .windows(marker.len())
-        .any(|w| w.eq_ignore_ascii_case(marker.as_bytes()))
+        .windows(DROP_MARKER.len())
+        .any(|w| w.eq_ignore_ascii_case(DROP_MARKER))
 }
 
 /// How much of a request's start is kept: enough for the method and the path's first segments.
@@ -265,6 +268,41 @@ impl<T: AsyncRead + Unpin> AsyncRead for RefusingIo<T> {
     }
 }
 
+impl<T: AsyncWrite + Unpin> RefusingIo<T> {
+    /// What becomes of a write starting with `head` (hyper starts an answer with its head, in
+    /// the first slice of a vectored write): `None` lets it through to the socket, else the
+    /// write's outcome (`written` counting hyper's bytes as written).
+    fn intercept(
+        &mut self,
+        cx: &mut Context<'_>,
+        head: &[u8],
+        written: usize,
+    ) -> Option<Poll<io::Result<usize>>> {
+        if let Poll::Ready(Err(e)) = self.drain(cx) {
+            return Some(Poll::Ready(Err(e)));
+        }
+        if !self.pending.is_empty() {
+            // `drain` registered the waker with the socket.
+            return Some(Poll::Pending);
+        }
+        self.answered = true;
+        if asks_to_drop(head) {
+            return Some(Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "connection dropped by a fault rule",
+            ))));
+        }
+        let (status, message) = automatic_refusal(head)?;
+        let path = self.request_path();
+        self.pending = wire_bytes(refusal(&path, status, message));
+        // hyper's own bytes count as written; ours go out before anything else.
+        Some(match self.drain(cx) {
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            _ => Poll::Ready(Ok(written)),
+        })
+    }
+}
+
 impl<T: AsyncWrite + Unpin> AsyncWrite for RefusingIo<T> {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -272,30 +310,33 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for RefusingIo<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if let Poll::Ready(Err(e)) = this.drain(cx) {
-            return Poll::Ready(Err(e));
-        }
-        if !this.pending.is_empty() {
-            // `drain` registered the waker with the socket.
-            return Poll::Pending;
-        }
-        this.answered = true;
-        if asks_to_drop(buf) {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::ConnectionReset,
-                "connection dropped by a fault rule",
-            )));
-        }
-        if let Some((status, message)) = automatic_refusal(buf) {
-            let path = this.request_path();
-            this.pending = wire_bytes(refusal(&path, status, message));
-            // hyper's own bytes count as written; ours go out before anything else.
-            return match this.drain(cx) {
-                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-                _ => Poll::Ready(Ok(buf.len())),
-            };
+        if let Some(outcome) = this.intercept(cx, buf, buf.len()) {
+            return outcome;
         }
         Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    /// Vectored writes pass through when the socket takes them, so hyper sends an answer's
+    /// head and body in one `writev` instead of copying the body into its own buffer first.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let head = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &b[..]);
+        let total = bufs.iter().map(|b| b.len()).sum();
+        if let Some(outcome) = this.intercept(cx, head, total) {
+            return outcome;
+        }
+        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -407,6 +448,21 @@ mod tests {
         ] {
             assert_eq!(family(path), expected, "{path}");
         }
+    }
+
+    #[test]
+    fn drop_marker_is_the_fault_header() {
+        let marker = format!("\r\n{}: 1\r\n", crate::response::DROP_CONNECTION);
+        assert_eq!(DROP_MARKER, marker.as_bytes());
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nX-Picket-Drop-Connection: 1\r\n\r\nok";
+        assert!(asks_to_drop(head.as_bytes()));
+        assert!(!asks_to_drop(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
+        ));
+        // A body that merely mentions the header is not a head that carries it.
+        assert!(!asks_to_drop(
+            b"{\"x\": \"\r\nx-picket-drop-connection: 1\r\n\"}"
+        ));
     }
 
     #[test]

@@ -10,7 +10,10 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use tokio::net::TcpListener;
 
 /// Largest `/agent/v1` and `/admin/v1` body: a check-in with every field at its bound is
@@ -18,7 +21,11 @@ use tokio::net::TcpListener;
 pub const MAX_AGENT_BODY_BYTES: usize = 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let front = axum::middleware::from_fn_with_state(state.clone(), front);
+    let front_state = state.clone();
+    let front = tower::layer::layer_fn(move |inner| Front {
+        inner,
+        state: front_state.clone(),
+    });
     let probes = Router::new()
         .route("/healthz", get(crate::probes::healthz))
         .route("/readyz", get(crate::probes::readyz));
@@ -73,34 +80,64 @@ pub async fn serve_metrics(
 /// itself (no route for the method, a path parameter or body it could not read) is put in the
 /// envelope of the path's family (probes stay plain text). Every request is handled inside its
 /// request id's span (`request_scope`) and counted once here, by family and status.
-async fn front(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let started = std::time::Instant::now();
-    let graph = edge::is_graph_path(request.uri().path());
-    let family = if graph {
-        "graph"
-    } else {
-        crate::metrics::family_of(request.uri().path())
-    };
-    let ids = RequestIds::new(header_str(request.headers(), "client-request-id"));
-    let request_id = ids.request_id.clone();
-    request.extensions_mut().insert(ids);
-    let metrics = state.metrics.clone();
-    let response = crate::request_scope::run(request_id, async move {
-        if graph {
-            return graph_entry(State(state), request).await;
-        }
-        if family == "probe" {
-            return next.run(request).await;
-        }
-        let path = request.uri().path().to_owned();
-        let response = next.run(request).await;
-        edge::in_envelope(&path, response).await
-    })
-    .await;
-    metrics.http_request(family, response.status().as_u16(), started.elapsed());
-    response
+///
+/// A service of its own rather than `axum::middleware::from_fn`: that boxes a clone of the
+/// routes and a future holding Graph's whole handling for every request, Graph's included,
+/// which never reach the routes.
+#[derive(Clone)]
+struct Front<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> tower::Service<Request> for Front<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let started = std::time::Instant::now();
+        let graph = edge::is_graph_path(request.uri().path());
+        let family = if graph {
+            "graph"
+        } else {
+            crate::metrics::family_of(request.uri().path())
+        };
+        let ids = RequestIds::new(header_str(request.headers(), "client-request-id"));
+        let request_id = ids.request_id.clone();
+        request.extensions_mut().insert(ids);
+        let state = self.state.clone();
+        // The routes were made ready by `poll_ready`; a fresh clone stays behind for the next.
+        let routes = self.inner.clone();
+        let mut routes = std::mem::replace(&mut self.inner, routes);
+        Box::pin(async move {
+            let response = crate::request_scope::run(request_id, async {
+                if graph {
+                    return graph_entry(State(state.clone()), request).await;
+                }
+                let path = (family != "probe").then(|| request.uri().path().to_owned());
+                let response = match routes.call(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                };
+                match path {
+                    None => response,
+                    Some(path) => edge::in_envelope(&path, response).await,
+                }
+            })
+            .await;
+            state
+                .metrics
+                .http_request(family, response.status().as_u16(), started.elapsed());
+            Ok(response)
+        })
+    }
 }

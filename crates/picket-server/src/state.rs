@@ -84,8 +84,27 @@ impl FleetSettings {
     }
 }
 
+/// What every handler shares, behind one `Arc`: a request clones the state a few times on its
+/// way through the router, and one reference count is cheaper to move between the two worker
+/// threads' caches than one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub verifier: Arc<TokenVerifier>,
     pub clock: Arc<dyn Clock>,

@@ -252,6 +252,14 @@ async fn decide(
     let admin = matches!(caller.principal, Principal::User { .. })
         && caller.roles.contains(&DirectoryRole::GlobalAdministrator);
     if !admin {
+        // Audited like every refused admin call, under an operation of its own: a refused
+        // caller decided nothing, so the log's approvals and denials stay decisions only.
+        let target = if approve {
+            "admin/v1/deviceCodes/approve"
+        } else {
+            "admin/v1/deviceCodes/deny"
+        };
+        crate::audit::record_call(state, &caller, "decideDeviceCode", target, 403).await;
         return Err(ApiError::Forbidden(
             "Deciding a device sign-in needs a delegated token of a Global Administrator of the tenant".into(),
         ));

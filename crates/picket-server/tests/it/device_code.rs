@@ -319,3 +319,81 @@ async fn denied_codes_and_bad_requests_answer_entra_errors() {
         .await
         .expect(404);
 }
+
+#[tokio::test]
+async fn refused_decisions_are_audited_and_decide_nothing() {
+    let app = TestApp::standard().await;
+    let (client_id, _) = register_app(&app, &[READ], Duration::days(30)).await;
+    add_user(&app, "ana@contoso.test", DirectoryRole::SecurityReader).await;
+    let started = start(&app, &client_id, READ).await.expect(200);
+    let device_code = started.json["device_code"].as_str().expect("device_code");
+    let user_code = started.json["user_code"].as_str().expect("user_code");
+
+    // A Security Administrator approves, an app denies: both refused.
+    let operator =
+        user_token_with_roles(TENANT_A, &[WRITE], &[DirectoryRole::SecurityAdministrator]);
+    let body = json!({"userCode": user_code, "userPrincipalName": "ana@contoso.test"});
+    assert_error(
+        &decide(&app, "approve", &operator, body).await,
+        403,
+        "Forbidden",
+    );
+    assert_error(
+        &decide(
+            &app,
+            "deny",
+            &app.token(TENANT_A, &[WRITE]),
+            json!({"userCode": user_code}),
+        )
+        .await,
+        403,
+        "Forbidden",
+    );
+    // The code is still pending: neither refusal decided it.
+    assert_oauth_error(
+        &poll(&app, &client_id, device_code).await,
+        400,
+        "authorization_pending",
+        70016,
+    );
+
+    let audit = |operation: &str| AuditQuery {
+        operation: Some(operation.into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let tenant = TenantId::parse(TENANT_A).expect("tenant");
+    let refused = app
+        .store
+        .audit_entries(&tenant, &audit("decideDeviceCode"))
+        .await
+        .expect("audit");
+    let mut seen: Vec<(String, String)> = refused
+        .iter()
+        .map(|e| (e.target.clone(), e.result.clone()))
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (
+                "admin/v1/deviceCodes/approve".to_string(),
+                "403".to_string()
+            ),
+            ("admin/v1/deviceCodes/deny".to_string(), "403".to_string()),
+        ]
+    );
+    assert!(
+        refused.iter().any(|e| e.actor.starts_with("user:")),
+        "{refused:?}"
+    );
+    // No approval or denial is logged for a refused caller.
+    for operation in ["approveDeviceCode", "denyDeviceCode"] {
+        let decided = app
+            .store
+            .audit_entries(&tenant, &audit(operation))
+            .await
+            .expect("audit");
+        assert!(decided.is_empty(), "{operation}: {decided:?}");
+    }
+}

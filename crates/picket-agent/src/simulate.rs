@@ -145,7 +145,10 @@ async fn first_round(client: &Client, sims: Vec<Sim>, args: &SimulateArgs) -> Re
             let _permit = permit;
             let answer = client.check_in(&sim.id, &sim.report).await;
             match answer {
-                Ok(a) => apply(&mut sim, &a.command, a.desired_settings_version, &stats),
+                Ok(a) => {
+                    apply(&mut sim, &a.command, a.desired_settings_version, &stats);
+                    sent_once(&mut sim.report);
+                }
                 Err(_) => {
                     stats.errors.fetch_add(1, Ordering::Relaxed);
                 }
@@ -165,6 +168,13 @@ async fn first_round(client: &Client, sims: Vec<Sim>, args: &SimulateArgs) -> Re
         stats.errors.load(Ordering::Relaxed)
     );
     Ok(out)
+}
+
+/// After an accepted check-in: what an agent reports once (its adapters, its directory) is
+/// not sent again until it changes, as `picket-agent run` does.
+fn sent_once(report: &mut Report) {
+    report.network_adapters = None;
+    report.directory_accounts = None;
 }
 
 /// What one load run measured.
@@ -266,8 +276,7 @@ async fn drive(
                                 answer.desired_settings_version,
                                 &stats,
                             );
-                            sim.report.network_adapters = None;
-                            sim.report.directory_accounts = None;
+                            sent_once(&mut sim.report);
                             let computer = sim.id.sensor_id.clone();
                             crate::protocol::exchange_account_actions(
                                 &mut sim.report,

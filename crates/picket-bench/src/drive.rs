@@ -41,6 +41,10 @@ pub struct DriveArgs {
     /// The server's pid: its CPU use during the window is printed too (from /proc/PID/stat).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// PATCH every request with this JSON body instead of GETting it (e.g. a sensor's
+    /// `{"settings": {"description": "…"}}`).
+    #[arg(long, value_name = "JSON")]
+    patch: Option<String>,
 }
 
 /// Line printed (and flushed) the moment the measured window opens: a script waits for it.
@@ -106,7 +110,11 @@ pub async fn drive(args: DriveArgs) -> Result<ExitCode> {
         warmup: Duration::from_secs(args.warmup),
         duration: Duration::from_secs(args.duration),
     };
-    let target = load::Target::get(addr, paths, auth);
+    let mut target = load::Target::get(addr, paths, auth);
+    if let Some(body) = &args.patch {
+        serde_json::from_str::<serde_json::Value>(body).context("--patch is not JSON")?;
+        target.patch = Some(bytes::Bytes::from(body.clone()));
+    }
     println!(
         "drive: {} connections to {addr}, {} s warm-up + {} s measured, {} distinct paths",
         plan.connections,
@@ -129,6 +137,7 @@ pub async fn drive(args: DriveArgs) -> Result<ExitCode> {
     println!("req/s: {rate:.1}");
     println!("p50 ms: {:.3}", outcome.p50_ms());
     println!("p99 ms: {:.3}", outcome.p99_ms());
+    println!("max ms: {:.3}", outcome.latency.max() as f64 / 1000.0);
     // CPU per request: cores (CPU seconds per wall second) over requests per second.
     let per_request = |cores: f64| cores / rate.max(1e-9) * 1e6;
     if let Some(cores) = outcome.server_cpu {

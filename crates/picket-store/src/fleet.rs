@@ -192,7 +192,7 @@ macro_rules! impl_fleet_store {
                 fn enroll(
                     &self, tenant: &TenantId, access_key: &str, request: &EnrollRequest,
                     credential_hash: &str, now: Timestamp, policy: &FleetPolicy
-                ) -> Result<Enrolled, AgentRefusal> = write[Tenant(tenant)] fleet::enroll;
+                ) -> Result<Enrolled, AgentRefusal> = write[Enrolment(tenant, request)] fleet::enroll;
                 fn report_candidate(
                     &self, tenant: &TenantId, access_key: &str, computer_dns_name: &str,
                     sense_client_version: &str, credential_hash: &str, now: Timestamp

@@ -3,7 +3,7 @@
 
 use crate::portable::{Cell, PortableStore};
 use crate::StoreError;
-use picket_domain::TenantId;
+use picket_domain::{SensorId, TenantId};
 use serde::{Deserialize, Serialize};
 
 mod sql {
@@ -42,6 +42,36 @@ pub async fn of_sensor<S: PortableStore + ?Sized>(
     }
 }
 
+/// What a sensor reports on a check-in: its adapters replaced, under its own lock.
+pub async fn report<S: PortableStore + ?Sized>(
+    store: &S,
+    tenant: &TenantId,
+    sensor: &SensorId,
+    adapters: &[NetworkAdapter],
+) -> Result<(), StoreError> {
+    let statement = put_statement(tenant, sensor.as_str(), adapters)?;
+    store
+        .write_sensor_statements(tenant, sensor, vec![statement])
+        .await?;
+    Ok(())
+}
+
+fn put_statement(
+    tenant: &TenantId,
+    sensor: &str,
+    adapters: &[NetworkAdapter],
+) -> Result<(&'static str, Vec<Cell>), StoreError> {
+    let body = serde_json::to_string(adapters).map_err(|e| StoreError::Internal(e.to_string()))?;
+    Ok((
+        sql::PUT,
+        vec![
+            Cell::Text(tenant.to_string()),
+            Cell::Text(sensor.into()),
+            Cell::Text(body),
+        ],
+    ))
+}
+
 /// Replaces the adapters of each sensor given, all or none.
 pub async fn put<S: PortableStore + ?Sized>(
     store: &S,
@@ -50,18 +80,7 @@ pub async fn put<S: PortableStore + ?Sized>(
 ) -> Result<(), StoreError> {
     let statements = sensors
         .iter()
-        .map(|(sensor, adapters)| {
-            let body =
-                serde_json::to_string(adapters).map_err(|e| StoreError::Internal(e.to_string()))?;
-            Ok((
-                sql::PUT,
-                vec![
-                    Cell::Text(tenant.to_string()),
-                    Cell::Text(sensor.clone()),
-                    Cell::Text(body),
-                ],
-            ))
-        })
+        .map(|(sensor, adapters)| put_statement(tenant, sensor, adapters))
         .collect::<Result<Vec<_>, StoreError>>()?;
     store.write_statements(tenant, statements).await?;
     Ok(())

@@ -6,7 +6,7 @@
 
 use crate::StoreError;
 use async_trait::async_trait;
-use picket_domain::TenantId;
+use picket_domain::{SensorId, TenantId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -324,6 +324,16 @@ pub trait PortableStore: Send + Sync {
     async fn write_statements(
         &self,
         tenant: &TenantId,
+        statements: Vec<(&'static str, Vec<Cell>)>,
+    ) -> Result<Vec<u64>, StoreError>;
+
+    /// Like [`Self::write_statements`] for rows of one sensor only: on PostgreSQL under that
+    /// sensor's lock beside its tenant's other check-ins (as a check-in is), not the whole
+    /// tenant's, so a fleet reporting at once is not one queue.
+    async fn write_sensor_statements(
+        &self,
+        tenant: &TenantId,
+        sensor: &SensorId,
         statements: Vec<(&'static str, Vec<Cell>)>,
     ) -> Result<Vec<u64>, StoreError>;
 }

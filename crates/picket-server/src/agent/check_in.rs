@@ -241,10 +241,11 @@ pub async fn check_in(
         Err(e) => return Err(unavailable(&state, e)),
     };
     if let (Some(adapters), Some(sensor)) = (adapters, &answer.sensor) {
-        picket_store::network_adapters::put(
+        picket_store::network_adapters::report(
             state.store.as_ref(),
             &tenant,
-            &[(sensor.id.to_string(), adapters)],
+            &sensor.id,
+            &adapters,
         )
         .await
         .map_err(|e| unavailable(&state, e))?;

@@ -158,12 +158,18 @@ pub struct PostgresStore {
 
 /// What a write transaction locks before it runs.
 pub(super) enum Scope<'a> {
-    /// One tenant's rows (every tenant-scoped write but check-ins).
+    /// One tenant's rows (every tenant-scoped write but check-ins and enrolments).
     Tenant(&'a TenantId),
     /// One sensor's rows: a check-in. It shares its tenant's lock with the other check-ins
     /// (so check-ins of different sensors run side by side) and excludes every [`Scope::Tenant`]
     /// writer, then locks the sensor alone.
     Sensor(&'a TenantId, &'a picket_domain::SensorId),
+    /// An enrolment: shares its tenant's lock as a check-in does and locks the computer's
+    /// name, so enrolments of different computers run side by side and two of one computer
+    /// one after the other. A re-install also locks the sensor it finds (`tables::fleet::
+    /// enroll`, through the namespace this scope leaves in `picket.lock_namespace`), so it
+    /// never runs beside that sensor's check-ins.
+    Enrolment(&'a TenantId, &'a crate::fleet::EnrollRequest),
     /// Several tenants' rows, locked in one order so two sweeps never deadlock.
     Tenants(Vec<String>),
     /// Installation-wide rows (signing keys, releases).
@@ -387,7 +393,23 @@ impl PostgresStore {
                 ),
                 vec![
                     format!("{ns}:tenant:{t}"),
+                    // Also spelt in SQL by `tables::fleet::enroll`, for a re-install.
                     format!("{ns}:sensor:{t}:{sensor}"),
+                ],
+            ),
+            Scope::Enrolment(t, request) => (
+                format!(
+                    "SELECT {CUSTOM_PLANS}, set_config('picket.lock_namespace', $3, true), \
+                     pg_advisory_xact_lock_shared(hashtextextended($1, 0)), \
+                     pg_advisory_xact_lock(hashtextextended($2, 0))"
+                ),
+                vec![
+                    format!("{ns}:tenant:{t}"),
+                    format!(
+                        "{ns}:computer:{t}:{}",
+                        request.computer_dns_name.to_lowercase()
+                    ),
+                    ns.to_string(),
                 ],
             ),
             Scope::Tenant(t) => (

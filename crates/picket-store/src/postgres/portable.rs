@@ -233,12 +233,29 @@ async fn write_statements(
     tenant: &picket_domain::TenantId,
     statements: Vec<(&'static str, Vec<Cell>)>,
 ) -> Result<Vec<u64>, StoreError> {
+    write_under(store, Lock::Tenant(tenant), statements).await
+}
+
+async fn write_sensor_statements(
+    store: &PostgresStore,
+    tenant: &picket_domain::TenantId,
+    sensor: &picket_domain::SensorId,
+    statements: Vec<(&'static str, Vec<Cell>)>,
+) -> Result<Vec<u64>, StoreError> {
+    write_under(store, Lock::Sensor(tenant, sensor), statements).await
+}
+
+async fn write_under(
+    store: &PostgresStore,
+    lock: Lock<'_>,
+    statements: Vec<(&'static str, Vec<Cell>)>,
+) -> Result<Vec<u64>, StoreError> {
     let statements: Vec<(String, Vec<Cell>)> = statements
         .into_iter()
         .map(|(sql, params)| (numbered(sql), params))
         .collect();
     store
-        .write(Lock::Tenant(tenant), statements, |tx, statements| {
+        .write(lock, statements, |tx, statements| {
             Box::pin(async move {
                 let mut changed = Vec::with_capacity(statements.len());
                 for (sql, params) in statements.iter() {

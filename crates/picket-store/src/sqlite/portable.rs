@@ -160,6 +160,15 @@ async fn read_rows(
         .await
 }
 
+async fn write_sensor_statements(
+    store: &SqliteStore,
+    tenant: &picket_domain::TenantId,
+    _sensor: &picket_domain::SensorId,
+    statements: Vec<(&'static str, Vec<Cell>)>,
+) -> Result<Vec<u64>, StoreError> {
+    write_statements(store, tenant, statements).await
+}
+
 async fn write_statements(
     store: &SqliteStore,
     _tenant: &picket_domain::TenantId,

@@ -158,8 +158,8 @@ pub async fn report_candidate(
     }
 }
 
-pub async fn enroll(
-    db: &impl Db,
+pub async fn enroll<D: Db>(
+    db: &D,
     tenant: &TenantId,
     access_key: &str,
     req: &EnrollRequest,
@@ -174,6 +174,18 @@ pub async fn enroll(
     let (id, reinstalled) = match existing {
         Some(id) => {
             // A re-install of the same computer: same sensor, new credential.
+            if D::ENGINE == Engine::Postgres {
+                // Enrolments share their tenant's lock (`Scope::Enrolment`): this one also
+                // waits for the sensor's check-ins, whose lock is `Scope::Sensor`'s key.
+                db.execute(
+                    sql!(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(\
+                         current_setting('picket.lock_namespace') || ':sensor:' || $1 || ':' || $2, 0))"
+                    ),
+                    args![tenant.as_str(), &id],
+                )
+                .await?;
+            }
             db.execute(
                 sql!(
                     "UPDATE sensor_agents SET credential_hash = $3, last_config_pull = NULL, \

@@ -104,7 +104,7 @@ pub async fn delete_snapshot(db: &impl Db, scope: &str, name: &str) -> Result<bo
 macro_rules! impl_portable_store {
     ($store:ty, $via:ident) => {
         const _: () = {
-            use picket_domain::TenantId;
+            use picket_domain::{SensorId, TenantId};
             use $crate::portable::{Cell, PortableStore, Scope, SnapshotInfo, Table};
             use $crate::tables::portable;
 
@@ -131,6 +131,10 @@ macro_rules! impl_portable_store {
                 fn write_statements(
                     &self, tenant: &TenantId, statements: Vec<(&'static str, Vec<Cell>)>
                 ) -> Vec<u64> = engine write_statements;
+                fn write_sensor_statements(
+                    &self, tenant: &TenantId, sensor: &SensorId,
+                    statements: Vec<(&'static str, Vec<Cell>)>
+                ) -> Vec<u64> = engine write_sensor_statements;
             }}
         };
     };

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 mod console_clients;
 mod engines;
+mod enrolment_locks;
 mod heartbeats;
 mod identity;
 mod plans;

@@ -269,15 +269,9 @@ impl<T: AsyncRead + Unpin> AsyncRead for RefusingIo<T> {
 }
 
 impl<T: AsyncWrite + Unpin> RefusingIo<T> {
-    /// What becomes of a write starting with `head` (hyper starts an answer with its head):
-    /// `None` lets it through to the socket, else the write's outcome (`written` counting
-    /// hyper's bytes as written).
-    fn intercept(
-        &mut self,
-        cx: &mut Context<'_>,
-        head: &[u8],
-        written: usize,
-    ) -> Option<Poll<io::Result<usize>>> {
+    /// What becomes of the write of `buf` (hyper starts an answer with its head): `None` lets
+    /// it through to the socket, else the write's outcome.
+    fn intercept(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Option<Poll<io::Result<usize>>> {
         if let Poll::Ready(Err(e)) = self.drain(cx) {
             return Some(Poll::Ready(Err(e)));
         }
@@ -286,19 +280,19 @@ impl<T: AsyncWrite + Unpin> RefusingIo<T> {
             return Some(Poll::Pending);
         }
         self.answered = true;
-        if asks_to_drop(head) {
+        if asks_to_drop(buf) {
             return Some(Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::ConnectionReset,
                 "connection dropped by a fault rule",
             ))));
         }
-        let (status, message) = automatic_refusal(head)?;
+        let (status, message) = automatic_refusal(buf)?;
         let path = self.request_path();
         self.pending = wire_bytes(refusal(&path, status, message));
         // hyper's own bytes count as written; ours go out before anything else.
         Some(match self.drain(cx) {
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            _ => Poll::Ready(Ok(written)),
+            _ => Poll::Ready(Ok(buf.len())),
         })
     }
 }
@@ -313,7 +307,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for RefusingIo<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if let Some(outcome) = this.intercept(cx, buf, buf.len()) {
+        if let Some(outcome) = this.intercept(cx, buf) {
             return outcome;
         }
         Pin::new(&mut this.inner).poll_write(cx, buf)

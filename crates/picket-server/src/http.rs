@@ -115,14 +115,17 @@ where
         let request_id = ids.request_id.clone();
         request.extensions_mut().insert(ids);
         let state = self.state.clone();
-        // The routes were made ready by `poll_ready`; a fresh clone stays behind for the next.
-        let routes = self.inner.clone();
-        let mut routes = std::mem::replace(&mut self.inner, routes);
+        // Graph never reaches the routes; for the rest, the routes made ready by `poll_ready`
+        // are taken and a fresh clone stays behind for the next request.
+        let mut routes = (!graph).then(|| {
+            let fresh = self.inner.clone();
+            std::mem::replace(&mut self.inner, fresh)
+        });
         Box::pin(async move {
             let response = crate::request_scope::run(request_id, async {
-                if graph {
+                let Some(routes) = routes.as_mut() else {
                     return graph_entry(State(state.clone()), request).await;
-                }
+                };
                 let path = (family != "probe").then(|| request.uri().path().to_owned());
                 let response = match routes.call(request).await {
                     Ok(response) => response,

@@ -874,29 +874,32 @@ async fn signs_in_at_the_token_service_with_a_secret_a_certificate_or_a_profile(
         "{}",
         untrusted.stderr
     );
-    let wrong = cli(
-        &home,
-        &[
-            "sensors",
-            "list",
-            "--endpoint",
-            &https,
-            "--no-token-cache",
-            "--client-secret",
-            "not-it",
-        ],
-        &env,
-    )
-    .await;
-    assert_eq!(wrong.code, 3);
-    assert!(
-        wrong
-            .stderr
-            .contains("sign-in failed: 401 invalid_client: AADSTS7000215"),
-        "{}",
-        wrong.stderr
-    );
-    assert!(!wrong.stderr.contains("not-it") && !wrong.stderr.contains(&secret));
+    // Entra's secret alphabet has `-`: a secret that begins with one is a value, not a flag.
+    for attempt in ["not-it", "-TG8Q~not-it"] {
+        let wrong = cli(
+            &home,
+            &[
+                "sensors",
+                "list",
+                "--endpoint",
+                &https,
+                "--no-token-cache",
+                "--client-secret",
+                attempt,
+            ],
+            &env,
+        )
+        .await;
+        assert_eq!(wrong.code, 3, "{attempt}: {}", wrong.stderr);
+        assert!(
+            wrong
+                .stderr
+                .contains("sign-in failed: 401 invalid_client: AADSTS7000215"),
+            "{}",
+            wrong.stderr
+        );
+        assert!(!wrong.stderr.contains("not-it") && !wrong.stderr.contains(&secret));
+    }
     let unknown = cli(
         &home,
         &[

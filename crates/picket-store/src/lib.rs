@@ -100,6 +100,15 @@ pub trait Store: IdentityStore + FleetStore + PortableStore + Send + Sync {
         tenant: &TenantId,
         query: &ValidatedQuery,
     ) -> Result<u64, StoreError>;
+    /// How the engine plans the sensor list (or its count) for `query`, one line per plan node
+    /// as its EXPLAIN prints it: the tests check that each filter reads its index.
+    async fn explain_sensor_listing(
+        &self,
+        tenant: &TenantId,
+        query: &ValidatedQuery,
+        page: PageRequest,
+        count: bool,
+    ) -> Result<String, StoreError>;
     async fn find_sensor(
         &self,
         tenant: &TenantId,
@@ -229,6 +238,9 @@ macro_rules! impl_store {
                     -> Page<Sensor> = read_one sensors::list;
                 fn count_sensors(&self, tenant: &TenantId, query: &ValidatedQuery) -> u64
                     = read_one sensors::count;
+                fn explain_sensor_listing(
+                    &self, tenant: &TenantId, query: &ValidatedQuery, page: PageRequest, count: bool
+                ) -> String = read_one sensors::explain_listing;
                 fn find_sensor(&self, tenant: &TenantId, id: &SensorId) -> Option<Sensor>
                     = engine find_sensor;
                 fn save_sensor_settings(

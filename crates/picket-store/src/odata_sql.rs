@@ -409,7 +409,6 @@ impl Writer<'_> {
     }
 
     fn expr(&mut self, expr: &Expr, item: Option<&str>) -> Result<(), UnmappedProperty> {
-        let no = if self.pg() { "false" } else { "0" };
         match expr {
             Expr::And(a, b) | Expr::Or(a, b) => {
                 self.out.sql.push('(');
@@ -423,17 +422,15 @@ impl Writer<'_> {
                 self.out.sql.push(')');
             }
             Expr::Not(inner) => {
-                // PostgreSQL's `eq` is a plain `=` (below), which is NULL on a NULL column: the
-                // COALESCE keeps `not (description eq 'x')` true for rows without one.
-                if self.pg() {
-                    self.out.sql.push_str("NOT COALESCE(");
-                    self.expr(inner, item)?;
-                    self.out.sql.push_str(", false)");
-                } else {
-                    self.out.sql.push_str("NOT (");
-                    self.expr(inner, item)?;
-                    self.out.sql.push(')');
-                }
+                // SQL compares with NULL as unknown, OData as false. Only a negation can tell the
+                // two apart (`and`, `or` and a WHERE treat unknown as false already), so this is
+                // the one place that settles it: `not (description eq 'x')` stays true for rows
+                // without one. Comparisons themselves stay bare, so an index can serve them.
+                // `IS NOT TRUE` (false or unknown) says it in one test both engines parse, and
+                // nests no deeper than a parenthesis (SQLite's parser stack is bounded).
+                self.out.sql.push('(');
+                self.expr(inner, item)?;
+                self.out.sql.push_str(") IS NOT TRUE");
             }
             Expr::Compare { left, op, right } => {
                 let (column, kind) = operand_sql(left, self.columns, item)?;
@@ -441,10 +438,9 @@ impl Writer<'_> {
                 let lhs = self.side(column, kind, is_item);
                 let placeholder = self.bind(literal_value(right));
                 let rhs = self.param_side(placeholder, kind);
-                // `IS`/`IS NOT` (PostgreSQL: `IS [NOT] DISTINCT FROM`) are null-safe, so
-                // `not (description eq 'x')` keeps rows without a description, as OData's null
-                // semantics require. Ordering comparisons on NULL are false, never NULL, via
-                // COALESCE.
+                // `IS`/`IS NOT` (PostgreSQL: `IS [NOT] DISTINCT FROM`) are null-safe, so `eq null`
+                // and `ne` mean what OData says. Ordering comparisons on NULL are unknown, which
+                // counts as false wherever it lands (see `Expr::Not`).
                 let (is, is_not) = if self.pg() {
                     ("IS NOT DISTINCT FROM", "IS DISTINCT FROM")
                 } else {
@@ -465,7 +461,7 @@ impl Writer<'_> {
                             CmpOp::Lt => "<",
                             _ => "<=",
                         };
-                        format!("COALESCE({lhs} {sym} {rhs}, {no})")
+                        format!("({lhs} {sym} {rhs})")
                     }
                 };
                 self.out.sql.push_str(&sql);
@@ -477,11 +473,11 @@ impl Writer<'_> {
                 // more than ASCII), so both sides are lower-cased there.
                 let sql = if self.pg() {
                     format!(
-                        "COALESCE(lower({column}) LIKE {} ESCAPE '\\', {no})",
+                        "(lower({column}) LIKE {} ESCAPE '\\')",
                         self.param_side(placeholder, ColumnKind::NoCase)
                     )
                 } else {
-                    format!("COALESCE({column} LIKE {placeholder} ESCAPE '\\', {no})")
+                    format!("({column} LIKE {placeholder} ESCAPE '\\')")
                 };
                 self.out.sql.push_str(&sql);
             }
@@ -519,11 +515,11 @@ impl Writer<'_> {
                         self.out.sql.push(')');
                     }
                     (LambdaKind::All, Some(body)) => {
-                        self.out.sql.push_str(&format!(
-                            "NOT EXISTS (SELECT 1 FROM {elements} WHERE NOT COALESCE("
-                        ));
+                        self.out
+                            .sql
+                            .push_str(&format!("NOT EXISTS (SELECT 1 FROM {elements} WHERE ("));
                         self.expr(body, Some(element))?;
-                        self.out.sql.push_str(&format!(", {no}))"));
+                        self.out.sql.push_str(") IS NOT TRUE)");
                     }
                 }
             }
@@ -572,7 +568,7 @@ mod tests {
         );
         check(
             Expr::Not(Box::new(eq.clone())),
-            "NOT ((status IS ?))",
+            "((status IS ?)) IS NOT TRUE",
             vec![SqlValue::Text("open".into())],
         );
         check(
@@ -581,7 +577,7 @@ mod tests {
                 collection: "domainNames".into(),
                 body: Some(Box::new(Expr::Call { func: StrFunc::EndsWith, arg: Operand::LambdaItem, value: "50%_x".into() })),
             },
-            "EXISTS (SELECT 1 FROM json_each(domain_names) WHERE COALESCE(json_each.value LIKE ? ESCAPE '\\', 0))",
+            "EXISTS (SELECT 1 FROM json_each(domain_names) WHERE (json_each.value LIKE ? ESCAPE '\\'))",
             vec![SqlValue::Text("%50\\%\\_x".into())],
         );
         check(
@@ -628,7 +624,7 @@ mod tests {
                 }),
             ),
             1,
-            "((lower(display_name) = lower($2::text COLLATE \"C\")) AND COALESCE(open_count > $3, false))",
+            "((lower(display_name) = lower($2::text COLLATE \"C\")) AND (open_count > $3))",
             vec![SqlValue::Text("DC1".into()), SqlValue::Int(2)],
         );
         check_pg(
@@ -638,7 +634,7 @@ mod tests {
                 right: Literal::Null,
             })),
             0,
-            "NOT COALESCE((status IS DISTINCT FROM $1), false)",
+            "((status IS DISTINCT FROM $1)) IS NOT TRUE",
             vec![SqlValue::Null],
         );
         check_pg(
@@ -648,7 +644,7 @@ mod tests {
                 value: "Op_".into(),
             },
             0,
-            "COALESCE(lower(status) LIKE lower($1::text COLLATE \"C\") ESCAPE '\\', false)",
+            "(lower(status) LIKE lower($1::text COLLATE \"C\") ESCAPE '\\')",
             vec![SqlValue::Text("Op\\_%".into())],
         );
         check_pg(
@@ -662,7 +658,7 @@ mod tests {
                 })),
             },
             0,
-            "NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(domain_names::jsonb) AS json_each(value) WHERE NOT COALESCE((lower((json_each.value COLLATE \"C\")) = lower($1::text COLLATE \"C\")), false))",
+            "NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(domain_names::jsonb) AS json_each(value) WHERE ((lower((json_each.value COLLATE \"C\")) = lower($1::text COLLATE \"C\"))) IS NOT TRUE)",
             vec![SqlValue::Text("Contoso.com".into())],
         );
         check_pg(

@@ -32,7 +32,14 @@ pub struct ConnectArgs {
     #[arg(long, global = true, value_name = "ID")]
     pub client_id: Option<String>,
     /// Client secret; prefer the environment variable [env: AZURE_CLIENT_SECRET].
-    #[arg(long, global = true, value_name = "SECRET", hide_env_values = true)]
+    // Entra's secret alphabet includes `-`, so a secret may begin with one: take it as the value.
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECRET",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub client_secret: Option<String>,
     /// PEM file with the certificate and its RSA private key [env: AZURE_CLIENT_CERTIFICATE_PATH].
     #[arg(long, global = true, value_name = "PATH")]

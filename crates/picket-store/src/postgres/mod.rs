@@ -11,10 +11,9 @@ mod portable;
 mod tls;
 
 use crate::odata_sql::SqlValue;
-use crate::{Catalogue, PageRequest, StoreError};
+use crate::{Catalogue, StoreError};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use picket_domain::{Sensor, SensorId, TenantId};
-use picket_odata::ValidatedQuery;
 use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
@@ -446,36 +445,6 @@ impl PostgresStore {
 
     fn unified_version(&self) -> &str {
         &self.catalogue.unified_sensor_version
-    }
-
-    /// How PostgreSQL plans the sensor list (or count) for `query`, as EXPLAIN prints it: the
-    /// tests check that each filter uses its index instead of scanning the tenant.
-    pub async fn explain_sensor_listing(
-        &self,
-        tenant: &TenantId,
-        query: &ValidatedQuery,
-        page: PageRequest,
-        count: bool,
-    ) -> Result<String, StoreError> {
-        use crate::sql::{Arg, Db, Engine};
-        self.read_one((tenant, query), move |tx, (t, q)| {
-            Box::pin(async move {
-                let (sql, params) = {
-                    let listing = crate::tables::sensors::listing(t, q);
-                    if count {
-                        listing.count_sql(Engine::Postgres)?
-                    } else {
-                        listing.page_sql(Engine::Postgres, page)?
-                    }
-                };
-                let args: Vec<Arg<'_>> = params.iter().map(Arg::from).collect();
-                let lines = crate::sql::postgres::Pg(tx)
-                    .query_dynamic(&format!("EXPLAIN {sql}"), &args, |r| r.get::<String>(0))
-                    .await?;
-                Ok(lines.join("\n"))
-            })
-        })
-        .await
     }
 }
 

@@ -161,6 +161,33 @@ impl Listing<'_> {
         })
     }
 
+    /// How the engine plans the page (or the count), one line per plan node as its EXPLAIN
+    /// prints it: the tests check that a filter reads its index, not the tenant's rows.
+    pub async fn explain<D: Db>(
+        &self,
+        db: &D,
+        page: PageRequest,
+        count: bool,
+    ) -> Result<String, StoreError> {
+        let (sql, params) = if count {
+            self.count_sql(D::ENGINE)?
+        } else {
+            self.page_sql(D::ENGINE, page)?
+        };
+        let args: Vec<Arg<'_>> = params.iter().map(Arg::from).collect();
+        // PostgreSQL prints one text column; SQLite's plan rows are (id, parent, -, detail).
+        let (explain, column) = match D::ENGINE {
+            Engine::Postgres => ("EXPLAIN", 0),
+            Engine::Sqlite => ("EXPLAIN QUERY PLAN", 3),
+        };
+        let lines = db
+            .query_dynamic(&format!("{explain} {sql}"), &args, |r| {
+                r.get::<String>(column)
+            })
+            .await?;
+        Ok(lines.join("\n"))
+    }
+
     pub async fn count<D: Db>(&self, db: &D) -> Result<u64, StoreError> {
         let (sql, params) = self.count_sql(D::ENGINE)?;
         let args: Vec<Arg<'_>> = params.iter().map(Arg::from).collect();

@@ -141,6 +141,17 @@ pub async fn count(
     listing(tenant, query).count(db).await
 }
 
+/// The plan of [`list`] (or [`count`]) for `query`, as the engine's EXPLAIN prints it.
+pub async fn explain_listing(
+    db: &impl Db,
+    tenant: &TenantId,
+    query: &ValidatedQuery,
+    page: PageRequest,
+    count: bool,
+) -> Result<String, StoreError> {
+    listing(tenant, query).explain(db, page, count).await
+}
+
 pub async fn find(db: &impl Db, tenant: &TenantId, id: &str) -> Result<Option<Sensor>, StoreError> {
     db.query_opt(
         sql!("SELECT {SENSOR_SELECT} FROM sensors WHERE tenant_id = $1 AND id = $2"),

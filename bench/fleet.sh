@@ -6,6 +6,9 @@
 # servers' own work. Prints check-ins/s, p99, the ratio to the bare handler and the server's RSS;
 # then the sweeps' times, and a Graph write's (PATCH) p99 idle and while a full sweep runs.
 #   bash bench/fleet.sh [SENSOR_COUNTS…]   (default: 10000 100000)
+# With PICKET_BENCH_DATABASE=postgres://… the same runs on PostgreSQL, in a schema of its own
+# (created, migrated, dropped at the end), e.g.
+#   PICKET_BENCH_DATABASE=postgres://root@127.0.0.1:5432/test bash bench/fleet.sh 100000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 counts=("${@:-10000 100000}")
@@ -16,13 +19,25 @@ bin=target/release
 data="$(mktemp -d /tmp/picket-fleet-bench.XXXXXX)"
 server_pid=""
 baseline_pid=""
+pg="${PICKET_BENCH_DATABASE:-}"
+schema=""
 cleanup() {
   for pid in $server_pid $baseline_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  if [ -n "$schema" ]; then psql "$pg" -q -c "DROP SCHEMA IF EXISTS $schema CASCADE" > /dev/null 2>&1 || true; fi
   rm -rf "$data"
 }
 trap cleanup EXIT
+store="SQLite"
+if [ -n "$pg" ]; then
+  # Every picket command below (serve, releases publish) reads PICKET_DATABASE_URL.
+  schema="picket_fleet_$$"
+  psql "$pg" -q -c "CREATE SCHEMA $schema" > /dev/null
+  export PICKET_DATABASE_URL="${pg}?options=-c%20search_path%3D${schema}"
+  "$bin/picket" migrate --data-dir "$data" > /dev/null
+  store="PostgreSQL (schema $schema)"
+fi
 
-echo "== picket serve (release, manual clock: no sweeps during the run, throttling off)"
+echo "== picket serve on $store (release, manual clock: no sweeps during the run, throttling off)"
 "$bin/picket" serve --listen 127.0.0.1:0 --data-dir "$data" --demo --clock manual \
   --throttle-app-reads off --throttle-app-writes off --throttle-tenant-reads off --throttle-tenant-writes off \
   > "$data/serve.out" 2> "$data/serve.err" &

@@ -189,16 +189,25 @@ async fn store_commands_and_serve_work_on_postgres() {
 
     // One migration behind: `serve` (and every store command) refuses and names the command
     // that fixes it; `picket migrate` applies what is missing. The latest migration is undone
-    // by hand: its row, and the tables it creates.
+    // by hand: its row, and the tables and indexes it creates.
     let (latest, _, latest_sql) = picket_store::postgres::MIGRATIONS
         .last()
         .copied()
         .expect("migrations");
     let mut undo = format!("DELETE FROM schema_migrations WHERE version = {latest};");
     for line in latest_sql.lines() {
-        if let Some(rest) = line.trim().strip_prefix("CREATE TABLE ") {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
             let table = rest.split_whitespace().next().expect("table name");
             undo.push_str(&format!(" DROP TABLE {table};"));
+        }
+        let index = line
+            .strip_prefix("CREATE INDEX ")
+            .or_else(|| line.strip_prefix("CREATE UNIQUE INDEX "));
+        if let Some(rest) = index {
+            let rest = rest.strip_prefix("IF NOT EXISTS ").unwrap_or(rest);
+            let name = rest.split_whitespace().next().expect("index name");
+            undo.push_str(&format!(" DROP INDEX {name};"));
         }
     }
     let behind = Command::new("psql")

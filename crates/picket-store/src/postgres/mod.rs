@@ -585,7 +585,12 @@ impl From<tokio_postgres::Error> for StoreError {
             {
                 StoreError::Unavailable(e.to_string())
             }
-            Some(_) => StoreError::Internal(e.to_string()),
+            // The server's message and SQLSTATE say what failed (`db error` alone does not);
+            // its DETAIL, which may quote a row's values, stays out of logs.
+            Some(code) => StoreError::Internal(match e.as_db_error() {
+                Some(db) => format!("{e}: {} (SQLSTATE {})", db.message(), code.code()),
+                None => e.to_string(),
+            }),
             // No SQLSTATE: the connection failed or closed.
             None => StoreError::Unavailable(with_causes(&e)),
         }

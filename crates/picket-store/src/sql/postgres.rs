@@ -79,7 +79,58 @@ fn params<'a>(args: &'a [Arg<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
     args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }
 
-impl<C: GenericClient + Sync> Db for Pg<'_, C> {
+/// The type each argument declares when a statement is sent with its values (`query_typed`).
+/// A NULL declares none (`unknown`): the server infers it from where it stands, as it does for
+/// a prepared statement.
+fn typed<'a>(args: &'a [Arg<'a>]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+    args.iter()
+        .map(|a| {
+            let ty = match a {
+                Arg::Null => Type::UNKNOWN,
+                Arg::Int(_) => Type::INT8,
+                Arg::Text(_) => Type::TEXT,
+                Arg::TextList(_) => Type::TEXT_ARRAY,
+            };
+            (a as &(dyn ToSql + Sync), ty)
+        })
+        .collect()
+}
+
+/// A statement made for one call (a listing's filter), sent with its arguments' types: Parse,
+/// Bind and Execute go in one round trip, where preparing it first would take two and a Close.
+/// (`deadpool_postgres::GenericClient` does not carry `query_typed`; both of its clients do.)
+pub trait OneTrip {
+    fn query_typed(
+        &self,
+        text: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> impl std::future::Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>>
+           + Send;
+}
+
+impl OneTrip for deadpool_postgres::Client {
+    fn query_typed(
+        &self,
+        text: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> impl std::future::Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>>
+           + Send {
+        tokio_postgres::Client::query_typed(self, text, params)
+    }
+}
+
+impl OneTrip for deadpool_postgres::Transaction<'_> {
+    fn query_typed(
+        &self,
+        text: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> impl std::future::Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>>
+           + Send {
+        tokio_postgres::Transaction::query_typed(self, text, params)
+    }
+}
+
+impl<C: GenericClient + OneTrip + Sync> Db for Pg<'_, C> {
     const ENGINE: Engine = Engine::Postgres;
 
     async fn execute(&self, stmt: &Stmt, args: &[Arg<'_>]) -> Result<u64, StoreError> {
@@ -104,7 +155,7 @@ impl<C: GenericClient + Sync> Db for Pg<'_, C> {
         args: &[Arg<'_>],
         mut map: impl FnMut(&dyn RowRef) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
-        let rows = self.0.query(text, &params(args)).await?;
+        let rows = OneTrip::query_typed(self.0, text, &typed(args)).await?;
         rows.iter().map(|r| map(r)).collect()
     }
 

@@ -243,9 +243,11 @@ macro_rules! impl_store {
                 ) -> String = read_one sensors::explain_listing;
                 fn find_sensor(&self, tenant: &TenantId, id: &SensorId) -> Option<Sensor>
                     = engine find_sensor;
+                // A sensor's settings touch its rows alone (`sensors`, `sensor_agents`): written
+                // under its own lock, beside the tenant's other PATCHes and check-ins.
                 fn save_sensor_settings(
                     &self, tenant: &TenantId, id: &SensorId, patch: &SettingsPatch
-                ) -> Option<Sensor> = write[Tenant(tenant)] sensors::save_settings;
+                ) -> Option<Sensor> = write[Sensor(tenant, id)] sensors::save_settings;
                 fn delete_sensor(&self, tenant: &TenantId, id: &SensorId, now: Timestamp) -> bool
                     = write[Tenant(tenant)] sensors::delete;
 

@@ -96,6 +96,8 @@ fn typed<'a>(args: &'a [Arg<'a>]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
         .collect()
 }
 
+type Rows = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>;
+
 /// A statement made for one call (a listing's filter), sent with its arguments' types: Parse,
 /// Bind and Execute go in one round trip, where preparing it first would take two and a Close.
 /// (`deadpool_postgres::GenericClient` does not carry `query_typed`; both of its clients do.)
@@ -104,8 +106,7 @@ pub trait OneTrip {
         &self,
         text: &str,
         params: &[(&(dyn ToSql + Sync), Type)],
-    ) -> impl std::future::Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>>
-           + Send;
+    ) -> impl std::future::Future<Output = Rows> + Send;
 }
 
 impl OneTrip for deadpool_postgres::Client {
@@ -113,8 +114,7 @@ impl OneTrip for deadpool_postgres::Client {
         &self,
         text: &str,
         params: &[(&(dyn ToSql + Sync), Type)],
-    ) -> impl std::future::Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>>
-           + Send {
+    ) -> impl std::future::Future<Output = Rows> + Send {
         tokio_postgres::Client::query_typed(self, text, params)
     }
 }
@@ -124,8 +124,7 @@ impl OneTrip for deadpool_postgres::Transaction<'_> {
         &self,
         text: &str,
         params: &[(&(dyn ToSql + Sync), Type)],
-    ) -> impl std::future::Future<Output = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>>
-           + Send {
+    ) -> impl std::future::Future<Output = Rows> + Send {
         tokio_postgres::Transaction::query_typed(self, text, params)
     }
 }

@@ -1,7 +1,7 @@
 //! On PostgreSQL an enrolment shares its tenant's lock, as check-ins do, and locks only its
 //! computer's name (and, for a re-install, the sensor it finds). Enrolments of different
 //! computers run side by side, beside check-ins, and still wait for a write that locks the
-//! whole tenant. The locks are held here from a connection of the test's own, by the keys the
+//! whole tenant. A PATCH of a sensor's settings locks that sensor alone, the same way. The locks are held here from a connection of the test's own, by the keys the
 //! store documents (`{schema}:tenant:{tenant}`, `…:computer:{tenant}:{name}`,
 //! `…:sensor:{tenant}:{id}`).
 
@@ -41,9 +41,9 @@ fn start_enrolment(store: &Arc<dyn Store>, key: &str, computer: &str) -> JoinHan
 }
 
 /// Whether the task finishes within `wait`.
-async fn finishes(task: &mut JoinHandle<Enrolled>, wait: Duration) -> Option<Enrolled> {
+async fn finishes<T>(task: &mut JoinHandle<T>, wait: Duration) -> Option<T> {
     match tokio::time::timeout(wait, task).await {
-        Ok(done) => Some(done.expect("enrolment task")),
+        Ok(done) => Some(done.expect("the store's task")),
         Err(_) => None,
     }
 }
@@ -149,4 +149,79 @@ async fn enrolments_wait_only_for_their_computer_their_sensor_and_tenant_writes_
     );
     holder.release().await;
     assert!(finishes(&mut blocked, PROMPT).await.is_some());
+}
+
+/// Starts a PATCH of `sensor`'s description through `store`, in a task of its own.
+fn start_patch(store: &Arc<dyn Store>, sensor: &picket_domain::SensorId) -> JoinHandle<()> {
+    let store = store.clone();
+    let sensor = sensor.clone();
+    tokio::spawn(async move {
+        let patch = picket_domain::rules::SettingsPatch {
+            description: Some(Some("patched".into())),
+            ..Default::default()
+        };
+        let saved = store
+            .save_sensor_settings(&tenant(A), &sensor, &patch)
+            .await
+            .expect("store")
+            .expect("the sensor");
+        assert_eq!(saved.settings.description.as_deref(), Some("patched"));
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_patches_wait_only_for_their_sensor_and_tenant_writes_on_postgres() {
+    let Some(url) = postgres_url() else {
+        note_postgres_skipped();
+        return;
+    };
+    let db = TestDatabase::new().expect("test database");
+    let schema = db
+        .postgres_config()
+        .and_then(|c| c.schema)
+        .expect("a schema of the test's own");
+    let store = db.open(catalogue()).await.expect("open");
+    let access_key = store.deployment_access_key(&tenant(A)).await.expect("key");
+    let access_key = access_key.expose();
+    let mut first = start_enrolment(&store, access_key, "dc1.contoso.com");
+    let dc1 = finishes(&mut first, PROMPT)
+        .await
+        .expect("enrolled")
+        .sensor
+        .id;
+    let holder = Holder::connect(&url).await;
+    let key = |what: &str| format!("{schema}:{what}");
+
+    // Check-ins of the tenant (its lock shared) and of other sensors do not hold it up.
+    holder.hold(&key(&format!("tenant:{A}")), true).await;
+    let mut beside = start_patch(&store, &dc1);
+    assert!(
+        finishes(&mut beside, PROMPT).await.is_some(),
+        "a PATCH runs beside the tenant's check-ins"
+    );
+    holder.release().await;
+    holder
+        .hold(&key(&format!("sensor:{A}:another")), false)
+        .await;
+    let mut other = start_patch(&store, &dc1);
+    assert!(
+        finishes(&mut other, PROMPT).await.is_some(),
+        "another sensor's lock does not hold up a PATCH"
+    );
+    holder.release().await;
+
+    // Its own sensor's check-in, and a write that locks the whole tenant, do.
+    for (what, shared) in [
+        (format!("sensor:{A}:{dc1}"), false),
+        (format!("tenant:{A}"), false),
+    ] {
+        holder.hold(&key(&what), shared).await;
+        let mut waiting = start_patch(&store, &dc1);
+        assert!(
+            finishes(&mut waiting, HELD).await.is_none(),
+            "a PATCH must wait for {what}"
+        );
+        holder.release().await;
+        assert!(finishes(&mut waiting, PROMPT).await.is_some());
+    }
 }

@@ -15,6 +15,7 @@ use picket_domain::fleet::issues::{self, IssueChange, GLOBAL_OWNER, GLOBAL_RULES
 use picket_domain::fleet::{agent, derive, rollout, AgentFacts, UpdateState};
 use picket_domain::time::{parse_timestamp, Timestamp};
 use picket_domain::*;
+use std::collections::HashMap;
 
 async fn access_key_matches(
     db: &impl Db,
@@ -480,6 +481,13 @@ fn agent_from_row(r: &dyn RowRef) -> Result<AgentFacts, StoreError> {
     })
 }
 
+/// The agent's columns `agent_from_row` reads, in its order.
+const AGENT_SELECT: &str = "enrolled_at, last_seen, last_config_pull, reported_service, \
+     desired_settings_version, applied_settings_version, update_state, update_target, \
+     update_since, reported_issues, dc_exists";
+/// How many columns [`AGENT_SELECT`] names.
+const AGENT_COLUMNS: usize = 11;
+
 async fn load_agent(
     db: &impl Db,
     tenant: &TenantId,
@@ -487,9 +495,7 @@ async fn load_agent(
 ) -> Result<Option<AgentFacts>, StoreError> {
     db.query_opt(
         sql!(
-            "SELECT enrolled_at, last_seen, last_config_pull, reported_service, \
-             desired_settings_version, applied_settings_version, update_state, update_target, \
-             update_since, reported_issues, dc_exists \
+            "SELECT {AGENT_SELECT} \
              FROM sensor_agents WHERE tenant_id = $1 AND sensor_id = $2 AND deleted_at IS NULL"
         ),
         args![tenant.as_str(), sensor.as_str()],
@@ -513,6 +519,119 @@ pub async fn evaluate(
     ) else {
         return Ok(None);
     };
+    let links = issue_links(db, tenant, id).await?;
+    let facts = Facts {
+        sensor,
+        agent,
+        links,
+    };
+    evaluate_loaded(db, tenant, id, facts, now, policy, summary).await
+}
+
+/// What an evaluation reads of one sensor: its row, its agent's, and which issues it raised.
+struct Facts {
+    sensor: Sensor,
+    agent: AgentFacts,
+    /// `(issue key, issue id)`.
+    links: Vec<(String, String)>,
+}
+
+/// The [`Facts`] of many sensors of one tenant, read in three statements (not three or more
+/// per sensor): a sweep of quiet sensors then makes no round trip of its own per sensor.
+async fn load_facts(
+    db: &impl Db,
+    tenant: &TenantId,
+    ids: &[&str],
+) -> Result<HashMap<String, Facts>, StoreError> {
+    use super::sensors::{sensor_from_row, SENSOR_SELECT};
+    let sensors = db
+        .query(
+            sql_per_dialect!(
+                postgres: format!(
+                    "SELECT {SENSOR_SELECT} FROM sensors WHERE tenant_id = $1 AND id = ANY($2::text[])"
+                ),
+                sqlite: format!(
+                    "SELECT {SENSOR_SELECT} FROM sensors \
+                     WHERE tenant_id = $1 AND id IN (SELECT value FROM json_each($2))"
+                ),
+            ),
+            args![tenant.as_str(), ids],
+            sensor_from_row,
+        )
+        .await?;
+    // `sensor_id` last: `agent_from_row` reads the columns before it.
+    let agents = db
+        .query(
+            sql_per_dialect!(
+                postgres: format!(
+                    "SELECT {AGENT_SELECT}, sensor_id FROM sensor_agents \
+                     WHERE tenant_id = $1 AND sensor_id = ANY($2::text[]) AND deleted_at IS NULL"
+                ),
+                sqlite: format!(
+                    "SELECT {AGENT_SELECT}, sensor_id FROM sensor_agents \
+                     WHERE tenant_id = $1 AND sensor_id IN (SELECT value FROM json_each($2)) \
+                     AND deleted_at IS NULL"
+                ),
+            ),
+            args![tenant.as_str(), ids],
+            |r| Ok((r.get::<String>(AGENT_COLUMNS)?, agent_from_row(r)?)),
+        )
+        .await?;
+    let links = db
+        .query(
+            sql_per_dialect!(
+                postgres: "SELECT sensor_id, issue_key, issue_id FROM agent_issues \
+                     WHERE tenant_id = $1 AND sensor_id = ANY($2::text[])",
+                sqlite: "SELECT sensor_id, issue_key, issue_id FROM agent_issues \
+                     WHERE tenant_id = $1 AND sensor_id IN (SELECT value FROM json_each($2))",
+            ),
+            args![tenant.as_str(), ids],
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    (r.get::<String>(1)?, r.get::<String>(2)?),
+                ))
+            },
+        )
+        .await?;
+    let mut links_of: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (sensor, link) in links {
+        links_of.entry(sensor).or_default().push(link);
+    }
+    let mut agents: HashMap<String, AgentFacts> = agents.into_iter().collect();
+    Ok(sensors
+        .into_iter()
+        .filter_map(|sensor| {
+            let id = sensor.id.as_str().to_string();
+            let agent = agents.remove(&id)?;
+            let links = links_of.remove(&id).unwrap_or_default();
+            Some((
+                id,
+                Facts {
+                    sensor,
+                    agent,
+                    links,
+                },
+            ))
+        })
+        .collect())
+}
+
+/// [`evaluate`] from facts already read.
+async fn evaluate_loaded(
+    db: &impl Db,
+    tenant: &TenantId,
+    id: &SensorId,
+    facts: Facts,
+    now: Timestamp,
+    policy: &FleetPolicy,
+    summary: &mut SweepSummary,
+) -> Result<Option<Sensor>, StoreError> {
+    let Facts {
+        sensor,
+        agent,
+        links,
+    } = facts;
     let issues_before = (
         summary.issues_raised,
         summary.issues_reopened,
@@ -542,8 +661,7 @@ pub async fn evaluate(
         .await?;
     }
 
-    let silent = observed.silent_for(now, t.stopped_communicating_after);
-    let stored = stored_issues(db, tenant, id).await?;
+    let stored = issues_of(db, tenant, links).await?;
     let fqdn = sensor.fqdn();
     for change in issues::sensor_issue_changes(
         &observed,
@@ -584,8 +702,15 @@ pub async fn evaluate(
         }
     }
     // The "stopped communicating" issue's severity follows the silence (decided by
-    // `issues::severity_change`). Read again when silent: the issue may have been raised just now.
-    let current = if silent {
+    // `issues::severity_change`). Read again when an issue changed: it may have been raised
+    // (or reopened, or closed) just now.
+    let issues_changed = issues_before
+        != (
+            summary.issues_raised,
+            summary.issues_reopened,
+            summary.issues_closed,
+        );
+    let current = if issues_changed {
         stored_issues(db, tenant, id).await?
     } else {
         stored
@@ -607,12 +732,6 @@ pub async fn evaluate(
         .await?;
     }
     // Health follows issues only: refreshed when one of this sensor's issues changed.
-    let issues_changed = issues_before
-        != (
-            summary.issues_raised,
-            summary.issues_reopened,
-            summary.issues_closed,
-        );
     if issues_changed || severity_changed {
         refresh_health(db, tenant, Some(&[fqdn])).await?;
         return sensors::find(db, tenant, id.as_str()).await;
@@ -629,16 +748,33 @@ async fn stored_issues(
     tenant: &TenantId,
     id: &SensorId,
 ) -> Result<Vec<(String, HealthIssue)>, StoreError> {
-    let links = db
-        .query(
-            sql!(
-                "SELECT issue_key, issue_id FROM agent_issues \
-                 WHERE tenant_id = $1 AND sensor_id = $2"
-            ),
-            args![tenant.as_str(), id.as_str()],
-            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
-        )
-        .await?;
+    let links = issue_links(db, tenant, id).await?;
+    issues_of(db, tenant, links).await
+}
+
+/// `(issue key, issue id)` of each issue the sensor's evaluations raised.
+async fn issue_links(
+    db: &impl Db,
+    tenant: &TenantId,
+    id: &SensorId,
+) -> Result<Vec<(String, String)>, StoreError> {
+    db.query(
+        sql!(
+            "SELECT issue_key, issue_id FROM agent_issues \
+             WHERE tenant_id = $1 AND sensor_id = $2"
+        ),
+        args![tenant.as_str(), id.as_str()],
+        |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
+    )
+    .await
+}
+
+/// The issues `links` name, each with its key (a quiet sensor has none: no statement).
+async fn issues_of(
+    db: &impl Db,
+    tenant: &TenantId,
+    links: Vec<(String, String)>,
+) -> Result<Vec<(String, HealthIssue)>, StoreError> {
     let mut out = Vec::with_capacity(links.len());
     for (key, issue_id) in links {
         if let Some(issue) = health_issues::find(db, tenant, &IssueScope::Tenant, &issue_id).await?
@@ -822,8 +958,8 @@ async fn updating_in_domain(
 /// one, at most all), and answers how many it evaluated, with what that changed. Bounding the
 /// time, not the count, bounds how long the sweep holds the writer (SQLite) or its tenants'
 /// locks (PostgreSQL) whatever each evaluation costs.
-pub async fn evaluate_slice(
-    db: &impl Db,
+pub async fn evaluate_slice<D: Db>(
+    db: &D,
     agents: &[(TenantId, SensorId)],
     now: Timestamp,
     policy: &FleetPolicy,
@@ -831,16 +967,47 @@ pub async fn evaluate_slice(
 ) -> Result<(usize, SweepSummary), StoreError> {
     let started = std::time::Instant::now();
     let mut summary = SweepSummary::default();
+    if D::ENGINE == Engine::Postgres {
+        // What a sweep writes is derived, and the next sweep derives it again (a replica's
+        // first is a full one): it need not wait for its commit to reach disk, which on a
+        // slow disk was most of a slice.
+        db.execute(sql!("SET LOCAL synchronous_commit = off"), &[])
+            .await?;
+    }
     let mut done = 0;
-    for (tenant, sensor) in agents {
-        evaluate(db, tenant, sensor, now, policy, &mut summary).await?;
-        done += 1;
-        if started.elapsed() >= budget {
-            break;
+    // The facts of a few dozen sensors at a time: enough to save the round trips, few enough
+    // that little is read for nothing when the budget ends the slice.
+    for chunk in agents.chunks(FACTS_AT_ONCE) {
+        let mut loaded: HashMap<&TenantId, HashMap<String, Facts>> = HashMap::new();
+        for (tenant, _) in chunk {
+            if loaded.contains_key(tenant) {
+                continue;
+            }
+            let ids: Vec<&str> = chunk
+                .iter()
+                .filter(|(t, _)| t == tenant)
+                .map(|(_, s)| s.as_str())
+                .collect();
+            loaded.insert(tenant, load_facts(db, tenant, &ids).await?);
+        }
+        for (tenant, sensor) in chunk {
+            let facts = loaded
+                .get_mut(tenant)
+                .and_then(|of| of.remove(sensor.as_str()));
+            if let Some(facts) = facts {
+                evaluate_loaded(db, tenant, sensor, facts, now, policy, &mut summary).await?;
+            }
+            done += 1;
+            if started.elapsed() >= budget {
+                return Ok((done, summary));
+            }
         }
     }
     Ok((done, summary))
 }
+
+/// How many sensors' facts one statement reads in a sweep.
+const FACTS_AT_ONCE: usize = 64;
 
 /// A tenant's global issues, in a transaction of their own ([`aggregate_globals`]).
 pub async fn aggregate_tenant(

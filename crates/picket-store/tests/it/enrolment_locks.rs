@@ -78,24 +78,53 @@ impl Holder {
     }
 }
 
+/// A store on a PostgreSQL schema of its own, tenant A's access key, and a connection of the
+/// test's own to hold locks from; `None` without PostgreSQL.
+struct Locked {
+    _db: TestDatabase,
+    store: Arc<dyn Store>,
+    access_key: String,
+    holder: Holder,
+    schema: String,
+}
+
+impl Locked {
+    async fn open() -> Option<Self> {
+        let url = postgres_url()?;
+        let db = TestDatabase::new().expect("test database");
+        let schema = db
+            .postgres_config()
+            .and_then(|c| c.schema)
+            .expect("a schema of the test's own");
+        let store = db.open(catalogue()).await.expect("open");
+        let key = store.deployment_access_key(&tenant(A)).await.expect("key");
+        Some(Self {
+            access_key: key.expose().to_string(),
+            _db: db,
+            store,
+            holder: Holder::connect(&url).await,
+            schema,
+        })
+    }
+}
+
 const PROMPT: Duration = Duration::from_secs(5);
 const HELD: Duration = Duration::from_millis(400);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrolments_wait_only_for_their_computer_their_sensor_and_tenant_writes_on_postgres() {
-    let Some(url) = postgres_url() else {
+    let Some(Locked {
+        _db,
+        store,
+        access_key,
+        holder,
+        schema,
+    }) = Locked::open().await
+    else {
         note_postgres_skipped();
         return;
     };
-    let db = TestDatabase::new().expect("test database");
-    let schema = db
-        .postgres_config()
-        .and_then(|c| c.schema)
-        .expect("a schema of the test's own");
-    let store = db.open(catalogue()).await.expect("open");
-    let access_key = store.deployment_access_key(&tenant(A)).await.expect("key");
-    let access_key = access_key.expose();
-    let holder = Holder::connect(&url).await;
+    let access_key = access_key.as_str();
     let key = |what: &str| format!("{schema}:{what}");
 
     // A check-in holds the tenant's lock shared: an enrolment runs beside it.
@@ -171,25 +200,24 @@ fn start_patch(store: &Arc<dyn Store>, sensor: &picket_domain::SensorId) -> Join
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_patches_wait_only_for_their_sensor_and_tenant_writes_on_postgres() {
-    let Some(url) = postgres_url() else {
+    let Some(Locked {
+        _db,
+        store,
+        access_key,
+        holder,
+        schema,
+    }) = Locked::open().await
+    else {
         note_postgres_skipped();
         return;
     };
-    let db = TestDatabase::new().expect("test database");
-    let schema = db
-        .postgres_config()
-        .and_then(|c| c.schema)
-        .expect("a schema of the test's own");
-    let store = db.open(catalogue()).await.expect("open");
-    let access_key = store.deployment_access_key(&tenant(A)).await.expect("key");
-    let access_key = access_key.expose();
+    let access_key = access_key.as_str();
     let mut first = start_enrolment(&store, access_key, "dc1.contoso.com");
     let dc1 = finishes(&mut first, PROMPT)
         .await
         .expect("enrolled")
         .sensor
         .id;
-    let holder = Holder::connect(&url).await;
     let key = |what: &str| format!("{schema}:{what}");
 
     // Check-ins of the tenant (its lock shared) and of other sensors do not hold it up.

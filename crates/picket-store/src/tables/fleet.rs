@@ -485,8 +485,6 @@ fn agent_from_row(r: &dyn RowRef) -> Result<AgentFacts, StoreError> {
 const AGENT_SELECT: &str = "enrolled_at, last_seen, last_config_pull, reported_service, \
      desired_settings_version, applied_settings_version, update_state, update_target, \
      update_since, reported_issues, dc_exists";
-/// How many columns [`AGENT_SELECT`] names.
-const AGENT_COLUMNS: usize = 11;
 
 async fn load_agent(
     db: &impl Db,
@@ -574,7 +572,7 @@ async fn load_facts(
                 ),
             ),
             args![tenant.as_str(), ids],
-            |r| Ok((r.get::<String>(AGENT_COLUMNS)?, agent_from_row(r)?)),
+            |r| Ok((r.get::<String>(r.width() - 1)?, agent_from_row(r)?)),
         )
         .await?;
     let links = db

@@ -53,6 +53,19 @@ impl Stmt {
         }
     }
 
+    /// A statement whose text is known only at run time, made once by its owner and kept for
+    /// the life of the process (one per combination of columns, say).
+    pub fn made(text: String) -> Self {
+        let lite = sqlite_placeholders(&text);
+        let forms = OnceLock::new();
+        let _ = forms.set([text, lite]);
+        Self {
+            postgres: String::new,
+            sqlite: None,
+            forms,
+        }
+    }
+
     /// The text for `engine`.
     pub fn text(&self, engine: Engine) -> &str {
         let [pg, lite] = self.forms.get_or_init(|| {

@@ -172,7 +172,7 @@ pub async fn enroll<D: Db>(
         return Ok(Err(AgentRefusal::BadAccessKey));
     }
     let existing = agent_of_computer(db, tenant, &req.computer_dns_name).await?;
-    let (id, reinstalled) = match existing {
+    let (sensor, reinstalled) = match existing {
         Some(id) => {
             // A re-install of the same computer: same sensor, new credential.
             if D::ENGINE == Engine::Postgres {
@@ -200,7 +200,10 @@ pub async fn enroll<D: Db>(
                 args![tenant.as_str(), &id, &req.version],
             )
             .await?;
-            (SensorId::new(id), true)
+            let id = SensorId::new(id);
+            let mut summary = SweepSummary::default();
+            let evaluated = evaluate(db, tenant, &id, now, policy, &mut summary).await?;
+            (evaluated, true)
         }
         None => {
             // A computer enrolled before and then deleted starts over as a new sensor.
@@ -235,13 +238,25 @@ pub async fn enroll<D: Db>(
                 ],
             )
             .await?;
-            (sensor.id, false)
+            // Evaluated from what was just written: a new sensor has raised no issue yet.
+            let agent = load_agent(db, tenant, &sensor.id).await?;
+            let evaluated = match agent {
+                Some(agent) => {
+                    let id = sensor.id.clone();
+                    let facts = Facts {
+                        sensor,
+                        agent,
+                        links: Vec::new(),
+                    };
+                    let mut summary = SweepSummary::default();
+                    evaluate_loaded(db, tenant, &id, facts, now, policy, &mut summary).await?
+                }
+                None => None,
+            };
+            (evaluated, false)
         }
     };
-    evaluate(db, tenant, &id, now, policy, &mut SweepSummary::default()).await?;
-    let sensor = sensors::find(db, tenant, id.as_str())
-        .await?
-        .ok_or_else(|| StoreError::Internal("enrolled sensor vanished".into()))?;
+    let sensor = sensor.ok_or_else(|| StoreError::Internal("enrolled sensor vanished".into()))?;
     Ok(Ok(Enrolled {
         sensor,
         reinstalled,
@@ -412,43 +427,45 @@ pub async fn tombstone(
     Ok(())
 }
 
-/// Settings changed through the Graph API: the sensor must pull and acknowledge them.
+/// Settings changed through the Graph API: the sensor must pull and acknowledge them. Takes
+/// the sensor as just stored and returns it as stored after this (its deployment status).
 pub async fn settings_changed(
     db: &impl Db,
     tenant: &TenantId,
-    sensor: &SensorId,
-) -> Result<(), StoreError> {
+    sensor: Sensor,
+) -> Result<Sensor, StoreError> {
     let enrolled = db
         .execute(
             sql!(
                 "UPDATE sensor_agents SET desired_settings_version = desired_settings_version + 1 \
                  WHERE tenant_id = $1 AND sensor_id = $2 AND deleted_at IS NULL"
             ),
-            args![tenant.as_str(), sensor.as_str()],
+            args![tenant.as_str(), sensor.id.as_str()],
         )
         .await?;
     // Shown at once, not at the next evaluation: what the engine derives with the new
     // settings not yet acknowledged (spec §4.2).
     if enrolled == 0 {
-        return Ok(());
+        return Ok(sensor);
     }
-    let Some(stored) = sensors::find(db, tenant, sensor.as_str()).await? else {
-        return Ok(());
-    };
     let wanted = picket_domain::fleet::status::after_settings_change(
-        stored.deployment_status,
-        stored.sensor_type,
-        &stored.version,
-        !stored.settings.domain_controller_dns_names.is_empty(),
+        sensor.deployment_status,
+        sensor.sensor_type,
+        &sensor.version,
+        !sensor.settings.domain_controller_dns_names.is_empty(),
     );
-    if wanted != stored.deployment_status {
-        db.execute(
-            sql!("UPDATE sensors SET deployment_status = $3 WHERE tenant_id = $1 AND id = $2"),
-            args![tenant.as_str(), sensor.as_str(), wanted.as_str()],
-        )
-        .await?;
+    if wanted == sensor.deployment_status {
+        return Ok(sensor);
     }
-    Ok(())
+    db.execute(
+        sql!("UPDATE sensors SET deployment_status = $3 WHERE tenant_id = $1 AND id = $2"),
+        args![tenant.as_str(), sensor.id.as_str(), wanted.as_str()],
+    )
+    .await?;
+    Ok(Sensor {
+        deployment_status: wanted,
+        ..sensor
+    })
 }
 
 fn opt_ts(text: Option<String>) -> Option<Timestamp> {

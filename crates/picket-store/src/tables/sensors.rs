@@ -7,12 +7,13 @@ use super::health::refresh_health;
 use super::listing::Listing;
 use super::rows::{get_enum, get_list, get_ts, inserted, json_list, ts};
 use crate::odata_sql::{col, Column, ColumnKind::*, SqlValue};
-use crate::sql::{Arg, Db, RowRef};
+use crate::sql::{Arg, Db, RowRef, Stmt};
 use crate::{args, sql, Page, PageRequest, StoreError};
 use picket_domain::rules::{apply_settings_patch, SettingsPatch};
 use picket_domain::time::Timestamp;
 use picket_domain::*;
 use picket_odata::ValidatedQuery;
+use std::sync::OnceLock;
 
 /// Declares the sensor's columns after `id` (the key), each as
 /// `column: kind = "odataProperty", |sensor| value written`, in select order.
@@ -98,18 +99,32 @@ fn insert_statement() -> String {
     )
 }
 
-/// `UPDATE sensors SET …each settings column = $3…  WHERE tenant_id = $1 AND id = $2`.
-fn settings_update_statement() -> String {
-    let assignments: Vec<String> = SENSOR_COLUMNS
-        .iter()
-        .filter(|c| is_setting(c))
-        .enumerate()
-        .map(|(n, c)| format!("{} = ${}", c.column, n + 3))
-        .collect();
-    format!(
-        "UPDATE sensors SET {} WHERE tenant_id = $1 AND id = $2",
-        assignments.join(", ")
-    )
+/// `UPDATE sensors SET …the settings columns in `changed`… WHERE tenant_id = $1 AND id = $2`,
+/// with the new values from `$3` in column order; `changed` holds one bit per settings column
+/// (in declaration order) and is never 0. One statement per combination, made on first use.
+/// Why not set every setting: SQLite rewrites each index on a column an UPDATE sets, even to
+/// the value it had, and the settings a `$filter` reads have indexes.
+fn settings_update(changed: usize) -> &'static Stmt {
+    static STATEMENTS: OnceLock<Vec<Stmt>> = OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| {
+        let settings: Vec<&Column> = SENSOR_COLUMNS.iter().filter(|c| is_setting(c)).collect();
+        (1..1usize << settings.len())
+            .map(|mask| {
+                let assignments: Vec<String> = settings
+                    .iter()
+                    .enumerate()
+                    .filter(|(bit, _)| mask & (1 << bit) != 0)
+                    .enumerate()
+                    .map(|(n, (_, c))| format!("{} = ${}", c.column, n + 3))
+                    .collect();
+                Stmt::made(format!(
+                    "UPDATE sensors SET {} WHERE tenant_id = $1 AND id = $2",
+                    assignments.join(", ")
+                ))
+            })
+            .collect()
+    });
+    &statements[changed - 1]
 }
 
 pub(crate) fn listing<'a>(tenant: &'a TenantId, query: &'a ValidatedQuery) -> Listing<'a> {
@@ -183,28 +198,28 @@ pub async fn save_settings(
         return Ok(None);
     };
     let settings = apply_settings_patch(&sensor, patch)?;
+    if settings == sensor.settings {
+        return Ok(Some(sensor));
+    }
     let next = Sensor {
         settings,
         ..sensor.clone()
     };
-    let values = written(&next);
+    let (before, after) = (written(&sensor), written(&next));
+    let mut changed = 0;
     let mut args = vec![Arg::from(tenant.as_str()), Arg::from(id.as_str())];
-    args.extend(
-        SENSOR_COLUMNS[1..]
-            .iter()
-            .zip(&values)
-            .filter(|(column, _)| is_setting(column))
-            .map(|(_, value)| Arg::from(value)),
-    );
-    db.execute(sql!("{}", settings_update_statement()), &args)
-        .await?;
-    let settings = next.settings;
-    if settings != sensor.settings {
-        fleet::settings_changed(db, tenant, id).await?;
-        // The answer shows what is stored now (`syncing` for an enrolled sensor).
-        return find(db, tenant, id.as_str()).await;
+    let settings = (1..SENSOR_COLUMNS.len()).filter(|&n| is_setting(&SENSOR_COLUMNS[n]));
+    for (bit, n) in settings.enumerate() {
+        // `written` leaves out `id`, the first column.
+        let (old, new) = (&before[n - 1], &after[n - 1]);
+        if old != new {
+            changed |= 1 << bit;
+            args.push(Arg::from(new));
+        }
     }
-    Ok(Some(Sensor { settings, ..sensor }))
+    db.execute(settings_update(changed), &args).await?;
+    // The answer shows what is stored now (`syncing` for an enrolled sensor).
+    Ok(Some(fleet::settings_changed(db, tenant, next).await?))
 }
 
 pub async fn delete(
@@ -234,4 +249,40 @@ pub async fn delete(
     refresh_health(db, tenant, Some(&[sensor.fqdn()])).await?;
     fleet::tombstone(db, tenant, id, now).await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::Engine;
+
+    #[test]
+    fn a_settings_update_sets_only_the_changed_settings() {
+        let settings: Vec<&str> = SENSOR_COLUMNS
+            .iter()
+            .filter(|c| is_setting(c))
+            .map(|c| c.column)
+            .collect();
+        assert!(settings.len() >= 2, "{settings:?}");
+        let only_first = settings_update(1).text(Engine::Postgres);
+        assert_eq!(
+            only_first,
+            format!(
+                "UPDATE sensors SET {} = $3 WHERE tenant_id = $1 AND id = $2",
+                settings[0]
+            )
+        );
+        let only_second = settings_update(2).text(Engine::Sqlite);
+        assert_eq!(
+            only_second,
+            format!(
+                "UPDATE sensors SET {} = ?3 WHERE tenant_id = ?1 AND id = ?2",
+                settings[1]
+            )
+        );
+        let every = settings_update((1 << settings.len()) - 1).text(Engine::Postgres);
+        for (n, column) in settings.iter().enumerate() {
+            assert!(every.contains(&format!("{column} = ${}", n + 3)), "{every}");
+        }
+    }
 }
